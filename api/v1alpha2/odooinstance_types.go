@@ -1,0 +1,683 @@
+package v1alpha2
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// OdooInstanceSpec is the desired state of one Odoo deployment: its image, its
+// database, its filestore, and how web and cron processes run.
+//
+// +kubebuilder:validation:XValidation:rule="has(self.adminPassword) != has(self.adminPasswordSecretRef)",message="set exactly one of spec.adminPassword or spec.adminPasswordSecretRef (prefer the Secret reference)"
+// +kubebuilder:validation:XValidation:rule="!has(self.replicas) || self.replicas <= 1 || !has(self.filestore) || !has(self.filestore.accessMode) || self.filestore.accessMode == 'ReadWriteMany'",message="spec.filestore.accessMode must be ReadWriteMany when spec.replicas > 1: every web pod mounts the same filestore (or leave accessMode empty to let the operator choose)"
+type OdooInstanceSpec struct {
+	// image is the Odoo container image used by the web and cron Deployments and
+	// by every Odoo Job (init, upgrade). Changing it triggers a guarded module
+	// upgrade when autoUpgrade is enabled.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:XValidation:rule="!self.matches('\\\\s')",message="must be an image reference without whitespace, e.g. odoo:18.0"
+	Image string `json:"image"`
+
+	// imagePullSecret names a Secret of type kubernetes.io/dockerconfigjson in the
+	// instance's namespace, used to pull image.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	ImagePullSecret string `json:"imagePullSecret,omitempty"`
+
+	// adminPassword is Odoo's master password (admin_passwd) in plain text. Kept
+	// for compatibility with the legacy API; prefer adminPasswordSecretRef, which
+	// keeps the password out of the OdooInstance object.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	AdminPassword string `json:"adminPassword,omitempty"`
+
+	// adminPasswordSecretRef selects the key of a Secret in the instance's
+	// namespace that holds Odoo's master password (admin_passwd).
+	// +optional
+	AdminPasswordSecretRef *corev1.SecretKeySelector `json:"adminPasswordSecretRef,omitempty"`
+
+	// replicas is the number of web pods. 0 stops the web tier (cron keeps its
+	// own replica count). Exposed through the scale subresource, so
+	// `kubectl scale odoo/<name>` and autoscalers work.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// workers is Odoo's number of HTTP worker processes for each web pod. 0 (or
+	// unset) runs Odoo in threaded mode; a positive number switches to prefork
+	// mode and enables the websocket (gevent) port 8072 behind /websocket. A
+	// number or a string holding a number ("5") are both accepted. When unset,
+	// configOptions.workers is used if present.
+	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? (self >= 0 && self <= 256) : self.matches('^[0-9]{1,3}$')",message="must be a whole number of Odoo worker processes between 0 and 256, e.g. 4 or \"4\" (0 = threaded mode)"
+	Workers *intstr.IntOrString `json:"workers,omitempty"`
+
+	// resources of the web container. Defaults to requests 200m CPU / 256Mi and
+	// limits 2 CPU / 2Gi, like the legacy operator.
+	// +optional
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// filestore configures the volume that holds Odoo's attachments and sessions
+	// (data_dir, mounted at /var/lib/odoo).
+	// +optional
+	// +kubebuilder:default={}
+	Filestore FilestoreSpec `json:"filestore,omitempty"`
+
+	// ingress publishes the instance on one or more host names.
+	// +optional
+	Ingress *IngressSpec `json:"ingress,omitempty"`
+
+	// configOptions are extra options merged into the [options] section of
+	// odoo.conf, e.g. limit_time_real: "600". Keys the operator owns (database
+	// connection, data_dir, ports, admin_passwd) are refused; use the matching
+	// spec fields instead.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=128
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !(k in ['db_host', 'db_port', 'db_user', 'db_password', 'db_name', 'data_dir', 'admin_passwd', 'http_port', 'gevent_port', 'longpolling_port', 'http_interface']))",message="keys db_host, db_port, db_user, db_password, db_name, data_dir, admin_passwd, http_port, gevent_port, longpolling_port and http_interface are set by the operator; use spec.database, spec.adminPassword or spec.adminPasswordSecretRef instead"
+	// +kubebuilder:validation:XValidation:rule="!('workers' in self) || self['workers'].matches('^[0-9]{1,3}$')",message="configOptions.workers must be a whole number, e.g. \"4\" (prefer spec.workers)"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[a-z][a-z0-9_]*$'))",message="option names must be odoo.conf keys: lowercase letters, digits and underscores, e.g. limit_time_real"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !self[k].contains('\\n') && !self[k].contains('\\r'))",message="option values must be a single line: a line break would inject other options into odoo.conf"
+	ConfigOptions map[string]ConfigValue `json:"configOptions,omitempty"`
+
+	// database selects the PostgreSQL cluster and names the database.
+	// +optional
+	// +kubebuilder:default={}
+	Database DatabaseSpec `json:"database,omitempty"`
+
+	// deletionPolicy says what happens to the database and its role when the
+	// OdooInstance is deleted. Retain (the default) keeps both; Delete drops them.
+	// +optional
+	// +kubebuilder:default=Retain
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+
+	// init configures the first initialisation of the database.
+	// +optional
+	// +kubebuilder:default={}
+	Init InitSpec `json:"init,omitempty"`
+
+	// probes configures the HTTP health checks of the web pods.
+	// +optional
+	// +kubebuilder:default={}
+	Probes ProbesSpec `json:"probes,omitempty"`
+
+	// strategy is the rollout strategy of the web Deployment. The cron
+	// Deployment always uses Recreate so that two cron pods never overlap.
+	// +optional
+	// +kubebuilder:default={}
+	Strategy StrategySpec `json:"strategy,omitempty"`
+
+	// webhook receives notifications about phase changes, upgrades and rollbacks.
+	// +optional
+	Webhook *WebhookSpec `json:"webhook,omitempty"`
+
+	// cron configures the cron Deployment (<name>-cron), which runs Odoo's
+	// scheduled actions apart from the web pods.
+	// +optional
+	// +kubebuilder:default={}
+	Cron CronSpec `json:"cron,omitempty"`
+
+	// extraEnv are environment variables added to the web, cron and Odoo Job
+	// containers. An entry with the same name as one the operator sets wins.
+	// +optional
+	// +kubebuilder:validation:MaxItems=128
+	// +listType=map
+	// +listMapKey=name
+	ExtraEnv []corev1.EnvVar `json:"extraEnv,omitempty"`
+
+	// extraEnvFrom are sources of environment variables added to the web, cron
+	// and Odoo Job containers.
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=atomic
+	ExtraEnvFrom []corev1.EnvFromSource `json:"extraEnvFrom,omitempty"`
+
+	// autoUpgrade configures the guarded `odoo -u all` run on image changes.
+	// +optional
+	// +kubebuilder:default={}
+	AutoUpgrade AutoUpgradeSpec `json:"autoUpgrade,omitempty"`
+
+	// rollback configures the automatic rollback of a new image that misbehaves.
+	// +optional
+	// +kubebuilder:default={}
+	Rollback RollbackSpec `json:"rollback,omitempty"`
+
+	// backup configures backups of the database and filestore.
+	// +optional
+	// +kubebuilder:default={}
+	Backup BackupSpec `json:"backup,omitempty"`
+
+	// logMonitoring configures the sampling of Odoo's logs into status.health.
+	// +optional
+	// +kubebuilder:default={}
+	LogMonitoring LogMonitoringSpec `json:"logMonitoring,omitempty"`
+
+	// modules declares Odoo modules the instance must have.
+	// +optional
+	Modules ModulesSpec `json:"modules,omitempty"`
+}
+
+// FilestoreSpec configures the filestore PersistentVolumeClaim.
+type FilestoreSpec struct {
+	// storageSize is the requested size of the filestore volume. It can grow but
+	// never shrink.
+	// +optional
+	// +kubebuilder:default="2Gi"
+	StorageSize *resource.Quantity `json:"storageSize,omitempty"`
+
+	// storageClass is the StorageClass of the filestore volume. Empty uses the
+	// cluster's default StorageClass.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	StorageClass string `json:"storageClass,omitempty"`
+
+	// accessMode of the filestore volume. Empty lets the operator choose:
+	// ReadWriteMany when more than one web replica is requested, otherwise
+	// ReadWriteOnce. Web, cron and Job pods all mount the filestore, so with
+	// ReadWriteOnce they must land on the same node.
+	// +optional
+	// +kubebuilder:validation:Enum=ReadWriteOnce;ReadWriteMany
+	AccessMode corev1.PersistentVolumeAccessMode `json:"accessMode,omitempty"`
+}
+
+// ConfigValue is the value of one odoo.conf option.
+// +kubebuilder:validation:MaxLength=4096
+type ConfigValue string
+
+// Hostname is a DNS name, optionally with a leading wildcard label.
+// +kubebuilder:validation:MinLength=1
+// +kubebuilder:validation:MaxLength=253
+// +kubebuilder:validation:XValidation:rule="self.matches('^(\\\\*\\\\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$')",message="must be a lowercase DNS name such as odoo.example.com (letters, digits, '-' and '.', optionally starting with '*.')"
+type Hostname string
+
+// IngressSpec configures the Ingress of the instance.
+type IngressSpec struct {
+	// hosts are the fully qualified host names the instance answers on. The
+	// first one becomes status.url.
+	// +required
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=set
+	Hosts []Hostname `json:"hosts"`
+
+	// issuer is the name of the cert-manager ClusterIssuer that issues the TLS
+	// certificate (annotation cert-manager.io/cluster-issuer). Empty serves
+	// without TLS configuration.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Issuer string `json:"issuer,omitempty"`
+
+	// class is the IngressClass that serves the Ingress. Empty uses the
+	// cluster's default class.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Class string `json:"class,omitempty"`
+}
+
+// DatabaseSpec selects where the instance's database lives.
+//
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.name) || (has(self.name) && self.name == oldSelf.name)",message="spec.database.name is immutable once set: changing it would point the instance at another database; restore a backup into the new name instead"
+type DatabaseSpec struct {
+	// cluster names an entry of the operator's PostgreSQL clusters Secret. Empty
+	// uses the entry marked default.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$`
+	Cluster string `json:"cluster,omitempty"`
+
+	// name of the PostgreSQL database. Empty derives a stable name from the
+	// namespace and the instance name. Immutable once set.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-zA-Z0-9][a-zA-Z0-9_.-]*$')",message="must be a valid Odoo database name: letters, digits, '_', '.' and '-', starting with a letter or digit"
+	Name string `json:"name,omitempty"`
+
+	// missingPolicy says what to do when the database disappears after it was
+	// initialised: Ignore reports it, Recreate initialises a fresh one.
+	// +optional
+	// +kubebuilder:default=Ignore
+	MissingPolicy DatabaseMissingPolicy `json:"missingPolicy,omitempty"`
+}
+
+// DatabaseMissingPolicy is the reaction to a database that vanished.
+// +kubebuilder:validation:Enum=Ignore;Recreate
+type DatabaseMissingPolicy string
+
+const (
+	// DatabaseMissingIgnore reports a vanished database and does nothing else.
+	DatabaseMissingIgnore DatabaseMissingPolicy = "Ignore"
+	// DatabaseMissingRecreate initialises a new empty database.
+	DatabaseMissingRecreate DatabaseMissingPolicy = "Recreate"
+)
+
+// DeletionPolicy says what deleting an OdooInstance does to its data.
+// +kubebuilder:validation:Enum=Retain;Delete
+type DeletionPolicy string
+
+const (
+	// DeletionPolicyRetain keeps the database and its role.
+	DeletionPolicyRetain DeletionPolicy = "Retain"
+	// DeletionPolicyDelete drops the database, then its role.
+	DeletionPolicyDelete DeletionPolicy = "Delete"
+)
+
+// InitSpec configures the first initialisation of the database.
+type InitSpec struct {
+	// modules installed when the database is created.
+	// +optional
+	// +kubebuilder:default={base}
+	// +kubebuilder:validation:MaxItems=256
+	// +listType=set
+	// +kubebuilder:validation:items:Pattern=`^[a-z0-9_]+$`
+	// +kubebuilder:validation:items:MaxLength=128
+	Modules []string `json:"modules,omitempty"`
+
+	// demo loads Odoo's demo data. Never enable it for production databases.
+	// +optional
+	// +kubebuilder:default=false
+	Demo bool `json:"demo,omitempty"`
+}
+
+// ProbesSpec configures the web pods' health checks.
+type ProbesSpec struct {
+	// endpoint is the HTTP path for the startup, liveness and readiness probes of
+	// the web pods, served on port 8069.
+	// +optional
+	// +kubebuilder:default="/web/health"
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:Pattern=`^/`
+	Endpoint string `json:"endpoint,omitempty"`
+}
+
+// StrategyType is the rollout strategy of the web Deployment.
+// +kubebuilder:validation:Enum=Recreate;RollingUpdate
+type StrategyType string
+
+const (
+	// StrategyRecreate stops all old pods before starting new ones.
+	StrategyRecreate StrategyType = "Recreate"
+	// StrategyRollingUpdate replaces pods gradually.
+	StrategyRollingUpdate StrategyType = "RollingUpdate"
+)
+
+// StrategySpec is the rollout strategy of the web Deployment.
+type StrategySpec struct {
+	// type of the strategy.
+	// +optional
+	// +kubebuilder:default=RollingUpdate
+	Type StrategyType `json:"type,omitempty"`
+
+	// rollingUpdate tunes a RollingUpdate.
+	// +optional
+	RollingUpdate *RollingUpdateSpec `json:"rollingUpdate,omitempty"`
+}
+
+// RollingUpdateSpec tunes a rolling update.
+type RollingUpdateSpec struct {
+	// maxUnavailable is the number or percentage of web pods that may be
+	// unavailable during a rollout.
+	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]{1,3}%$')",message="must be a number of pods or a percentage such as 25%"
+	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+
+	// maxSurge is the number or percentage of extra web pods allowed during a
+	// rollout.
+	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]{1,3}%$')",message="must be a number of pods or a percentage such as 25%"
+	MaxSurge *intstr.IntOrString `json:"maxSurge,omitempty"`
+}
+
+// WebhookSpec configures notifications.
+type WebhookSpec struct {
+	// url receives a JSON POST on phase changes, upgrade results and rollbacks.
+	// +required
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && (self.startsWith('http://') || self.startsWith('https://'))",message="must be an http:// or https:// URL"
+	URL string `json:"url"`
+
+	// secretRef selects a Secret key whose value signs each notification
+	// (HMAC-SHA256 in the X-Odoo-Operator-Signature header).
+	// +optional
+	SecretRef *corev1.SecretKeySelector `json:"secretRef,omitempty"`
+}
+
+// CronSpec configures the cron Deployment.
+type CronSpec struct {
+	// replicas of the cron Deployment. Usually 1; 0 pauses scheduled actions.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// maxCronThreads is Odoo's max_cron_threads for each cron pod.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=64
+	MaxCronThreads *int32 `json:"maxCronThreads,omitempty"`
+
+	// image of the cron pods. Defaults to spec.image.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:XValidation:rule="!self.matches('\\\\s')",message="must be an image reference without whitespace, e.g. odoo:18.0"
+	Image string `json:"image,omitempty"`
+
+	// resources of the cron container. Defaults to the web container's.
+	// +optional
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+}
+
+// UpgradeFailurePolicy says what to do when a module upgrade fails.
+// +kubebuilder:validation:Enum=KeepOldImage;Restore
+type UpgradeFailurePolicy string
+
+const (
+	// UpgradeFailureKeepOldImage keeps the old image serving the database as the
+	// failed upgrade left it.
+	UpgradeFailureKeepOldImage UpgradeFailurePolicy = "KeepOldImage"
+	// UpgradeFailureRestore restores the restore point taken before the upgrade.
+	// Writes made during the upgrade window are lost.
+	UpgradeFailureRestore UpgradeFailurePolicy = "Restore"
+)
+
+// AutoUpgradeSpec configures module upgrades on image changes.
+type AutoUpgradeSpec struct {
+	// enabled runs `odoo -u all` in a Job before a new image is rolled out. When
+	// disabled, an image change rolls out directly; the annotation
+	// bemade.org/upgrade-now still triggers an upgrade.
+	// +optional
+	// +kubebuilder:default=true
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// maintenanceMode scales cron to 0 while the upgrade Job runs, so no
+	// scheduled action competes with the upgrade for locks.
+	// +optional
+	// +kubebuilder:default=true
+	MaintenanceMode *bool `json:"maintenanceMode,omitempty"`
+
+	// timeout bounds the upgrade Job (activeDeadlineSeconds).
+	// +optional
+	// +kubebuilder:default="30m"
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+
+	// onFailure is what happens after a failed upgrade: KeepOldImage serves the
+	// old image on the database as the upgrade left it; Restore restores the
+	// restore point (writes made during the upgrade window are lost).
+	// +optional
+	// +kubebuilder:default=KeepOldImage
+	OnFailure UpgradeFailurePolicy `json:"onFailure,omitempty"`
+}
+
+// RollbackSpec configures automatic rollback of a misbehaving new image.
+type RollbackSpec struct {
+	// enabled turns automatic rollback on.
+	// +optional
+	// +kubebuilder:default=true
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// errorThreshold is the number of Odoo errors per minute, after a rollout,
+	// above which the previous image is restored.
+	// +optional
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=1
+	ErrorThreshold *int32 `json:"errorThreshold,omitempty"`
+
+	// stabilizationPeriod is how long a new image is watched after its rollout.
+	// +optional
+	// +kubebuilder:default="10m"
+	StabilizationPeriod *metav1.Duration `json:"stabilizationPeriod,omitempty"`
+}
+
+// BackupSpec configures backups.
+type BackupSpec struct {
+	// beforeUpgrade takes a restore point of the database before every module
+	// upgrade.
+	// +optional
+	// +kubebuilder:default=true
+	BeforeUpgrade *bool `json:"beforeUpgrade,omitempty"`
+}
+
+// LogMonitoringSpec configures log sampling into status.health.
+type LogMonitoringSpec struct {
+	// enabled samples web and cron pod logs into status.health.
+	// +optional
+	// +kubebuilder:default=true
+	Enabled *bool `json:"enabled,omitempty"`
+}
+
+// ModulesSpec declares modules the instance must have.
+type ModulesSpec struct {
+	// autoInstall are modules installed when missing.
+	// +optional
+	// +kubebuilder:validation:MaxItems=256
+	// +listType=set
+	// +kubebuilder:validation:items:Pattern=`^[a-z0-9_]+$`
+	// +kubebuilder:validation:items:MaxLength=128
+	AutoInstall []string `json:"autoInstall,omitempty"`
+}
+
+// OdooInstanceStatus is the observed state of an OdooInstance.
+type OdooInstanceStatus struct {
+	// observedGeneration is the metadata.generation last reconciled without error.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions describe the instance: Ready, Progressing, Degraded, Stalled,
+	// WebAvailable, CronAvailable and the domain conditions of later features.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=32
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// phase summarises the conditions for printing.
+	// +optional
+	Phase Phase `json:"phase,omitempty"`
+
+	// readyReplicas is the number of ready web pods.
+	// +optional
+	ReadyReplicas int32 `json:"readyReplicas,omitempty"`
+
+	// selector is the label selector of the web pods, for the scale subresource.
+	// +optional
+	Selector string `json:"selector,omitempty"`
+
+	// url is where users reach the instance (https://<first host>).
+	// +optional
+	URL string `json:"url,omitempty"`
+
+	// deployment records the images actually running.
+	// +optional
+	Deployment DeploymentStatus `json:"deployment,omitempty"`
+
+	// database records the database the instance uses.
+	// +optional
+	Database *DatabaseStatus `json:"database,omitempty"`
+
+	// upgrade reports the last module upgrade.
+	// +optional
+	Upgrade *UpgradeStatus `json:"upgrade,omitempty"`
+
+	// health reports errors found in the Odoo logs.
+	// +optional
+	Health *HealthStatus `json:"health,omitempty"`
+
+	// lastBackup is when the last successful backup completed.
+	// +optional
+	LastBackup *metav1.Time `json:"lastBackup,omitempty"`
+}
+
+// DeploymentStatus records which images run, which can differ from spec.image
+// after a failed upgrade or a rollback.
+type DeploymentStatus struct {
+	// currentImage is the image the web pods run.
+	// +optional
+	CurrentImage string `json:"currentImage,omitempty"`
+
+	// previousImage is the image that ran before currentImage: the rollback target.
+	// +optional
+	PreviousImage string `json:"previousImage,omitempty"`
+
+	// cronImage is the image the cron pods run.
+	// +optional
+	CronImage string `json:"cronImage,omitempty"`
+}
+
+// DatabaseStatus records the database the instance uses.
+type DatabaseStatus struct {
+	// cluster is the PostgreSQL cluster that holds the database.
+	// +optional
+	Cluster string `json:"cluster,omitempty"`
+
+	// name of the database.
+	// +optional
+	Name string `json:"name,omitempty"`
+
+	// initialized is true once Odoo's base module is installed in the database.
+	// +optional
+	Initialized bool `json:"initialized,omitempty"`
+}
+
+// UpgradePhase is the phase of a module upgrade.
+// +kubebuilder:validation:Enum=Pending;Running;Success;Failed
+type UpgradePhase string
+
+// Upgrade phases, as the roadmap shows them.
+const (
+	UpgradePending UpgradePhase = "Pending"
+	UpgradeRunning UpgradePhase = "Running"
+	UpgradeSuccess UpgradePhase = "Success"
+	UpgradeFailed  UpgradePhase = "Failed"
+)
+
+// UpgradeStatus reports the last module upgrade.
+type UpgradeStatus struct {
+	// phase of the upgrade.
+	// +optional
+	Phase UpgradePhase `json:"phase,omitempty"`
+	// startTime is when the upgrade started.
+	// +optional
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+	// completionTime is when the upgrade ended.
+	// +optional
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+	// duration of the upgrade, e.g. 25m0s.
+	// +optional
+	Duration string `json:"duration,omitempty"`
+	// imageAttempted is the image the upgrade ran with.
+	// +optional
+	ImageAttempted string `json:"imageAttempted,omitempty"`
+	// imageCurrent is the image serving the instance.
+	// +optional
+	ImageCurrent string `json:"imageCurrent,omitempty"`
+	// message explains the outcome; on failure it names the failing module.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// HealthStatus reports errors found in the Odoo logs.
+type HealthStatus struct {
+	// status is Healthy or Degraded.
+	// +optional
+	Status string `json:"status,omitempty"`
+	// errorCount is the number of errors in the sampling window.
+	// +optional
+	ErrorCount int32 `json:"errorCount,omitempty"`
+	// lastErrorTime is when the newest error was logged.
+	// +optional
+	LastErrorTime *metav1.Time `json:"lastErrorTime,omitempty"`
+	// errors are the newest distinct errors, newest first.
+	// +optional
+	// +kubebuilder:validation:MaxItems=20
+	// +listType=atomic
+	Errors []HealthError `json:"errors,omitempty"`
+}
+
+// HealthError is one distinct error found in the logs.
+type HealthError struct {
+	// timestamp of the newest occurrence.
+	// +optional
+	Timestamp *metav1.Time `json:"timestamp,omitempty"`
+	// level is the Odoo log level (ERROR, CRITICAL).
+	// +optional
+	Level string `json:"level,omitempty"`
+	// message is the error line.
+	// +optional
+	Message string `json:"message,omitempty"`
+	// category classifies the error, e.g. DatabaseSchema.
+	// +optional
+	Category string `json:"category,omitempty"`
+	// count of occurrences in the window.
+	// +optional
+	Count int32 `json:"count,omitempty"`
+}
+
+// Phase is the printable summary of an instance's conditions.
+// +kubebuilder:validation:Enum=Pending;Initializing;Running;Upgrading;Degraded;Stopped;Failed
+type Phase string
+
+// Phases, derived from conditions (see the controller's status computation).
+const (
+	PhasePending      Phase = "Pending"
+	PhaseInitializing Phase = "Initializing"
+	PhaseRunning      Phase = "Running"
+	PhaseUpgrading    Phase = "Upgrading"
+	PhaseDegraded     Phase = "Degraded"
+	PhaseStopped      Phase = "Stopped"
+	PhaseFailed       Phase = "Failed"
+)
+
+// OdooInstance is an Odoo deployment: database, filestore, web and cron
+// Deployments, Service and Ingress, kept in the declared state by the operator.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:subresource:scale:specpath=.spec.replicas,statuspath=.status.readyReplicas,selectorpath=.status.selector
+// +kubebuilder:resource:shortName=odoo,categories=odoo
+// +kubebuilder:storageversion
+// +kubebuilder:printcolumn:name="Image",type=string,JSONPath=`.spec.image`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type OdooInstance struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is the standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the desired state of the instance.
+	// +required
+	Spec OdooInstanceSpec `json:"spec"`
+
+	// status is the observed state of the instance.
+	// +optional
+	Status OdooInstanceStatus `json:"status,omitempty"`
+}
+
+// OdooInstanceList is a list of OdooInstance.
+//
+// +kubebuilder:object:root=true
+type OdooInstanceList struct {
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard list metadata.
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// items are the instances.
+	Items []OdooInstance `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&OdooInstance{}, &OdooInstanceList{})
+}

@@ -1,0 +1,187 @@
+// Package odooinstance reconciles OdooInstance objects into their database
+// credentials, odoo.conf, filestore, web and cron Deployments, Service and
+// Ingress.
+package odooinstance
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/ssa"
+)
+
+// DatabaseDefaults is where instances find PostgreSQL until the clusters
+// Secret exists: the operator's --db-host and --db-port.
+type DatabaseDefaults struct {
+	Host    string
+	Port    int32
+	SSLMode string
+}
+
+// Reconciler reconciles OdooInstance objects.
+type Reconciler struct {
+	client.Client
+	// APIReader reads objects the cache does not hold (user Secrets).
+	APIReader client.Reader
+	Recorder  recorder.EventRecorder
+	Applier   *ssa.Applier
+	Database  DatabaseDefaults
+	// MaxConcurrentReconciles bounds parallel reconciles.
+	MaxConcurrentReconciles int
+}
+
+// +kubebuilder:rbac:groups=bemade.org,resources=odooinstances,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/finalizers,verbs=update
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=services;persistentvolumeclaims;secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+
+// SetupWithManager registers the controller: it watches OdooInstances and the
+// objects they own.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&odoov1alpha2.OdooInstance{}).
+		Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Service{}).
+		Owns(&corev1.Secret{}).
+		Owns(&corev1.PersistentVolumeClaim{}).
+		Owns(&networkingv1.Ingress{}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)}).
+		Complete(r)
+}
+
+// phase is one small step of a reconcile. A phase records problems in the
+// scope; it returns an error only for failures worth a retry with backoff.
+type phase struct {
+	name string
+	run  func(ctx context.Context, s *scope) (ctrl.Result, error)
+}
+
+// Reconcile brings one OdooInstance towards its spec. The status is computed
+// once from what the phases observed and patched in the deferred block.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, reterr error) {
+	inst := &odoov1alpha2.OdooInstance{}
+	if err := r.Get(ctx, req.NamespacedName, inst); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !inst.DeletionTimestamp.IsZero() {
+		// Owned objects are garbage-collected; the database is kept.
+		return ctrl.Result{}, nil
+	}
+
+	s := &scope{instance: inst, before: inst.DeepCopy()}
+	defer func() {
+		if err := r.patchStatus(ctx, s, reterr); err != nil {
+			reterr = kerrors.NewAggregate([]error{reterr, err})
+		}
+	}()
+
+	phases := []phase{
+		{"AdminPassword", r.resolveAdminPassword},
+		{"DatabaseCredentials", r.reconcileUserSecret},
+		{"Config", r.reconcileConfSecret},
+		{"Filestore", r.reconcileFilestore},
+		{"Workloads", r.reconcileWorkloads},
+		{"Service", r.reconcileService},
+		{"Ingress", r.reconcileIngress},
+	}
+	var errs []error
+	for _, p := range phases {
+		res, err := p.run(ctx, s)
+		if err != nil {
+			log.FromContext(ctx).V(1).Info("phase failed", "phase", p.name, "error", err.Error())
+			errs = append(errs, err)
+		}
+		result = lowestNonZero(result, res)
+		if s.stop {
+			break
+		}
+	}
+	return result, kerrors.NewAggregate(errs)
+}
+
+// patchStatus computes the status and patches it when it changed, then emits
+// the events of the transitions it saw.
+func (r *Reconciler) patchStatus(ctx context.Context, s *scope, reconcileErr error) error {
+	inst := s.instance
+	inst.Status = computeStatus(statusInputs{
+		instance: inst, web: s.web, cron: s.cron,
+		stalled: s.stalled, degraded: s.degraded, reconcileErr: reconcileErr,
+	})
+	if equality.Semantic.DeepEqual(s.before.Status, inst.Status) {
+		return nil
+	}
+	if err := r.Status().Patch(ctx, inst, client.MergeFrom(s.before)); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return err
+	}
+	r.emitTransitionEvents(s.before, inst)
+	return nil
+}
+
+func (r *Reconciler) emitTransitionEvents(before, after *odoov1alpha2.OdooInstance) {
+	wasReady := meta.IsStatusConditionTrue(before.Status.Conditions, odoov1alpha2.ConditionReady)
+	isReady := meta.IsStatusConditionTrue(after.Status.Conditions, odoov1alpha2.ConditionReady)
+	if !wasReady && isReady {
+		r.Recorder.Eventf(after, nil, corev1.EventTypeNormal, odoov1alpha2.EventInstanceReady, "Reconcile",
+			"instance is Ready: %s", meta.FindStatusCondition(after.Status.Conditions, odoov1alpha2.ConditionReady).Message)
+	}
+	if img := after.Status.Deployment.CurrentImage; img != before.Status.Deployment.CurrentImage && before.Status.Deployment.CurrentImage != "" {
+		r.Recorder.Eventf(after, nil, corev1.EventTypeNormal, odoov1alpha2.EventDeploymentUpdated, "Rollout",
+			"rolled out new image: %s", img)
+	}
+	for _, t := range []string{odoov1alpha2.ConditionDegraded, odoov1alpha2.ConditionStalled} {
+		c := meta.FindStatusCondition(after.Status.Conditions, t)
+		if c == nil || c.Status != "True" {
+			continue
+		}
+		old := meta.FindStatusCondition(before.Status.Conditions, t)
+		if old == nil || old.Status != c.Status || old.Reason != c.Reason {
+			r.Recorder.Eventf(after, nil, corev1.EventTypeWarning, odoov1alpha2.EventReconcileFailed, "Reconcile",
+				"%s: %s", t, c.Message)
+		}
+	}
+}
+
+// lowestNonZero merges the results of two phases: the soonest requeue wins.
+func lowestNonZero(a, b ctrl.Result) ctrl.Result {
+	switch {
+	case a.RequeueAfter == 0:
+		return b
+	case b.RequeueAfter == 0:
+		return a
+	case a.RequeueAfter < b.RequeueAfter:
+		return a
+	default:
+		return b
+	}
+}
+
+// errStalled marks a configuration error, reported through Stalled instead of
+// retried with backoff.
+var errStalled = errors.New("stalled")
+
+// stalledRetry is how often a stalled instance is looked at again, for inputs
+// the operator does not watch (a Secret the user has yet to create).
+const stalledRetry = time.Minute
+

@@ -1,0 +1,212 @@
+package odooinstance
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/resources"
+)
+
+// resolveAdminPassword reads admin_passwd from the spec or from the Secret it
+// references. A missing Secret or key stalls the instance with a message that
+// says what to create; the Secret is not watched, so it is looked at again
+// every minute.
+func (r *Reconciler) resolveAdminPassword(ctx context.Context, s *scope) (ctrl.Result, error) {
+	inst := s.instance
+	ref := inst.Spec.AdminPasswordSecretRef
+	if ref == nil {
+		s.adminPassword = inst.Spec.AdminPassword
+		return ctrl.Result{}, nil
+	}
+	secret := &corev1.Secret{}
+	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: inst.Namespace, Name: ref.Name}, secret)
+	switch {
+	case apierrors.IsNotFound(err):
+		s.stalled = &problem{odoov1alpha2.ReasonAdminPasswordSecretMissing,
+			fmt.Sprintf("spec.adminPasswordSecretRef: Secret %q not found in namespace %q; create it with key %q", ref.Name, inst.Namespace, ref.Key)}
+	case err != nil:
+		return ctrl.Result{}, fmt.Errorf("reading admin password Secret %s: %w", ref.Name, err)
+	case len(secret.Data[ref.Key]) == 0:
+		s.stalled = &problem{odoov1alpha2.ReasonAdminPasswordSecretMissing,
+			fmt.Sprintf("spec.adminPasswordSecretRef: Secret %q has no key %q (or it is empty); add the master password under that key", ref.Name, ref.Key)}
+	default:
+		s.adminPassword = string(secret.Data[ref.Key])
+		return ctrl.Result{}, nil
+	}
+	s.stop = true
+	return ctrl.Result{RequeueAfter: stalledRetry}, nil
+}
+
+// reconcileUserSecret creates the database credentials Secret once, with a
+// random password, and reads it back on later reconciles.
+func (r *Reconciler) reconcileUserSecret(ctx context.Context, s *scope) (ctrl.Result, error) {
+	inst := s.instance
+	secret := &corev1.Secret{}
+	key := types.NamespacedName{Namespace: inst.Namespace, Name: resources.UserSecretName(inst)}
+	err := r.Get(ctx, key, secret)
+	if apierrors.IsNotFound(err) {
+		password, perr := resources.NewPassword()
+		if perr != nil {
+			return ctrl.Result{}, perr
+		}
+		secret = resources.NewUserSecret(inst, password)
+		if err = r.Create(ctx, secret); apierrors.IsAlreadyExists(err) {
+			// Created by an earlier reconcile the cache has not seen yet.
+			err = r.APIReader.Get(ctx, key, secret)
+		}
+	}
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("database credentials Secret %s: %w", key.Name, err)
+	}
+	s.dbUser = string(secret.Data[resources.UserSecretUsernameKey])
+	s.dbPassword = string(secret.Data[resources.UserSecretPasswordKey])
+	if s.dbUser == "" || s.dbPassword == "" {
+		s.degraded = append(s.degraded, problem{"DatabaseCredentialsInvalid",
+			fmt.Sprintf("Secret %s must hold non-empty keys %q and %q; delete it to let the operator create a new one", key.Name,
+				resources.UserSecretUsernameKey, resources.UserSecretPasswordKey)})
+		s.stop = true
+	}
+	return ctrl.Result{}, nil
+}
+
+// reconcileConfSecret renders odoo.conf into its Secret.
+func (r *Reconciler) reconcileConfSecret(ctx context.Context, s *scope) (ctrl.Result, error) {
+	inst := s.instance
+	conf := resources.RenderOdooConf(resources.ConfInputs{
+		Instance: inst,
+		Database: resources.DatabaseConnection{
+			Host: r.Database.Host, Port: r.Database.Port, SSLMode: r.Database.SSLMode,
+			Name: resources.DatabaseName(inst), User: s.dbUser, Password: s.dbPassword,
+		},
+		AdminPassword: s.adminPassword,
+	})
+	s.confHash = resources.ConfHash(conf)
+	current := &corev1.Secret{}
+	if err := r.getOptional(ctx, inst, resources.ConfSecretName(inst), current); err != nil {
+		return ctrl.Result{}, err
+	}
+	_, err := r.Applier.Apply(ctx, "Secret", resources.ConfSecret(inst, conf), nilIfAbsent(current), nil)
+	return ctrl.Result{}, wrap("odoo.conf Secret", err)
+}
+
+// reconcileFilestore creates the filestore claim and grows it; a class change
+// or a shrink cannot be applied and is reported instead.
+func (r *Reconciler) reconcileFilestore(ctx context.Context, s *scope) (ctrl.Result, error) {
+	inst := s.instance
+	pvc := &corev1.PersistentVolumeClaim{}
+	if err := r.getOptional(ctx, inst, resources.FilestorePVCName(inst), pvc); err != nil {
+		return ctrl.Result{}, err
+	}
+	existing := nilIfAbsent(pvc)
+	if want, have, drift := resources.FilestoreClassDrift(inst, existing); drift {
+		s.degraded = append(s.degraded, problem{"FilestoreClassChangePending",
+			fmt.Sprintf("spec.filestore.storageClass is %q but the filestore volume uses %q; the volume keeps its class until it is migrated", want, have)})
+	}
+	if requested, current, shrink := resources.FilestoreShrinkRequested(inst, existing); shrink {
+		s.degraded = append(s.degraded, problem{"FilestoreShrinkRefused",
+			fmt.Sprintf("spec.filestore.storageSize %s is below the volume's %s; volumes cannot shrink, set it to %s or more", requested.String(), current.String(), current.String())})
+	}
+	applied := &corev1.PersistentVolumeClaim{}
+	_, err := r.Applier.Apply(ctx, "PersistentVolumeClaim", resources.FilestorePVC(inst, existing), existing, applied)
+	if err == nil {
+		s.pvc = applied
+	}
+	return ctrl.Result{}, wrap("filestore PersistentVolumeClaim", err)
+}
+
+// reconcileWorkloads applies the web and cron Deployments.
+func (r *Reconciler) reconcileWorkloads(ctx context.Context, s *scope) (ctrl.Result, error) {
+	inst := s.instance
+	in := resources.WorkloadInputs{Instance: inst, WebImage: inst.Spec.Image, CronImage: inst.CronImage(), ConfHash: s.confHash}
+
+	web, err := r.applyDeployment(ctx, inst, resources.WebName(inst), resources.WebDeployment(in))
+	if err != nil {
+		return ctrl.Result{}, wrap("web Deployment", err)
+	}
+	s.web = web
+	cron, err := r.applyDeployment(ctx, inst, resources.CronName(inst), resources.CronDeployment(in))
+	if err != nil {
+		return ctrl.Result{}, wrap("cron Deployment", err)
+	}
+	s.cron = cron
+	return ctrl.Result{}, nil
+}
+
+func (r *Reconciler) applyDeployment(ctx context.Context, inst *odoov1alpha2.OdooInstance, name string, desired runtime.ApplyConfiguration) (*appsv1.Deployment, error) {
+	current := &appsv1.Deployment{}
+	if err := r.getOptional(ctx, inst, name, current); err != nil {
+		return nil, err
+	}
+	applied := &appsv1.Deployment{}
+	if _, err := r.Applier.Apply(ctx, "Deployment", desired, nilIfAbsent(current), applied); err != nil {
+		return nil, err
+	}
+	return applied, nil
+}
+
+// reconcileService applies the Service.
+func (r *Reconciler) reconcileService(ctx context.Context, s *scope) (ctrl.Result, error) {
+	inst := s.instance
+	current := &corev1.Service{}
+	if err := r.getOptional(ctx, inst, resources.WebName(inst), current); err != nil {
+		return ctrl.Result{}, err
+	}
+	_, err := r.Applier.Apply(ctx, "Service", resources.Service(inst), nilIfAbsent(current), nil)
+	return ctrl.Result{}, wrap("Service", err)
+}
+
+// reconcileIngress applies the Ingress, or deletes the one the instance owns
+// when spec.ingress was removed.
+func (r *Reconciler) reconcileIngress(ctx context.Context, s *scope) (ctrl.Result, error) {
+	inst := s.instance
+	current := &networkingv1.Ingress{}
+	if err := r.getOptional(ctx, inst, resources.WebName(inst), current); err != nil {
+		return ctrl.Result{}, err
+	}
+	desired := resources.Ingress(inst)
+	if desired == nil {
+		if current.UID == "" || !ownedBy(current, inst) {
+			return ctrl.Result{}, nil
+		}
+		r.Applier.Forget("Ingress", client.ObjectKeyFromObject(current))
+		return ctrl.Result{}, wrap("deleting Ingress", client.IgnoreNotFound(r.Delete(ctx, current)))
+	}
+	_, err := r.Applier.Apply(ctx, "Ingress", desired, nilIfAbsent(current), nil)
+	return ctrl.Result{}, wrap("Ingress", err)
+}
+
+// getOptional reads a namespaced object of the instance from the cache,
+// leaving obj empty (UID "") when it does not exist.
+func (r *Reconciler) getOptional(ctx context.Context, inst *odoov1alpha2.OdooInstance, name string, obj client.Object) error {
+	err := r.Get(ctx, types.NamespacedName{Namespace: inst.Namespace, Name: name}, obj)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+func ownedBy(obj client.Object, inst *odoov1alpha2.OdooInstance) bool {
+	for _, ref := range obj.GetOwnerReferences() {
+		if ref.UID == inst.UID {
+			return true
+		}
+	}
+	return false
+}
+
+func wrap(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

@@ -1,0 +1,233 @@
+package odooinstance
+
+import (
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/resources"
+)
+
+// problem is something that keeps the instance from being Ready.
+type problem struct {
+	reason  string
+	message string
+}
+
+// statusInputs is everything the status is computed from: what the reconcile
+// observed and what went wrong. computeStatus turns it into the new status
+// without side effects.
+type statusInputs struct {
+	instance *odoov1alpha2.OdooInstance
+	web      *appsv1.Deployment
+	cron     *appsv1.Deployment
+	// stalled is a problem only the user can fix by changing the spec.
+	stalled *problem
+	// degraded are problems the operator retries.
+	degraded []problem
+	// reconcileErr is the error the phases returned, if any.
+	reconcileErr error
+}
+
+// computeStatus returns the status for in. Conditions keep their
+// lastTransitionTime when their status does not change.
+func computeStatus(in statusInputs) odoov1alpha2.OdooInstanceStatus {
+	inst := in.instance
+	status := *inst.Status.DeepCopy()
+	gen := inst.Generation
+
+	status.URL = inst.URL()
+	status.Selector = labels.SelectorFromSet(resources.SelectorLabels(inst, resources.ComponentWeb)).String()
+	status.ReadyReplicas = 0
+	if in.web != nil {
+		status.ReadyReplicas = in.web.Status.ReadyReplicas
+	}
+
+	webOK := setDeploymentCondition(&status, odoov1alpha2.ConditionWebAvailable, in.web, inst.WebReplicas(), gen)
+	cronOK := setDeploymentCondition(&status, odoov1alpha2.ConditionCronAvailable, in.cron, inst.CronReplicas(), gen)
+	setImages(&status, in.web, in.cron, webOK, cronOK)
+	setStalled(&status, in.stalled, gen)
+	setDegraded(&status, in, gen)
+	setReady(&status, in, webOK && cronOK, gen)
+	status.Phase = derivePhase(&status, inst)
+	if in.reconcileErr == nil {
+		status.ObservedGeneration = gen
+	}
+	return status
+}
+
+// deploymentState says whether a Deployment runs its current template with all
+// desired replicas available, and if not, why.
+func deploymentState(d *appsv1.Deployment, desired int32) (ok bool, reason, message string) {
+	if d == nil {
+		return false, odoov1alpha2.ReasonReconciling, "the Deployment does not exist yet"
+	}
+	if d.Generation != d.Status.ObservedGeneration {
+		return false, odoov1alpha2.ReasonRollingOut, fmt.Sprintf("Deployment %s: waiting for the Deployment controller to observe generation %d", d.Name, d.Generation)
+	}
+	for _, c := range d.Status.Conditions {
+		if c.Type == appsv1.DeploymentProgressing && c.Status == corev1.ConditionFalse && c.Reason == "ProgressDeadlineExceeded" {
+			return false, odoov1alpha2.ReasonProgressDeadlineExceeded, fmt.Sprintf("Deployment %s: %s", d.Name, c.Message)
+		}
+	}
+	if desired == 0 {
+		if d.Status.Replicas > 0 {
+			return false, odoov1alpha2.ReasonRollingOut, fmt.Sprintf("Deployment %s: %d pods still terminating", d.Name, d.Status.Replicas)
+		}
+		return true, odoov1alpha2.ReasonScaledToZero, fmt.Sprintf("Deployment %s is scaled to 0", d.Name)
+	}
+	switch {
+	case d.Status.UpdatedReplicas < desired:
+		return false, odoov1alpha2.ReasonRollingOut, fmt.Sprintf("Deployment %s: %d of %d pods updated", d.Name, d.Status.UpdatedReplicas, desired)
+	case d.Status.Replicas > d.Status.UpdatedReplicas:
+		return false, odoov1alpha2.ReasonRollingOut, fmt.Sprintf("Deployment %s: %d old pods terminating", d.Name, d.Status.Replicas-d.Status.UpdatedReplicas)
+	case d.Status.AvailableReplicas < desired:
+		return false, odoov1alpha2.ReasonRollingOut, fmt.Sprintf("Deployment %s: %d of %d pods available", d.Name, d.Status.AvailableReplicas, desired)
+	}
+	return true, odoov1alpha2.ReasonAvailable, fmt.Sprintf("Deployment %s: %d of %d pods available", d.Name, d.Status.AvailableReplicas, desired)
+}
+
+// setDeploymentCondition sets WebAvailable or CronAvailable and returns whether
+// the Deployment is settled (all replicas available, or scaled to 0 on purpose).
+func setDeploymentCondition(status *odoov1alpha2.OdooInstanceStatus, condType string, d *appsv1.Deployment, desired int32, gen int64) bool {
+	ok, reason, message := deploymentState(d, desired)
+	cond := metav1.ConditionFalse
+	if ok && desired > 0 {
+		cond = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(&status.Conditions, metav1.Condition{
+		Type: condType, Status: cond, Reason: reason, Message: message, ObservedGeneration: gen,
+	})
+	return ok
+}
+
+// setImages records the images that actually run once a rollout settled, and
+// keeps the one before as the rollback target.
+func setImages(status *odoov1alpha2.OdooInstanceStatus, web, cron *appsv1.Deployment, webOK, cronOK bool) {
+	if webOK && web != nil {
+		if image := containerImage(web); image != "" && image != status.Deployment.CurrentImage {
+			if status.Deployment.CurrentImage != "" {
+				status.Deployment.PreviousImage = status.Deployment.CurrentImage
+			}
+			status.Deployment.CurrentImage = image
+		}
+	}
+	if cronOK && cron != nil {
+		if image := containerImage(cron); image != "" {
+			status.Deployment.CronImage = image
+		}
+	}
+}
+
+func containerImage(d *appsv1.Deployment) string {
+	for _, c := range d.Spec.Template.Spec.Containers {
+		if c.Name == resources.ContainerName {
+			return c.Image
+		}
+	}
+	return ""
+}
+
+func setStalled(status *odoov1alpha2.OdooInstanceStatus, stalled *problem, gen int64) {
+	if stalled == nil {
+		meta.RemoveStatusCondition(&status.Conditions, odoov1alpha2.ConditionStalled)
+		return
+	}
+	meta.SetStatusCondition(&status.Conditions, metav1.Condition{
+		Type: odoov1alpha2.ConditionStalled, Status: metav1.ConditionTrue,
+		Reason: stalled.reason, Message: stalled.message, ObservedGeneration: gen,
+	})
+}
+
+func setDegraded(status *odoov1alpha2.OdooInstanceStatus, in statusInputs, gen int64) {
+	problems := in.degraded
+	if in.reconcileErr != nil {
+		problems = append(problems, problem{reason: odoov1alpha2.ReasonApplyFailed, message: in.reconcileErr.Error()})
+	}
+	for _, c := range []*metav1.Condition{
+		meta.FindStatusCondition(status.Conditions, odoov1alpha2.ConditionWebAvailable),
+		meta.FindStatusCondition(status.Conditions, odoov1alpha2.ConditionCronAvailable),
+	} {
+		if c != nil && c.Reason == odoov1alpha2.ReasonProgressDeadlineExceeded {
+			problems = append(problems, problem{reason: c.Reason, message: c.Message})
+		}
+	}
+	if len(problems) == 0 {
+		meta.SetStatusCondition(&status.Conditions, metav1.Condition{
+			Type: odoov1alpha2.ConditionDegraded, Status: metav1.ConditionFalse,
+			Reason: odoov1alpha2.ReasonAsExpected, Message: "no problem found", ObservedGeneration: gen,
+		})
+		return
+	}
+	message := problems[0].message
+	for _, p := range problems[1:] {
+		message += "; " + p.message
+	}
+	meta.SetStatusCondition(&status.Conditions, metav1.Condition{
+		Type: odoov1alpha2.ConditionDegraded, Status: metav1.ConditionTrue,
+		Reason: problems[0].reason, Message: message, ObservedGeneration: gen,
+	})
+}
+
+// setReady sets Ready and Progressing: Ready when both tiers settled and
+// nothing is wrong, otherwise Progressing while the operator can still get
+// there by itself.
+func setReady(status *odoov1alpha2.OdooInstanceStatus, in statusInputs, settled bool, gen int64) {
+	degraded := meta.IsStatusConditionTrue(status.Conditions, odoov1alpha2.ConditionDegraded)
+	stalled := in.stalled != nil
+	switch {
+	case stalled:
+		setReadyProgressing(status, gen, metav1.ConditionFalse, in.stalled.reason, in.stalled.message, metav1.ConditionFalse)
+	case degraded:
+		c := meta.FindStatusCondition(status.Conditions, odoov1alpha2.ConditionDegraded)
+		setReadyProgressing(status, gen, metav1.ConditionFalse, c.Reason, c.Message, metav1.ConditionTrue)
+	case !settled:
+		reason, message := odoov1alpha2.ReasonRollingOut, "rolling out"
+		for _, t := range []string{odoov1alpha2.ConditionWebAvailable, odoov1alpha2.ConditionCronAvailable} {
+			if c := meta.FindStatusCondition(status.Conditions, t); c != nil && c.Status != metav1.ConditionTrue && c.Reason != odoov1alpha2.ReasonScaledToZero {
+				reason, message = c.Reason, c.Message
+				break
+			}
+		}
+		setReadyProgressing(status, gen, metav1.ConditionFalse, reason, message, metav1.ConditionTrue)
+	default:
+		message := fmt.Sprintf("%d web and %d cron pods available", in.instance.WebReplicas(), in.instance.CronReplicas())
+		setReadyProgressing(status, gen, metav1.ConditionTrue, odoov1alpha2.ReasonAvailable, message, metav1.ConditionFalse)
+	}
+}
+
+func setReadyProgressing(status *odoov1alpha2.OdooInstanceStatus, gen int64, ready metav1.ConditionStatus, reason, message string, progressing metav1.ConditionStatus) {
+	meta.SetStatusCondition(&status.Conditions, metav1.Condition{
+		Type: odoov1alpha2.ConditionReady, Status: ready, Reason: reason, Message: message, ObservedGeneration: gen,
+	})
+	progReason, progMessage := odoov1alpha2.ReasonReconciled, "the instance matches its spec"
+	if progressing == metav1.ConditionTrue {
+		progReason, progMessage = reason, message
+	}
+	meta.SetStatusCondition(&status.Conditions, metav1.Condition{
+		Type: odoov1alpha2.ConditionProgressing, Status: progressing, Reason: progReason, Message: progMessage, ObservedGeneration: gen,
+	})
+}
+
+// derivePhase summarises the conditions in one word for `kubectl get odoo`.
+// An instance whose web pods serve stays Running during a rollout.
+func derivePhase(status *odoov1alpha2.OdooInstanceStatus, inst *odoov1alpha2.OdooInstance) odoov1alpha2.Phase {
+	ready := meta.IsStatusConditionTrue(status.Conditions, odoov1alpha2.ConditionReady)
+	switch {
+	case meta.IsStatusConditionTrue(status.Conditions, odoov1alpha2.ConditionStalled):
+		return odoov1alpha2.PhaseFailed
+	case meta.IsStatusConditionTrue(status.Conditions, odoov1alpha2.ConditionDegraded):
+		return odoov1alpha2.PhaseDegraded
+	case inst.WebReplicas() == 0 && ready:
+		return odoov1alpha2.PhaseStopped
+	case ready, status.ReadyReplicas > 0:
+		return odoov1alpha2.PhaseRunning
+	default:
+		return odoov1alpha2.PhasePending
+	}
+}

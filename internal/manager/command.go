@@ -1,0 +1,139 @@
+// Package manager builds the operator's command line and its controller
+// manager.
+package manager
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/controller/odooinstance"
+	"github.com/odoo-operator/odoo-operator/internal/resources"
+	"github.com/odoo-operator/odoo-operator/internal/ssa"
+)
+
+// Options are the manager's command-line options.
+type Options struct {
+	MetricsAddr             string
+	ProbeAddr               string
+	LeaderElect             bool
+	LeaderElectionNamespace string
+	MaxConcurrentReconciles int
+	DBHost                  string
+	DBPort                  int32
+	DBSSLMode               string
+	DBAdminUser             string
+	DBAdminPasswordFile     string
+}
+
+// Scheme knows the built-in kinds and the bemade.org kinds.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(odoov1alpha2.AddToScheme(s))
+	return s
+}
+
+// NewRootCommand is `odoo-operator`: without a subcommand it runs the manager.
+func NewRootCommand() *cobra.Command {
+	opts := Options{}
+	zapOpts := zap.Options{}
+	cmd := &cobra.Command{
+		Use:           "odoo-operator",
+		Short:         "Kubernetes operator that runs Odoo instances safely",
+		SilenceUsage:  true,
+		SilenceErrors: false,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+			return Run(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8080", "address the Prometheus metrics endpoint binds to (0 disables it)")
+	f.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
+	f.BoolVar(&opts.LeaderElect, "leader-elect", true, "elect a leader so that only one replica reconciles at a time")
+	f.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election Lease (defaults to the operator's namespace)")
+	f.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "OdooInstances reconciled in parallel")
+	f.StringVar(&opts.DBHost, "db-host", envOr("DB_HOST", "postgres"), "PostgreSQL host used when no clusters Secret names one (env DB_HOST)")
+	f.Int32Var(&opts.DBPort, "db-port", int32(envIntOr("DB_PORT", 5432)), "PostgreSQL port used with --db-host (env DB_PORT)")
+	f.StringVar(&opts.DBSSLMode, "db-sslmode", os.Getenv("DB_SSLMODE"), "libpq sslmode Odoo uses to reach PostgreSQL, e.g. require (env DB_SSLMODE)")
+	f.StringVar(&opts.DBAdminUser, "db-admin-user", envOr("DB_ADMIN_USER", "postgres"), "PostgreSQL admin role used with --db-host (env DB_ADMIN_USER)")
+	f.StringVar(&opts.DBAdminPasswordFile, "db-admin-password-file", os.Getenv("DB_ADMIN_PASSWORD_FILE"), "file holding the admin role's password (env DB_ADMIN_PASSWORD_FILE); never pass a password on the command line")
+
+	goFlags := flag.NewFlagSet("controller-runtime", flag.ExitOnError)
+	zapOpts.BindFlags(goFlags)
+	if kc := flag.CommandLine.Lookup("kubeconfig"); kc != nil {
+		goFlags.Var(kc.Value, kc.Name, kc.Usage)
+	}
+	f.AddGoFlagSet(goFlags)
+	return cmd
+}
+
+func envOr(name, fallback string) string {
+	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func envIntOr(name string, fallback int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return fallback
+}
+
+// ManagerOptions are the controller-runtime options the operator runs with.
+// The cache holds only the Secrets the operator manages (not every Secret of
+// the cluster) and drops managedFields, which keeps memory flat as the number
+// of instances grows.
+func ManagerOptions(opts Options) ctrl.Options {
+	managed := labels.SelectorFromSet(labels.Set{resources.ManagedByLabel: resources.ManagedByValue})
+	return ctrl.Options{
+		Scheme:                        Scheme(),
+		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
+		HealthProbeBindAddress:        opts.ProbeAddr,
+		LeaderElection:                opts.LeaderElect,
+		LeaderElectionID:              "odoo-operator.bemade.org",
+		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		Cache: cache.Options{
+			DefaultTransform: cache.TransformStripManagedFields(),
+			ByObject: map[client.Object]cache.ByObject{
+				&corev1.Secret{}: {Label: managed},
+			},
+		},
+	}
+}
+
+// SetupControllers registers the operator's controllers with mgr.
+func SetupControllers(mgr ctrl.Manager, opts Options) error {
+	r := &odooinstance.Reconciler{
+		Client:                  mgr.GetClient(),
+		APIReader:               mgr.GetAPIReader(),
+		Recorder:                mgr.GetEventRecorder("odoo-operator"),
+		Applier:                 ssa.NewApplier(mgr.GetClient(), resources.FieldManager),
+		Database:                odooinstance.DatabaseDefaults{Host: opts.DBHost, Port: opts.DBPort, SSLMode: opts.DBSSLMode},
+		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
+	}
+	if err := r.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the OdooInstance controller: %w", err)
+	}
+	return nil
+}

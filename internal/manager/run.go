@@ -1,0 +1,49 @@
+package manager
+
+import (
+	"context"
+	"fmt"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+)
+
+// Run starts the manager and blocks until ctx is cancelled or a signal arrives.
+func Run(ctx context.Context, opts Options) error {
+	log := ctrl.Log.WithName("setup")
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	mgr, err := ctrl.NewManager(cfg, ManagerOptions(opts))
+	if err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+	if err := SetupControllers(mgr, opts); err != nil {
+		return err
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return err
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	log.Info("starting the manager", "dbHost", opts.DBHost, "dbPort", opts.DBPort, "leaderElection", opts.LeaderElect)
+	return mgr.Start(mergeSignals(ctx))
+}
+
+func mergeSignals(ctx context.Context) context.Context {
+	signals := ctrl.SetupSignalHandler()
+	merged, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-signals.Done():
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
+	return merged
+}

@@ -1,0 +1,65 @@
+package resources
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+)
+
+// FilestorePVC is the filestore claim. A claim's class and access modes are
+// immutable and its size can only grow, so when the claim exists the builder
+// keeps what it has and only ever raises the size: changing the class is a data
+// migration, not an apply.
+func FilestorePVC(inst *odoov1alpha2.OdooInstance, existing *corev1.PersistentVolumeClaim) *corev1ac.PersistentVolumeClaimApplyConfiguration {
+	size := inst.StorageSize()
+	accessModes := []corev1.PersistentVolumeAccessMode{inst.FilestoreAccessMode()}
+	storageClass := inst.Spec.Filestore.StorageClass
+	if existing != nil {
+		if current, ok := existing.Spec.Resources.Requests[corev1.ResourceStorage]; ok && current.Cmp(size) > 0 {
+			size = current
+		}
+		accessModes = existing.Spec.AccessModes
+		storageClass = ""
+		if existing.Spec.StorageClassName != nil {
+			storageClass = *existing.Spec.StorageClassName
+		}
+	}
+	spec := corev1ac.PersistentVolumeClaimSpec().
+		WithAccessModes(accessModes...).
+		WithResources(corev1ac.VolumeResourceRequirements().
+			WithRequests(corev1.ResourceList{corev1.ResourceStorage: size}))
+	if storageClass != "" {
+		spec.WithStorageClassName(storageClass)
+	}
+	return corev1ac.PersistentVolumeClaim(FilestorePVCName(inst), inst.Namespace).
+		WithLabels(Labels(inst, "filestore")).
+		WithOwnerReferences(OwnerReference(inst)).
+		WithSpec(spec)
+}
+
+// FilestoreClassDrift reports a spec.filestore.storageClass that differs from
+// the class of the existing claim, which only a migration can change.
+func FilestoreClassDrift(inst *odoov1alpha2.OdooInstance, existing *corev1.PersistentVolumeClaim) (want, have string, drift bool) {
+	if existing == nil || inst.Spec.Filestore.StorageClass == "" {
+		return "", "", false
+	}
+	have = ""
+	if existing.Spec.StorageClassName != nil {
+		have = *existing.Spec.StorageClassName
+	}
+	want = inst.Spec.Filestore.StorageClass
+	return want, have, want != have
+}
+
+// FilestoreShrinkRequested reports a spec.filestore.storageSize below the size
+// of the existing claim, which Kubernetes cannot do.
+func FilestoreShrinkRequested(inst *odoov1alpha2.OdooInstance, existing *corev1.PersistentVolumeClaim) (requested, current resource.Quantity, shrink bool) {
+	if existing == nil {
+		return resource.Quantity{}, resource.Quantity{}, false
+	}
+	requested = inst.StorageSize()
+	current, ok := existing.Spec.Resources.Requests[corev1.ResourceStorage]
+	return requested, current, ok && requested.Cmp(current) < 0
+}

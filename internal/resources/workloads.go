@@ -1,0 +1,297 @@
+package resources
+
+import (
+	"fmt"
+	"sort"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+)
+
+// The official Odoo image runs as the odoo user (uid 100, gid 101); fsGroup
+// makes the filestore writable for it.
+const (
+	odooUID  = int64(100)
+	odooGID  = int64(101)
+	confMode = int32(0o440)
+)
+
+// WorkloadInputs are what the web and cron Deployments are built from. The
+// images are explicit because the image running can lag spec.image while a
+// guarded upgrade is in progress.
+type WorkloadInputs struct {
+	Instance  *odoov1alpha2.OdooInstance
+	WebImage  string
+	CronImage string
+	// ConfHash is stamped on pod templates so a changed odoo.conf rolls pods.
+	ConfHash string
+}
+
+// DefaultResources are the web container's resources when spec.resources is
+// unset: the legacy operator's defaults.
+func DefaultResources() corev1.ResourceRequirements {
+	return corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{
+			corev1.ResourceCPU:    resource.MustParse("200m"),
+			corev1.ResourceMemory: resource.MustParse("256Mi"),
+		},
+		Limits: corev1.ResourceList{
+			corev1.ResourceCPU:    resource.MustParse("2"),
+			corev1.ResourceMemory: resource.MustParse("2Gi"),
+		},
+	}
+}
+
+// OwnerReference makes an object owned (and garbage-collected) by the instance.
+func OwnerReference(inst *odoov1alpha2.OdooInstance) *metav1ac.OwnerReferenceApplyConfiguration {
+	return metav1ac.OwnerReference().
+		WithAPIVersion(odoov1alpha2.GroupVersion.String()).
+		WithKind("OdooInstance").
+		WithName(inst.Name).
+		WithUID(inst.UID).
+		WithController(true).
+		WithBlockOwnerDeletion(true)
+}
+
+// WebDeployment is the web tier: HTTP on 8069, websocket (gevent) on 8072 when
+// workers > 0, no cron threads so scheduled actions run only in the cron tier.
+func WebDeployment(in WorkloadInputs) *appsv1ac.DeploymentApplyConfiguration {
+	inst := in.Instance
+	workers := inst.Workers()
+	container := odooContainer(inst, in.WebImage, webResources(inst)).
+		WithCommand("/entrypoint.sh", "odoo").
+		WithArgs("--max-cron-threads=0", fmt.Sprintf("--workers=%d", workers)).
+		WithEnv(mergeEnv(inst, []corev1.EnvVar{
+			{Name: "MAX_CRON_THREADS", Value: "0"},
+			{Name: "WORKERS", Value: fmt.Sprint(workers)},
+		})...).
+		WithPorts(
+			corev1ac.ContainerPort().WithName("http").WithContainerPort(HTTPPort).WithProtocol(corev1.ProtocolTCP),
+			corev1ac.ContainerPort().WithName("websocket").WithContainerPort(WebsocketPort).WithProtocol(corev1.ProtocolTCP),
+		).
+		WithStartupProbe(httpProbe(inst, 10, 30)).
+		WithLivenessProbe(httpProbe(inst, 15, 3)).
+		WithReadinessProbe(httpProbe(inst, 10, 3))
+
+	return deployment(in, WebName(inst), ComponentWeb, inst.WebReplicas(), webStrategy(inst), 60, container)
+}
+
+// CronDeployment is the cron tier: no HTTP server, max_cron_threads from
+// spec.cron, threaded mode, and Recreate so two cron pods never overlap.
+func CronDeployment(in WorkloadInputs) *appsv1ac.DeploymentApplyConfiguration {
+	inst := in.Instance
+	threads := inst.CronMaxThreads()
+	resources := webResources(inst)
+	if inst.Spec.Cron.Resources != nil {
+		resources = *inst.Spec.Cron.Resources
+	}
+	container := odooContainer(inst, in.CronImage, resources).
+		WithCommand("/entrypoint.sh", "odoo", "--no-http").
+		WithArgs(fmt.Sprintf("--max-cron-threads=%d", threads), "--workers=0").
+		WithEnv(mergeEnv(inst, []corev1.EnvVar{
+			{Name: "MAX_CRON_THREADS", Value: fmt.Sprint(threads)},
+			{Name: "HTTP_ENABLE", Value: "False"},
+		})...)
+	strategy := appsv1ac.DeploymentStrategy().WithType(appsv1.RecreateDeploymentStrategyType)
+	return deployment(in, CronName(inst), ComponentCron, inst.CronReplicas(), strategy, 120, container)
+}
+
+func deployment(in WorkloadInputs, name, component string, replicas int32,
+	strategy *appsv1ac.DeploymentStrategyApplyConfiguration, grace int64,
+	container *corev1ac.ContainerApplyConfiguration) *appsv1ac.DeploymentApplyConfiguration {
+	inst := in.Instance
+	pod := corev1ac.PodSpec().
+		WithEnableServiceLinks(false).
+		WithTerminationGracePeriodSeconds(grace).
+		WithSecurityContext(corev1ac.PodSecurityContext().
+			WithRunAsNonRoot(true).
+			WithRunAsUser(odooUID).
+			WithRunAsGroup(odooGID).
+			WithFSGroup(odooGID).
+			WithFSGroupChangePolicy(corev1.FSGroupChangeOnRootMismatch).
+			WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))).
+		WithContainers(container).
+		WithVolumes(
+			corev1ac.Volume().WithName("odoo-conf").WithSecret(corev1ac.SecretVolumeSource().
+				WithSecretName(ConfSecretName(inst)).WithDefaultMode(confMode)),
+			corev1ac.Volume().WithName("filestore").WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().
+				WithClaimName(FilestorePVCName(inst))),
+		)
+	if inst.Spec.ImagePullSecret != "" {
+		pod.WithImagePullSecrets(corev1ac.LocalObjectReference().WithName(inst.Spec.ImagePullSecret))
+	}
+
+	return appsv1ac.Deployment(name, inst.Namespace).
+		WithLabels(Labels(inst, component)).
+		WithOwnerReferences(OwnerReference(inst)).
+		WithSpec(appsv1ac.DeploymentSpec().
+			WithReplicas(replicas).
+			WithRevisionHistoryLimit(5).
+			WithSelector(metav1ac.LabelSelector().WithMatchLabels(SelectorLabels(inst, component))).
+			WithStrategy(strategy).
+			WithTemplate(corev1ac.PodTemplateSpec().
+				WithLabels(PodLabels(inst, component)).
+				WithAnnotations(map[string]string{odoov1alpha2.AnnotationConfigHash: in.ConfHash}).
+				WithSpec(pod)))
+}
+
+func odooContainer(inst *odoov1alpha2.OdooInstance, image string, res corev1.ResourceRequirements) *corev1ac.ContainerApplyConfiguration {
+	c := corev1ac.Container().
+		WithName(ContainerName).
+		WithImage(image).
+		WithResources(resourcesApply(res)).
+		WithSecurityContext(corev1ac.SecurityContext().
+			WithAllowPrivilegeEscalation(false).
+			WithRunAsNonRoot(true).
+			WithCapabilities(corev1ac.Capabilities().WithDrop("ALL"))).
+		WithVolumeMounts(
+			corev1ac.VolumeMount().WithName("odoo-conf").WithMountPath(ConfMountPath).WithReadOnly(true),
+			corev1ac.VolumeMount().WithName("filestore").WithMountPath(FilestorePath),
+		)
+	for _, from := range inst.Spec.ExtraEnvFrom {
+		c.WithEnvFrom(envFromApply(from))
+	}
+	return c
+}
+
+func webResources(inst *odoov1alpha2.OdooInstance) corev1.ResourceRequirements {
+	if inst.Spec.Resources != nil {
+		return *inst.Spec.Resources
+	}
+	return DefaultResources()
+}
+
+func webStrategy(inst *odoov1alpha2.OdooInstance) *appsv1ac.DeploymentStrategyApplyConfiguration {
+	if inst.Spec.Strategy.Type == odoov1alpha2.StrategyRecreate {
+		return appsv1ac.DeploymentStrategy().WithType(appsv1.RecreateDeploymentStrategyType)
+	}
+	ru := appsv1ac.RollingUpdateDeployment()
+	if p := inst.Spec.Strategy.RollingUpdate; p != nil {
+		if p.MaxUnavailable != nil {
+			ru.WithMaxUnavailable(*p.MaxUnavailable)
+		}
+		if p.MaxSurge != nil {
+			ru.WithMaxSurge(*p.MaxSurge)
+		}
+	}
+	return appsv1ac.DeploymentStrategy().WithType(appsv1.RollingUpdateDeploymentStrategyType).WithRollingUpdate(ru)
+}
+
+func httpProbe(inst *odoov1alpha2.OdooInstance, period, failures int32) *corev1ac.ProbeApplyConfiguration {
+	return corev1ac.Probe().
+		WithHTTPGet(corev1ac.HTTPGetAction().WithPath(inst.ProbeEndpoint()).WithPort(intstr.FromString("http"))).
+		WithPeriodSeconds(period).
+		WithTimeoutSeconds(5).
+		WithFailureThreshold(failures)
+}
+
+// mergeEnv puts the operator's variables first and lets spec.extraEnv replace
+// any of them by name, keeping a stable order.
+func mergeEnv(inst *odoov1alpha2.OdooInstance, base []corev1.EnvVar) []*corev1ac.EnvVarApplyConfiguration {
+	base = append([]corev1.EnvVar{{Name: "ODOO_RC", Value: ConfMountPath + "/" + ConfFileName}}, base...)
+	index := map[string]int{}
+	merged := make([]corev1.EnvVar, 0, len(base)+len(inst.Spec.ExtraEnv))
+	for _, e := range append(base, inst.Spec.ExtraEnv...) {
+		if i, ok := index[e.Name]; ok {
+			merged[i] = e
+			continue
+		}
+		index[e.Name] = len(merged)
+		merged = append(merged, e)
+	}
+	out := make([]*corev1ac.EnvVarApplyConfiguration, 0, len(merged))
+	for _, e := range merged {
+		out = append(out, envApply(e))
+	}
+	return out
+}
+
+func envApply(e corev1.EnvVar) *corev1ac.EnvVarApplyConfiguration {
+	ac := corev1ac.EnvVar().WithName(e.Name)
+	if e.ValueFrom == nil {
+		return ac.WithValue(e.Value)
+	}
+	src := corev1ac.EnvVarSource()
+	if r := e.ValueFrom.SecretKeyRef; r != nil {
+		s := corev1ac.SecretKeySelector().WithName(r.Name).WithKey(r.Key)
+		if r.Optional != nil {
+			s.WithOptional(*r.Optional)
+		}
+		src.WithSecretKeyRef(s)
+	}
+	if r := e.ValueFrom.ConfigMapKeyRef; r != nil {
+		s := corev1ac.ConfigMapKeySelector().WithName(r.Name).WithKey(r.Key)
+		if r.Optional != nil {
+			s.WithOptional(*r.Optional)
+		}
+		src.WithConfigMapKeyRef(s)
+	}
+	if r := e.ValueFrom.FieldRef; r != nil {
+		s := corev1ac.ObjectFieldSelector().WithFieldPath(r.FieldPath)
+		if r.APIVersion != "" {
+			s.WithAPIVersion(r.APIVersion)
+		}
+		src.WithFieldRef(s)
+	}
+	if r := e.ValueFrom.ResourceFieldRef; r != nil {
+		s := corev1ac.ResourceFieldSelector().WithResource(r.Resource)
+		if r.ContainerName != "" {
+			s.WithContainerName(r.ContainerName)
+		}
+		if !r.Divisor.IsZero() {
+			s.WithDivisor(r.Divisor)
+		}
+		src.WithResourceFieldRef(s)
+	}
+	return ac.WithValueFrom(src)
+}
+
+func envFromApply(from corev1.EnvFromSource) *corev1ac.EnvFromSourceApplyConfiguration {
+	ac := corev1ac.EnvFromSource()
+	if from.Prefix != "" {
+		ac.WithPrefix(from.Prefix)
+	}
+	if r := from.SecretRef; r != nil {
+		s := corev1ac.SecretEnvSource().WithName(r.Name)
+		if r.Optional != nil {
+			s.WithOptional(*r.Optional)
+		}
+		ac.WithSecretRef(s)
+	}
+	if r := from.ConfigMapRef; r != nil {
+		s := corev1ac.ConfigMapEnvSource().WithName(r.Name)
+		if r.Optional != nil {
+			s.WithOptional(*r.Optional)
+		}
+		ac.WithConfigMapRef(s)
+	}
+	return ac
+}
+
+func resourcesApply(r corev1.ResourceRequirements) *corev1ac.ResourceRequirementsApplyConfiguration {
+	ac := corev1ac.ResourceRequirements()
+	if len(r.Requests) > 0 {
+		ac.WithRequests(r.Requests)
+	}
+	if len(r.Limits) > 0 {
+		ac.WithLimits(r.Limits)
+	}
+	return ac
+}
+
+// sortedKeys is used where map order would make output unstable.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,133 @@
+// Package ssa applies child objects with server-side apply and skips applies
+// that cannot change anything, so that a steady state makes no API writes.
+package ssa
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Applier server-side applies objects under one field manager. It remembers,
+// for each object, the hash of the last configuration it applied and the
+// resourceVersion the server answered with. When neither the desired
+// configuration nor the object has changed since, the apply would be a no-op
+// and is skipped. Any change to the object by anyone (a new resourceVersion)
+// makes the next reconcile apply again, so drift is still corrected. This is
+// Cluster API's "SSA caching proxy" idea.
+type Applier struct {
+	Client       client.Client
+	FieldManager string
+
+	mu    sync.Mutex
+	known map[cacheKey]cacheEntry
+}
+
+type cacheKey struct {
+	kind string
+	key  types.NamespacedName
+}
+
+type cacheEntry struct {
+	hash            string
+	resourceVersion string
+}
+
+// NewApplier returns an Applier writing as fieldManager.
+func NewApplier(c client.Client, fieldManager string) *Applier {
+	return &Applier{Client: c, FieldManager: fieldManager, known: map[cacheKey]cacheEntry{}}
+}
+
+// Apply applies desired unless the object observed in the cache (current,
+// nil when absent) is exactly what the previous identical apply produced. It
+// reports whether a request was sent. When into is not nil it receives the
+// object as the server returned it (or current when nothing was sent), which
+// is fresher than the cache right after a change.
+func (a *Applier) Apply(ctx context.Context, kind string, desired runtime.ApplyConfiguration, current, into client.Object) (bool, error) {
+	body, err := json.Marshal(desired)
+	if err != nil {
+		return false, fmt.Errorf("encoding %s: %w", kind, err)
+	}
+	meta := objectMeta(body)
+	k := cacheKey{kind: kind, key: types.NamespacedName{Namespace: meta.Namespace, Name: meta.Name}}
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:])
+
+	if !isNil(current) {
+		a.mu.Lock()
+		entry, ok := a.known[k]
+		a.mu.Unlock()
+		if ok && entry.hash == hash && entry.resourceVersion == current.GetResourceVersion() {
+			if into != nil {
+				return false, copyInto(current, into)
+			}
+			return false, nil
+		}
+	}
+
+	if err := a.Client.Apply(ctx, desired, client.FieldOwner(a.FieldManager), client.ForceOwnership); err != nil {
+		a.Forget(kind, k.key)
+		return true, err
+	}
+	// Apply decodes the server's answer into desired.
+	after, err := json.Marshal(desired)
+	if err != nil {
+		return true, fmt.Errorf("encoding applied %s: %w", kind, err)
+	}
+	a.mu.Lock()
+	a.known[k] = cacheEntry{hash: hash, resourceVersion: objectMeta(after).ResourceVersion}
+	a.mu.Unlock()
+	if into != nil {
+		if err := json.Unmarshal(after, into); err != nil {
+			return true, fmt.Errorf("decoding applied %s: %w", kind, err)
+		}
+	}
+	return true, nil
+}
+
+// isNil also catches a typed nil pointer inside the interface.
+func isNil(obj client.Object) bool {
+	if obj == nil {
+		return true
+	}
+	v := reflect.ValueOf(obj)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}
+
+func copyInto(from, into client.Object) error {
+	b, err := json.Marshal(from)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, into)
+}
+
+// Forget drops what is remembered about an object, e.g. after deleting it.
+func (a *Applier) Forget(kind string, key types.NamespacedName) {
+	a.mu.Lock()
+	delete(a.known, cacheKey{kind: kind, key: key})
+	a.mu.Unlock()
+}
+
+type metaOnly struct {
+	Metadata struct {
+		Name            string `json:"name"`
+		Namespace       string `json:"namespace"`
+		ResourceVersion string `json:"resourceVersion"`
+	} `json:"metadata"`
+}
+
+func objectMeta(body []byte) (m struct{ Name, Namespace, ResourceVersion string }) {
+	var parsed metaOnly
+	_ = json.Unmarshal(body, &parsed)
+	m.Name, m.Namespace, m.ResourceVersion = parsed.Metadata.Name, parsed.Metadata.Namespace, parsed.Metadata.ResourceVersion
+	return m
+}
