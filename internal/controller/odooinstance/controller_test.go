@@ -36,7 +36,9 @@ func pneumacStaging(ns string) *odoov1alpha2.OdooInstance {
 	}
 }
 
-func key(ns, name string) types.NamespacedName { return types.NamespacedName{Namespace: ns, Name: name} }
+func key(ns, name string) types.NamespacedName {
+	return types.NamespacedName{Namespace: ns, Name: name}
+}
 
 func get(g Gomega, ns, name string, obj client.Object) {
 	g.Expect(k8s.Get(context.Background(), key(ns, name), obj)).To(Succeed())
