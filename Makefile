@@ -44,6 +44,65 @@ lint: $(GOLANGCI_LINT) ## golangci-lint.
 verify: generate manifests ## Fail when generated files are not committed.
 	@git diff --exit-code -- api config || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
 
+##@ Test
+
+# The control plane binaries (etcd, kube-apiserver, ...) built from the Go module
+# proxy by hack/k8s-tools/build.sh into a fixed cache directory.
+K8S_BINS = $(shell hack/k8s-tools/build.sh | tail -1)
+E2E_ENV = SANDBOX_DIR=$(CURDIR)/.sandbox-e2e SANDBOX_ETCD_PORT=23379 SANDBOX_APISERVER_PORT=27443 \
+	SANDBOX_KCM_PORT=21257 SANDBOX_SCHEDULER_PORT=21259 SANDBOX_KWOK_PORT=21250 SANDBOX_PG_PORT=26432 \
+	SANDBOX_OPERATOR_METRICS_PORT=19080 SANDBOX_OPERATOR_HEALTH_PORT=19081
+
+.PHONY: test
+test: verify lint test-unit test-e2e ## Everything CI runs: generated files, lint, unit + envtest, end to end.
+
+.PHONY: test-unit
+test-unit: ## Unit and envtest suites against a real kube-apiserver/etcd and PostgreSQL.
+	hack/postgres.sh install
+	KUBEBUILDER_ASSETS="$(K8S_BINS)" go test -count=1 ./...
+
+.PHONY: test-e2e
+test-e2e: ## Start a separate sandbox, run test/e2e with real kubectl, stop it.
+	$(E2E_ENV) hack/sandbox.sh up
+	set +e; eval "$$($(E2E_ENV) hack/sandbox.sh env)"; \
+	  go test -count=1 -tags e2e -timeout 30m ./test/e2e/... ; rc=$$?; \
+	  [ $$rc -eq 0 ] || tail -50 .sandbox-e2e/logs/operator.log; \
+	  $(E2E_ENV) hack/sandbox.sh down; exit $$rc
+
+N ?= 200
+.PHONY: scale
+scale: ## Create N instances on the running sandbox and report time to Ready, RSS, API requests.
+	eval "$$(hack/sandbox.sh env)"; go test -count=1 -tags scale -timeout 60m -v ./test/scale/... -args -instances=$(N)
+
+##@ Sandbox
+
+.PHONY: sandbox
+sandbox: ## Start the local sandbox (control plane, KWOK, PostgreSQL, operator) and apply config/samples.
+	hack/sandbox.sh up
+	eval "$$(hack/sandbox.sh env)"; \
+	  kubectl apply -k config/samples; \
+	  kubectl wait --for=condition=Ready odoo --all --timeout=120s; \
+	  kubectl get odoo,deploy,svc,ingress,pvc -o wide; \
+	  echo; echo 'Next: eval "$$(hack/sandbox.sh env)"; kubectl get odoo -w'
+
+.PHONY: sandbox-down
+sandbox-down: ## Stop the local sandbox.
+	hack/sandbox.sh down
+
+##@ Deploy
+
+IMG ?= ghcr.io/odoo-operator/odoo-operator:latest
+KUBECTL ?= $(K8S_BINS)/kubectl
+
+.PHONY: deploy
+deploy: ## Install CRDs, RBAC and the manager (image IMG) on the cluster of the current kubeconfig.
+	$(KUBECTL) kustomize config/default | sed 's|image: controller:latest|image: $(IMG)|' | $(KUBECTL) apply --server-side -f -
+
+.PHONY: undeploy
+undeploy: ## Remove the manager and RBAC. CRDs stay: deleting them would delete every OdooInstance.
+	$(KUBECTL) delete --ignore-not-found -k config/manager
+	$(KUBECTL) delete --ignore-not-found -k config/rbac
+
 ##@ Build
 
 .PHONY: build

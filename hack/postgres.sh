@@ -34,7 +34,7 @@ cmd_install() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
   # The package's postinst may create/start a 'main' cluster; that is harmless here.
-  apt-get install -y -qq --no-install-recommends postgresql-15 >&2
+  apt-get install -y -qq --no-install-recommends --no-upgrade postgresql-15 >&2
   [[ -x $PG_BIN/initdb ]] || die "postgresql-15 installed but $PG_BIN/initdb is still missing"
 }
 

@@ -26,15 +26,25 @@
 #   SANDBOX_SCHEDULER_PORT  kube-scheduler port (default 20259)
 #   SANDBOX_KWOK_PORT       kwok kubelet API port (default 20250)
 #   SANDBOX_PG_PORT         PostgreSQL port (default 25432; a free one if taken)
+#   SANDBOX_OPERATOR_METRICS_PORT / SANDBOX_OPERATOR_HEALTH_PORT  (default 18080 / 18081)
 #   SANDBOX_OPERATOR        0 = do not build/start the operator (default 1)
 #   OPERATOR_ARGS           extra operator flags (word-split)
 #   BIN / ODOO_OPERATOR_CACHE  where build.sh puts the binaries (see there)
 # All ports are below the Linux ephemeral range (32768+) and bound to 127.0.0.1.
+# The operator gets --metrics-bind-address=127.0.0.1:18080 and
+# --health-probe-bind-address=127.0.0.1:18081; `up` waits for its /readyz.
+# Two sandboxes can run side by side with distinct SANDBOX_DIR and ports.
 #
-# Measured on the 2-core machine (warm caches, binaries already built):
-#   `up` without the operator: ~9 s (build.sh check ~2 s, control plane ~4 s,
-#   nodes Ready + default ServiceAccount ~3 s); `down`: ~1 s.
-#   Cold, the first `up` also builds the binaries: ~6-7 min.
+# There is no storage driver: if hack/sandbox-provisioner exists, `up` builds and
+# starts it (bin/sandbox-provisioner) to bind PersistentVolumeClaims to hostPath
+# volumes under $SANDBOX_DIR/volumes.
+#
+# Measured on the 2-core machine (2026-11-25, warm Go caches, binaries built):
+#   `up`: 6.7-7.5 s, with or without the operator (build.sh check ~2 s, postgres
+#   ~0.5 s, control plane healthy ~4 s, 4 nodes Ready + default ServiceAccount
+#   ~1 s, operator rebuild+start ~1 s when its build is cached); `down`: ~1.5 s.
+#   Cold, the first `up` also builds the binaries: 6-7 min (10.5 min measured
+#   while another build shared the 2 cores).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,8 +57,8 @@ KCM_PORT=${SANDBOX_KCM_PORT:-20257}
 SCHEDULER_PORT=${SANDBOX_SCHEDULER_PORT:-20259}
 KWOK_PORT=${SANDBOX_KWOK_PORT:-20250}
 PG_PORT=${SANDBOX_PG_PORT:-25432}
-OPERATOR_METRICS_ADDR=127.0.0.1:18080
-OPERATOR_HEALTH_ADDR=127.0.0.1:18081
+OPERATOR_METRICS_ADDR=127.0.0.1:${SANDBOX_OPERATOR_METRICS_PORT:-18080}
+OPERATOR_HEALTH_ADDR=127.0.0.1:${SANDBOX_OPERATOR_HEALTH_PORT:-18081}
 
 PKI=$STATE/pki
 LOGS=$STATE/logs
@@ -56,14 +66,24 @@ PIDS=$STATE/pids
 KUBECONFIG_PATH=$STATE/kubeconfig
 KWOK_DIR=$ROOT/hack/kwok
 # Stop order: dependants first, apiserver before etcd, postgres last.
-COMPONENTS=(operator broken-logs-watcher kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
+COMPONENTS=(operator sandbox-provisioner broken-logs-watcher kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
 
-log() { echo "sandbox: $*" >&2; }
+log() { printf 'sandbox [%3ss]: %s\n' "$SECONDS" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 # ---------------------------------------------------------------- processes
 
-pid_of() { [[ -f $PIDS/$1.pid ]] && cat "$PIDS/$1.pid"; }
+# A pid file holds "<pid> <start time>": the start time (field 22 of
+# /proc/<pid>/stat) guards against signalling an unrelated process that reused
+# the pid, e.g. after a reboot left stale pid files behind.
+pid_of() { [[ -f $PIDS/$1.pid ]] && cut -d' ' -f1 "$PIDS/$1.pid"; }
+proc_start() {
+  local stat f
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) } # fields after the command name, starting with field 3 (state)
+  read -r -a f <<<"$stat"
+  echo "${f[19]}"
+}
 # True if the process exists and is not a zombie: daemons are reparented to init
 # once `up` exits, and init may take a while to reap them after they exit.
 pid_running() {
@@ -73,9 +93,10 @@ pid_running() {
   [[ ${stat%% *} != Z ]]
 }
 alive() {
-  local pid
-  pid=$(pid_of "$1") || return 1
-  [[ -n $pid ]] && pid_running "$pid"
+  local pid started
+  [[ -f $PIDS/$1.pid ]] || return 1
+  read -r pid started <"$PIDS/$1.pid"
+  [[ -n $pid ]] && pid_running "$pid" && [[ $(proc_start "$pid") == "${started:-}" ]]
 }
 
 # Starts a daemon in its own session (pid = process group id, so `down` can stop it
@@ -84,16 +105,16 @@ start_bg() {
   local name=$1
   shift
   setsid "$@" >"$LOGS/$name.log" 2>&1 </dev/null &
-  echo $! >"$PIDS/$name.pid"
+  echo "$! $(proc_start $!)" >"$PIDS/$name.pid"
 }
 
 stop_component() {
-  local name=$1 pid i t0=$SECONDS
+  local name=$1 pid t0=$SECONDS
   pid=$(pid_of "$name") || return 0
-  if [[ -n $pid ]] && pid_running "$pid"; then
+  if alive "$name"; then
     [[ -n ${SANDBOX_DEBUG:-} ]] && log "stopping $name (pid $pid)"
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
       pid_running "$pid" || break
       sleep 0.1
     done
@@ -139,8 +160,10 @@ wait_for() {
 port_in_use() { (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 check_ports_free() {
-  local p
-  for p in "$ETCD_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KCM_PORT" "$SCHEDULER_PORT" "$KWOK_PORT"; do
+  local p ports=("$ETCD_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KCM_PORT" "$SCHEDULER_PORT" "$KWOK_PORT")
+  [[ $(printf '%s\n' "${ports[@]}" | sort -u | wc -l) == "${#ports[@]}" ]] ||
+    die "the SANDBOX_*_PORT settings overlap: ${ports[*]} (etcd uses its port + 1 too)"
+  for p in "${ports[@]}"; do
     port_in_use "$p" && die "127.0.0.1:$p is already in use; stop its owner or override the port (see the SANDBOX_*_PORT variables at the top of $0)"
   done
   return 0
@@ -252,11 +275,14 @@ start_apiserver() {
 start_controllers() {
   local common=(--kubeconfig="$KUBECONFIG_PATH" --authentication-kubeconfig="$KUBECONFIG_PATH"
     --authorization-kubeconfig="$KUBECONFIG_PATH" --leader-elect=false --bind-address=127.0.0.1)
+  # --use-service-account-credentials=false: controllers use the admin identity
+  # instead of one ServiceAccount each, whose token bootstrap delays the `default`
+  # ServiceAccount (needed before any pod can be created) by ~5 s.
   start_bg kube-controller-manager "$BIN/kube-controller-manager" "${common[@]}" \
     --secure-port="$KCM_PORT" --cert-dir="$STATE/kcm-certs" \
     --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" \
     --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
-    --use-service-account-credentials=true
+    --use-service-account-credentials=false
   start_bg kube-scheduler "$BIN/kube-scheduler" "${common[@]}" \
     --secure-port="$SCHEDULER_PORT" --cert-dir="$STATE/scheduler-certs"
   # kwok serves Logs objects from the apiserver (--enable-crds=Logs in kwok.yaml),
@@ -267,6 +293,7 @@ start_controllers() {
   start_bg kwok "$BIN/kwok" --kubeconfig="$KUBECONFIG_PATH" -c "$STATE/kwok.yaml" \
     --server-address="127.0.0.1:$KWOK_PORT" --node-port="$KWOK_PORT" --node-ip=127.0.0.1 \
     --tls-cert-file="$PKI/kwok.crt" --tls-private-key-file="$PKI/kwok.key"
+  log "waiting for kube-controller-manager, kube-scheduler, kwok"
   wait_for kube-controller-manager 60 curl -fsSk "https://127.0.0.1:$KCM_PORT/healthz"
   wait_for kube-scheduler 60 curl -fsSk "https://127.0.0.1:$SCHEDULER_PORT/healthz"
   wait_for kwok 60 curl -fsSk "https://127.0.0.1:$KWOK_PORT/healthz"
@@ -296,6 +323,7 @@ status:
   capacity: {cpu: \"64\", memory: 512Gi, pods: \"500\", ephemeral-storage: 1Ti}
 "
   done
+  log "creating $NODES fake nodes"
   kc apply -f - >/dev/null <<<"$docs"
   wait_for kwok 60 kc wait --for=condition=Ready node --all --timeout=5s
 }
@@ -327,6 +355,18 @@ start_operator() {
     "${extra[@]}"
   wait_for operator 60 curl -fsS "http://$OPERATOR_HEALTH_ADDR/readyz"
   log "operator: running (pid $(pid_of operator), log $LOGS/operator.log)"
+}
+
+# Binds PVCs (no storage driver here); the program lives with the operator code.
+start_provisioner() {
+  [[ -d $ROOT/hack/sandbox-provisioner ]] || return 0
+  log "sandbox-provisioner: go build -o bin/sandbox-provisioner ./hack/sandbox-provisioner"
+  (cd "$ROOT" && go build -o bin/sandbox-provisioner ./hack/sandbox-provisioner) || die "sandbox-provisioner build failed"
+  mkdir -p "$STATE/volumes"
+  start_bg sandbox-provisioner env KUBECONFIG="$KUBECONFIG_PATH" "$ROOT/bin/sandbox-provisioner" --root="$STATE/volumes"
+  # It has no health endpoint: make sure it survives its start-up.
+  sleep 0.5
+  alive sandbox-provisioner || fail_component sandbox-provisioner "sandbox-provisioner exited during startup"
 }
 
 apply_crds() {
@@ -377,9 +417,11 @@ cmd_up() {
   start_controllers
   create_nodes
   # Pods cannot be created before the ServiceAccount controller made `default`.
+  log "waiting for the default ServiceAccount"
   wait_for kube-controller-manager 60 kc get serviceaccount default -n default
   log "cluster ready in $((SECONDS - t0))s ($NODES nodes)"
   apply_crds
+  start_provisioner
   start_operator
   log "up in $((SECONDS - start))s"
   print_usage_hint
@@ -407,7 +449,7 @@ cmd_status() {
   for c in "${COMPONENTS[@]}"; do
     if alive "$c"; then
       echo "$c: running (pid $(pid_of "$c"))"
-    elif [[ $c == operator && ! -f $PIDS/operator.pid ]]; then
+    elif [[ $c == operator || $c == sandbox-provisioner ]] && [[ ! -f $PIDS/$c.pid ]]; then
       echo "$c: not started"
     else
       echo "$c: NOT RUNNING"

@@ -677,7 +677,3 @@ type OdooInstanceList struct {
 	// items are the instances.
 	Items []OdooInstance `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&OdooInstance{}, &OdooInstanceList{})
-}

@@ -14,6 +14,9 @@ eval "$("$ROOT/hack/sandbox.sh" env)"
 NS=sandbox-smoke-$$
 k() { kubectl -n "$NS" "$@"; }
 fail() { echo "smoke: FAIL: $*" >&2; k get pods -o wide >&2 || true; exit 1; }
+# grep on captured output: `kubectl logs | grep -q` fails under pipefail when
+# grep exits early and kubectl gets SIGPIPE.
+has() { grep -q -- "$1" <<<"$2"; }
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
 kubectl create namespace "$NS" >/dev/null
@@ -73,16 +76,16 @@ echo "smoke: job ok-job Complete after $(ms "$t0") ms"
 k wait --for=condition=Failed job/broken-job --timeout=30s >/dev/null || fail "job broken-job not Failed"
 echo "smoke: job broken-job Failed after $(ms "$t0") ms"
 
-k logs job/ok-job | grep -q "odoo: Odoo version 18.0" || fail "ok-job logs lack the Odoo banner"
-k logs job/ok-job | grep -q "HTTP service (werkzeug) running on" || fail "ok-job logs lack the werkzeug line"
+has "odoo: Odoo version 18.0" "$(k logs job/ok-job)" || fail "ok-job logs lack the Odoo banner"
+has "HTTP service (werkzeug) running on" "$(k logs job/ok-job)" || fail "ok-job logs lack the werkzeug line"
 
 pod=$(k get pods -l job-name=broken-job -o jsonpath='{.items[0].metadata.name}')
 got=$(k get pod "$pod" -o jsonpath='{.status.phase} {.status.containerStatuses[0].state.terminated.exitCode} {.status.containerStatuses[0].state.terminated.reason}')
 [[ $got == "Failed 255 Error" ]] || fail "broken-job pod status is '$got', want 'Failed 255 Error'"
 # The Logs object is created asynchronously by the watcher; it is normally there
 # long before the pod fails, allow a little slack anyway.
-for _ in $(seq 1 50); do k logs "$pod" 2>/dev/null | grep -q "CRITICAL" && break; sleep 0.1; done
-k logs "$pod" | grep -q "CRITICAL walplast_mig odoo.service.server: Failed to initialize database" ||
+for _ in $(seq 1 50); do has CRITICAL "$(k logs "$pod" 2>/dev/null)" && break; sleep 0.1; done
+has "CRITICAL walplast_mig odoo.service.server: Failed to initialize database" "$(k logs "$pod")" ||
   fail "broken-job logs lack the Odoo failure lines"
 echo "smoke: broken-job pod exited 255 and serves the Odoo failure lines"
 
@@ -94,7 +97,10 @@ done
 [[ $n == 2 ]] || fail "broken-web pods are not CrashLoopBackOff with exit code 255"
 avail=$(k get deploy broken-web -o jsonpath='{.status.availableReplicas}')
 [[ -z $avail || $avail == 0 ]] || fail "broken-web has $avail available replicas"
-k logs deploy/broken-web -c odoo 2>/dev/null | grep -q "Failed to load registry" || fail "broken-web logs lack the failure lines"
-k logs deploy/broken-web -c sidecar 2>/dev/null | grep -q "Odoo version 18.0" || fail "broken-web sidecar logs are not the healthy ones"
+has "Failed to load registry" "$(k logs deploy/broken-web -c odoo 2>/dev/null)" || fail "broken-web logs lack the failure lines"
+sidecar=$(k logs deploy/broken-web -c sidecar 2>/dev/null)
+if ! has "Registry loaded in" "$sidecar" || has CRITICAL "$sidecar"; then
+  fail "broken-web sidecar logs are not the healthy ones"
+fi
 echo "smoke: broken-web pods crash-loop (exit 255, 0 available) after $(ms "$t0") ms"
 echo "smoke: PASS"

@@ -71,7 +71,7 @@ func NewRootCommand() *cobra.Command {
 	f.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election Lease (defaults to the operator's namespace)")
 	f.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "OdooInstances reconciled in parallel")
 	f.StringVar(&opts.DBHost, "db-host", envOr("DB_HOST", "postgres"), "PostgreSQL host used when no clusters Secret names one (env DB_HOST)")
-	f.Int32Var(&opts.DBPort, "db-port", int32(envIntOr("DB_PORT", 5432)), "PostgreSQL port used with --db-host (env DB_PORT)")
+	f.Int32Var(&opts.DBPort, "db-port", envInt32Or("DB_PORT", 5432), "PostgreSQL port used with --db-host (env DB_PORT)")
 	f.StringVar(&opts.DBSSLMode, "db-sslmode", os.Getenv("DB_SSLMODE"), "libpq sslmode Odoo uses to reach PostgreSQL, e.g. require (env DB_SSLMODE)")
 	f.StringVar(&opts.DBAdminUser, "db-admin-user", envOr("DB_ADMIN_USER", "postgres"), "PostgreSQL admin role used with --db-host (env DB_ADMIN_USER)")
 	f.StringVar(&opts.DBAdminPasswordFile, "db-admin-password-file", os.Getenv("DB_ADMIN_PASSWORD_FILE"), "file holding the admin role's password (env DB_ADMIN_PASSWORD_FILE); never pass a password on the command line")
@@ -92,18 +92,18 @@ func envOr(name, fallback string) string {
 	return fallback
 }
 
-func envIntOr(name string, fallback int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return v
+func envInt32Or(name string, fallback int32) int32 {
+	if v, err := strconv.ParseInt(os.Getenv(name), 10, 32); err == nil {
+		return int32(v)
 	}
 	return fallback
 }
 
-// ManagerOptions are the controller-runtime options the operator runs with.
+// CtrlOptions are the controller-runtime options the operator runs with.
 // The cache holds only the Secrets the operator manages (not every Secret of
 // the cluster) and drops managedFields, which keeps memory flat as the number
 // of instances grows.
-func ManagerOptions(opts Options) ctrl.Options {
+func CtrlOptions(opts Options) ctrl.Options {
 	managed := labels.SelectorFromSet(labels.Set{resources.ManagedByLabel: resources.ManagedByValue})
 	return ctrl.Options{
 		Scheme:                        Scheme(),

@@ -15,7 +15,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
-	mgr, err := ctrl.NewManager(cfg, ManagerOptions(opts))
+	mgr, err := ctrl.NewManager(cfg, CtrlOptions(opts))
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}

@@ -6,7 +6,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
@@ -41,7 +40,7 @@ func NewUserSecret(inst *odoov1alpha2.OdooInstance, password string) *corev1.Sec
 				APIVersion:         odoov1alpha2.GroupVersion.String(),
 				Kind:               "OdooInstance",
 				Name:               inst.Name,
-				UID:                types.UID(inst.UID),
+				UID:                inst.UID,
 				Controller:         &controller,
 				BlockOwnerDeletion: &controller,
 			}},

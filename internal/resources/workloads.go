@@ -2,7 +2,6 @@ package resources
 
 import (
 	"fmt"
-	"sort"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -284,14 +283,4 @@ func resourcesApply(r corev1.ResourceRequirements) *corev1ac.ResourceRequirement
 		ac.WithLimits(r.Limits)
 	}
 	return ac
-}
-
-// sortedKeys is used where map order would make output unstable.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

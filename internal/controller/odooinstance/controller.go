@@ -5,7 +5,6 @@ package odooinstance
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -176,10 +175,6 @@ func lowestNonZero(a, b ctrl.Result) ctrl.Result {
 		return b
 	}
 }
-
-// errStalled marks a configuration error, reported through Stalled instead of
-// retried with backoff.
-var errStalled = errors.New("stalled")
 
 // stalledRetry is how often a stalled instance is looked at again, for inputs
 // the operator does not watch (a Secret the user has yet to create).

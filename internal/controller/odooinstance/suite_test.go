@@ -35,7 +35,7 @@ func run(m *testing.M) int {
 	defer func() { _ = env.Stop() }()
 
 	opts := manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 2, DBHost: "pg.test", DBPort: 5432}
-	mgr, err := ctrl.NewManager(cfg, manager.ManagerOptions(opts))
+	mgr, err := ctrl.NewManager(cfg, manager.CtrlOptions(opts))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -122,7 +122,7 @@ func findBinDir() (string, error) {
 		bin = DefaultBinDir
 	}
 	for _, name := range []string{"initdb", "postgres", "pg_ctl"} {
-		if _, err := os.Stat(filepath.Join(bin, name)); err != nil {
+		if _, err := os.Stat(filepath.Join(bin, name)); err != nil { //nolint:gosec // PG_BIN is the developer's own setting
 			return "", fmt.Errorf("PostgreSQL server binaries not found (%s/%s: %v); "+
 				"install them with `hack/postgres.sh install` (apt-get install postgresql-15) "+
 				"or point $PG_BIN at a PostgreSQL bin directory", bin, name, err)
@@ -172,7 +172,7 @@ func (s *Server) prepare() error {
 		"--auth-local=trust", "--auth-host=scram-sha-256",
 		"-E", "UTF8", "--locale=C", "--no-sync")
 	if err != nil {
-		return fmt.Errorf("initdb failed: %v\n%s", err, out)
+		return fmt.Errorf("initdb failed: %w\n%s", err, out)
 	}
 	return nil
 }
@@ -191,7 +191,7 @@ func (s *Server) chown(paths ...string) error {
 
 // run runs a PostgreSQL tool as the server's OS user and returns its output.
 func (s *Server) run(name string, args ...string) ([]byte, error) {
-	cmd := exec.Command(name, args...)
+	cmd := exec.Command(name, args...) //nolint:gosec // runs the PostgreSQL binaries of this machine
 	cmd.Dir = s.Dir
 	cmd.Env = s.env()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
@@ -214,11 +214,11 @@ func (s *Server) Start() error {
 		return errors.New("server is already running")
 	}
 	// Appending keeps the log of earlier runs, so a test can read across a restart.
-	lf, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	lf, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(filepath.Join(s.BinDir, "postgres"),
+	cmd := exec.Command(filepath.Join(s.BinDir, "postgres"), //nolint:gosec // the PostgreSQL server binary of this machine
 		"-D", s.DataDir,
 		"-p", strconv.Itoa(s.Port),
 		"-c", "listen_addresses="+s.Host,
@@ -242,8 +242,8 @@ func (s *Server) Start() error {
 		Setpgid:   true,
 	}
 	if err := cmd.Start(); err != nil {
-		lf.Close()
-		return fmt.Errorf("starting postgres: %v", err)
+		_ = lf.Close()
+		return fmt.Errorf("starting postgres: %w", err)
 	}
 	exited := make(chan struct{})
 	go func() {
@@ -263,13 +263,13 @@ func (s *Server) Start() error {
 		select {
 		case <-exited:
 			s.cmd = nil
-			lf.Close()
+			_ = lf.Close()
 			return fmt.Errorf("postgres exited during startup; log tail:\n%s", s.tailLog(2048))
 		case <-ctx.Done():
 			s.mu.Unlock()
 			_ = s.Stop()
 			s.mu.Lock()
-			return fmt.Errorf("postgres not ready after %v (last error: %v); log tail:\n%s",
+			return fmt.Errorf("postgres not ready after %v (last error: %w); log tail:\n%s",
 				StartTimeout, err, s.tailLog(2048))
 		case <-time.After(50 * time.Millisecond):
 		}
@@ -284,11 +284,10 @@ func (s *Server) Stop() error {
 	if s.cmd == nil {
 		return nil
 	}
-	if out, err := s.run(filepath.Join(s.BinDir, "pg_ctl"), "stop", "-D", s.DataDir,
+	if _, err := s.run(filepath.Join(s.BinDir, "pg_ctl"), "stop", "-D", s.DataDir,
 		"-m", "immediate", "-w", "-t", "30"); err != nil {
 		// pg_ctl failed (e.g. pid file gone); SIGQUIT is what -m immediate sends.
 		_ = s.cmd.Process.Signal(syscall.SIGQUIT)
-		_ = out
 	}
 	select {
 	case <-s.exited:
@@ -297,7 +296,7 @@ func (s *Server) Stop() error {
 		<-s.exited
 	}
 	s.cmd = nil
-	s.logFile.Close()
+	_ = s.logFile.Close()
 	return nil
 }
 
@@ -395,7 +394,7 @@ func freePort() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 

@@ -74,7 +74,7 @@ func TestServerLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("connect after restart: %v", err)
 	}
-	defer conn.Close(ctx)
+	defer func() { _ = conn.Close(ctx) }()
 	var note string
 	if err := conn.QueryRow(ctx, "SELECT note FROM harness_probe WHERE id = 1").Scan(&note); err != nil {
 		t.Fatalf("read back after restart: %v", err)
