@@ -38,7 +38,7 @@ vet: ## go vet.
 
 .PHONY: lint
 lint: $(GOLANGCI_LINT) ## golangci-lint.
-	$(GOLANGCI_LINT) run ./...
+	$(GOLANGCI_LINT) run --build-tags e2e,scale ./...
 
 .PHONY: verify
 verify: generate manifests ## Fail when generated files are not committed.

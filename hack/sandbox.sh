@@ -26,6 +26,7 @@
 #   SANDBOX_SCHEDULER_PORT  kube-scheduler port (default 20259)
 #   SANDBOX_KWOK_PORT       kwok kubelet API port (default 20250)
 #   SANDBOX_PG_PORT         PostgreSQL port (default 25432; a free one if taken)
+#   SANDBOX_CLUSTER_QPS     API qps of kube-controller-manager and kube-scheduler (default 100)
 #   SANDBOX_OPERATOR_METRICS_PORT / SANDBOX_OPERATOR_HEALTH_PORT  (default 18080 / 18081)
 #   SANDBOX_OPERATOR        0 = do not build/start the operator (default 1)
 #   OPERATOR_ARGS           extra operator flags (word-split)
@@ -57,6 +58,10 @@ KCM_PORT=${SANDBOX_KCM_PORT:-20257}
 SCHEDULER_PORT=${SANDBOX_SCHEDULER_PORT:-20259}
 KWOK_PORT=${SANDBOX_KWOK_PORT:-20250}
 PG_PORT=${SANDBOX_PG_PORT:-25432}
+# Client rate limit of kube-controller-manager and kube-scheduler. Their default
+# (20 qps) makes the fake cluster, not the operator, the bottleneck when
+# hundreds of instances start at once; SANDBOX_CLUSTER_QPS=20 reproduces it.
+CLUSTER_QPS=${SANDBOX_CLUSTER_QPS:-100}
 OPERATOR_METRICS_ADDR=127.0.0.1:${SANDBOX_OPERATOR_METRICS_PORT:-18080}
 OPERATOR_HEALTH_ADDR=127.0.0.1:${SANDBOX_OPERATOR_HEALTH_PORT:-18081}
 
@@ -280,11 +285,13 @@ start_controllers() {
   # ServiceAccount (needed before any pod can be created) by ~5 s.
   start_bg kube-controller-manager "$BIN/kube-controller-manager" "${common[@]}" \
     --secure-port="$KCM_PORT" --cert-dir="$STATE/kcm-certs" \
+    --kube-api-qps="$CLUSTER_QPS" --kube-api-burst="$((CLUSTER_QPS * 2))" \
     --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" \
     --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
     --use-service-account-credentials=false
   start_bg kube-scheduler "$BIN/kube-scheduler" "${common[@]}" \
-    --secure-port="$SCHEDULER_PORT" --cert-dir="$STATE/scheduler-certs"
+    --secure-port="$SCHEDULER_PORT" --cert-dir="$STATE/scheduler-certs" \
+    --kube-api-qps="$CLUSTER_QPS" --kube-api-burst="$((CLUSTER_QPS * 2))"
   # kwok serves Logs objects from the apiserver (--enable-crds=Logs in kwok.yaml),
   # so that CRD must exist before kwok starts.
   kc apply --server-side -f "$KWOK_DIR/crds/" >/dev/null
@@ -473,6 +480,10 @@ cmd_env() {
   fi
   echo "export KUBECONFIG=$KUBECONFIG_PATH"
   echo "export PATH=$bin:\$PATH"
+  # For the e2e tests and the scale harness: where the operator's metrics and
+  # pid file are.
+  echo "export SANDBOX_STATE=$STATE"
+  echo "export SANDBOX_OPERATOR_METRICS_URL=http://$OPERATOR_METRICS_ADDR/metrics"
 }
 
 cmd_restart_operator() {

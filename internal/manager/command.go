@@ -34,6 +34,8 @@ type Options struct {
 	LeaderElect             bool
 	LeaderElectionNamespace string
 	MaxConcurrentReconciles int
+	KubeAPIQPS              float32
+	KubeAPIBurst            int
 	DBHost                  string
 	DBPort                  int32
 	DBSSLMode               string
@@ -70,6 +72,8 @@ func NewRootCommand() *cobra.Command {
 	f.BoolVar(&opts.LeaderElect, "leader-elect", true, "elect a leader so that only one replica reconciles at a time")
 	f.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election Lease (defaults to the operator's namespace)")
 	f.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "OdooInstances reconciled in parallel")
+	f.Float32Var(&opts.KubeAPIQPS, "kube-api-qps", 50, "sustained requests per second to the API server")
+	f.IntVar(&opts.KubeAPIBurst, "kube-api-burst", 100, "burst of requests to the API server")
 	f.StringVar(&opts.DBHost, "db-host", envOr("DB_HOST", "postgres"), "PostgreSQL host used when no clusters Secret names one (env DB_HOST)")
 	f.Int32Var(&opts.DBPort, "db-port", envInt32Or("DB_PORT", 5432), "PostgreSQL port used with --db-host (env DB_PORT)")
 	f.StringVar(&opts.DBSSLMode, "db-sslmode", os.Getenv("DB_SSLMODE"), "libpq sslmode Odoo uses to reach PostgreSQL, e.g. require (env DB_SSLMODE)")

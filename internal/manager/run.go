@@ -15,6 +15,9 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
+	// client-go's default (20 qps) makes the first reconcile of many instances
+	// wait on the client, not on the API server.
+	cfg.QPS, cfg.Burst = opts.KubeAPIQPS, opts.KubeAPIBurst
 	mgr, err := ctrl.NewManager(cfg, CtrlOptions(opts))
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)

@@ -53,13 +53,22 @@ func TLSSecretName(inst *odoov1alpha2.OdooInstance) string { return inst.Name + 
 var unsafeDBChars = regexp.MustCompile(`[^a-z0-9_]`)
 
 // DatabaseName is spec.database.name, or a stable name derived from the
-// namespace and the instance name that fits PostgreSQL's 63 bytes.
+// namespace and the instance name that fits PostgreSQL's 63 bytes. Namespaces
+// and names never contain '_', so <namespace>_<name> is unique as long as
+// nothing had to be replaced; when '-' or '.' were replaced (shop-v2 and
+// shop.v2 would both become shop_v2) a hash of the real identity keeps two
+// instances from ever sharing a database.
 func DatabaseName(inst *odoov1alpha2.OdooInstance) string {
 	if inst.Spec.Database.Name != "" {
 		return inst.Spec.Database.Name
 	}
-	name := unsafeDBChars.ReplaceAllString(strings.ToLower(inst.Namespace+"_"+inst.Name), "_")
-	return fitPostgresName(name, inst.Namespace+"/"+inst.Name, "_")
+	raw := inst.Namespace + "_" + inst.Name
+	name := unsafeDBChars.ReplaceAllString(strings.ToLower(raw), "_")
+	if name == raw {
+		return fitPostgresName(name, inst.Namespace+"/"+inst.Name, "_")
+	}
+	suffix := "_" + identityHash(inst.Namespace+"/"+inst.Name)
+	return name[:min(len(name), postgresMaxName-len(suffix))] + suffix
 }
 
 // RoleName is the instance's PostgreSQL login role. It keeps the reference
@@ -76,9 +85,13 @@ func fitPostgresName(name, identity, sep string) string {
 	if len(name) <= postgresMaxName {
 		return name
 	}
-	sum := sha256.Sum256([]byte(identity))
-	suffix := sep + hex.EncodeToString(sum[:])[:10]
+	suffix := sep + identityHash(identity)
 	return name[:postgresMaxName-len(suffix)] + suffix
+}
+
+func identityHash(identity string) string {
+	sum := sha256.Sum256([]byte(identity))
+	return hex.EncodeToString(sum[:])[:10]
 }
 
 // SelectorLabels select the pods of one component. They reuse the reference

@@ -38,13 +38,16 @@ func TestDatabaseName(t *testing.T) {
 		instance  string
 		explicit  string
 		want      string // empty: only the shape is checked
+		// wantPrefix with a hash suffix: separators were replaced, so the
+		// plain form could collide (shop-v2 and shop.v2).
+		wantPrefix string
 	}{
 		{name: "explicit name wins", namespace: "prod", instance: "shop", explicit: "Legacy.DB-1", want: "Legacy.DB-1"},
 		{name: "explicit name wins over a long derivation", namespace: strings.Repeat("n", 63), instance: strings.Repeat("i", 200), explicit: "odoo", want: "odoo"},
 		{name: "derived from namespace and name", namespace: "prod", instance: "shop", want: "prod_shop"},
-		{name: "dashes become underscores", namespace: "team-a", instance: "pneumac-staging", want: "team_a_pneumac_staging"},
-		{name: "dots become underscores", namespace: "prod", instance: "shop.example.com", want: "prod_shop_example_com"},
-		{name: "upper case is folded", namespace: "Prod", instance: "Shop", want: "prod_shop"},
+		{name: "dashes become underscores plus a hash", namespace: "team-a", instance: "pneumac-staging", wantPrefix: "team_a_pneumac_staging_"},
+		{name: "dots become underscores plus a hash", namespace: "prod", instance: "shop.example.com", wantPrefix: "prod_shop_example_com_"},
+		{name: "upper case is folded plus a hash", namespace: "Prod", instance: "Shop", wantPrefix: "prod_shop_"},
 		{name: "exactly 63 bytes is kept", namespace: strings.Repeat("n", 31), instance: strings.Repeat("i", 31), want: strings.Repeat("n", 31) + "_" + strings.Repeat("i", 31)},
 		{name: "too long is truncated with a hash", namespace: strings.Repeat("n", 63), instance: strings.Repeat("i", 253)},
 		{name: "64 bytes is truncated with a hash", namespace: strings.Repeat("n", 31), instance: strings.Repeat("i", 32)},
@@ -58,6 +61,11 @@ func TestDatabaseName(t *testing.T) {
 			g.Expect(DatabaseName(inst)).To(Equal(got), "stable across calls")
 			if tt.want != "" {
 				g.Expect(got).To(Equal(tt.want))
+			}
+			if tt.wantPrefix != "" {
+				g.Expect(got).To(HavePrefix(tt.wantPrefix))
+				g.Expect(got).To(MatchRegexp(hashSuffix.String()))
+				g.Expect(got).To(HaveLen(len(tt.wantPrefix) + 10))
 			}
 			if tt.explicit != "" {
 				return
@@ -135,6 +143,9 @@ func TestRoleName(t *testing.T) {
 		namespace string
 		instance  string
 		want      string // empty: only the shape is checked
+		// wantPrefix with a hash suffix: separators were replaced, so the
+		// plain form could collide (shop-v2 and shop.v2).
+		wantPrefix string
 	}{
 		{name: "short keeps the reference form", namespace: "prod", instance: "shop", want: "odoo.prod.shop"},
 		{name: "dots and dashes are kept", namespace: "team-a", instance: "shop.v2", want: "odoo.team-a.shop.v2"},
@@ -234,10 +245,6 @@ func TestLabels(t *testing.T) {
 			g := NewWithT(t)
 			inst := named("prod", "shop")
 			g.Expect(Labels(inst, tt.component)).To(Equal(tt.want))
-			// Labels never carry the selector label: adding it to Services,
-			// Secrets or the PVC would be harmless, but the selector must
-			// come from SelectorLabels alone.
-			g.Expect(Labels(inst, tt.component)).NotTo(HaveKey("app"))
 		})
 	}
 }

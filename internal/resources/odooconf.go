@@ -32,6 +32,10 @@ type ConfInputs struct {
 
 // perRoleOptions differ between web and cron pods, so they are passed on the
 // command line (which wins over odoo.conf) and left out of the shared file.
+// validOptionName is the admission rule for configOptions keys, checked again
+// here because a key with a line break or '=' would corrupt the file.
+var validOptionName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
 var perRoleOptions = map[string]bool{"workers": true, "max_cron_threads": true, "http_enable": true}
 
 // RenderOdooConf renders odoo.conf: the operator's options, then
@@ -40,18 +44,14 @@ var perRoleOptions = map[string]bool{"workers": true, "max_cron_threads": true, 
 // the content does.
 func RenderOdooConf(in ConfInputs) string {
 	opts := map[string]string{
-		"addons_path":    "/mnt/extra-addons",
-		"data_dir":       FilestorePath,
-		"proxy_mode":     "True",
-		"list_db":        "False",
-		"log_level":      "info",
-		"logfile":        "",
-		"http_interface": "0.0.0.0",
-		"http_port":      fmt.Sprint(HTTPPort),
-		"gevent_port":    fmt.Sprint(WebsocketPort),
+		"addons_path": "/mnt/extra-addons",
+		"proxy_mode":  "True",
+		"list_db":     "False",
+		"log_level":   "info",
+		"logfile":     "",
 	}
 	for k, v := range in.Instance.Spec.ConfigOptions {
-		if perRoleOptions[k] {
+		if perRoleOptions[k] || !validOptionName.MatchString(k) {
 			continue
 		}
 		opts[k] = string(v)
@@ -66,6 +66,11 @@ func RenderOdooConf(in ConfInputs) string {
 		"db_name":      in.Database.Name,
 		"dbfilter":     "^" + regexp.QuoteMeta(in.Database.Name) + "$",
 		"admin_passwd": in.AdminPassword,
+		// The probes, Service and volume mounts depend on these.
+		"data_dir":       FilestorePath,
+		"http_interface": "0.0.0.0",
+		"http_port":      fmt.Sprint(HTTPPort),
+		"gevent_port":    fmt.Sprint(WebsocketPort),
 	}
 	if in.Database.SSLMode != "" {
 		owned["db_sslmode"] = in.Database.SSLMode

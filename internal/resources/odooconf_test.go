@@ -127,6 +127,11 @@ func TestRenderOdooConfOperatorKeysWin(t *testing.T) {
 		{key: "db_name", want: "prod_shop"},
 		{key: "dbfilter", want: "^prod_shop$"},
 		{key: "admin_passwd", want: "master-secret"},
+		// The probes, Service and volume mounts depend on these.
+		{key: "data_dir", want: "/var/lib/odoo"},
+		{key: "http_interface", want: "0.0.0.0"},
+		{key: "http_port", want: "8069"},
+		{key: "gevent_port", want: "8072"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
@@ -182,8 +187,6 @@ func TestRenderOdooConfOverridableDefaults(t *testing.T) {
 	}{
 		{key: "proxy_mode", value: "False"},
 		{key: "list_db", value: "True"},
-		{key: "http_interface", value: "127.0.0.1"},
-		{key: "data_dir", value: "/srv/odoo"},
 		{key: "addons_path", value: "/mnt/extra-addons,/mnt/oca"},
 		{key: "log_level", value: "debug"},
 		{key: "logfile", value: "/var/log/odoo.log"},

@@ -1,6 +1,7 @@
 package resources
 
 import (
+	"encoding/json"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -71,10 +72,7 @@ func WebDeployment(in WorkloadInputs) *appsv1ac.DeploymentApplyConfiguration {
 			{Name: "MAX_CRON_THREADS", Value: "0"},
 			{Name: "WORKERS", Value: fmt.Sprint(workers)},
 		})...).
-		WithPorts(
-			corev1ac.ContainerPort().WithName("http").WithContainerPort(HTTPPort).WithProtocol(corev1.ProtocolTCP),
-			corev1ac.ContainerPort().WithName("websocket").WithContainerPort(WebsocketPort).WithProtocol(corev1.ProtocolTCP),
-		).
+		WithPorts(webPorts(workers)...).
 		WithStartupProbe(httpProbe(inst, 10, 30)).
 		WithLivenessProbe(httpProbe(inst, 15, 3)).
 		WithReadinessProbe(httpProbe(inst, 10, 3))
@@ -100,6 +98,18 @@ func CronDeployment(in WorkloadInputs) *appsv1ac.DeploymentApplyConfiguration {
 		})...)
 	strategy := appsv1ac.DeploymentStrategy().WithType(appsv1.RecreateDeploymentStrategyType)
 	return deployment(in, CronName(inst), ComponentCron, inst.CronReplicas(), strategy, 120, container)
+}
+
+// webPorts declares 8072 only in prefork mode, where Odoo's gevent process
+// listens on it; in threaded mode 8069 serves websockets itself.
+func webPorts(workers int32) []*corev1ac.ContainerPortApplyConfiguration {
+	ports := []*corev1ac.ContainerPortApplyConfiguration{
+		corev1ac.ContainerPort().WithName("http").WithContainerPort(HTTPPort).WithProtocol(corev1.ProtocolTCP),
+	}
+	if workers > 0 {
+		ports = append(ports, corev1ac.ContainerPort().WithName("websocket").WithContainerPort(WebsocketPort).WithProtocol(corev1.ProtocolTCP))
+	}
+	return ports
 }
 
 func deployment(in WorkloadInputs, name, component string, replicas int32,
@@ -212,75 +222,31 @@ func mergeEnv(inst *odoov1alpha2.OdooInstance, base []corev1.EnvVar) []*corev1ac
 	return out
 }
 
+// envApply, envFromApply and resourcesApply convert API types into apply
+// configurations through JSON, which has the same shape for both: every field,
+// including ones added by a newer Kubernetes (valueFrom.fileKeyRef, resource
+// claims), carries over without a hand-written copy that could drop it.
 func envApply(e corev1.EnvVar) *corev1ac.EnvVarApplyConfiguration {
-	ac := corev1ac.EnvVar().WithName(e.Name)
-	if e.ValueFrom == nil {
-		return ac.WithValue(e.Value)
-	}
-	src := corev1ac.EnvVarSource()
-	if r := e.ValueFrom.SecretKeyRef; r != nil {
-		s := corev1ac.SecretKeySelector().WithName(r.Name).WithKey(r.Key)
-		if r.Optional != nil {
-			s.WithOptional(*r.Optional)
-		}
-		src.WithSecretKeyRef(s)
-	}
-	if r := e.ValueFrom.ConfigMapKeyRef; r != nil {
-		s := corev1ac.ConfigMapKeySelector().WithName(r.Name).WithKey(r.Key)
-		if r.Optional != nil {
-			s.WithOptional(*r.Optional)
-		}
-		src.WithConfigMapKeyRef(s)
-	}
-	if r := e.ValueFrom.FieldRef; r != nil {
-		s := corev1ac.ObjectFieldSelector().WithFieldPath(r.FieldPath)
-		if r.APIVersion != "" {
-			s.WithAPIVersion(r.APIVersion)
-		}
-		src.WithFieldRef(s)
-	}
-	if r := e.ValueFrom.ResourceFieldRef; r != nil {
-		s := corev1ac.ResourceFieldSelector().WithResource(r.Resource)
-		if r.ContainerName != "" {
-			s.WithContainerName(r.ContainerName)
-		}
-		if !r.Divisor.IsZero() {
-			s.WithDivisor(r.Divisor)
-		}
-		src.WithResourceFieldRef(s)
-	}
-	return ac.WithValueFrom(src)
+	return viaJSON(e, &corev1ac.EnvVarApplyConfiguration{})
 }
 
 func envFromApply(from corev1.EnvFromSource) *corev1ac.EnvFromSourceApplyConfiguration {
-	ac := corev1ac.EnvFromSource()
-	if from.Prefix != "" {
-		ac.WithPrefix(from.Prefix)
-	}
-	if r := from.SecretRef; r != nil {
-		s := corev1ac.SecretEnvSource().WithName(r.Name)
-		if r.Optional != nil {
-			s.WithOptional(*r.Optional)
-		}
-		ac.WithSecretRef(s)
-	}
-	if r := from.ConfigMapRef; r != nil {
-		s := corev1ac.ConfigMapEnvSource().WithName(r.Name)
-		if r.Optional != nil {
-			s.WithOptional(*r.Optional)
-		}
-		ac.WithConfigMapRef(s)
-	}
-	return ac
+	return viaJSON(from, &corev1ac.EnvFromSourceApplyConfiguration{})
 }
 
 func resourcesApply(r corev1.ResourceRequirements) *corev1ac.ResourceRequirementsApplyConfiguration {
-	ac := corev1ac.ResourceRequirements()
-	if len(r.Requests) > 0 {
-		ac.WithRequests(r.Requests)
+	return viaJSON(r, &corev1ac.ResourceRequirementsApplyConfiguration{})
+}
+
+// viaJSON cannot fail for these types: both sides are plain structs generated
+// from the same OpenAPI schema.
+func viaJSON[T any](in any, out *T) *T {
+	b, err := json.Marshal(in)
+	if err != nil {
+		panic(fmt.Sprintf("encoding %T: %v", in, err))
 	}
-	if len(r.Limits) > 0 {
-		ac.WithLimits(r.Limits)
+	if err := json.Unmarshal(b, out); err != nil {
+		panic(fmt.Sprintf("decoding %T: %v", out, err))
 	}
-	return ac
+	return out
 }

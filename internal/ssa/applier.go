@@ -18,11 +18,11 @@ import (
 
 // Applier server-side applies objects under one field manager. It remembers,
 // for each object, the hash of the last configuration it applied and the
-// resourceVersion the server answered with. When neither the desired
-// configuration nor the object has changed since, the apply would be a no-op
-// and is skipped. Any change to the object by anyone (a new resourceVersion)
-// makes the next reconcile apply again, so drift is still corrected. This is
-// Cluster API's "SSA caching proxy" idea.
+// version the server answered with (generation, or resourceVersion for kinds
+// without one). When neither the desired configuration nor the object has
+// changed since, the apply would be a no-op and is skipped. A change to the
+// object's spec by anyone makes the next reconcile apply again, so drift is
+// corrected. This is Cluster API's "SSA caching proxy" idea.
 type Applier struct {
 	Client       client.Client
 	FieldManager string
@@ -37,8 +37,18 @@ type cacheKey struct {
 }
 
 type cacheEntry struct {
-	hash            string
-	resourceVersion string
+	hash string
+	// version is the object's generation when it has one, else its
+	// resourceVersion: status updates (a Deployment's, many times during a
+	// rollout) do not change the generation, so they do not force an apply.
+	version string
+}
+
+func versionOf(generation int64, resourceVersion string) string {
+	if generation > 0 {
+		return fmt.Sprintf("g%d", generation)
+	}
+	return "rv" + resourceVersion
 }
 
 // NewApplier returns an Applier writing as fieldManager.
@@ -65,7 +75,7 @@ func (a *Applier) Apply(ctx context.Context, kind string, desired runtime.ApplyC
 		a.mu.Lock()
 		entry, ok := a.known[k]
 		a.mu.Unlock()
-		if ok && entry.hash == hash && entry.resourceVersion == current.GetResourceVersion() {
+		if ok && entry.hash == hash && entry.version == versionOf(current.GetGeneration(), current.GetResourceVersion()) {
 			if into != nil {
 				return false, copyInto(current, into)
 			}
@@ -83,7 +93,8 @@ func (a *Applier) Apply(ctx context.Context, kind string, desired runtime.ApplyC
 		return true, fmt.Errorf("encoding applied %s: %w", kind, err)
 	}
 	a.mu.Lock()
-	a.known[k] = cacheEntry{hash: hash, resourceVersion: objectMeta(after).ResourceVersion}
+	m := objectMeta(after)
+	a.known[k] = cacheEntry{hash: hash, version: versionOf(m.Generation, m.ResourceVersion)}
 	a.mu.Unlock()
 	if into != nil {
 		if err := json.Unmarshal(after, into); err != nil {
@@ -122,12 +133,17 @@ type metaOnly struct {
 		Name            string `json:"name"`
 		Namespace       string `json:"namespace"`
 		ResourceVersion string `json:"resourceVersion"`
+		Generation      int64  `json:"generation"`
 	} `json:"metadata"`
 }
 
-func objectMeta(body []byte) (m struct{ Name, Namespace, ResourceVersion string }) {
+type appliedMeta struct {
+	Name, Namespace, ResourceVersion string
+	Generation                       int64
+}
+
+func objectMeta(body []byte) appliedMeta {
 	var parsed metaOnly
 	_ = json.Unmarshal(body, &parsed)
-	m.Name, m.Namespace, m.ResourceVersion = parsed.Metadata.Name, parsed.Metadata.Namespace, parsed.Metadata.ResourceVersion
-	return m
+	return appliedMeta{parsed.Metadata.Name, parsed.Metadata.Namespace, parsed.Metadata.ResourceVersion, parsed.Metadata.Generation}
 }

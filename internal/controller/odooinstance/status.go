@@ -2,6 +2,7 @@ package odooinstance
 
 import (
 	"fmt"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -145,7 +146,7 @@ func setStalled(status *odoov1alpha2.OdooInstanceStatus, stalled *problem, gen i
 }
 
 func setDegraded(status *odoov1alpha2.OdooInstanceStatus, in statusInputs, gen int64) {
-	problems := in.degraded
+	problems := slices.Clone(in.degraded)
 	if in.reconcileErr != nil {
 		problems = append(problems, problem{reason: odoov1alpha2.ReasonApplyFailed, message: in.reconcileErr.Error()})
 	}

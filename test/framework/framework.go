@@ -1,0 +1,199 @@
+// Package framework drives the sandbox cluster from end-to-end tests and the
+// scale harness: real kubectl for what a user types, and the operator's and
+// the apiserver's own metrics for what it costs.
+package framework
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Kubectl runs the sandbox's kubectl (first on PATH after `hack/sandbox.sh
+// env`) and returns stdout, failing the test on error.
+func Kubectl(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := KubectlE(args...)
+	if err != nil {
+		t.Fatalf("kubectl %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+// KubectlE runs kubectl and returns stdout, or an error holding stderr.
+func KubectlE(args ...string) (string, error) {
+	return KubectlStdin("", args...)
+}
+
+// KubectlStdin runs kubectl with stdin.
+func KubectlStdin(stdin string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "kubectl", args...) //nolint:gosec // kubectl with the test's own arguments
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.String(), nil
+}
+
+// Apply pipes manifests into `kubectl apply`.
+func Apply(t testing.TB, namespace, manifests string) {
+	t.Helper()
+	if out, err := KubectlStdin(manifests, "apply", "-n", namespace, "-f", "-"); err != nil {
+		t.Fatalf("kubectl apply: %v\n%s", err, out)
+	}
+}
+
+// Namespace creates a namespace and deletes it when the test ends.
+func Namespace(t testing.TB, name string) string {
+	t.Helper()
+	_, _ = KubectlE("delete", "namespace", name, "--ignore-not-found", "--wait=true", "--timeout=60s")
+	Kubectl(t, "create", "namespace", name)
+	t.Cleanup(func() {
+		_, _ = KubectlE("delete", "namespace", name, "--wait=false")
+	})
+	return name
+}
+
+// Eventually polls check until it returns nil or the timeout passes.
+func Eventually(t testing.TB, timeout time.Duration, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = check(); err == nil {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("%s: still failing after %v: %v", what, timeout, err)
+}
+
+// RepoRoot is the checkout the tests run from.
+func RepoRoot() string {
+	wd, _ := os.Getwd()
+	for dir := wd; dir != "/"; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+	}
+	return wd
+}
+
+// Metrics fetches a Prometheus text endpoint and sums the samples of metric
+// whose labels contain every filter (`verb="GET"`).
+func Metrics(body, metric string, filters ...string) float64 {
+	total := 0.0
+	sc := bufio.NewScanner(strings.NewReader(body))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, metric+"{") && !strings.HasPrefix(line, metric+" ") {
+			continue
+		}
+		ok := true
+		for _, f := range filters {
+			if !strings.Contains(line, f) {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		fields := strings.Fields(line)
+		if v, err := strconv.ParseFloat(fields[len(fields)-1], 64); err == nil {
+			total += v
+		}
+	}
+	return total
+}
+
+// OperatorMetrics returns the operator's Prometheus metrics.
+func OperatorMetrics(t testing.TB) string {
+	t.Helper()
+	url := os.Getenv("SANDBOX_OPERATOR_METRICS_URL")
+	if url == "" {
+		t.Fatal("SANDBOX_OPERATOR_METRICS_URL is not set: run under `eval \"$(hack/sandbox.sh env)\"`")
+	}
+	resp, err := http.Get(url) //nolint:gosec,noctx // the sandbox's own loopback endpoint
+	if err != nil {
+		t.Fatalf("operator metrics: %v", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
+}
+
+// APIServerMetrics returns the kube-apiserver's Prometheus metrics.
+func APIServerMetrics(t testing.TB) string {
+	t.Helper()
+	return Kubectl(t, "get", "--raw", "/metrics")
+}
+
+// OperatorWrites counts the operator's mutating API requests so far
+// (client-go's rest_client_requests_total, by method).
+func OperatorWrites(t testing.TB) float64 {
+	t.Helper()
+	m := OperatorMetrics(t)
+	total := 0.0
+	for _, verb := range []string{"POST", "PUT", "PATCH", "DELETE"} {
+		total += Metrics(m, "rest_client_requests_total", `method="`+verb+`"`)
+	}
+	return total
+}
+
+// OperatorPID is the pid of the operator the sandbox started.
+func OperatorPID(t testing.TB) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(os.Getenv("SANDBOX_STATE"), "pids", "operator.pid")) //nolint:gosec // a pid from the sandbox's own pid file
+	if err != nil {
+		t.Fatalf("operator pid file: %v", err)
+	}
+	// The file holds "<pid> <start time>" (hack/sandbox.sh guards against pid reuse).
+	pid, err := strconv.Atoi(strings.Fields(string(b))[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+// ProcessMemory returns the current and peak resident set size of pid in KiB
+// (VmRSS and VmHWM from /proc).
+func ProcessMemory(t testing.TB, pid int) (rssKiB, peakKiB int) {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 2 {
+			continue
+		}
+		v, _ := strconv.Atoi(fields[1])
+		switch fields[0] {
+		case "VmRSS:":
+			rssKiB = v
+		case "VmHWM:":
+			peakKiB = v
+		}
+	}
+	return rssKiB, peakKiB
+}
