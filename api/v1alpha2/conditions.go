@@ -20,6 +20,12 @@ const (
 	// ConditionCronAvailable is True when the cron Deployment has all replicas
 	// available on the desired template.
 	ConditionCronAvailable = "CronAvailable"
+	// ConditionDatabaseReady is True when the instance's role and database
+	// exist on its PostgreSQL cluster and Odoo's base modules are installed.
+	ConditionDatabaseReady = "DatabaseReady"
+	// ConditionLegacyDatabaseConnection is True while the operator reaches
+	// PostgreSQL through its --db-host flags because no clusters Secret exists.
+	ConditionLegacyDatabaseConnection = "LegacyDatabaseConnection"
 )
 
 // Condition reasons.
@@ -43,6 +49,29 @@ const (
 	ReasonAdminPasswordSecretMissing = "AdminPasswordSecretMissing"
 	// ReasonAsExpected is the reason of a False negative-polarity condition.
 	ReasonAsExpected = "AsExpected"
+	// ReasonUnknownCluster means spec.database.cluster names no entry of the
+	// clusters Secret.
+	ReasonUnknownCluster = "UnknownCluster"
+	// ReasonClustersSecretInvalid means the clusters Secret cannot be parsed.
+	ReasonClustersSecretInvalid = "ClustersSecretInvalid"
+	// ReasonClustersSecretMissing means the legacy --db-host connection is used.
+	ReasonClustersSecretMissing = "ClustersSecretMissing"
+	// ReasonDatabaseUnreachable means PostgreSQL did not answer.
+	ReasonDatabaseUnreachable = "DatabaseUnreachable"
+	// ReasonDatabaseAuthenticationFailed means PostgreSQL refused the admin login.
+	ReasonDatabaseAuthenticationFailed = "DatabaseAuthenticationFailed"
+	// ReasonDatabaseError is any other PostgreSQL failure.
+	ReasonDatabaseError = "DatabaseError"
+	// ReasonInitializing means the init Job runs.
+	ReasonInitializing = "Initializing"
+	// ReasonInitFailed means the init Job failed.
+	ReasonInitFailed = "InitFailed"
+	// ReasonDatabaseMissing means an initialised database disappeared.
+	ReasonDatabaseMissing = "DatabaseMissing"
+	// ReasonDatabaseReady means role and database exist and are initialised.
+	ReasonDatabaseReady = "DatabaseReady"
+	// ReasonDeletionFailed means dropping the database or role failed.
+	ReasonDeletionFailed = "DeletionFailed"
 )
 
 // Event reasons, emitted on transitions only.
@@ -55,6 +84,18 @@ const (
 	EventDeploymentUpdated = "DeploymentUpdated"
 	// EventReconcileFailed is emitted when the instance becomes Degraded or Stalled.
 	EventReconcileFailed = "ReconcileFailed"
+	// EventDatabaseCreated is emitted when the operator created role or database.
+	EventDatabaseCreated = "DatabaseCreated"
+	// EventDatabaseInitialized is emitted when the init Job succeeded.
+	EventDatabaseInitialized = "DatabaseInitialized"
+	// EventDatabaseRetained is emitted on deletion with deletionPolicy Retain.
+	EventDatabaseRetained = "DatabaseRetained"
+	// EventDatabaseDropped is emitted on deletion with deletionPolicy Delete.
+	EventDatabaseDropped = "DatabaseDropped"
+	// EventDatabaseMissing is emitted when an initialised database vanished.
+	EventDatabaseMissing = "DatabaseMissing"
+	// EventLegacyDatabaseConnection is emitted when no clusters Secret exists.
+	EventLegacyDatabaseConnection = "LegacyDatabaseConnection"
 )
 
 // Annotations and labels the operator reads or writes.
@@ -64,6 +105,9 @@ const (
 	AnnotationConfigHash = "bemade.org/odoo-conf-hash"
 	// AnnotationUpgradeNow triggers one module upgrade per new value.
 	AnnotationUpgradeNow = "bemade.org/upgrade-now"
+	// FinalizerDatabase holds an instance's deletion until its deletionPolicy
+	// was carried out on the database and role.
+	FinalizerDatabase = "bemade.org/database"
 	// LabelInstance names the OdooInstance a child object belongs to.
 	LabelInstance = "bemade.org/instance"
 	// LabelApp is the legacy selector label (app=<name>, app=<name>-cron), kept

@@ -116,6 +116,25 @@ func deployment(in WorkloadInputs, name, component string, replicas int32,
 	strategy *appsv1ac.DeploymentStrategyApplyConfiguration, grace int64,
 	container *corev1ac.ContainerApplyConfiguration) *appsv1ac.DeploymentApplyConfiguration {
 	inst := in.Instance
+	pod := podSpec(inst, grace, container)
+
+	return appsv1ac.Deployment(name, inst.Namespace).
+		WithLabels(Labels(inst, component)).
+		WithOwnerReferences(OwnerReference(inst)).
+		WithSpec(appsv1ac.DeploymentSpec().
+			WithReplicas(replicas).
+			WithRevisionHistoryLimit(5).
+			WithSelector(metav1ac.LabelSelector().WithMatchLabels(SelectorLabels(inst, component))).
+			WithStrategy(strategy).
+			WithTemplate(corev1ac.PodTemplateSpec().
+				WithLabels(PodLabels(inst, component)).
+				WithAnnotations(map[string]string{odoov1alpha2.AnnotationConfigHash: in.ConfHash}).
+				WithSpec(pod)))
+}
+
+// podSpec is the pod shape shared by the web and cron Deployments and the Odoo
+// Jobs: restricted security context, odoo.conf from its Secret, the filestore.
+func podSpec(inst *odoov1alpha2.OdooInstance, grace int64, container *corev1ac.ContainerApplyConfiguration) *corev1ac.PodSpecApplyConfiguration {
 	pod := corev1ac.PodSpec().
 		WithEnableServiceLinks(false).
 		WithTerminationGracePeriodSeconds(grace).
@@ -137,18 +156,7 @@ func deployment(in WorkloadInputs, name, component string, replicas int32,
 		pod.WithImagePullSecrets(corev1ac.LocalObjectReference().WithName(inst.Spec.ImagePullSecret))
 	}
 
-	return appsv1ac.Deployment(name, inst.Namespace).
-		WithLabels(Labels(inst, component)).
-		WithOwnerReferences(OwnerReference(inst)).
-		WithSpec(appsv1ac.DeploymentSpec().
-			WithReplicas(replicas).
-			WithRevisionHistoryLimit(5).
-			WithSelector(metav1ac.LabelSelector().WithMatchLabels(SelectorLabels(inst, component))).
-			WithStrategy(strategy).
-			WithTemplate(corev1ac.PodTemplateSpec().
-				WithLabels(PodLabels(inst, component)).
-				WithAnnotations(map[string]string{odoov1alpha2.AnnotationConfigHash: in.ConfHash}).
-				WithSpec(pod)))
+	return pod
 }
 
 func odooContainer(inst *odoov1alpha2.OdooInstance, image string, res corev1.ResourceRequirements) *corev1ac.ContainerApplyConfiguration {

@@ -62,8 +62,11 @@ func Namespace(t testing.TB, name string) string {
 	t.Helper()
 	_, _ = KubectlE("delete", "namespace", name, "--ignore-not-found", "--wait=true", "--timeout=60s")
 	Kubectl(t, "create", "namespace", name)
+	// Wait for the deletion, so that one test's teardown (the garbage
+	// collector deleting children, the operator seeing it) never lands in the
+	// next test's measurements.
 	t.Cleanup(func() {
-		_, _ = KubectlE("delete", "namespace", name, "--wait=false")
+		_, _ = KubectlE("delete", "namespace", name, "--wait=true", "--timeout=120s")
 	})
 	return name
 }
@@ -148,15 +151,15 @@ func APIServerMetrics(t testing.TB) string {
 }
 
 // OperatorWrites counts the operator's mutating API requests so far
-// (client-go's rest_client_requests_total, by method).
-func OperatorWrites(t testing.TB) float64 {
+// (client-go's rest_client_requests_total), by method.
+func OperatorWrites(t testing.TB) map[string]float64 {
 	t.Helper()
 	m := OperatorMetrics(t)
-	total := 0.0
+	writes := map[string]float64{}
 	for _, verb := range []string{"POST", "PUT", "PATCH", "DELETE"} {
-		total += Metrics(m, "rest_client_requests_total", `method="`+verb+`"`)
+		writes[verb] = Metrics(m, "rest_client_requests_total", `method="`+verb+`"`)
 	}
-	return total
+	return writes
 }
 
 // OperatorPID is the pid of the operator the sandbox started.

@@ -5,6 +5,7 @@ package odooinstance
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -114,7 +115,25 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 			break
 		}
 	}
+	if err := kerrors.NewAggregate(errs); err != nil && namespaceTerminating(err) {
+		// The namespace's deletion removes the instance too; retrying writes
+		// into it would only be refused again.
+		return ctrl.Result{}, nil
+	}
 	return result, kerrors.NewAggregate(errs)
+}
+
+func namespaceTerminating(err error) bool {
+	var agg kerrors.Aggregate
+	if errors.As(err, &agg) {
+		for _, e := range agg.Errors() {
+			if namespaceTerminating(e) {
+				return true
+			}
+		}
+		return false
+	}
+	return apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause)
 }
 
 // patchStatus computes the status and patches it when it changed, then emits
