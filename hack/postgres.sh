@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL 15 for the local sandbox and manual testing.
 #
-# Usage: hack/postgres.sh install|up|down|status|env
+# Usage: hack/postgres.sh install|up|down|stop|status|env
 #   install  apt-get install postgresql-15 if its binaries are missing
 #   up       initdb (first time) + start; idempotent (prints env when done)
 #   down     stop and delete all state
+#   stop     stop, keeping the data (`up` starts the same server again)
 #   status   exit 0 if running
 #   env      print PGHOST/PGPORT/PGUSER/PGPASSWORD_FILE lines (KEY=value)
 #
@@ -145,6 +146,7 @@ full_page_writes = off
 logging_collector = off
 log_destination = 'stderr'
 log_line_prefix = '%m [%p] %q%u@%d '
+log_connections = on
 EOF
   fi
   port=$(cat "$PGWORK/port")
@@ -172,6 +174,15 @@ cmd_down() {
   log "down"
 }
 
+# stop keeps the data, so `up` starts the same server again (outage tests).
+cmd_stop() {
+  [[ -f $PGWORK/rundir ]] || die "not initialised"
+  local run
+  run=$(cat "$PGWORK/rundir")
+  as_pg "$PG_BIN/pg_ctl" -D "$run/data" -m fast -w -t 30 stop >/dev/null
+  log "stopped (data kept; hack/postgres.sh up starts it again)"
+}
+
 cmd_status() {
   if is_running; then
     echo "postgres running on 127.0.0.1:$(cat "$PGWORK/port")"
@@ -185,7 +196,8 @@ case ${1:-} in
   install) cmd_install ;;
   up) cmd_up ;;
   down) cmd_down ;;
+  stop) cmd_stop ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  *) echo "usage: $0 install|up|down|status|env" >&2; exit 2 ;;
+  *) echo "usage: $0 install|up|down|stop|status|env" >&2; exit 2 ;;
 esac

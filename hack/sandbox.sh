@@ -353,12 +353,20 @@ start_operator() {
   pw_file=$(sed -n 's/^PGPASSWORD_FILE=//p' "$STATE/postgres.env")
   # shellcheck disable=SC2206 # OPERATOR_ARGS is deliberately word-split
   [[ -n ${OPERATOR_ARGS:-} ]] && extra=(${OPERATOR_ARGS})
+  # The recommended setup: a clusters Secret in the operator's namespace.
+  local pw
+  pw=$(cat "$pw_file")
+  kc create namespace odoo-operator --dry-run=client -o yaml | kc apply -f - >/dev/null
+  kc create secret generic postgres-clusters -n odoo-operator --dry-run=client -o yaml \
+    --from-literal=clusters.yaml="sandbox: {host: 127.0.0.1, port: $pg_port, adminUser: postgres, adminPassword: \"$pw\", default: true}" |
+    kc apply -f - >/dev/null
   start_bg operator env KUBECONFIG="$KUBECONFIG_PATH" "$ROOT/bin/odoo-operator" \
     --leader-elect=false \
     --metrics-bind-address="$OPERATOR_METRICS_ADDR" \
     --health-probe-bind-address="$OPERATOR_HEALTH_ADDR" \
     --db-host=127.0.0.1 --db-port="$pg_port" \
     --db-admin-user=postgres --db-admin-password-file="$pw_file" \
+    --operator-namespace=odoo-operator --postgres-clusters-secret=postgres-clusters \
     "${extra[@]}"
   wait_for operator 60 curl -fsS "http://$OPERATOR_HEALTH_ADDR/readyz"
   log "operator: running (pid $(pid_of operator), log $LOGS/operator.log)"

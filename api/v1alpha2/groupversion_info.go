@@ -24,7 +24,7 @@ var (
 )
 
 func addKnownTypes(s *runtime.Scheme) error {
-	s.AddKnownTypes(GroupVersion, &OdooInstance{}, &OdooInstanceList{})
+	s.AddKnownTypes(GroupVersion, &OdooInstance{}, &OdooInstanceList{}, &OdooInitJob{}, &OdooInitJobList{})
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }

@@ -3,13 +3,16 @@
 package manager
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -19,10 +22,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	odoov1alpha1 "github.com/odoo-operator/odoo-operator/api/v1alpha1"
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/controller/odooinstance"
+	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 	"github.com/odoo-operator/odoo-operator/internal/ssa"
 )
@@ -41,6 +47,10 @@ type Options struct {
 	DBSSLMode               string
 	DBAdminUser             string
 	DBAdminPasswordFile     string
+	OperatorNamespace       string
+	ClustersSecret          string
+	DBHealthInterval        time.Duration
+	DBRecheckInterval       time.Duration
 }
 
 // Scheme knows the built-in kinds and the bemade.org kinds.
@@ -48,6 +58,7 @@ func Scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
 	utilruntime.Must(odoov1alpha2.AddToScheme(s))
+	utilruntime.Must(odoov1alpha1.AddToScheme(s))
 	return s
 }
 
@@ -78,6 +89,10 @@ func NewRootCommand() *cobra.Command {
 	f.Int32Var(&opts.DBPort, "db-port", envInt32Or("DB_PORT", 5432), "PostgreSQL port used with --db-host (env DB_PORT)")
 	f.StringVar(&opts.DBSSLMode, "db-sslmode", os.Getenv("DB_SSLMODE"), "libpq sslmode Odoo uses to reach PostgreSQL, e.g. require (env DB_SSLMODE)")
 	f.StringVar(&opts.DBAdminUser, "db-admin-user", envOr("DB_ADMIN_USER", "postgres"), "PostgreSQL admin role used with --db-host (env DB_ADMIN_USER)")
+	f.StringVar(&opts.OperatorNamespace, "operator-namespace", envOr("POD_NAMESPACE", "odoo-operator"), "namespace of the operator and of the clusters Secret (env POD_NAMESPACE)")
+	f.StringVar(&opts.ClustersSecret, "postgres-clusters-secret", "postgres-clusters", "name of the Secret (key clusters.yaml) listing the PostgreSQL clusters")
+	f.DurationVar(&opts.DBHealthInterval, "db-health-interval", 5*time.Second, "how often each PostgreSQL cluster in use is pinged")
+	f.DurationVar(&opts.DBRecheckInterval, "db-recheck-interval", 10*time.Minute, "how long a verified role and database are trusted before they are checked again")
 	f.StringVar(&opts.DBAdminPasswordFile, "db-admin-password-file", os.Getenv("DB_ADMIN_PASSWORD_FILE"), "file holding the admin role's password (env DB_ADMIN_PASSWORD_FILE); never pass a password on the command line")
 
 	goFlags := flag.NewFlagSet("controller-runtime", flag.ExitOnError)
@@ -87,6 +102,19 @@ func NewRootCommand() *cobra.Command {
 	}
 	f.AddGoFlagSet(goFlags)
 	return cmd
+}
+
+// readSecretFile reads a password file; a password is never taken from the
+// command line, where any user of the machine can read it.
+func readSecretFile(path string) (string, error) {
+	if path == "" {
+		return os.Getenv("DB_ADMIN_PASSWORD"), nil
+	}
+	b, err := os.ReadFile(path) //nolint:gosec // the operator's own configuration
+	if err != nil {
+		return "", fmt.Errorf("--db-admin-password-file: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
 func envOr(name, fallback string) string {
@@ -109,6 +137,12 @@ func envInt32Or(name string, fallback int32) int32 {
 // of instances grows.
 func CtrlOptions(opts Options) ctrl.Options {
 	managed := labels.SelectorFromSet(labels.Set{resources.ManagedByLabel: resources.ManagedByValue})
+	// Secrets: those the operator manages, plus every Secret of its own
+	// namespace, where the clusters Secret lives.
+	secrets := map[string]cache.Config{cache.AllNamespaces: {LabelSelector: managed}}
+	if opts.OperatorNamespace != "" {
+		secrets[opts.OperatorNamespace] = cache.Config{LabelSelector: labels.Everything()}
+	}
 	return ctrl.Options{
 		Scheme:                        Scheme(),
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
@@ -120,20 +154,44 @@ func CtrlOptions(opts Options) ctrl.Options {
 		Cache: cache.Options{
 			DefaultTransform: cache.TransformStripManagedFields(),
 			ByObject: map[client.Object]cache.ByObject{
-				&corev1.Secret{}: {Label: managed},
+				&corev1.Secret{}: {Namespaces: secrets},
+				&batchv1.Job{}:   {Label: managed},
 			},
 		},
 	}
 }
 
-// SetupControllers registers the operator's controllers with mgr.
+// SetupControllers registers the operator's controllers with mgr. The
+// PostgreSQL manager's pools are closed when mgr stops.
 func SetupControllers(mgr ctrl.Manager, opts Options) error {
+	adminPassword, err := readSecretFile(opts.DBAdminPasswordFile)
+	if err != nil {
+		return err
+	}
+	dbs := postgres.NewManager(postgres.ManagerOptions{RecheckInterval: opts.DBRecheckInterval})
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		dbs.Close()
+		return nil
+	})); err != nil {
+		return err
+	}
+	var health *odooinstance.ClusterHealth
+	if opts.DBHealthInterval > 0 {
+		health = odooinstance.NewClusterHealth(dbs, mgr.GetClient(), opts.DBHealthInterval)
+	}
 	r := &odooinstance.Reconciler{
-		Client:                  mgr.GetClient(),
-		APIReader:               mgr.GetAPIReader(),
-		Recorder:                mgr.GetEventRecorder("odoo-operator"),
-		Applier:                 ssa.NewApplier(mgr.GetClient(), resources.FieldManager),
-		Database:                odooinstance.DatabaseDefaults{Host: opts.DBHost, Port: opts.DBPort, SSLMode: opts.DBSSLMode},
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("odoo-operator"),
+		Applier:   ssa.NewApplier(mgr.GetClient(), resources.FieldManager),
+		Databases: dbs,
+		Clusters: odooinstance.ClusterSource{
+			Namespace:  opts.OperatorNamespace,
+			SecretName: opts.ClustersSecret,
+			Legacy:     postgres.LegacyCluster(opts.DBHost, opts.DBPort, opts.DBAdminUser, adminPassword, opts.DBSSLMode),
+		},
+		Health:                  health,
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {

@@ -32,6 +32,16 @@ type WorkloadInputs struct {
 	CronImage string
 	// ConfHash is stamped on pod templates so a changed odoo.conf rolls pods.
 	ConfHash string
+	// Hold keeps both tiers at 0 replicas: the database is not initialised
+	// yet, or the instance is being deleted.
+	Hold bool
+}
+
+func (in WorkloadInputs) replicas(n int32) int32 {
+	if in.Hold {
+		return 0
+	}
+	return n
 }
 
 // DefaultResources are the web container's resources when spec.resources is
@@ -77,7 +87,7 @@ func WebDeployment(in WorkloadInputs) *appsv1ac.DeploymentApplyConfiguration {
 		WithLivenessProbe(httpProbe(inst, 15, 3)).
 		WithReadinessProbe(httpProbe(inst, 10, 3))
 
-	return deployment(in, WebName(inst), ComponentWeb, inst.WebReplicas(), webStrategy(inst), 60, container)
+	return deployment(in, WebName(inst), ComponentWeb, in.replicas(inst.WebReplicas()), webStrategy(inst), 60, container)
 }
 
 // CronDeployment is the cron tier: no HTTP server, max_cron_threads from
@@ -97,7 +107,7 @@ func CronDeployment(in WorkloadInputs) *appsv1ac.DeploymentApplyConfiguration {
 			{Name: "HTTP_ENABLE", Value: "False"},
 		})...)
 	strategy := appsv1ac.DeploymentStrategy().WithType(appsv1.RecreateDeploymentStrategyType)
-	return deployment(in, CronName(inst), ComponentCron, inst.CronReplicas(), strategy, 120, container)
+	return deployment(in, CronName(inst), ComponentCron, in.replicas(inst.CronReplicas()), strategy, 120, container)
 }
 
 // webPorts declares 8072 only in prefork mode, where Odoo's gevent process

@@ -200,3 +200,52 @@ func ProcessMemory(t testing.TB, pid int) (rssKiB, peakKiB int) {
 	}
 	return rssKiB, peakKiB
 }
+
+// SandboxPostgres returns the connection string of the sandbox's PostgreSQL
+// superuser (from $SANDBOX_STATE/postgres.env written by hack/sandbox.sh).
+func SandboxPostgres(t testing.TB) string {
+	t.Helper()
+	env, err := os.ReadFile(filepath.Join(os.Getenv("SANDBOX_STATE"), "postgres.env")) //nolint:gosec // the sandbox's own state file
+	if err != nil {
+		t.Fatalf("sandbox PostgreSQL: %v", err)
+	}
+	vals := map[string]string{}
+	for _, line := range strings.Split(string(env), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			vals[k] = v
+		}
+	}
+	pw, err := os.ReadFile(vals["PGPASSWORD_FILE"])
+	if err != nil {
+		t.Fatalf("sandbox PostgreSQL password: %v", err)
+	}
+	return fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%s/postgres?sslmode=disable",
+		strings.TrimSpace(string(pw)), vals["PGPORT"])
+}
+
+// SandboxPostgresCtl runs hack/postgres.sh (stop, up) on the sandbox's server.
+func SandboxPostgresCtl(t testing.TB, verb string) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(RepoRoot(), "hack", "postgres.sh"), verb) //nolint:gosec // the repository's own script
+	cmd.Env = append(os.Environ(), "PGWORK="+filepath.Join(os.Getenv("SANDBOX_STATE"), "postgres"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("hack/postgres.sh %s: %v\n%s", verb, err, out)
+	}
+}
+
+// SandboxPostgresConnections counts the connections the sandbox's PostgreSQL
+// authorised so far for application_name (its log_connections lines).
+func SandboxPostgresConnections(t testing.TB, application string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(os.Getenv("SANDBOX_STATE"), "postgres", "postgres.log")) //nolint:gosec // the sandbox's own log
+	if err != nil {
+		t.Fatalf("sandbox PostgreSQL log: %v", err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, "connection authorized:") && strings.Contains(line, "application_name="+application) {
+			n++
+		}
+	}
+	return n
+}

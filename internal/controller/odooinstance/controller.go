@@ -9,29 +9,28 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/types"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/ssa"
 )
-
-// DatabaseDefaults is where instances find PostgreSQL until the clusters
-// Secret exists: the operator's --db-host and --db-port.
-type DatabaseDefaults struct {
-	Host    string
-	Port    int32
-	SSLMode string
-}
 
 // Reconciler reconciles OdooInstance objects.
 type Reconciler struct {
@@ -40,7 +39,12 @@ type Reconciler struct {
 	APIReader client.Reader
 	Recorder  recorder.EventRecorder
 	Applier   *ssa.Applier
-	Database  DatabaseDefaults
+	// Databases manages roles and databases on PostgreSQL.
+	Databases Databases
+	// Clusters locates the clusters Secret and the legacy connection.
+	Clusters ClusterSource
+	// Health pings the clusters in use; nil disables the check.
+	Health *ClusterHealth
 	// MaxConcurrentReconciles bounds parallel reconciles.
 	MaxConcurrentReconciles int
 }
@@ -48,7 +52,11 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/finalizers,verbs=update
+// +kubebuilder:rbac:groups=bemade.org,resources=odooinitjobs,verbs=get;list;watch
+// +kubebuilder:rbac:groups=bemade.org,resources=odooinitjobs/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
 // +kubebuilder:rbac:groups="",resources=services;persistentvolumeclaims;secrets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -57,15 +65,59 @@ type Reconciler struct {
 // SetupWithManager registers the controller: it watches OdooInstances and the
 // objects they own.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &odoov1alpha2.OdooInitJob{}, initJobInstanceIndex,
+		func(o client.Object) []string {
+			return []string{o.(*odoov1alpha2.OdooInitJob).Spec.OdooInstanceRef.Name}
+		}); err != nil {
+		return err
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&odoov1alpha2.OdooInstance{}).
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
 		Owns(&corev1.Secret{}).
 		Owns(&corev1.PersistentVolumeClaim{}).
 		Owns(&networkingv1.Ingress{}).
-		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)}).
-		Complete(r)
+		Owns(&batchv1.Job{}).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.instancesForClustersSecret)).
+		Watches(&odoov1alpha2.OdooInitJob{}, handler.EnqueueRequestsFromMapFunc(instanceOfInitJob)).
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1),
+			// A PostgreSQL outage is retried with backoff; cap it so an
+			// instance recovers within a minute of the database's return.
+			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](50*time.Millisecond, time.Minute),
+		})
+	if r.Health != nil {
+		if err := mgr.Add(r.Health); err != nil {
+			return err
+		}
+		b = b.WatchesRawSource(source.Channel(r.Health.Events, &handler.EnqueueRequestForObject{}))
+	}
+	return b.Complete(r)
+}
+
+const initJobInstanceIndex = "spec.odooInstanceRef.name"
+
+// instancesForClustersSecret requeues every instance when the clusters Secret
+// changes: it is read from the cache, so a change is seen at once.
+func (r *Reconciler) instancesForClustersSecret(ctx context.Context, o client.Object) []reconcile.Request {
+	if o.GetNamespace() != r.Clusters.Namespace || o.GetName() != r.Clusters.SecretName {
+		return nil
+	}
+	list := &odoov1alpha2.OdooInstanceList{}
+	if err := r.List(ctx, list); err != nil {
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, inst := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&inst)})
+	}
+	return reqs
+}
+
+func instanceOfInitJob(_ context.Context, o client.Object) []reconcile.Request {
+	job := o.(*odoov1alpha2.OdooInitJob)
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: job.Namespace, Name: job.Spec.OdooInstanceRef.Name}}}
 }
 
 // phase is one small step of a reconcile. A phase records problems in the
@@ -82,12 +134,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if err := r.Get(ctx, req.NamespacedName, inst); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if !inst.DeletionTimestamp.IsZero() {
-		// Owned objects are garbage-collected; the database is kept.
-		return ctrl.Result{}, nil
+	if inst.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(inst, odoov1alpha2.FinalizerDatabase) {
+		// The finalizer is added before anything exists on PostgreSQL, so the
+		// deletionPolicy is always carried out.
+		patch := client.MergeFrom(inst.DeepCopy())
+		controllerutil.AddFinalizer(inst, odoov1alpha2.FinalizerDatabase)
+		if err := r.Patch(ctx, inst, patch); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
 	}
 
 	s := &scope{instance: inst, before: inst.DeepCopy()}
+	if !inst.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, s)
+	}
 	defer func() {
 		if err := r.patchStatus(ctx, s, reterr); err != nil {
 			reterr = kerrors.NewAggregate([]error{reterr, err})
@@ -97,8 +157,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	phases := []phase{
 		{"AdminPassword", r.resolveAdminPassword},
 		{"DatabaseCredentials", r.reconcileUserSecret},
+		{"Database", r.reconcileDatabase},
 		{"Config", r.reconcileConfSecret},
 		{"Filestore", r.reconcileFilestore},
+		{"InitRequest", r.findInitRequest},
+		{"Init", r.reconcileInit},
 		{"Workloads", r.reconcileWorkloads},
 		{"Service", r.reconcileService},
 		{"Ingress", r.reconcileIngress},
@@ -143,7 +206,10 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope, reconcileErr err
 	inst.Status = computeStatus(statusInputs{
 		instance: inst, web: s.web, cron: s.cron,
 		stalled: s.stalled, degraded: s.degraded, reconcileErr: reconcileErr,
+		hold: s.hold(), database: s.databaseState(),
 	})
+	// The legacy OdooInitJobs mirror the init outcome (a no-op when unchanged).
+	r.updateInitRequest(ctx, s)
 	if equality.Semantic.DeepEqual(s.before.Status, inst.Status) {
 		return nil
 	}
@@ -168,6 +234,21 @@ func (r *Reconciler) emitTransitionEvents(before, after *odoov1alpha2.OdooInstan
 		r.Recorder.Eventf(after, nil, corev1.EventTypeNormal, odoov1alpha2.EventDeploymentUpdated, "Rollout",
 			"rolled out new image: %s", img)
 	}
+	if !initialized(before) && initialized(after) {
+		r.Recorder.Eventf(after, nil, corev1.EventTypeNormal, odoov1alpha2.EventDatabaseInitialized, "Init",
+			"database %q initialised", after.Status.Database.Name)
+	}
+	if !meta.IsStatusConditionTrue(before.Status.Conditions, odoov1alpha2.ConditionLegacyDatabaseConnection) &&
+		meta.IsStatusConditionTrue(after.Status.Conditions, odoov1alpha2.ConditionLegacyDatabaseConnection) {
+		r.Recorder.Eventf(after, nil, corev1.EventTypeWarning, odoov1alpha2.EventLegacyDatabaseConnection, "Database",
+			"%s", meta.FindStatusCondition(after.Status.Conditions, odoov1alpha2.ConditionLegacyDatabaseConnection).Message)
+	}
+	if !meta.IsStatusConditionTrue(before.Status.Conditions, odoov1alpha2.ConditionDatabaseReady) &&
+		after.Status.Database != nil && after.Status.Database.Initialized {
+		if c := meta.FindStatusCondition(after.Status.Conditions, odoov1alpha2.ConditionDegraded); c != nil && c.Reason == odoov1alpha2.ReasonDatabaseMissing {
+			r.Recorder.Eventf(after, nil, corev1.EventTypeWarning, odoov1alpha2.EventDatabaseMissing, "Database", "%s", c.Message)
+		}
+	}
 	for _, t := range []string{odoov1alpha2.ConditionDegraded, odoov1alpha2.ConditionStalled} {
 		c := meta.FindStatusCondition(after.Status.Conditions, t)
 		if c == nil || c.Status != "True" {
@@ -179,6 +260,10 @@ func (r *Reconciler) emitTransitionEvents(before, after *odoov1alpha2.OdooInstan
 				"%s: %s", t, c.Message)
 		}
 	}
+}
+
+func initialized(inst *odoov1alpha2.OdooInstance) bool {
+	return inst.Status.Database != nil && inst.Status.Database.Initialized
 }
 
 // lowestNonZero merges the results of two phases: the soonest requeue wins.
@@ -198,3 +283,7 @@ func lowestNonZero(a, b ctrl.Result) ctrl.Result {
 // stalledRetry is how often a stalled instance is looked at again, for inputs
 // the operator does not watch (a Secret the user has yet to create).
 const stalledRetry = time.Minute
+
+// requeueShort is the wait for a short step another controller finishes
+// (pods terminating, a Job being removed).
+const requeueShort = 2 * time.Second

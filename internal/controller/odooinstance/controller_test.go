@@ -7,6 +7,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -56,6 +57,36 @@ func markAvailable(g Gomega, ns, name string) {
 	g.Expect(k8s.Status().Update(context.Background(), d)).To(Succeed())
 }
 
+// completeInit plays the Job controller for the instance's init Job.
+func completeInit(g Gomega, ns, name string) {
+	jobs := &batchv1.JobList{}
+	g.Expect(k8s.List(context.Background(), jobs, client.InNamespace(ns), client.MatchingLabels{"bemade.org/job": "init", "bemade.org/instance": name})).To(Succeed())
+	g.Expect(jobs.Items).NotTo(BeEmpty(), "no init Job yet")
+	for i := range jobs.Items {
+		setJobCondition(g, &jobs.Items[i], batchv1.JobComplete)
+	}
+}
+
+func setJobCondition(g Gomega, job *batchv1.Job, t batchv1.JobConditionType) {
+	now := metav1.Now()
+	job.Status.StartTime = &now
+	if t == batchv1.JobComplete {
+		job.Status.CompletionTime = &now
+		job.Status.Succeeded = 1
+		job.Status.Conditions = []batchv1.JobCondition{
+			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastTransitionTime: now},
+			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastTransitionTime: now},
+		}
+	} else {
+		job.Status.Failed = 1
+		job.Status.Conditions = []batchv1.JobCondition{
+			{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", LastTransitionTime: now},
+			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: now},
+		}
+	}
+	g.Expect(k8s.Status().Update(context.Background(), job)).To(Succeed())
+}
+
 func container(d *appsv1.Deployment) corev1.Container { return d.Spec.Template.Spec.Containers[0] }
 
 func envValue(c corev1.Container, name string) string {
@@ -80,9 +111,24 @@ func TestInstanceCreatesWebAndCronWorkloads(t *testing.T) {
 		get(g, ns, "pneumac-staging-cron", cron)
 	}, eventually, poll).Should(Succeed())
 
+	// Both tiers wait at 0 replicas until the database is initialised.
+	g.Expect(*web.Spec.Replicas).To(BeZero())
+	g.Expect(*cron.Spec.Replicas).To(BeZero())
+	g.Eventually(func(g Gomega) {
+		get(g, ns, "pneumac-staging", inst)
+		g.Expect(inst.Status.Phase).To(Equal(odoov1alpha2.PhaseInitializing))
+		g.Expect(meta.FindStatusCondition(inst.Status.Conditions, odoov1alpha2.ConditionDatabaseReady).Reason).To(Equal(odoov1alpha2.ReasonInitializing))
+	}, eventually, poll).Should(Succeed())
+	g.Eventually(func(g Gomega) { completeInit(g, ns, "pneumac-staging") }, eventually, poll).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		get(g, ns, "pneumac-staging", web)
+		get(g, ns, "pneumac-staging-cron", cron)
+		g.Expect(*web.Spec.Replicas).To(Equal(int32(3)))
+		g.Expect(*cron.Spec.Replicas).To(Equal(int32(1)))
+	}, eventually, poll).Should(Succeed())
+
 	// Web: the roadmap's command and env, HTTP and websocket ports, probes.
 	wc := container(web)
-	g.Expect(*web.Spec.Replicas).To(Equal(int32(3)))
 	g.Expect(wc.Image).To(Equal("registry.bemade.org/pneumac/odoo:latest"))
 	g.Expect(wc.Command).To(Equal([]string{"/entrypoint.sh", "odoo"}))
 	g.Expect(wc.Args).To(Equal([]string{"--max-cron-threads=0", "--workers=5"}))
@@ -123,7 +169,7 @@ func TestInstanceCreatesWebAndCronWorkloads(t *testing.T) {
 	text := string(conf.Data["odoo.conf"])
 	g.Expect(text).To(ContainSubstring("db_password = " + string(user.Data["password"]) + "\n"))
 	g.Expect(text).To(ContainSubstring("db_user = " + string(user.Data["username"]) + "\n"))
-	g.Expect(text).To(ContainSubstring("db_host = pg.test\n"))
+	g.Expect(text).To(ContainSubstring("db_host = " + pg.Host + "\n"))
 	g.Expect(text).To(ContainSubstring("admin_passwd = admin-secret-pw\n"))
 	g.Expect(text).To(ContainSubstring("limit_time_real = 600\n"))
 	g.Expect(len(user.Data["password"])).To(BeNumerically(">=", 43))
@@ -173,6 +219,7 @@ func TestInstanceCreatesWebAndCronWorkloads(t *testing.T) {
 func converge(t *testing.T, g Gomega, ns string, inst *odoov1alpha2.OdooInstance) {
 	t.Helper()
 	g.Expect(k8s.Create(context.Background(), inst)).To(Succeed())
+	g.Eventually(func(g Gomega) { completeInit(g, ns, inst.Name) }, eventually, poll).Should(Succeed())
 	g.Eventually(func(g Gomega) {
 		markAvailable(g, ns, inst.Name)
 		markAvailable(g, ns, inst.Name+"-cron")

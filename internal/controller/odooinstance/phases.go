@@ -85,8 +85,8 @@ func (r *Reconciler) reconcileConfSecret(ctx context.Context, s *scope) (ctrl.Re
 	conf := resources.RenderOdooConf(resources.ConfInputs{
 		Instance: inst,
 		Database: resources.DatabaseConnection{
-			Host: r.Database.Host, Port: r.Database.Port, SSLMode: r.Database.SSLMode,
-			Name: resources.DatabaseName(inst), User: s.dbUser, Password: s.dbPassword,
+			Host: s.cluster.Host, Port: s.cluster.Port, SSLMode: s.cluster.SSLMode,
+			Name: s.dbName, User: s.dbUser, Password: s.dbPassword,
 		},
 		AdminPassword: s.adminPassword,
 	})
@@ -127,7 +127,7 @@ func (r *Reconciler) reconcileFilestore(ctx context.Context, s *scope) (ctrl.Res
 // reconcileWorkloads applies the web and cron Deployments.
 func (r *Reconciler) reconcileWorkloads(ctx context.Context, s *scope) (ctrl.Result, error) {
 	inst := s.instance
-	in := resources.WorkloadInputs{Instance: inst, WebImage: inst.Spec.Image, CronImage: inst.CronImage(), ConfHash: s.confHash}
+	in := resources.WorkloadInputs{Instance: inst, WebImage: inst.Spec.Image, CronImage: inst.CronImage(), ConfHash: s.confHash, Hold: s.hold()}
 
 	web, err := r.applyDeployment(ctx, inst, resources.WebName(inst), resources.WebDeployment(in))
 	if err != nil {

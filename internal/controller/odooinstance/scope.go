@@ -5,6 +5,17 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/postgres"
+)
+
+// initState is where the init Job of this reconcile stands.
+type initState int
+
+const (
+	initNone initState = iota
+	initRunning
+	initSucceeded
+	initFailed
 )
 
 // scope holds what one reconcile read and decided, shared by its phases.
@@ -25,10 +36,53 @@ type scope struct {
 	// web and cron are the Deployments as the server last returned them.
 	web, cron *appsv1.Deployment
 
+	// cluster is the PostgreSQL cluster of the instance.
+	cluster postgres.Cluster
+	// legacyConnection is true when cluster comes from the operator's flags.
+	legacyConnection bool
+	// dbName is the database in use.
+	dbName string
+	// dbProblem is set when the database cannot be used right now.
+	dbProblem bool
+	// databaseMissing is set when an initialised database vanished.
+	databaseMissing bool
+	// reinitialize asks for a new init run of a recreated database.
+	reinitialize bool
+	// initialized is true once the init Job succeeded (now or before).
+	initialized bool
+	// initState and initJobName describe this reconcile's init Job.
+	initState   initState
+	initJobName string
+	// initRequest is a legacy OdooInitJob asking to initialise this instance.
+	initRequest *odoov1alpha2.OdooInitJob
+
 	// stalled is set when the spec cannot be reconciled until the user fixes it.
 	stalled *problem
 	// degraded are problems that keep the instance from being Ready.
 	degraded []problem
 	// stop ends the reconcile after the current phase.
 	stop bool
+}
+
+// hold is true while web and cron must stay at 0 replicas: until the database
+// is initialised, and while the instance is being deleted.
+func (s *scope) hold() bool {
+	return !s.initialized || !s.instance.DeletionTimestamp.IsZero()
+}
+
+// databaseState is what the status says about the database, nil when the
+// database phases did not run.
+func (s *scope) databaseState() *databaseState {
+	if s.dbName == "" {
+		return nil
+	}
+	db := &databaseState{
+		cluster: s.cluster.Name, name: s.dbName, initialized: s.initialized,
+		init: s.initState, initJob: s.initJobName, problem: s.dbProblem, legacy: s.legacyConnection,
+	}
+	if s.legacyConnection {
+		db.legacyMessage = "no clusters Secret found: PostgreSQL is reached through the operator's --db-host; " +
+			"create the clusters Secret (key clusters.yaml) in the operator's namespace to migrate"
+	}
+	return db
 }

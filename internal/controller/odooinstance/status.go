@@ -33,6 +33,26 @@ type statusInputs struct {
 	degraded []problem
 	// reconcileErr is the error the phases returned, if any.
 	reconcileErr error
+	// hold keeps both tiers at 0 replicas (database not initialised yet, or
+	// the instance is being deleted).
+	hold bool
+	// database is what the database phases found; nil when they did not run
+	// (an earlier phase stopped the reconcile).
+	database *databaseState
+}
+
+// databaseState is the outcome of the database and init phases.
+type databaseState struct {
+	cluster, name string
+	initialized   bool
+	init          initState
+	initJob       string
+	// problem is set when the database cannot be used right now (the
+	// message is in statusInputs.degraded).
+	problem bool
+	legacy  bool
+	// legacyMessage explains how to leave the legacy connection.
+	legacyMessage string
 }
 
 // computeStatus returns the status for in. Conditions keep their
@@ -49,17 +69,59 @@ func computeStatus(in statusInputs) odoov1alpha2.OdooInstanceStatus {
 		status.ReadyReplicas = in.web.Status.ReadyReplicas
 	}
 
-	webOK := setDeploymentCondition(&status, odoov1alpha2.ConditionWebAvailable, in.web, inst.WebReplicas(), gen)
-	cronOK := setDeploymentCondition(&status, odoov1alpha2.ConditionCronAvailable, in.cron, inst.CronReplicas(), gen)
+	webReplicas, cronReplicas := inst.WebReplicas(), inst.CronReplicas()
+	if in.hold {
+		webReplicas, cronReplicas = 0, 0
+	}
+	webOK := setDeploymentCondition(&status, odoov1alpha2.ConditionWebAvailable, in.web, webReplicas, gen)
+	cronOK := setDeploymentCondition(&status, odoov1alpha2.ConditionCronAvailable, in.cron, cronReplicas, gen)
 	setImages(&status, in.web, in.cron, webOK, cronOK)
+	dbReady := setDatabase(&status, in.database, gen)
 	setStalled(&status, in.stalled, gen)
 	setDegraded(&status, in, gen)
-	setReady(&status, in, webOK && cronOK, gen)
+	setReady(&status, in, webOK && cronOK && dbReady, gen)
 	status.Phase = derivePhase(&status, inst)
 	if in.reconcileErr == nil {
 		status.ObservedGeneration = gen
 	}
 	return status
+}
+
+// setDatabase records the database in status, sets DatabaseReady and the
+// legacy-connection condition, and returns whether the database is usable.
+func setDatabase(status *odoov1alpha2.OdooInstanceStatus, db *databaseState, gen int64) bool {
+	if db == nil {
+		c := meta.FindStatusCondition(status.Conditions, odoov1alpha2.ConditionDatabaseReady)
+		return c != nil && c.Status == metav1.ConditionTrue
+	}
+	if status.Database == nil {
+		status.Database = &odoov1alpha2.DatabaseStatus{}
+	}
+	status.Database.Cluster = db.cluster
+	status.Database.Name = db.name
+	status.Database.Initialized = db.initialized
+	if db.legacy {
+		meta.SetStatusCondition(&status.Conditions, metav1.Condition{
+			Type: odoov1alpha2.ConditionLegacyDatabaseConnection, Status: metav1.ConditionTrue,
+			Reason: odoov1alpha2.ReasonClustersSecretMissing, Message: db.legacyMessage, ObservedGeneration: gen,
+		})
+	} else {
+		meta.RemoveStatusCondition(&status.Conditions, odoov1alpha2.ConditionLegacyDatabaseConnection)
+	}
+	cond := metav1.Condition{Type: odoov1alpha2.ConditionDatabaseReady, Status: metav1.ConditionFalse, ObservedGeneration: gen}
+	switch {
+	case db.problem:
+		cond.Reason, cond.Message = odoov1alpha2.ReasonDatabaseError, fmt.Sprintf("database %q on cluster %q cannot be used; see the Degraded condition", db.name, db.cluster)
+	case db.init == initFailed:
+		cond.Reason, cond.Message = odoov1alpha2.ReasonInitFailed, fmt.Sprintf("init Job %s failed; see the Degraded condition", db.initJob)
+	case !db.initialized:
+		cond.Reason, cond.Message = odoov1alpha2.ReasonInitializing, fmt.Sprintf("database %q exists on cluster %q; init Job %s installs the base modules", db.name, db.cluster, db.initJob)
+	default:
+		cond.Status, cond.Reason = metav1.ConditionTrue, odoov1alpha2.ReasonDatabaseReady
+		cond.Message = fmt.Sprintf("database %q on cluster %q is initialised", db.name, db.cluster)
+	}
+	meta.SetStatusCondition(&status.Conditions, cond)
+	return cond.Status == metav1.ConditionTrue
 }
 
 // deploymentState says whether a Deployment runs its current template with all
@@ -189,7 +251,7 @@ func setReady(status *odoov1alpha2.OdooInstanceStatus, in statusInputs, settled 
 		setReadyProgressing(status, gen, metav1.ConditionFalse, c.Reason, c.Message, metav1.ConditionTrue)
 	case !settled:
 		reason, message := odoov1alpha2.ReasonRollingOut, "rolling out"
-		for _, t := range []string{odoov1alpha2.ConditionWebAvailable, odoov1alpha2.ConditionCronAvailable} {
+		for _, t := range []string{odoov1alpha2.ConditionDatabaseReady, odoov1alpha2.ConditionWebAvailable, odoov1alpha2.ConditionCronAvailable} {
 			if c := meta.FindStatusCondition(status.Conditions, t); c != nil && c.Status != metav1.ConditionTrue && c.Reason != odoov1alpha2.ReasonScaledToZero {
 				reason, message = c.Reason, c.Message
 				break
@@ -224,6 +286,8 @@ func derivePhase(status *odoov1alpha2.OdooInstanceStatus, inst *odoov1alpha2.Odo
 		return odoov1alpha2.PhaseFailed
 	case meta.IsStatusConditionTrue(status.Conditions, odoov1alpha2.ConditionDegraded):
 		return odoov1alpha2.PhaseDegraded
+	case status.Database != nil && !status.Database.Initialized:
+		return odoov1alpha2.PhaseInitializing
 	case inst.WebReplicas() == 0 && ready:
 		return odoov1alpha2.PhaseStopped
 	case ready, status.ReadyReplicas > 0:

@@ -408,7 +408,7 @@ func TestComputeStatus(t *testing.T) {
 			before := tt.inst.DeepCopy()
 			in := tt.in
 			in.instance = tt.inst
-			status := computeStatus(in)
+			status := computeReady(in)
 
 			g.Expect(tt.inst).To(Equal(before), "computeStatus must not modify the instance")
 			if tt.wantPhase != "" {
@@ -433,7 +433,7 @@ func TestComputeStatusWithoutIngress(t *testing.T) {
 		i.Spec.Ingress = nil
 	})
 	inst.Status.URL = "https://stale.example.com"
-	status := computeStatus(statusInputs{instance: inst, web: settledDeployment("crm", 2, testWebImage), cron: settledDeployment("crm-cron", 1, testCronImage)})
+	status := computeReady(statusInputs{instance: inst, web: settledDeployment("crm", 2, testWebImage), cron: settledDeployment("crm-cron", 1, testCronImage)})
 	g.Expect(status.URL).To(BeEmpty())
 	g.Expect(status.Selector).To(Equal("app=crm"))
 }
@@ -510,7 +510,7 @@ func TestComputeStatusImages(t *testing.T) {
 			g := NewWithT(t)
 			inst := statusInstance()
 			inst.Status.Deployment = tt.before
-			status := computeStatus(statusInputs{instance: inst, web: tt.web, cron: tt.cron})
+			status := computeReady(statusInputs{instance: inst, web: tt.web, cron: tt.cron})
 			g.Expect(status.Deployment.CurrentImage).To(Equal(tt.wantCurrent), "currentImage")
 			g.Expect(status.Deployment.PreviousImage).To(Equal(tt.wantPrevious), "previousImage")
 			g.Expect(status.Deployment.CronImage).To(Equal(tt.wantCron), "testCronImage")
@@ -536,7 +536,7 @@ func TestComputeStatusKeepsOtherFields(t *testing.T) {
 	inst.Status.LastBackup = &backup
 	inst.Status.Conditions = []metav1.Condition{{Type: "ModulesInstalled", Status: metav1.ConditionTrue, Reason: "Done", Message: "ok",
 		LastTransitionTime: backup, ObservedGeneration: 2}}
-	status := computeStatus(statusInputs{instance: inst, web: settledDeployment("shop", 2, testWebImage), cron: settledDeployment("shop-cron", 1, testCronImage)})
+	status := computeReady(statusInputs{instance: inst, web: settledDeployment("shop", 2, testWebImage), cron: settledDeployment("shop-cron", 1, testCronImage)})
 	g.Expect(status.Database).To(Equal(inst.Status.Database))
 	g.Expect(status.LastBackup).To(Equal(&backup))
 	g.Expect(meta.FindStatusCondition(status.Conditions, "ModulesInstalled")).To(HaveValue(Equal(inst.Status.Conditions[0])))
@@ -553,6 +553,7 @@ func TestComputeStatusLastTransitionTime(t *testing.T) {
 		at(odoov1alpha2.ConditionDegraded, metav1.ConditionFalse, odoov1alpha2.ReasonAsExpected),
 		at(odoov1alpha2.ConditionWebAvailable, metav1.ConditionTrue, odoov1alpha2.ReasonAvailable),
 		at(odoov1alpha2.ConditionCronAvailable, metav1.ConditionTrue, odoov1alpha2.ReasonAvailable),
+		at(odoov1alpha2.ConditionDatabaseReady, metav1.ConditionTrue, odoov1alpha2.ReasonDatabaseReady),
 	}
 	tests := []struct {
 		name        string
@@ -588,7 +589,7 @@ func TestComputeStatusLastTransitionTime(t *testing.T) {
 			g := NewWithT(t)
 			inst := statusInstance()
 			inst.Status.Conditions = append([]metav1.Condition(nil), tt.before...)
-			status := computeStatus(statusInputs{instance: inst, web: tt.web, cron: settledDeployment("shop-cron", 1, testCronImage)})
+			status := computeReady(statusInputs{instance: inst, web: tt.web, cron: settledDeployment("shop-cron", 1, testCronImage)})
 			g.Expect(inst.Status.Conditions).To(Equal(tt.before), "computeStatus must not modify the instance's conditions")
 			for _, typ := range tt.wantGone {
 				g.Expect(meta.FindStatusCondition(status.Conditions, typ)).To(BeNil(), typ)
@@ -650,4 +651,63 @@ func TestDerivePhase(t *testing.T) {
 			g.Expect(derivePhase(status, inst)).To(Equal(tt.want))
 		})
 	}
+}
+
+// computeReady computes the status of an instance whose database phases ran
+// and found an initialised database, unless the case says otherwise.
+func computeReady(in statusInputs) odoov1alpha2.OdooInstanceStatus {
+	if in.database == nil {
+		in.database = &databaseState{cluster: "main", name: "prod_shop", initialized: true}
+	}
+	return computeStatus(in)
+}
+
+func TestComputeStatusDatabase(t *testing.T) {
+	tests := []struct {
+		name       string
+		db         *databaseState
+		hold       bool
+		wantPhase  odoov1alpha2.Phase
+		wantReady  metav1.ConditionStatus
+		wantDB     metav1.ConditionStatus
+		wantReason string
+		wantLegacy bool
+	}{
+		{name: "initialised", db: &databaseState{cluster: "main", name: "db", initialized: true},
+			wantPhase: odoov1alpha2.PhaseRunning, wantReady: metav1.ConditionTrue, wantDB: metav1.ConditionTrue, wantReason: odoov1alpha2.ReasonDatabaseReady},
+		{name: "init Job running, tiers held at 0", db: &databaseState{cluster: "main", name: "db", init: initRunning, initJob: "shop-init-1"}, hold: true,
+			wantPhase: odoov1alpha2.PhaseInitializing, wantReady: metav1.ConditionFalse, wantDB: metav1.ConditionFalse, wantReason: odoov1alpha2.ReasonInitializing},
+		{name: "init Job failed", db: &databaseState{cluster: "main", name: "db", init: initFailed, initJob: "shop-init-1"}, hold: true,
+			wantPhase: odoov1alpha2.PhaseInitializing, wantReady: metav1.ConditionFalse, wantDB: metav1.ConditionFalse, wantReason: odoov1alpha2.ReasonInitFailed},
+		{name: "database unusable after init", db: &databaseState{cluster: "main", name: "db", initialized: true, problem: true},
+			wantPhase: odoov1alpha2.PhaseRunning, wantReady: metav1.ConditionFalse, wantDB: metav1.ConditionFalse, wantReason: odoov1alpha2.ReasonDatabaseError},
+		{name: "legacy connection", db: &databaseState{cluster: "legacy", name: "db", initialized: true, legacy: true, legacyMessage: "create the clusters Secret"},
+			wantPhase: odoov1alpha2.PhaseRunning, wantReady: metav1.ConditionTrue, wantDB: metav1.ConditionTrue, wantReason: odoov1alpha2.ReasonDatabaseReady, wantLegacy: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			inst := statusInstance()
+			web, cron := settledDeployment("shop", 2, testWebImage), settledDeployment("shop-cron", 1, testCronImage)
+			if tt.hold {
+				web, cron = scaledToZero("shop"), scaledToZero("shop-cron")
+			}
+			status := computeStatus(statusInputs{instance: inst, web: web, cron: cron, hold: tt.hold, database: tt.db})
+			g.Expect(status.Phase).To(Equal(tt.wantPhase))
+			g.Expect(meta.FindStatusCondition(status.Conditions, odoov1alpha2.ConditionReady).Status).To(Equal(tt.wantReady))
+			c := meta.FindStatusCondition(status.Conditions, odoov1alpha2.ConditionDatabaseReady)
+			g.Expect(c.Status).To(Equal(tt.wantDB))
+			g.Expect(c.Reason).To(Equal(tt.wantReason))
+			g.Expect(meta.IsStatusConditionTrue(status.Conditions, odoov1alpha2.ConditionLegacyDatabaseConnection)).To(Equal(tt.wantLegacy))
+			g.Expect(status.Database).NotTo(BeNil())
+			g.Expect(status.Database.Name).To(Equal(tt.db.name))
+			g.Expect(status.Database.Cluster).To(Equal(tt.db.cluster))
+			g.Expect(status.Database.Initialized).To(Equal(tt.db.initialized))
+		})
+	}
+}
+
+// scaledToZero is a Deployment held at 0 replicas with no pod left.
+func scaledToZero(name string) *appsv1.Deployment {
+	return fakeDeployment{name: name, generation: 2, observed: 2, image: testWebImage}.build()
 }

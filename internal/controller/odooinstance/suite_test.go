@@ -16,10 +16,17 @@ import (
 
 	"github.com/odoo-operator/odoo-operator/internal/manager"
 	"github.com/odoo-operator/odoo-operator/internal/testutil/envtestutil"
+	"github.com/odoo-operator/odoo-operator/internal/testutil/pgharness"
 )
 
 // k8s is a direct (uncached) client to the test API server.
 var k8s client.Client
+
+// pg is the real PostgreSQL the operator manages roles and databases on.
+var pg *pgharness.Server
+
+// operatorNamespace holds the clusters Secret in the tests that create one.
+const operatorNamespace = "odoo-operator"
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -34,7 +41,20 @@ func run(m *testing.M) int {
 	}
 	defer func() { _ = env.Stop() }()
 
-	opts := manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 2, DBHost: "pg.test", DBPort: 5432}
+	pg, err = pgharness.StartMain()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { _ = pg.Close() }()
+
+	// No clusters Secret at first: instances use the legacy connection.
+	opts := manager.Options{
+		MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4,
+		DBHost: pg.Host, DBPort: int32(pg.Port), DBAdminUser: pg.AdminUser, DBAdminPasswordFile: pg.PasswordFile,
+		OperatorNamespace: operatorNamespace, ClustersSecret: "postgres-clusters",
+		DBHealthInterval: time.Second, DBRecheckInterval: 2 * time.Second,
+	}
 	mgr, err := ctrl.NewManager(cfg, manager.CtrlOptions(opts))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -53,6 +73,10 @@ func run(m *testing.M) int {
 	}()
 	k8s, err = client.New(cfg, client.Options{Scheme: manager.Scheme()})
 	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
