@@ -196,6 +196,20 @@ func TestTLS(t *testing.T) {
 			t.Errorf("%s: TLS in use = %v", tt.name, ssl)
 		}
 		m.ClosePool(c.Name)
+		// ClosePool closes in the background; the next case reads
+		// pg_stat_ssl of the operator's sessions, so wait for these to end.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var n int
+			if err := conn.QueryRow(testCtx(t), `SELECT count(*) FROM pg_stat_activity
+				WHERE application_name = 'odoo-operator' AND client_port IS NOT NULL`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }
 
