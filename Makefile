@@ -25,8 +25,8 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
 
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from the Go markers.
-	$(CONTROLLER_GEN) crd rbac:roleName=odoo-operator paths=./api/... paths=./internal/controller/... \
-		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) crd rbac:roleName=odoo-operator webhook paths=./api/... paths=./internal/controller/... paths=./internal/webhook/... \
+		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac output:webhook:artifacts:config=config/webhook
 
 .PHONY: fmt
 fmt: ## go fmt.

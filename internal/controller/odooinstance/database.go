@@ -33,6 +33,10 @@ type ClusterSource struct {
 	Namespace, SecretName string
 	// Legacy is the connection from the operator's flags and environment.
 	Legacy postgres.Cluster
+	// DefaultAlias is the cluster name conversions of legacy objects fill in
+	// (the roadmap's "default"): it means the default cluster unless the
+	// Secret defines a cluster of that name.
+	DefaultAlias string
 }
 
 // ClustersKey is the key of the clusters Secret that holds the clusters.
@@ -44,8 +48,9 @@ func (r *Reconciler) resolveCluster(ctx context.Context, s *scope) error {
 	inst := s.instance
 	secret := &corev1.Secret{}
 	err := r.Get(ctx, types.NamespacedName{Namespace: r.Clusters.Namespace, Name: r.Clusters.SecretName}, secret)
+	name := inst.Spec.Database.Cluster
 	if apierrors.IsNotFound(err) {
-		if inst.Spec.Database.Cluster != "" && inst.Spec.Database.Cluster != r.Clusters.Legacy.Name {
+		if name != "" && name != r.Clusters.Legacy.Name && name != r.Clusters.DefaultAlias {
 			s.stalled = &problem{odoov1alpha2.ReasonUnknownCluster, fmt.Sprintf(
 				"spec.database.cluster %q: the clusters Secret %s/%s does not exist; create it with key %s, or clear spec.database.cluster to use the operator's --db-host connection",
 				inst.Spec.Database.Cluster, r.Clusters.Namespace, r.Clusters.SecretName, ClustersKey)}
@@ -64,7 +69,10 @@ func (r *Reconciler) resolveCluster(ctx context.Context, s *scope) error {
 			"Secret %s/%s: %v", r.Clusters.Namespace, r.Clusters.SecretName, err)}
 		return nil
 	}
-	c, err := clusters.Resolve(inst.Spec.Database.Cluster)
+	if _, defined := clusters[name]; !defined && name != "" && name == r.Clusters.DefaultAlias {
+		name = ""
+	}
+	c, err := clusters.Resolve(name)
 	if err != nil {
 		s.stalled = &problem{odoov1alpha2.ReasonUnknownCluster, "spec.database.cluster: " + err.Error()}
 		return nil

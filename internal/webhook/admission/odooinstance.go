@@ -1,0 +1,167 @@
+// Package admission holds the admission webhooks: the rules CEL cannot see
+// because they compare against other objects (the clusters Secret) or need
+// arithmetic on quantities.
+package admission
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/postgres"
+)
+
+// +kubebuilder:webhook:path=/validate-bemade-org-v1alpha2-odooinstance,mutating=false,failurePolicy=fail,sideEffects=None,groups=bemade.org,resources=odooinstances,verbs=create;update,versions=v1alpha2,name=vodooinstance.bemade.org,admissionReviewVersions=v1
+
+// ClustersKey is the key of the clusters Secret.
+const ClustersKey = "clusters.yaml"
+
+// OdooInstanceValidator refuses what the CRD's CEL rules cannot see.
+type OdooInstanceValidator struct {
+	// Reader reads the clusters Secret (from the manager's cache).
+	Reader client.Reader
+	// ClustersNamespace and ClustersSecret locate the clusters Secret.
+	ClustersNamespace, ClustersSecret string
+	// DefaultClusterAlias is the name legacy conversions fill in
+	// (--legacy-default-cluster): it means "the default cluster".
+	DefaultClusterAlias string
+}
+
+var _ admission.Validator[*odoov1alpha2.OdooInstance] = &OdooInstanceValidator{}
+
+// SetupWithManager registers the validating webhook.
+func (v *OdooInstanceValidator) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewWebhookManagedBy(mgr, &odoov1alpha2.OdooInstance{}).WithValidator(v).Complete()
+}
+
+// ValidateCreate refuses an unknown database cluster.
+func (v *OdooInstanceValidator) ValidateCreate(ctx context.Context, inst *odoov1alpha2.OdooInstance) (admission.Warnings, error) {
+	clusters, err := v.clusters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	errs := validateCluster(inst, clusters, v.DefaultClusterAlias)
+	return warnings(inst), invalid(inst, errs)
+}
+
+// ValidateUpdate refuses an unknown cluster, a move between clusters and a
+// filestore shrink.
+func (v *OdooInstanceValidator) ValidateUpdate(ctx context.Context, old, inst *odoov1alpha2.OdooInstance) (admission.Warnings, error) {
+	clusters, err := v.clusters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	errs := validateTransition(old, inst, clusters, v.DefaultClusterAlias)
+	if old.Spec.Database.Cluster != inst.Spec.Database.Cluster || !inst.DeletionTimestamp.IsZero() {
+		// Re-checking an unchanged name on every update would block status-
+		// unrelated edits (and deletion) once a cluster leaves the Secret.
+		errs = append(errs, validateCluster(inst, clusters, v.DefaultClusterAlias)...)
+	}
+	return warnings(inst), invalid(inst, errs)
+}
+
+// ValidateDelete allows every deletion: the finalizer carries out the policy.
+func (v *OdooInstanceValidator) ValidateDelete(context.Context, *odoov1alpha2.OdooInstance) (admission.Warnings, error) {
+	return nil, nil
+}
+
+// clusters reads the clusters Secret; nil when it does not exist (the legacy
+// --db-host connection is used).
+func (v *OdooInstanceValidator) clusters(ctx context.Context) (postgres.Clusters, error) {
+	secret := &corev1.Secret{}
+	err := v.Reader.Get(ctx, types.NamespacedName{Namespace: v.ClustersNamespace, Name: v.ClustersSecret}, secret)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, apierrors.NewInternalError(fmt.Errorf("reading the clusters Secret: %w", err))
+	}
+	clusters, err := postgres.ParseClusters(secret.Data[ClustersKey])
+	if err != nil {
+		// A broken Secret is the administrator's problem, reported on every
+		// instance by the controller; it must not block users' edits.
+		return nil, nil //nolint:nilerr // see above
+	}
+	return clusters, nil
+}
+
+// validateCluster refuses a spec.database.cluster that the clusters Secret
+// does not define.
+func validateCluster(inst *odoov1alpha2.OdooInstance, clusters postgres.Clusters, alias string) field.ErrorList {
+	name := inst.Spec.Database.Cluster
+	if clusters == nil || name == "" {
+		return nil
+	}
+	if _, ok := clusters[name]; ok {
+		return nil
+	}
+	if name == alias {
+		if _, err := clusters.Resolve(""); err == nil {
+			return nil
+		}
+	}
+	return field.ErrorList{field.Invalid(field.NewPath("spec", "database", "cluster"), name, fmt.Sprintf(
+		"no such cluster in the clusters Secret; known clusters: %s (or leave it empty for the default)",
+		strings.Join(clusters.Names(), ", ")))}
+}
+
+// validateTransition refuses changes that only a migration could carry out.
+func validateTransition(old, inst *odoov1alpha2.OdooInstance, clusters postgres.Clusters, alias string) field.ErrorList {
+	var errs field.ErrorList
+	if before, after := old.Spec.Database.Cluster, inst.Spec.Database.Cluster; before != after && !sameCluster(before, after, clusters, alias) {
+		errs = append(errs, field.Forbidden(field.NewPath("spec", "database", "cluster"), fmt.Sprintf(
+			"cannot change from %q to %q: moving a database to another PostgreSQL cluster is not supported by the operator yet; back up, and restore into an instance on the new cluster",
+			before, after)))
+	}
+	if old.Spec.Filestore.StorageSize != nil && inst.Spec.Filestore.StorageSize != nil &&
+		inst.Spec.Filestore.StorageSize.Cmp(*old.Spec.Filestore.StorageSize) < 0 {
+		errs = append(errs, field.Forbidden(field.NewPath("spec", "filestore", "storageSize"), fmt.Sprintf(
+			"cannot shrink from %s to %s: volumes only grow", old.Spec.Filestore.StorageSize.String(), inst.Spec.Filestore.StorageSize.String())))
+	}
+	return errs
+}
+
+// sameCluster says whether two spellings name the same cluster: "" and the
+// legacy alias both mean the default one.
+func sameCluster(a, b string, clusters postgres.Clusters, alias string) bool {
+	resolve := func(n string) string {
+		if n == alias && clusters != nil {
+			if _, ok := clusters[n]; !ok {
+				n = ""
+			}
+		}
+		if n == "" {
+			if clusters == nil {
+				return alias
+			}
+			if c, err := clusters.Resolve(""); err == nil {
+				return c.Name
+			}
+		}
+		return n
+	}
+	return resolve(a) == resolve(b)
+}
+
+func warnings(inst *odoov1alpha2.OdooInstance) admission.Warnings {
+	if inst.Spec.AdminPassword != "" {
+		return admission.Warnings{"spec.adminPassword keeps Odoo's master password in plain text in the OdooInstance; prefer spec.adminPasswordSecretRef"}
+	}
+	return nil
+}
+
+func invalid(inst *odoov1alpha2.OdooInstance, errs field.ErrorList) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return apierrors.NewInvalid(odoov1alpha2.GroupVersion.WithKind("OdooInstance").GroupKind(), inst.Name, errs)
+}

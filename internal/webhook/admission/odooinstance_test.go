@@ -1,0 +1,104 @@
+package admission
+
+import (
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/utils/ptr"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/postgres"
+)
+
+var clusters = postgres.Clusters{
+	"main":      {Name: "main", Host: "pg-main", Port: 5432, Default: true},
+	"analytics": {Name: "analytics", Host: "pg-analytics", Port: 5432},
+}
+
+func instance(cluster, size string) *odoov1alpha2.OdooInstance {
+	inst := &odoov1alpha2.OdooInstance{}
+	inst.Name = "shop"
+	inst.Spec.Database.Cluster = cluster
+	if size != "" {
+		inst.Spec.Filestore.StorageSize = ptr.To(resource.MustParse(size))
+	}
+	return inst
+}
+
+func TestValidateCluster(t *testing.T) {
+	tests := []struct {
+		name     string
+		cluster  string
+		clusters postgres.Clusters
+		wantErr  string
+	}{
+		{name: "known cluster", cluster: "analytics", clusters: clusters},
+		{name: "empty means the default", cluster: "", clusters: clusters},
+		{name: "the legacy alias means the default", cluster: "default", clusters: clusters},
+		{name: "no clusters Secret: anything goes to the legacy connection", cluster: "whatever", clusters: nil},
+		{name: "unknown cluster", cluster: "nope", clusters: clusters,
+			wantErr: `spec.database.cluster: Invalid value: "nope": no such cluster in the clusters Secret; known clusters: analytics, main`},
+		{name: "alias without a default cluster", cluster: "default", clusters: postgres.Clusters{"a": {Name: "a"}},
+			wantErr: `spec.database.cluster: Invalid value: "default"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			errs := validateCluster(instance(tt.cluster, ""), tt.clusters, "default")
+			if tt.wantErr == "" {
+				g.Expect(errs).To(BeEmpty())
+				return
+			}
+			g.Expect(errs.ToAggregate().Error()).To(ContainSubstring(tt.wantErr))
+		})
+	}
+}
+
+func TestValidateTransition(t *testing.T) {
+	tests := []struct {
+		name     string
+		old, new *odoov1alpha2.OdooInstance
+		clusters postgres.Clusters
+		wantErr  []string
+	}{
+		{name: "nothing changes", old: instance("main", "2Gi"), new: instance("main", "2Gi"), clusters: clusters},
+		{name: "filestore grows", old: instance("main", "2Gi"), new: instance("main", "10Gi"), clusters: clusters},
+		{name: "filestore shrinks", old: instance("main", "10Gi"), new: instance("main", "5Gi"), clusters: clusters,
+			wantErr: []string{"spec.filestore.storageSize: Forbidden: cannot shrink from 10Gi to 5Gi: volumes only grow"}},
+		{name: "same size written differently", old: instance("main", "1Gi"), new: instance("main", "1024Mi"), clusters: clusters},
+		{name: "cluster moves", old: instance("main", ""), new: instance("analytics", ""), clusters: clusters,
+			wantErr: []string{`spec.database.cluster: Forbidden: cannot change from "main" to "analytics": moving a database to another PostgreSQL cluster is not supported`}},
+		{name: "empty to the default's name is no move", old: instance("", ""), new: instance("main", ""), clusters: clusters},
+		{name: "legacy alias to the default's name is no move", old: instance("default", ""), new: instance("main", ""), clusters: clusters},
+		{name: "empty to another cluster is a move", old: instance("", ""), new: instance("analytics", ""), clusters: clusters,
+			wantErr: []string{"spec.database.cluster: Forbidden"}},
+		{name: "without a clusters Secret, empty and the alias are the same", old: instance("", ""), new: instance("default", ""), clusters: nil},
+		{name: "both at once", old: instance("main", "10Gi"), new: instance("analytics", "1Gi"), clusters: clusters,
+			wantErr: []string{"spec.database.cluster: Forbidden", "spec.filestore.storageSize: Forbidden"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			errs := validateTransition(tt.old, tt.new, tt.clusters, "default")
+			if len(tt.wantErr) == 0 {
+				g.Expect(errs).To(BeEmpty())
+				return
+			}
+			g.Expect(errs).To(HaveLen(len(tt.wantErr)))
+			msg := errs.ToAggregate().Error()
+			for _, w := range tt.wantErr {
+				g.Expect(msg).To(ContainSubstring(w))
+			}
+		})
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	g := NewWithT(t)
+	inst := instance("", "")
+	g.Expect(warnings(inst)).To(BeEmpty())
+	inst.Spec.AdminPassword = "x"
+	g.Expect(strings.Join(warnings(inst), "")).To(ContainSubstring("prefer spec.adminPasswordSecretRef"))
+}
