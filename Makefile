@@ -51,21 +51,25 @@ verify: generate manifests ## Fail when generated files are not committed.
 K8S_BINS = $(shell hack/k8s-tools/build.sh | tail -1)
 E2E_ENV = SANDBOX_DIR=$(CURDIR)/.sandbox-e2e SANDBOX_ETCD_PORT=23379 SANDBOX_APISERVER_PORT=27443 \
 	SANDBOX_KCM_PORT=21257 SANDBOX_SCHEDULER_PORT=21259 SANDBOX_KWOK_PORT=21250 SANDBOX_PG_PORT=26432 \
-	SANDBOX_OPERATOR_METRICS_PORT=19080 SANDBOX_OPERATOR_HEALTH_PORT=19081
+	SANDBOX_OPERATOR_METRICS_PORT=19080 SANDBOX_OPERATOR_HEALTH_PORT=19081 SANDBOX_WEBHOOK_PORT=20443
 
 .PHONY: test
-test: verify lint test-unit test-e2e ## Everything CI runs: generated files, lint, unit + envtest, end to end.
+test: verify lint test-unit test-conversions test-e2e ## Everything CI runs: generated files, lint, unit + envtest, conversion fuzzing, end to end.
 
 .PHONY: test-unit
 test-unit: ## Unit and envtest suites against a real kube-apiserver/etcd and PostgreSQL.
 	hack/postgres.sh install
-	KUBEBUILDER_ASSETS="$(K8S_BINS)" go test -count=1 ./...
+	KUBEBUILDER_ASSETS="$(K8S_BINS)" go test -count=1 -skip TestFuzzyConversion ./...
+
+.PHONY: test-conversions
+test-conversions: ## Fuzz every CRD conversion both ways (10,000 objects per direction and version pair).
+	KUBEBUILDER_ASSETS="$(K8S_BINS)" go test -count=1 -run TestFuzzyConversion -v ./internal/webhook/conversion/... | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|iterations'
 
 .PHONY: test-e2e
 test-e2e: ## Start a separate sandbox, run test/e2e with real kubectl, stop it.
 	$(E2E_ENV) hack/sandbox.sh up
 	set +e; eval "$$($(E2E_ENV) hack/sandbox.sh env)"; \
-	  go test -count=1 -tags e2e -timeout 30m ./test/e2e/... ; rc=$$?; \
+	  $(E2E_ENV) go test -count=1 -tags e2e -timeout 30m ./test/e2e/... ; rc=$$?; \
 	  [ $$rc -eq 0 ] || tail -50 .sandbox-e2e/logs/operator.log; \
 	  $(E2E_ENV) hack/sandbox.sh down; exit $$rc
 

@@ -28,6 +28,7 @@
 #   SANDBOX_PG_PORT         PostgreSQL port (default 25432; a free one if taken)
 #   SANDBOX_CLUSTER_QPS     API qps of kube-controller-manager and kube-scheduler (default 100)
 #   SANDBOX_OPERATOR_METRICS_PORT / SANDBOX_OPERATOR_HEALTH_PORT  (default 18080 / 18081)
+#   SANDBOX_WEBHOOK_PORT    the operator's webhook port the apiserver calls (default 19443)
 #   SANDBOX_OPERATOR        0 = do not build/start the operator (default 1)
 #   OPERATOR_ARGS           extra operator flags (word-split)
 #   BIN / ODOO_OPERATOR_CACHE  where build.sh puts the binaries (see there)
@@ -64,6 +65,8 @@ PG_PORT=${SANDBOX_PG_PORT:-25432}
 CLUSTER_QPS=${SANDBOX_CLUSTER_QPS:-100}
 OPERATOR_METRICS_ADDR=127.0.0.1:${SANDBOX_OPERATOR_METRICS_PORT:-18080}
 OPERATOR_HEALTH_ADDR=127.0.0.1:${SANDBOX_OPERATOR_HEALTH_PORT:-18081}
+# The API server calls the operator's webhooks (/convert, /validate-…) here.
+WEBHOOK_PORT=${SANDBOX_WEBHOOK_PORT:-19443}
 
 PKI=$STATE/pki
 LOGS=$STATE/logs
@@ -360,6 +363,14 @@ start_operator() {
   kc create secret generic postgres-clusters -n odoo-operator --dry-run=client -o yaml \
     --from-literal=clusters.yaml="sandbox: {host: 127.0.0.1, port: $pg_port, adminUser: postgres, adminPassword: \"$pw\", default: true}" |
     kc apply -f - >/dev/null
+  # The validating webhook, pointed at the operator on the host; the operator
+  # fills its caBundle (and the CRDs' conversion settings) itself.
+  # Recreated each time: an apply over the URL form would add the Service back.
+  kc delete validatingwebhookconfiguration odoo-operator-validating --ignore-not-found >/dev/null
+  kc apply -k "$ROOT/config/webhook" >/dev/null
+  kc patch validatingwebhookconfiguration odoo-operator-validating --type=json -p "[
+    {\"op\": \"remove\", \"path\": \"/webhooks/0/clientConfig/service\"},
+    {\"op\": \"add\", \"path\": \"/webhooks/0/clientConfig/url\", \"value\": \"https://127.0.0.1:$WEBHOOK_PORT/validate-bemade-org-v1alpha2-odooinstance\"}]" >/dev/null
   start_bg operator env KUBECONFIG="$KUBECONFIG_PATH" "$ROOT/bin/odoo-operator" \
     --leader-elect=false \
     --metrics-bind-address="$OPERATOR_METRICS_ADDR" \
@@ -367,6 +378,8 @@ start_operator() {
     --db-host=127.0.0.1 --db-port="$pg_port" \
     --db-admin-user=postgres --db-admin-password-file="$pw_file" \
     --operator-namespace=odoo-operator --postgres-clusters-secret=postgres-clusters \
+    --webhook-host=127.0.0.1 --webhook-port="$WEBHOOK_PORT" --webhook-url="https://127.0.0.1:$WEBHOOK_PORT" \
+    --webhook-cert-dir="$STATE/webhook-certs" --webhook-cert-check-interval=10s \
     "${extra[@]}"
   wait_for operator 60 curl -fsS "http://$OPERATOR_HEALTH_ADDR/readyz"
   log "operator: running (pid $(pid_of operator), log $LOGS/operator.log)"

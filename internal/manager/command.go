@@ -24,7 +24,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
+	odoov1 "github.com/odoo-operator/odoo-operator/api/v1"
 	odoov1alpha1 "github.com/odoo-operator/odoo-operator/api/v1alpha1"
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/controller/odooinstance"
@@ -51,6 +53,20 @@ type Options struct {
 	ClustersSecret          string
 	DBHealthInterval        time.Duration
 	DBRecheckInterval       time.Duration
+
+	EnableWebhooks           bool
+	WebhookHost              string
+	WebhookPort              int
+	WebhookCertDir           string
+	ManageWebhookCerts       bool
+	WebhookCertSecret        string
+	WebhookService           string
+	WebhookURL               string
+	WebhookCertCheckInterval time.Duration
+	ValidatingWebhookConfig  string
+	MigrateStorage           bool
+	LegacyDefaultCluster     string
+	LegacyStorageClass       string
 }
 
 // Scheme knows the built-in kinds and the bemade.org kinds.
@@ -59,6 +75,7 @@ func Scheme() *runtime.Scheme {
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
 	utilruntime.Must(odoov1alpha2.AddToScheme(s))
 	utilruntime.Must(odoov1alpha1.AddToScheme(s))
+	utilruntime.Must(odoov1.AddToScheme(s))
 	return s
 }
 
@@ -93,6 +110,19 @@ func NewRootCommand() *cobra.Command {
 	f.StringVar(&opts.ClustersSecret, "postgres-clusters-secret", "postgres-clusters", "name of the Secret (key clusters.yaml) listing the PostgreSQL clusters")
 	f.DurationVar(&opts.DBHealthInterval, "db-health-interval", 5*time.Second, "how often each PostgreSQL cluster in use is pinged")
 	f.DurationVar(&opts.DBRecheckInterval, "db-recheck-interval", 10*time.Minute, "how long a verified role and database are trusted before they are checked again")
+	f.BoolVar(&opts.EnableWebhooks, "enable-webhooks", true, "serve /convert and the admission webhooks (needed for the legacy API versions)")
+	f.StringVar(&opts.WebhookHost, "webhook-host", "", "address the webhook server binds to (empty: all)")
+	f.IntVar(&opts.WebhookPort, "webhook-port", 9443, "HTTPS port of the webhook server")
+	f.StringVar(&opts.WebhookCertDir, "webhook-cert-dir", "/tmp/k8s-webhook-server/serving-certs", "directory of the webhook server's tls.crt and tls.key")
+	f.BoolVar(&opts.ManageWebhookCerts, "manage-webhook-certs", true, "make and rotate the webhook CA and certificate and keep caBundles current (false with cert-manager)")
+	f.StringVar(&opts.WebhookCertSecret, "webhook-cert-secret", "odoo-operator-webhook-certs", "Secret in the operator namespace holding the webhook CA and certificate")
+	f.StringVar(&opts.WebhookService, "webhook-service", "odoo-operator-webhook", "Service ([namespace/]name, port 443) through which the API server reaches the webhooks")
+	f.StringVar(&opts.WebhookURL, "webhook-url", "", "base URL the API server calls instead of the Service, e.g. https://127.0.0.1:9443 for an operator run outside the cluster")
+	f.DurationVar(&opts.WebhookCertCheckInterval, "webhook-cert-check-interval", time.Minute, "how often certificates, CRD conversion settings and caBundles are checked")
+	f.StringVar(&opts.ValidatingWebhookConfig, "validating-webhook-config", "odoo-operator-validating", "ValidatingWebhookConfiguration whose caBundle the operator keeps current")
+	f.BoolVar(&opts.MigrateStorage, "migrate-storage", true, "rewrite stored objects at the storage version after start and trim the CRDs' storedVersions")
+	f.StringVar(&opts.LegacyDefaultCluster, "legacy-default-cluster", "default", "spec.database.cluster given to legacy (v1, v1alpha1) objects that have none; a name the clusters Secret does not define means its default cluster")
+	f.StringVar(&opts.LegacyStorageClass, "legacy-storage-class", "cephfs", "spec.filestore.storageClass given to legacy objects that have none (the reference operator's hardcoded class)")
 	f.StringVar(&opts.DBAdminPasswordFile, "db-admin-password-file", os.Getenv("DB_ADMIN_PASSWORD_FILE"), "file holding the admin role's password (env DB_ADMIN_PASSWORD_FILE); never pass a password on the command line")
 
 	goFlags := flag.NewFlagSet("controller-runtime", flag.ExitOnError)
@@ -145,6 +175,7 @@ func CtrlOptions(opts Options) ctrl.Options {
 	}
 	return ctrl.Options{
 		Scheme:                        Scheme(),
+		WebhookServer:                 webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir}),
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:        opts.ProbeAddr,
 		LeaderElection:                opts.LeaderElect,
@@ -187,9 +218,10 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 		Applier:   ssa.NewApplier(mgr.GetClient(), resources.FieldManager),
 		Databases: dbs,
 		Clusters: odooinstance.ClusterSource{
-			Namespace:  opts.OperatorNamespace,
-			SecretName: opts.ClustersSecret,
-			Legacy:     postgres.LegacyCluster(opts.DBHost, opts.DBPort, opts.DBAdminUser, adminPassword, opts.DBSSLMode),
+			Namespace:    opts.OperatorNamespace,
+			SecretName:   opts.ClustersSecret,
+			DefaultAlias: opts.LegacyDefaultCluster,
+			Legacy:       postgres.LegacyCluster(opts.DBHost, opts.DBPort, opts.DBAdminUser, adminPassword, opts.DBSSLMode),
 		},
 		Health:                  health,
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,

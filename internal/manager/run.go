@@ -25,14 +25,19 @@ func Run(ctx context.Context, opts Options) error {
 	if err := SetupControllers(mgr, opts); err != nil {
 		return err
 	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if opts.EnableWebhooks {
+		if err := setupWebhooks(ctx, mgr, opts); err != nil {
+			return err
+		}
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
-	}
-	if ctx == nil {
-		ctx = context.Background()
 	}
 	log.Info("starting the manager", "dbHost", opts.DBHost, "dbPort", opts.DBPort, "leaderElection", opts.LeaderElect)
 	return mgr.Start(mergeSignals(ctx))

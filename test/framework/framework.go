@@ -249,3 +249,9 @@ func SandboxPostgresConnections(t testing.TB, application string) int {
 	}
 	return n
 }
+
+// Run runs a command of the repository (a hack/ script) and returns its output.
+func Run(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).CombinedOutput() //nolint:gosec // the repository's own scripts
+	return string(out), err
+}

@@ -61,12 +61,19 @@ func (v *OdooInstanceValidator) ValidateUpdate(ctx context.Context, old, inst *o
 		return nil, err
 	}
 	errs := validateTransition(old, inst, clusters, v.DefaultClusterAlias)
-	if old.Spec.Database.Cluster != inst.Spec.Database.Cluster || !inst.DeletionTimestamp.IsZero() {
-		// Re-checking an unchanged name on every update would block status-
-		// unrelated edits (and deletion) once a cluster leaves the Secret.
+	if old.Spec.Database.Cluster != inst.Spec.Database.Cluster {
+		// Re-checking an unchanged name on every update would block
+		// unrelated edits (finalizers, labels, the storage migration) once a
+		// cluster leaves the Secret.
 		errs = append(errs, validateCluster(inst, clusters, v.DefaultClusterAlias)...)
 	}
-	return warnings(inst), invalid(inst, errs)
+	var warn admission.Warnings
+	if inst.Spec.AdminPassword != old.Spec.AdminPassword {
+		// Only when the user sets it: the operator's own metadata updates
+		// would otherwise log the warning on every reconcile.
+		warn = warnings(inst)
+	}
+	return warn, invalid(inst, errs)
 }
 
 // ValidateDelete allows every deletion: the finalizer carries out the policy.
