@@ -17,10 +17,11 @@ import (
 	"github.com/odoo-operator/odoo-operator/test/framework"
 )
 
-// legacyExample is the reference operator's example, apiVersion bemade.org/v1.
+// legacyExample is the reference operator's example, apiVersion bemade.org/v1
+// (a verbatim copy kept with the conversion tests).
 func legacyExample(t *testing.T) (string, map[string]any) {
 	t.Helper()
-	path := filepath.Join(framework.RepoRoot(), "..", "shared", "reference", "legacy-crds", "example-odooinstance-v1.yaml")
+	path := filepath.Join(framework.RepoRoot(), "internal", "webhook", "conversion", "testdata", "example-odooinstance-v1.yaml")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("legacy example: %v", err)
