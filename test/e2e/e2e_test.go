@@ -17,8 +17,14 @@ import (
 
 const wait = 2 * time.Minute
 
+// jsonpath reads a field. `odoo/<name>` is read at v1alpha2: the short name
+// resolves to the legacy v1 (kubectl prefers GA-looking versions), which
+// keeps the hub's newer status fields in its conversion annotation.
 func jsonpath(t *testing.T, ns, resource, path string) string {
 	t.Helper()
+	if name, ok := strings.CutPrefix(resource, "odoo/"); ok {
+		resource = "odooinstances.v1alpha2.bemade.org/" + name
+	}
 	return framework.Kubectl(t, "get", "-n", ns, resource, "-o", "jsonpath="+path)
 }
 
