@@ -4,9 +4,17 @@ package envtestutil
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
-	"runtime"
+	goruntime "runtime"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -14,7 +22,7 @@ import (
 
 // RepoRoot is the root of the checkout, found from this file's location.
 func RepoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
+	_, file, _, _ := goruntime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
@@ -36,4 +44,22 @@ func Start() (*envtest.Environment, *rest.Config, error) {
 		return nil, nil, fmt.Errorf("starting envtest with binaries from %s: %w", assets, err)
 	}
 	return env, cfg, nil
+}
+
+// SetLogger sends controller-runtime's logs to stderr when TEST_LOG is set,
+// and nowhere otherwise, so test output stays readable.
+func SetLogger() {
+	out := io.Discard
+	if os.Getenv("TEST_LOG") != "" {
+		out = os.Stderr
+	}
+	logf.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(out)))
+}
+
+// BaseScheme knows the built-in kinds and CustomResourceDefinitions.
+func BaseScheme() *runtime.Scheme {
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(apiextensionsv1.AddToScheme(scheme))
+	return scheme
 }

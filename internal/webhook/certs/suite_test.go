@@ -3,20 +3,13 @@ package certs
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/odoo-operator/odoo-operator/internal/testutil/envtestutil"
 )
@@ -36,12 +29,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	// TEST_LOG=1 shows the Rotators' logs.
-	out := io.Discard
-	if os.Getenv("TEST_LOG") != "" {
-		out = os.Stderr
-	}
-	logf.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(out)))
+	envtestutil.SetLogger() // TEST_LOG=1 shows the logs
 	env, c, err := envtestutil.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -49,9 +37,7 @@ func run(m *testing.M) int {
 	}
 	defer func() { _ = env.Stop() }()
 	cfg = c
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(apiextensionsv1.AddToScheme(scheme))
+	scheme := envtestutil.BaseScheme()
 	k8s, err = client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
