@@ -26,6 +26,11 @@ const (
 	// ConditionLegacyDatabaseConnection is True while the operator reaches
 	// PostgreSQL through its --db-host flags because no clusters Secret exists.
 	ConditionLegacyDatabaseConnection = "LegacyDatabaseConnection"
+	// ConditionFilestoreMigrated reports the last storage class migration of
+	// the filestore: Unknown while it copies, True once the instance uses the
+	// new claim, False when it failed (the instance stays on its old claim).
+	// Absent when the filestore was never migrated.
+	ConditionFilestoreMigrated = "FilestoreMigrated"
 )
 
 // Condition reasons.
@@ -72,6 +77,14 @@ const (
 	ReasonDatabaseReady = "DatabaseReady"
 	// ReasonDeletionFailed means dropping the database or role failed.
 	ReasonDeletionFailed = "DeletionFailed"
+	// ReasonFilestoreMigrating means the filestore is being copied to a claim
+	// of the new storage class; web and cron are stopped.
+	ReasonFilestoreMigrating = "FilestoreMigrating"
+	// ReasonFilestoreMigrated means the instance uses the new claim.
+	ReasonFilestoreMigrated = "FilestoreMigrated"
+	// ReasonFilestoreMigrationFailed means the copy failed; the old claim is
+	// still in use.
+	ReasonFilestoreMigrationFailed = "FilestoreMigrationFailed"
 )
 
 // Event reasons, emitted on transitions only.
@@ -96,6 +109,12 @@ const (
 	EventDatabaseMissing = "DatabaseMissing"
 	// EventLegacyDatabaseConnection is emitted when no clusters Secret exists.
 	EventLegacyDatabaseConnection = "LegacyDatabaseConnection"
+	// EventFilestoreMigrationStarted is emitted when a storage class migration starts.
+	EventFilestoreMigrationStarted = "FilestoreMigrationStarted"
+	// EventFilestoreMigrationSucceeded is emitted when the instance switched to the new claim.
+	EventFilestoreMigrationSucceeded = "FilestoreMigrationSucceeded"
+	// EventFilestoreMigrationFailed is emitted when the copy failed.
+	EventFilestoreMigrationFailed = "FilestoreMigrationFailed"
 )
 
 // Annotations and labels the operator reads or writes.
@@ -114,4 +133,11 @@ const (
 	// so Deployments created by the reference operator can be adopted: a
 	// Deployment's selector is immutable.
 	LabelApp = "app"
+	// AnnotationMigrationImage on an OdooInstance replaces the image of the
+	// filestore copy Job (default: spec.image). A test and debug hook: the e2e
+	// tests set an image the sandbox fails, to exercise a failed migration.
+	AnnotationMigrationImage = "bemade.org/migration-image"
+	// LabelFilestore marks filestore claims: "previous" on the claim a
+	// migration left, deleted once the instance is Ready on the new one.
+	LabelFilestore = "bemade.org/filestore"
 )

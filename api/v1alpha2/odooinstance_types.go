@@ -515,6 +515,77 @@ type OdooInstanceStatus struct {
 	// lastBackup is when the last successful backup completed.
 	// +optional
 	LastBackup *metav1.Time `json:"lastBackup,omitempty"`
+
+	// filestore records the filestore volume in use and the storage class
+	// migration in progress or last failed.
+	// +optional
+	Filestore *FilestoreStatus `json:"filestore,omitempty"`
+}
+
+// FilestoreStatus records the filestore claim the instance uses. Changing
+// spec.filestore.storageClass migrates the data to a new claim: web and cron
+// stop, a Job copies and verifies the files, then the instance switches to the
+// new claim. Every step is recorded here, so a migration survives an operator
+// restart.
+type FilestoreStatus struct {
+	// claimName is the PersistentVolumeClaim the web, cron and Job pods mount.
+	// Empty means <name>-filestore-pvc.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	ClaimName string `json:"claimName,omitempty"`
+
+	// storageClass is the class of claimName ("" for the cluster default).
+	// +optional
+	StorageClass string `json:"storageClass,omitempty"`
+
+	// previousClaim is the claim a successful migration left behind. It is kept
+	// (labelled bemade.org/filestore=previous) until the instance is Ready on
+	// claimName, then deleted.
+	// +optional
+	PreviousClaim string `json:"previousClaim,omitempty"`
+
+	// migration is the storage class migration in progress (Copying) or the
+	// last one that failed (Failed). A failed migration is not retried until
+	// spec.filestore.storageClass changes again.
+	// +optional
+	Migration *FilestoreMigration `json:"migration,omitempty"`
+}
+
+// FilestoreMigrationPhase is where a filestore migration stands.
+// +kubebuilder:validation:Enum=Copying;Failed
+type FilestoreMigrationPhase string
+
+const (
+	// FilestoreMigrationCopying means the tiers are stopped and the copy Job runs.
+	FilestoreMigrationCopying FilestoreMigrationPhase = "Copying"
+	// FilestoreMigrationFailed means the copy failed; the instance runs on its old
+	// claim.
+	FilestoreMigrationFailed FilestoreMigrationPhase = "Failed"
+)
+
+// FilestoreMigration is one storage class migration of the filestore.
+type FilestoreMigration struct {
+	// phase of the migration.
+	// +optional
+	Phase FilestoreMigrationPhase `json:"phase,omitempty"`
+	// sourceClaim is the claim the data is copied from.
+	// +optional
+	SourceClaim string `json:"sourceClaim,omitempty"`
+	// targetStorageClass is the spec.filestore.storageClass being migrated to.
+	// +optional
+	TargetStorageClass string `json:"targetStorageClass,omitempty"`
+	// targetClaim is the new claim the data is copied to.
+	// +optional
+	TargetClaim string `json:"targetClaim,omitempty"`
+	// jobName is the copy Job.
+	// +optional
+	JobName string `json:"jobName,omitempty"`
+	// startTime is when the migration started.
+	// +optional
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+	// message explains the state; on failure, why.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // DeploymentStatus records which images run, which can differ from spec.image

@@ -32,6 +32,9 @@ type InitInputs struct {
 	Modules  []string
 	Demo     bool
 	ConfHash string
+	// FilestoreClaim is the claim mounted; empty means FilestoreClaimName.
+	// Not part of the Job's name: it does not change what the Job does.
+	FilestoreClaim string
 }
 
 // InitModules is the comma list given to `odoo -i`: spec.init.modules, or base.
@@ -78,7 +81,11 @@ func InitJob(in InitInputs) *batchv1ac.JobApplyConfiguration {
 	name := InitJobName(in)
 	labels := Labels(inst, "init")
 	labels[JobKindLabel] = JobKindInit
-	pod := podSpec(inst, 60, container).WithRestartPolicy(corev1.RestartPolicyNever)
+	claim := in.FilestoreClaim
+	if claim == "" {
+		claim = FilestoreClaimName(inst)
+	}
+	pod := podSpec(inst, 60, container, claim).WithRestartPolicy(corev1.RestartPolicyNever)
 	return batchv1ac.Job(name, inst.Namespace).
 		WithLabels(labels).
 		WithOwnerReferences(OwnerReference(inst)).

@@ -47,6 +47,40 @@ func UserSecretName(inst *odoov1alpha2.OdooInstance) string { return inst.Name +
 // same as the reference operator's so existing volumes are adopted.
 func FilestorePVCName(inst *odoov1alpha2.OdooInstance) string { return inst.Name + "-filestore-pvc" }
 
+// FilestoreClaimName is the claim the instance uses: status.filestore.claimName
+// once recorded (a migration moved it), otherwise FilestorePVCName.
+func FilestoreClaimName(inst *odoov1alpha2.OdooInstance) string {
+	if f := inst.Status.Filestore; f != nil && f.ClaimName != "" {
+		return f.ClaimName
+	}
+	return FilestorePVCName(inst)
+}
+
+// FilestoreTargetClaimName is the claim a migration from source to class
+// copies into: <name>-filestore-<hash8>. The hash covers the source claim too,
+// so migrating back and forth never reuses a claim that still holds old data.
+func FilestoreTargetClaimName(inst *odoov1alpha2.OdooInstance, source, class string) string {
+	return withSuffix(inst.Name, "-filestore-"+hash8(source, class))
+}
+
+// FilestoreCopyJobName is the Job copying source to target: <name>-fsmigrate-<hash8>.
+func FilestoreCopyJobName(inst *odoov1alpha2.OdooInstance, source, target string) string {
+	return withSuffix(inst.Name, "-fsmigrate-"+hash8(source, target))
+}
+
+func hash8(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(sum[:])[:8]
+}
+
+// withSuffix appends suffix to name, truncating name to fit 63 characters.
+func withSuffix(name, suffix string) string {
+	if len(name)+len(suffix) > 63 {
+		name = strings.TrimRight(name[:63-len(suffix)], "-.")
+	}
+	return name + suffix
+}
+
 // TLSSecretName is the Secret cert-manager fills for the Ingress.
 func TLSSecretName(inst *odoov1alpha2.OdooInstance) string { return inst.Name + "-tls" }
 

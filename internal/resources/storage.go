@@ -8,14 +8,14 @@ import (
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 )
 
-// FilestorePVC is the filestore claim. A claim's class and access modes are
-// immutable and its size can only grow, so when the claim exists the builder
-// keeps what it has and only ever raises the size: changing the class is a data
-// migration, not an apply.
-func FilestorePVC(inst *odoov1alpha2.OdooInstance, existing *corev1.PersistentVolumeClaim) *corev1ac.PersistentVolumeClaimApplyConfiguration {
+// FilestorePVC is the filestore claim name, created with class. A claim's
+// class and access modes are immutable and its size can only grow, so when the
+// claim exists the builder keeps what it has and only ever raises the size:
+// changing the class is a data migration, not an apply.
+func FilestorePVC(inst *odoov1alpha2.OdooInstance, name, class string, existing *corev1.PersistentVolumeClaim) *corev1ac.PersistentVolumeClaimApplyConfiguration {
 	size := inst.StorageSize()
 	accessModes := []corev1.PersistentVolumeAccessMode{inst.FilestoreAccessMode()}
-	storageClass := inst.Spec.Filestore.StorageClass
+	storageClass := class
 	if existing != nil {
 		if current, ok := existing.Spec.Resources.Requests[corev1.ResourceStorage]; ok && current.Cmp(size) > 0 {
 			size = current
@@ -33,10 +33,44 @@ func FilestorePVC(inst *odoov1alpha2.OdooInstance, existing *corev1.PersistentVo
 	if storageClass != "" {
 		spec.WithStorageClassName(storageClass)
 	}
-	return corev1ac.PersistentVolumeClaim(FilestorePVCName(inst), inst.Namespace).
+	return corev1ac.PersistentVolumeClaim(name, inst.Namespace).
 		WithLabels(Labels(inst, "filestore")).
 		WithOwnerReferences(OwnerReference(inst)).
 		WithSpec(spec)
+}
+
+// FilestoreTargetPVC is the claim a migration copies into: class, with the
+// access modes of source and a size no smaller than source's, so the copy fits.
+func FilestoreTargetPVC(inst *odoov1alpha2.OdooInstance, name, class string, source *corev1.PersistentVolumeClaim) *corev1ac.PersistentVolumeClaimApplyConfiguration {
+	size := inst.StorageSize()
+	accessModes := []corev1.PersistentVolumeAccessMode{inst.FilestoreAccessMode()}
+	if source != nil {
+		if current, ok := source.Spec.Resources.Requests[corev1.ResourceStorage]; ok && current.Cmp(size) > 0 {
+			size = current
+		}
+		if len(source.Spec.AccessModes) > 0 {
+			accessModes = source.Spec.AccessModes
+		}
+	}
+	spec := corev1ac.PersistentVolumeClaimSpec().
+		WithAccessModes(accessModes...).
+		WithResources(corev1ac.VolumeResourceRequirements().
+			WithRequests(corev1.ResourceList{corev1.ResourceStorage: size}))
+	if class != "" {
+		spec.WithStorageClassName(class)
+	}
+	return corev1ac.PersistentVolumeClaim(name, inst.Namespace).
+		WithLabels(Labels(inst, "filestore")).
+		WithOwnerReferences(OwnerReference(inst)).
+		WithSpec(spec)
+}
+
+// ClaimClass is the storage class of a claim ("" when unset).
+func ClaimClass(pvc *corev1.PersistentVolumeClaim) string {
+	if pvc == nil || pvc.Spec.StorageClassName == nil {
+		return ""
+	}
+	return *pvc.Spec.StorageClassName
 }
 
 // FilestoreClassDrift reports a spec.filestore.storageClass that differs from

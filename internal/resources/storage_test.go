@@ -128,7 +128,7 @@ func TestFilestorePVC(t *testing.T) {
 			if tt.existing != nil {
 				before = tt.existing.DeepCopy()
 			}
-			pvc := convert[corev1.PersistentVolumeClaim](t, FilestorePVC(inst, tt.existing))
+			pvc := convert[corev1.PersistentVolumeClaim](t, FilestorePVC(inst, FilestorePVCName(inst), inst.Spec.Filestore.StorageClass, tt.existing))
 
 			g.Expect(pvc.Name).To(Equal("shop-filestore-pvc"))
 			g.Expect(pvc.Namespace).To(Equal("prod"))

@@ -33,8 +33,18 @@ type WorkloadInputs struct {
 	// ConfHash is stamped on pod templates so a changed odoo.conf rolls pods.
 	ConfHash string
 	// Hold keeps both tiers at 0 replicas: the database is not initialised
-	// yet, or the instance is being deleted.
+	// yet, the filestore is being migrated, or the instance is being deleted.
 	Hold bool
+	// FilestoreClaim is the filestore claim the pods mount; empty means
+	// FilestoreClaimName(Instance).
+	FilestoreClaim string
+}
+
+func (in WorkloadInputs) claim() string {
+	if in.FilestoreClaim != "" {
+		return in.FilestoreClaim
+	}
+	return FilestoreClaimName(in.Instance)
 }
 
 func (in WorkloadInputs) replicas(n int32) int32 {
@@ -126,7 +136,7 @@ func deployment(in WorkloadInputs, name, component string, replicas int32,
 	strategy *appsv1ac.DeploymentStrategyApplyConfiguration, grace int64,
 	container *corev1ac.ContainerApplyConfiguration) *appsv1ac.DeploymentApplyConfiguration {
 	inst := in.Instance
-	pod := podSpec(inst, grace, container)
+	pod := podSpec(inst, grace, container, in.claim())
 
 	return appsv1ac.Deployment(name, inst.Namespace).
 		WithLabels(Labels(inst, component)).
@@ -144,23 +154,17 @@ func deployment(in WorkloadInputs, name, component string, replicas int32,
 
 // podSpec is the pod shape shared by the web and cron Deployments and the Odoo
 // Jobs: restricted security context, odoo.conf from its Secret, the filestore.
-func podSpec(inst *odoov1alpha2.OdooInstance, grace int64, container *corev1ac.ContainerApplyConfiguration) *corev1ac.PodSpecApplyConfiguration {
+func podSpec(inst *odoov1alpha2.OdooInstance, grace int64, container *corev1ac.ContainerApplyConfiguration, claim string) *corev1ac.PodSpecApplyConfiguration {
 	pod := corev1ac.PodSpec().
 		WithEnableServiceLinks(false).
 		WithTerminationGracePeriodSeconds(grace).
-		WithSecurityContext(corev1ac.PodSecurityContext().
-			WithRunAsNonRoot(true).
-			WithRunAsUser(odooUID).
-			WithRunAsGroup(odooGID).
-			WithFSGroup(odooGID).
-			WithFSGroupChangePolicy(corev1.FSGroupChangeOnRootMismatch).
-			WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))).
+		WithSecurityContext(restrictedPodSecurity()).
 		WithContainers(container).
 		WithVolumes(
 			corev1ac.Volume().WithName("odoo-conf").WithSecret(corev1ac.SecretVolumeSource().
 				WithSecretName(ConfSecretName(inst)).WithDefaultMode(confMode)),
 			corev1ac.Volume().WithName("filestore").WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().
-				WithClaimName(FilestorePVCName(inst))),
+				WithClaimName(claim)),
 		)
 	if inst.Spec.ImagePullSecret != "" {
 		pod.WithImagePullSecrets(corev1ac.LocalObjectReference().WithName(inst.Spec.ImagePullSecret))
@@ -169,15 +173,31 @@ func podSpec(inst *odoov1alpha2.OdooInstance, grace int64, container *corev1ac.C
 	return pod
 }
 
+// restrictedPodSecurity is the pod security context of every Odoo pod: the
+// restricted Pod Security Standard, as the odoo user.
+func restrictedPodSecurity() *corev1ac.PodSecurityContextApplyConfiguration {
+	return corev1ac.PodSecurityContext().
+		WithRunAsNonRoot(true).
+		WithRunAsUser(odooUID).
+		WithRunAsGroup(odooGID).
+		WithFSGroup(odooGID).
+		WithFSGroupChangePolicy(corev1.FSGroupChangeOnRootMismatch).
+		WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))
+}
+
+func restrictedContainerSecurity() *corev1ac.SecurityContextApplyConfiguration {
+	return corev1ac.SecurityContext().
+		WithAllowPrivilegeEscalation(false).
+		WithRunAsNonRoot(true).
+		WithCapabilities(corev1ac.Capabilities().WithDrop("ALL"))
+}
+
 func odooContainer(inst *odoov1alpha2.OdooInstance, image string, res corev1.ResourceRequirements) *corev1ac.ContainerApplyConfiguration {
 	c := corev1ac.Container().
 		WithName(ContainerName).
 		WithImage(image).
 		WithResources(resourcesApply(res)).
-		WithSecurityContext(corev1ac.SecurityContext().
-			WithAllowPrivilegeEscalation(false).
-			WithRunAsNonRoot(true).
-			WithCapabilities(corev1ac.Capabilities().WithDrop("ALL"))).
+		WithSecurityContext(restrictedContainerSecurity()).
 		WithVolumeMounts(
 			corev1ac.VolumeMount().WithName("odoo-conf").WithMountPath(ConfMountPath).WithReadOnly(true),
 			corev1ac.VolumeMount().WithName("filestore").WithMountPath(FilestorePath),

@@ -203,10 +203,16 @@ func namespaceTerminating(err error) bool {
 // the events of the transitions it saw.
 func (r *Reconciler) patchStatus(ctx context.Context, s *scope, reconcileErr error) error {
 	inst := s.instance
+	if s.staleStatus {
+		return nil
+	}
+	if s.progressing == nil && migrating(inst) {
+		s.progressing = &problem{odoov1alpha2.ReasonFilestoreMigrating, inst.Status.Filestore.Migration.Message}
+	}
 	inst.Status = computeStatus(statusInputs{
 		instance: inst, web: s.web, cron: s.cron,
 		stalled: s.stalled, degraded: s.degraded, reconcileErr: reconcileErr,
-		hold: s.hold(), database: s.databaseState(),
+		hold: s.hold(), database: s.databaseState(), progressing: s.progressing,
 	})
 	// The legacy OdooInitJobs mirror the init outcome (a no-op when unchanged).
 	r.updateInitRequest(ctx, s)

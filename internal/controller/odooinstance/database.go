@@ -182,7 +182,8 @@ func (r *Reconciler) reconcileInit(ctx context.Context, s *scope) (ctrl.Result, 
 	if req := s.initRequest; req != nil {
 		modules, demo = req.Spec.Modules, req.Spec.Demo
 	}
-	in := resources.InitInputs{Instance: inst, Image: inst.Spec.Image, Database: s.dbName, Modules: modules, Demo: demo, ConfHash: s.confHash}
+	in := resources.InitInputs{Instance: inst, Image: inst.Spec.Image, Database: s.dbName, Modules: modules, Demo: demo, ConfHash: s.confHash,
+		FilestoreClaim: resources.FilestoreClaimName(inst)}
 	name := resources.InitJobName(in)
 	s.initJobName = name
 	job := &batchv1.Job{}

@@ -99,35 +99,11 @@ func (r *Reconciler) reconcileConfSecret(ctx context.Context, s *scope) (ctrl.Re
 	return ctrl.Result{}, wrap("odoo.conf Secret", err)
 }
 
-// reconcileFilestore creates the filestore claim and grows it; a class change
-// or a shrink cannot be applied and is reported instead.
-func (r *Reconciler) reconcileFilestore(ctx context.Context, s *scope) (ctrl.Result, error) {
-	inst := s.instance
-	pvc := &corev1.PersistentVolumeClaim{}
-	if err := r.getOptional(ctx, inst, resources.FilestorePVCName(inst), pvc); err != nil {
-		return ctrl.Result{}, err
-	}
-	existing := nilIfAbsent(pvc)
-	if want, have, drift := resources.FilestoreClassDrift(inst, existing); drift {
-		s.degraded = append(s.degraded, problem{"FilestoreClassChangePending",
-			fmt.Sprintf("spec.filestore.storageClass is %q but the filestore volume uses %q; the volume keeps its class until it is migrated", want, have)})
-	}
-	if requested, current, shrink := resources.FilestoreShrinkRequested(inst, existing); shrink {
-		s.degraded = append(s.degraded, problem{"FilestoreShrinkRefused",
-			fmt.Sprintf("spec.filestore.storageSize %s is below the volume's %s; volumes cannot shrink, set it to %s or more", requested.String(), current.String(), current.String())})
-	}
-	applied := &corev1.PersistentVolumeClaim{}
-	_, err := r.Applier.Apply(ctx, "PersistentVolumeClaim", resources.FilestorePVC(inst, existing), existing, applied)
-	if err == nil {
-		s.pvc = applied
-	}
-	return ctrl.Result{}, wrap("filestore PersistentVolumeClaim", err)
-}
-
 // reconcileWorkloads applies the web and cron Deployments.
 func (r *Reconciler) reconcileWorkloads(ctx context.Context, s *scope) (ctrl.Result, error) {
 	inst := s.instance
-	in := resources.WorkloadInputs{Instance: inst, WebImage: inst.Spec.Image, CronImage: inst.CronImage(), ConfHash: s.confHash, Hold: s.hold()}
+	in := resources.WorkloadInputs{Instance: inst, WebImage: inst.Spec.Image, CronImage: inst.CronImage(), ConfHash: s.confHash, Hold: s.hold(),
+		FilestoreClaim: resources.FilestoreClaimName(inst)}
 
 	web, err := r.applyDeployment(ctx, inst, resources.WebName(inst), resources.WebDeployment(in))
 	if err != nil {

@@ -60,14 +60,28 @@ type scope struct {
 	stalled *problem
 	// degraded are problems that keep the instance from being Ready.
 	degraded []problem
+	// progressing is work in progress that keeps the instance from being
+	// Ready without anything being wrong (a filestore migration).
+	progressing *problem
+	// staleStatus is set when the cache's status is older than the stored
+	// one: the reconcile stops without patching the status.
+	staleStatus bool
 	// stop ends the reconcile after the current phase.
 	stop bool
 }
 
 // hold is true while web and cron must stay at 0 replicas: until the database
-// is initialised, and while the instance is being deleted.
+// is initialised, while the filestore is copied, and while the instance is
+// being deleted. The migration is read from status, so a reconcile that
+// failed before the filestore phase decided anything still holds the tiers.
 func (s *scope) hold() bool {
-	return !s.initialized || !s.instance.DeletionTimestamp.IsZero()
+	return !s.initialized || migrating(s.instance) || !s.instance.DeletionTimestamp.IsZero()
+}
+
+// migrating is true while a filestore migration copies.
+func migrating(inst *odoov1alpha2.OdooInstance) bool {
+	f := inst.Status.Filestore
+	return f != nil && f.Migration != nil && f.Migration.Phase == odoov1alpha2.FilestoreMigrationCopying
 }
 
 // databaseState is what the status says about the database, nil when the

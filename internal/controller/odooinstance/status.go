@@ -39,6 +39,9 @@ type statusInputs struct {
 	// database is what the database phases found; nil when they did not run
 	// (an earlier phase stopped the reconcile).
 	database *databaseState
+	// progressing is work that keeps the instance from being Ready while
+	// nothing is wrong (a filestore migration).
+	progressing *problem
 }
 
 // databaseState is the outcome of the database and init phases.
@@ -249,6 +252,8 @@ func setReady(status *odoov1alpha2.OdooInstanceStatus, in statusInputs, settled 
 	case degraded:
 		c := meta.FindStatusCondition(status.Conditions, odoov1alpha2.ConditionDegraded)
 		setReadyProgressing(status, gen, metav1.ConditionFalse, c.Reason, c.Message, metav1.ConditionTrue)
+	case in.progressing != nil:
+		setReadyProgressing(status, gen, metav1.ConditionFalse, in.progressing.reason, in.progressing.message, metav1.ConditionTrue)
 	case !settled:
 		reason, message := odoov1alpha2.ReasonRollingOut, "rolling out"
 		for _, t := range []string{odoov1alpha2.ConditionDatabaseReady, odoov1alpha2.ConditionWebAvailable, odoov1alpha2.ConditionCronAvailable} {

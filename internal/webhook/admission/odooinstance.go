@@ -121,7 +121,8 @@ func validateCluster(inst *odoov1alpha2.OdooInstance, clusters postgres.Clusters
 		strings.Join(clusters.Names(), ", ")))}
 }
 
-// validateTransition refuses changes that only a migration could carry out.
+// validateTransition refuses changes that only a migration could carry out,
+// and a storage class change while the filestore migration it started copies.
 func validateTransition(old, inst *odoov1alpha2.OdooInstance, clusters postgres.Clusters, alias string) field.ErrorList {
 	var errs field.ErrorList
 	if before, after := old.Spec.Database.Cluster, inst.Spec.Database.Cluster; before != after && !sameCluster(before, after, clusters, alias) {
@@ -133,6 +134,12 @@ func validateTransition(old, inst *odoov1alpha2.OdooInstance, clusters postgres.
 		inst.Spec.Filestore.StorageSize.Cmp(*old.Spec.Filestore.StorageSize) < 0 {
 		errs = append(errs, field.Forbidden(field.NewPath("spec", "filestore", "storageSize"), fmt.Sprintf(
 			"cannot shrink from %s to %s: volumes only grow", old.Spec.Filestore.StorageSize.String(), inst.Spec.Filestore.StorageSize.String())))
+	}
+	if f := old.Status.Filestore; f != nil && f.Migration != nil && f.Migration.Phase == odoov1alpha2.FilestoreMigrationCopying &&
+		old.Spec.Filestore.StorageClass != inst.Spec.Filestore.StorageClass {
+		errs = append(errs, field.Forbidden(field.NewPath("spec", "filestore", "storageClass"), fmt.Sprintf(
+			"cannot change to %q while the filestore is being migrated to %q (Job %s); wait until status.filestore.migration is gone or Failed, then change it again",
+			inst.Spec.Filestore.StorageClass, f.Migration.TargetStorageClass, f.Migration.JobName)))
 	}
 	return errs
 }

@@ -95,6 +95,41 @@ func TestValidateTransition(t *testing.T) {
 	}
 }
 
+func TestValidateTransitionDuringFilestoreMigration(t *testing.T) {
+	withClass := func(class string, phase odoov1alpha2.FilestoreMigrationPhase) *odoov1alpha2.OdooInstance {
+		inst := instance("main", "2Gi")
+		inst.Spec.Filestore.StorageClass = class
+		if phase != "" {
+			inst.Status.Filestore = &odoov1alpha2.FilestoreStatus{Migration: &odoov1alpha2.FilestoreMigration{
+				Phase: phase, TargetStorageClass: class, JobName: "shop-fsmigrate-1234abcd"}}
+		}
+		return inst
+	}
+	tests := []struct {
+		name     string
+		old, new *odoov1alpha2.OdooInstance
+		wantErr  string
+	}{
+		{name: "class change without a migration", old: withClass("slow", ""), new: withClass("fast", "")},
+		{name: "class change while copying", old: withClass("fast", odoov1alpha2.FilestoreMigrationCopying), new: withClass("faster", ""),
+			wantErr: `spec.filestore.storageClass: Forbidden: cannot change to "faster" while the filestore is being migrated to "fast" (Job shop-fsmigrate-1234abcd)`},
+		{name: "other edits while copying", old: withClass("fast", odoov1alpha2.FilestoreMigrationCopying), new: withClass("fast", "")},
+		{name: "class change after a failed migration", old: withClass("fast", odoov1alpha2.FilestoreMigrationFailed), new: withClass("faster", "")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			errs := validateTransition(tt.old, tt.new, clusters, "default")
+			if tt.wantErr == "" {
+				g.Expect(errs).To(BeEmpty())
+				return
+			}
+			g.Expect(errs).To(HaveLen(1))
+			g.Expect(errs.ToAggregate().Error()).To(ContainSubstring(tt.wantErr))
+		})
+	}
+}
+
 func TestWarnings(t *testing.T) {
 	g := NewWithT(t)
 	inst := instance("", "")

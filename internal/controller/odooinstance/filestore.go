@@ -1,0 +1,544 @@
+package odooinstance
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/resources"
+)
+
+// A storage class change of the filestore is a data migration:
+//
+//	start → (wait-tiers) → create-target → run-copy → (wait-copy) → swap → cleanup
+//	                                                              ↘ fail
+//
+// Each reconcile takes one step, decided by decideFilestore from the status and
+// from what exists (claims, the copy Job, the tiers), never from memory: the
+// status is written before the step that depends on it, and every object has a
+// deterministic name recorded there, so an operator restart resumes where the
+// migration stood.
+
+// fsAction is the next step of the filestore phase.
+type fsAction string
+
+const (
+	fsNone         fsAction = "none"
+	fsStart        fsAction = "start"
+	fsWaitTiers    fsAction = "wait-tiers"
+	fsCreateTarget fsAction = "create-target"
+	fsRunCopy      fsAction = "run-copy"
+	fsWaitCopy     fsAction = "wait-copy"
+	fsSwap         fsAction = "swap"
+	fsFail         fsAction = "fail"
+	// fsDropTarget deletes the half-written claim of a failed migration.
+	fsDropTarget fsAction = "drop-target"
+	// fsCleanup deletes the claim a successful migration left, once the
+	// instance is Ready on the new one.
+	fsCleanup fsAction = "cleanup"
+	// fsForget clears a failed migration once the spec asks for the class
+	// already in use.
+	fsForget fsAction = "forget"
+)
+
+// jobState is where the copy Job stands.
+type jobState int
+
+const (
+	jobAbsent jobState = iota
+	jobRunning
+	jobSucceeded
+	jobFailed
+)
+
+// fsObserved is what the filestore phase read.
+type fsObserved struct {
+	// specClass is spec.filestore.storageClass ("" = no preference: never
+	// migrates).
+	specClass string
+	// currentClass is the class of the claim in use.
+	currentClass string
+	// initialized is true once the database is initialised: nothing is
+	// migrated while the init Job may write to the filestore.
+	initialized bool
+	// targetExists says whether the migration's target claim exists.
+	targetExists bool
+	// job is the state of the migration's copy Job.
+	job jobState
+	// tiersStopped is true when web and cron have no pod left.
+	tiersStopped bool
+	// readyOnClaim is true when the instance is Ready and its Deployments mount
+	// the claim in use.
+	readyOnClaim bool
+	// previousExists says whether status.filestore.previousClaim still exists.
+	previousExists bool
+}
+
+// decideFilestore returns the next step. It is pure: table-tested without an
+// API server.
+func decideFilestore(status odoov1alpha2.FilestoreStatus, o fsObserved) fsAction {
+	if m := status.Migration; m != nil && m.Phase == odoov1alpha2.FilestoreMigrationCopying {
+		switch {
+		case !o.tiersStopped:
+			return fsWaitTiers
+		case !o.targetExists && o.job == jobAbsent:
+			return fsCreateTarget
+		case o.job == jobAbsent:
+			return fsRunCopy
+		case o.job == jobRunning:
+			return fsWaitCopy
+		case o.job == jobSucceeded && o.targetExists:
+			return fsSwap
+		default:
+			// Failed, or succeeded into a claim that vanished since.
+			return fsFail
+		}
+	}
+	failed := status.Migration != nil && status.Migration.Phase == odoov1alpha2.FilestoreMigrationFailed
+	if failed && o.targetExists {
+		return fsDropTarget
+	}
+	if status.PreviousClaim != "" {
+		if !o.previousExists {
+			return fsCleanup // only clears the status
+		}
+		if o.readyOnClaim {
+			return fsCleanup
+		}
+		// A new migration waits until the last one is finished.
+		return fsNone
+	}
+	wanted := o.specClass != "" && o.specClass != o.currentClass
+	switch {
+	case failed && o.specClass == status.Migration.TargetStorageClass:
+		// Not retried until spec.filestore.storageClass changes again.
+		return fsNone
+	case wanted && o.initialized:
+		return fsStart
+	case failed && !wanted:
+		return fsForget
+	}
+	return fsNone
+}
+
+// reconcileFilestore creates the filestore claim in use and grows it, and
+// carries out a storage class change as a migration.
+func (r *Reconciler) reconcileFilestore(ctx context.Context, s *scope) (ctrl.Result, error) {
+	inst := s.instance
+	claim := resources.FilestoreClaimName(inst)
+	pvc := &corev1.PersistentVolumeClaim{}
+	if err := r.getOptional(ctx, inst, claim, pvc); err != nil {
+		return ctrl.Result{}, err
+	}
+	existing := nilIfAbsent(pvc)
+	if requested, current, shrink := resources.FilestoreShrinkRequested(inst, existing); shrink {
+		s.degraded = append(s.degraded, problem{"FilestoreShrinkRefused",
+			fmt.Sprintf("spec.filestore.storageSize %s is below the volume's %s; volumes cannot shrink, set it to %s or more", requested.String(), current.String(), current.String())})
+	}
+	// A claim that does not exist yet is created with the spec's class; an
+	// existing one keeps its own.
+	applied := &corev1.PersistentVolumeClaim{}
+	if _, err := r.Applier.Apply(ctx, "PersistentVolumeClaim", resources.FilestorePVC(inst, claim, inst.Spec.Filestore.StorageClass, existing), existing, applied); err != nil {
+		return ctrl.Result{}, wrap("filestore PersistentVolumeClaim", err)
+	}
+	s.pvc = applied
+
+	status := odoov1alpha2.FilestoreStatus{}
+	if inst.Status.Filestore != nil {
+		status = *inst.Status.Filestore.DeepCopy()
+	}
+	// Record the claim in use and its class (once, then on change only).
+	if status.ClaimName != claim || status.StorageClass != resources.ClaimClass(applied) {
+		status.ClaimName, status.StorageClass = claim, resources.ClaimClass(applied)
+		if err := r.persistFilestore(ctx, s, &status); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+
+	o, err := r.observeFilestore(ctx, s, &status)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	action := decideFilestore(status, o)
+	if action != fsNone || migrating(inst) {
+		// Decide on the status as stored, not on a cache that may not have
+		// seen this operator's last write yet: a stale "Copying" would hold
+		// the tiers again after the swap, a stale "no migration" would
+		// remove the copy Job of the migration in progress. A stale read
+		// ends the reconcile without writing anything; the cache's update
+		// event brings the next one.
+		fresh, err := r.storedFilestore(ctx, inst)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if !equality.Semantic.DeepEqual(fresh, inst.Status.Filestore) {
+			s.stop, s.staleStatus = true, true
+			return ctrl.Result{RequeueAfter: requeueShort}, nil
+		}
+	}
+	return r.runFilestoreAction(ctx, s, &status, action)
+}
+
+// storedFilestore reads status.filestore from the API server.
+func (r *Reconciler) storedFilestore(ctx context.Context, inst *odoov1alpha2.OdooInstance) (*odoov1alpha2.FilestoreStatus, error) {
+	live := &odoov1alpha2.OdooInstance{}
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(inst), live); err != nil {
+		return nil, err
+	}
+	return live.Status.Filestore, nil
+}
+
+// observeFilestore reads what decideFilestore needs.
+func (r *Reconciler) observeFilestore(ctx context.Context, s *scope, status *odoov1alpha2.FilestoreStatus) (fsObserved, error) {
+	inst := s.instance
+	o := fsObserved{
+		specClass:    inst.Spec.Filestore.StorageClass,
+		currentClass: status.StorageClass,
+		initialized:  inst.Status.Database != nil && inst.Status.Database.Initialized,
+	}
+	web, cron := &appsv1.Deployment{}, &appsv1.Deployment{}
+	if err := r.getOptional(ctx, inst, resources.WebName(inst), web); err != nil {
+		return o, err
+	}
+	if err := r.getOptional(ctx, inst, resources.CronName(inst), cron); err != nil {
+		return o, err
+	}
+	if m := status.Migration; m != nil {
+		target := &corev1.PersistentVolumeClaim{}
+		if err := r.getOptional(ctx, inst, m.TargetClaim, target); err != nil {
+			return o, err
+		}
+		o.targetExists = target.UID != "" && target.DeletionTimestamp.IsZero()
+		if m.Phase == odoov1alpha2.FilestoreMigrationCopying {
+			job := &batchv1.Job{}
+			if err := r.getOptional(ctx, inst, m.JobName, job); err != nil {
+				return o, err
+			}
+			switch out := resources.InitJobOutcome(job, nil); {
+			case job.UID == "":
+				o.job = jobAbsent
+			case out.Failed:
+				o.job = jobFailed
+			case out.Done:
+				o.job = jobSucceeded
+			default:
+				o.job = jobRunning
+			}
+			stopped, err := r.tiersStopped(ctx, inst, nilIfAbsent(web), nilIfAbsent(cron))
+			if err != nil {
+				return o, err
+			}
+			o.tiersStopped = stopped
+		}
+	}
+	if status.PreviousClaim != "" {
+		prev := &corev1.PersistentVolumeClaim{}
+		if err := r.getOptional(ctx, inst, status.PreviousClaim, prev); err != nil {
+			return o, err
+		}
+		o.previousExists = prev.UID != "" && prev.DeletionTimestamp.IsZero()
+		o.readyOnClaim = meta.IsStatusConditionTrue(inst.Status.Conditions, odoov1alpha2.ConditionReady) &&
+			mountsClaim(web, status.ClaimName) && mountsClaim(cron, status.ClaimName)
+	}
+	return o, nil
+}
+
+// tiersStopped is true when both Deployments are at 0 replicas and no web or
+// cron pod is left (pods are read from the API server: they are not cached).
+func (r *Reconciler) tiersStopped(ctx context.Context, inst *odoov1alpha2.OdooInstance, web, cron *appsv1.Deployment) (bool, error) {
+	for _, d := range []*appsv1.Deployment{web, cron} {
+		if d == nil {
+			continue
+		}
+		if ptr.Deref(d.Spec.Replicas, 1) != 0 || d.Status.ObservedGeneration != d.Generation || d.Status.Replicas != 0 {
+			return false, nil
+		}
+	}
+	req, err := labels.NewRequirement(resources.ComponentLabel, selection.In, []string{resources.ComponentWeb, resources.ComponentCron})
+	if err != nil {
+		return false, err
+	}
+	sel := labels.SelectorFromSet(labels.Set{resources.InstanceLabel: inst.Name}).Add(*req)
+	pods := &corev1.PodList{}
+	if err := r.APIReader.List(ctx, pods, client.InNamespace(inst.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
+		return false, err
+	}
+	return len(pods.Items) == 0, nil
+}
+
+func mountsClaim(d *appsv1.Deployment, claim string) bool {
+	return d.UID != "" && podMountsClaim(d.Spec.Template.Spec, claim)
+}
+
+// runFilestoreAction carries out one step. Steps that change what later
+// reconciles decide write the status first.
+func (r *Reconciler) runFilestoreAction(ctx context.Context, s *scope, status *odoov1alpha2.FilestoreStatus, action fsAction) (ctrl.Result, error) {
+	inst := s.instance
+	m := status.Migration
+	if action != fsNone && action != fsCleanup {
+		s.progressing = &problem{odoov1alpha2.ReasonFilestoreMigrating, ""}
+	}
+	switch action {
+	case fsStart:
+		return r.startMigration(ctx, s, status)
+
+	case fsWaitTiers:
+		s.progressing.message = fmt.Sprintf("migrating the filestore to storage class %q: waiting for web and cron to stop", m.TargetStorageClass)
+		return ctrl.Result{RequeueAfter: requeueShort}, nil
+
+	case fsCreateTarget:
+		s.progressing.message = fmt.Sprintf("migrating the filestore to storage class %q: creating claim %s", m.TargetStorageClass, m.TargetClaim)
+		source := &corev1.PersistentVolumeClaim{}
+		if err := r.getOptional(ctx, inst, m.SourceClaim, source); err != nil {
+			return ctrl.Result{}, err
+		}
+		desired := resources.FilestoreTargetPVC(inst, m.TargetClaim, m.TargetStorageClass, nilIfAbsent(source))
+		return ctrl.Result{}, wrap("migration target claim", r.Applier.Client.Apply(ctx, desired, client.FieldOwner(resources.FieldManager)))
+
+	case fsRunCopy:
+		s.progressing.message = fmt.Sprintf("migrating the filestore to storage class %q: starting copy Job %s", m.TargetStorageClass, m.JobName)
+		job := resources.FilestoreCopyJob(resources.CopyInputs{
+			Instance: inst, Name: m.JobName, Image: resources.MigrationImage(inst), Source: m.SourceClaim, Target: m.TargetClaim,
+		})
+		// Create-only, like the init Job: the name says what it does.
+		return ctrl.Result{}, wrap("filestore copy Job", r.Applier.Client.Apply(ctx, job, client.FieldOwner(resources.FieldManager)))
+
+	case fsWaitCopy:
+		s.progressing.message = fmt.Sprintf("migrating the filestore to storage class %q: Job %s copies %s to %s", m.TargetStorageClass, m.JobName, m.SourceClaim, m.TargetClaim)
+		return ctrl.Result{}, nil
+
+	case fsSwap:
+		return r.swapFilestore(ctx, s, status)
+
+	case fsFail:
+		return r.failMigration(ctx, s, status)
+
+	case fsDropTarget:
+		s.progressing.message = fmt.Sprintf("removing claim %s of the failed filestore migration", m.TargetClaim)
+		return ctrl.Result{RequeueAfter: requeueShort}, r.deleteClaim(ctx, inst, m.TargetClaim)
+
+	case fsCleanup:
+		busy, err := r.releaseClaim(ctx, inst, status.PreviousClaim)
+		if err != nil || busy {
+			return ctrl.Result{RequeueAfter: requeueShort}, err
+		}
+		if err := r.deleteClaim(ctx, inst, status.PreviousClaim); err != nil {
+			return ctrl.Result{}, err
+		}
+		status.PreviousClaim = ""
+		return ctrl.Result{}, r.persistFilestore(ctx, s, status)
+
+	case fsForget:
+		s.progressing = nil
+		status.Migration = nil
+		meta.RemoveStatusCondition(&inst.Status.Conditions, odoov1alpha2.ConditionFilestoreMigrated)
+		return ctrl.Result{}, r.persistFilestore(ctx, s, status)
+	}
+	return ctrl.Result{}, nil
+}
+
+// startMigration records the migration as Copying. Leftovers of an earlier
+// attempt under the same names (a failed copy, then the same class asked
+// again) are removed first, so that every object named in a Copying status was
+// created for it.
+func (r *Reconciler) startMigration(ctx context.Context, s *scope, status *odoov1alpha2.FilestoreStatus) (ctrl.Result, error) {
+	inst := s.instance
+	class := inst.Spec.Filestore.StorageClass
+	source := status.ClaimName
+	target := resources.FilestoreTargetClaimName(inst, source, class)
+	jobName := resources.FilestoreCopyJobName(inst, source, target)
+	s.progressing.message = fmt.Sprintf("migrating the filestore to storage class %q", class)
+
+	stale := false
+	job := &batchv1.Job{}
+	if err := r.getOptional(ctx, inst, jobName, job); err != nil {
+		return ctrl.Result{}, err
+	}
+	if job.UID != "" {
+		stale = true
+		if err := client.IgnoreNotFound(r.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationBackground))); err != nil {
+			return ctrl.Result{}, wrap("removing an earlier copy Job", err)
+		}
+	}
+	old := &corev1.PersistentVolumeClaim{}
+	if err := r.getOptional(ctx, inst, target, old); err != nil {
+		return ctrl.Result{}, err
+	}
+	if old.UID != "" {
+		stale = true
+		if err := r.deleteClaim(ctx, inst, target); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if stale {
+		return ctrl.Result{RequeueAfter: requeueShort}, nil
+	}
+
+	now := metav1.Now()
+	status.Migration = &odoov1alpha2.FilestoreMigration{
+		Phase: odoov1alpha2.FilestoreMigrationCopying, SourceClaim: source, TargetStorageClass: class,
+		TargetClaim: target, JobName: jobName, StartTime: &now,
+		Message: fmt.Sprintf("copying claim %s (class %q) to %s (class %q) with Job %s; web and cron are stopped",
+			source, status.StorageClass, target, class, jobName),
+	}
+	meta.SetStatusCondition(&inst.Status.Conditions, metav1.Condition{
+		Type: odoov1alpha2.ConditionFilestoreMigrated, Status: metav1.ConditionUnknown,
+		Reason: odoov1alpha2.ReasonFilestoreMigrating, Message: status.Migration.Message, ObservedGeneration: inst.Generation,
+	})
+	if err := r.persistFilestore(ctx, s, status); err != nil {
+		return ctrl.Result{}, err
+	}
+	r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, odoov1alpha2.EventFilestoreMigrationStarted, "MigrateFilestore",
+		"migrating the filestore from storage class %q to %q: %s", status.StorageClass, class, status.Migration.Message)
+	return ctrl.Result{}, nil
+}
+
+// swapFilestore switches the instance to the new claim and releases the
+// tiers; the old claim is labelled and kept until the instance is Ready.
+func (r *Reconciler) swapFilestore(ctx context.Context, s *scope, status *odoov1alpha2.FilestoreStatus) (ctrl.Result, error) {
+	inst := s.instance
+	m := status.Migration
+	old := &corev1.PersistentVolumeClaim{}
+	if err := r.getOptional(ctx, inst, m.SourceClaim, old); err != nil {
+		return ctrl.Result{}, err
+	}
+	if old.UID != "" && old.Labels[odoov1alpha2.LabelFilestore] != "previous" {
+		patch := client.MergeFrom(old.DeepCopy())
+		if old.Labels == nil {
+			old.Labels = map[string]string{}
+		}
+		old.Labels[odoov1alpha2.LabelFilestore] = "previous"
+		if err := client.IgnoreNotFound(r.Patch(ctx, old, patch)); err != nil {
+			return ctrl.Result{}, wrap("labelling the previous filestore claim", err)
+		}
+	}
+	oldClass := status.StorageClass
+	status.PreviousClaim = m.SourceClaim
+	status.ClaimName, status.StorageClass = m.TargetClaim, m.TargetStorageClass
+	status.Migration = nil
+	msg := fmt.Sprintf("the filestore moved from claim %s (class %q) to %s (class %q), copied and verified by Job %s; %s is deleted once the instance is Ready",
+		m.SourceClaim, oldClass, m.TargetClaim, m.TargetStorageClass, m.JobName, m.SourceClaim)
+	meta.SetStatusCondition(&inst.Status.Conditions, metav1.Condition{
+		Type: odoov1alpha2.ConditionFilestoreMigrated, Status: metav1.ConditionTrue,
+		Reason: odoov1alpha2.ReasonFilestoreMigrated, Message: msg, ObservedGeneration: inst.Generation,
+	})
+	s.progressing = nil
+	if err := r.persistFilestore(ctx, s, status); err != nil {
+		return ctrl.Result{}, err
+	}
+	r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, odoov1alpha2.EventFilestoreMigrationSucceeded, "MigrateFilestore", "%s", msg)
+	return ctrl.Result{}, nil
+}
+
+// failMigration records the failure; the tiers come back on the old claim,
+// and the half-written target is removed by the next step.
+func (r *Reconciler) failMigration(ctx context.Context, s *scope, status *odoov1alpha2.FilestoreStatus) (ctrl.Result, error) {
+	inst := s.instance
+	m := status.Migration
+	why := "the target claim " + m.TargetClaim + " disappeared"
+	job := &batchv1.Job{}
+	if err := r.getOptional(ctx, inst, m.JobName, job); err != nil {
+		return ctrl.Result{}, err
+	}
+	if job.UID != "" && failedCondition(job) {
+		var pods []corev1.Pod
+		list := &corev1.PodList{}
+		if err := r.APIReader.List(ctx, list, client.InNamespace(inst.Namespace), client.MatchingLabels{"job-name": m.JobName}); err == nil {
+			pods = list.Items
+		}
+		why = resources.InitJobOutcome(job, pods).Message
+	}
+	m.Phase = odoov1alpha2.FilestoreMigrationFailed
+	m.Message = fmt.Sprintf("spec.filestore.storageClass %q was not applied: copying claim %s to %s failed: %s (kubectl logs job/%s); the instance keeps claim %s (class %q); change spec.filestore.storageClass to retry",
+		m.TargetStorageClass, m.SourceClaim, m.TargetClaim, why, m.JobName, m.SourceClaim, status.StorageClass)
+	meta.SetStatusCondition(&inst.Status.Conditions, metav1.Condition{
+		Type: odoov1alpha2.ConditionFilestoreMigrated, Status: metav1.ConditionFalse,
+		Reason: odoov1alpha2.ReasonFilestoreMigrationFailed, Message: m.Message, ObservedGeneration: inst.Generation,
+	})
+	s.progressing = nil
+	if err := r.persistFilestore(ctx, s, status); err != nil {
+		return ctrl.Result{}, err
+	}
+	r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, odoov1alpha2.EventFilestoreMigrationFailed, "MigrateFilestore", "%s", m.Message)
+	return ctrl.Result{RequeueAfter: requeueShort}, nil
+}
+
+// releaseClaim deletes the finished Jobs of the instance that mount claim (the
+// init Job, the copy Job): a claim is not removed while any pod, even a
+// completed one, refers to it. busy is true while a running Job mounts it.
+func (r *Reconciler) releaseClaim(ctx context.Context, inst *odoov1alpha2.OdooInstance, claim string) (busy bool, err error) {
+	jobs := &batchv1.JobList{}
+	if err := r.List(ctx, jobs, client.InNamespace(inst.Namespace), client.MatchingLabels{odoov1alpha2.LabelInstance: inst.Name}); err != nil {
+		return false, err
+	}
+	for i := range jobs.Items {
+		job := &jobs.Items[i]
+		if !ownedBy(job, inst) || !job.DeletionTimestamp.IsZero() || !podMountsClaim(job.Spec.Template.Spec, claim) {
+			continue
+		}
+		if !resources.InitJobOutcome(job, nil).Done {
+			busy = true
+			continue
+		}
+		if err := client.IgnoreNotFound(r.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationBackground))); err != nil {
+			return false, wrap("removing Job "+job.Name+" that mounts claim "+claim, err)
+		}
+	}
+	return busy, nil
+}
+
+func podMountsClaim(pod corev1.PodSpec, claim string) bool {
+	for _, v := range pod.Volumes {
+		if v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == claim {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Reconciler) deleteClaim(ctx context.Context, inst *odoov1alpha2.OdooInstance, name string) error {
+	pvc := &corev1.PersistentVolumeClaim{}
+	if err := r.getOptional(ctx, inst, name, pvc); err != nil || pvc.UID == "" {
+		return err
+	}
+	if !ownedBy(pvc, inst) {
+		return fmt.Errorf("claim %s is not owned by the instance; not deleting it", name)
+	}
+	r.Applier.Forget("PersistentVolumeClaim", client.ObjectKeyFromObject(pvc))
+	return wrap("deleting claim "+name, client.IgnoreNotFound(r.Delete(ctx, pvc,
+		client.Preconditions{UID: &pvc.UID})))
+}
+
+// persistFilestore writes status.filestore and the FilestoreMigrated
+// condition at once, before the step that depends on them; the final status
+// patch of the reconcile then has nothing left to say about them.
+func (r *Reconciler) persistFilestore(ctx context.Context, s *scope, status *odoov1alpha2.FilestoreStatus) error {
+	inst := s.instance
+	inst.Status.Filestore = status.DeepCopy()
+	base := s.before.DeepCopy()
+	after := base.DeepCopy() // its own conditions slice: base must stay as read
+	after.Status.Filestore = status.DeepCopy()
+	if c := meta.FindStatusCondition(inst.Status.Conditions, odoov1alpha2.ConditionFilestoreMigrated); c != nil {
+		meta.SetStatusCondition(&after.Status.Conditions, *c)
+	} else {
+		meta.RemoveStatusCondition(&after.Status.Conditions, odoov1alpha2.ConditionFilestoreMigrated)
+	}
+	if err := r.Status().Patch(ctx, after, client.MergeFrom(base)); err != nil {
+		return wrap("recording the filestore status", err)
+	}
+	s.before.Status.Filestore = after.Status.Filestore.DeepCopy()
+	s.before.Status.Conditions = after.Status.Conditions
+	return nil
+}
