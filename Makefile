@@ -85,8 +85,8 @@ sandbox: ## Start the local sandbox (control plane, KWOK, PostgreSQL, operator) 
 	hack/sandbox.sh up
 	eval "$$(hack/sandbox.sh env)"; \
 	  kubectl apply -k config/samples; \
-	  kubectl wait --for=condition=Ready odoo --all --timeout=120s; \
-	  kubectl get odoo,deploy,svc,ingress,pvc -o wide; \
+	  kubectl wait --for=condition=Ready odooinstances.v1alpha2.bemade.org --all --timeout=120s; \
+	  kubectl get odooinstances.v1alpha2.bemade.org,deploy,svc,ingress,pvc -o wide; \
 	  echo; echo 'Next: eval "$$(hack/sandbox.sh env)"; kubectl get odoo -w'
 
 .PHONY: sandbox-down
