@@ -206,6 +206,9 @@ func (c Cluster) Validate() error {
 
 var clusterFields = []string{"host", "port", "adminUser", "adminPassword", "default", "sslMode", "caCert"}
 
+// ClustersKey is the key of the clusters Secret that holds clusters.yaml.
+const ClustersKey = "clusters.yaml"
+
 // ParseClusters parses clusters.yaml, the reference operator's format:
 //
 //	main:

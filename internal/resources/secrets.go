@@ -18,7 +18,7 @@ const (
 )
 
 // ConfSecret holds odoo.conf. It carries db_password and admin_passwd, so it is
-// a Secret, never a ConfigMap.
+// a Secret, never a plain-text object.
 func ConfSecret(inst *odoov1alpha2.OdooInstance, conf string) *corev1ac.SecretApplyConfiguration {
 	return corev1ac.Secret(ConfSecretName(inst), inst.Namespace).
 		WithLabels(Labels(inst, "config")).

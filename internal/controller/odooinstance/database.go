@@ -39,9 +39,6 @@ type ClusterSource struct {
 	DefaultAlias string
 }
 
-// ClustersKey is the key of the clusters Secret that holds the clusters.
-const ClustersKey = "clusters.yaml"
-
 // resolveCluster finds the cluster of an instance. An unknown cluster name or
 // an unreadable Secret stalls the instance: only the user can fix them.
 func (r *Reconciler) resolveCluster(ctx context.Context, s *scope) error {
@@ -53,7 +50,7 @@ func (r *Reconciler) resolveCluster(ctx context.Context, s *scope) error {
 		if name != "" && name != r.Clusters.Legacy.Name && name != r.Clusters.DefaultAlias {
 			s.stalled = &problem{odoov1alpha2.ReasonUnknownCluster, fmt.Sprintf(
 				"spec.database.cluster %q: the clusters Secret %s/%s does not exist; create it with key %s, or clear spec.database.cluster to use the operator's --db-host connection",
-				inst.Spec.Database.Cluster, r.Clusters.Namespace, r.Clusters.SecretName, ClustersKey)}
+				inst.Spec.Database.Cluster, r.Clusters.Namespace, r.Clusters.SecretName, postgres.ClustersKey)}
 			return nil
 		}
 		s.cluster = r.Clusters.Legacy
@@ -63,7 +60,7 @@ func (r *Reconciler) resolveCluster(ctx context.Context, s *scope) error {
 	if err != nil {
 		return fmt.Errorf("reading the clusters Secret: %w", err)
 	}
-	clusters, err := postgres.ParseClusters(secret.Data[ClustersKey])
+	clusters, err := postgres.ParseClusters(secret.Data[postgres.ClustersKey])
 	if err != nil {
 		s.stalled = &problem{odoov1alpha2.ReasonClustersSecretInvalid, fmt.Sprintf(
 			"Secret %s/%s: %v", r.Clusters.Namespace, r.Clusters.SecretName, err)}
@@ -123,7 +120,7 @@ func (r *Reconciler) reconcileDatabase(ctx context.Context, s *scope) (ctrl.Resu
 		if err != nil {
 			s.degraded = append(s.degraded, databaseProblem(s.cluster, err))
 			s.dbProblem = true
-			return ctrl.Result{}, transient(err)
+			return ctrl.Result{}, err
 		}
 		if !exists {
 			s.databaseMissing = true
@@ -144,7 +141,7 @@ func (r *Reconciler) reconcileDatabase(ctx context.Context, s *scope) (ctrl.Resu
 	if err != nil {
 		s.degraded = append(s.degraded, databaseProblem(s.cluster, err))
 		s.dbProblem = true
-		return ctrl.Result{}, transient(err)
+		return ctrl.Result{}, err
 	}
 	for _, a := range res.Actions {
 		r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, odoov1alpha2.EventDatabaseCreated, "Database",
@@ -165,11 +162,6 @@ func databaseProblem(c postgres.Cluster, err error) problem {
 		return problem{odoov1alpha2.ReasonDatabaseError, fmt.Sprintf("PostgreSQL cluster %q: %v", c.Name, err)}
 	}
 }
-
-// transient returns err for a retry with backoff; PostgreSQL being down is
-// also watched by the cluster health checker, which requeues the instances
-// when it comes back.
-func transient(err error) error { return err }
 
 // reconcileInit runs the init Job until the database is initialised.
 func (r *Reconciler) reconcileInit(ctx context.Context, s *scope) (ctrl.Result, error) {

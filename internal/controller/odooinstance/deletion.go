@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -66,8 +67,8 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	actions, err := r.Databases.Drop(ctx, s.cluster, role, dbName)
 	if err != nil {
 		p := databaseProblem(s.cluster, err)
-		return ctrl.Result{}, kerrorsJoin(err, r.reportDeletion(ctx, s, odoov1alpha2.ReasonDeletionFailed,
-			fmt.Sprintf("dropping database %q and role %q failed, the instance is kept until it succeeds: %s", dbName, role, p.message)))
+		return ctrl.Result{}, kerrors.NewAggregate([]error{err, r.reportDeletion(ctx, s, odoov1alpha2.ReasonDeletionFailed,
+			fmt.Sprintf("dropping database %q and role %q failed, the instance is kept until it succeeds: %s", dbName, role, p.message))})
 	}
 	for _, a := range actions {
 		r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, odoov1alpha2.EventDatabaseDropped, "Delete",
@@ -122,17 +123,4 @@ func (r *Reconciler) reportDeletion(ctx context.Context, s *scope, reason, messa
 	}
 	r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, odoov1alpha2.EventReconcileFailed, "Delete", "%s", message)
 	return client.IgnoreNotFound(r.Status().Patch(ctx, inst, client.MergeFrom(s.before)))
-}
-
-func kerrorsJoin(errs ...error) error {
-	var out []error
-	for _, e := range errs {
-		if e != nil {
-			out = append(out, e)
-		}
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%v", out)
 }

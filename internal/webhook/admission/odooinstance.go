@@ -22,9 +22,6 @@ import (
 
 // +kubebuilder:webhook:path=/validate-bemade-org-v1alpha2-odooinstance,mutating=false,failurePolicy=fail,sideEffects=None,groups=bemade.org,resources=odooinstances,verbs=create;update,versions=v1alpha2,name=vodooinstance.bemade.org,admissionReviewVersions=v1
 
-// ClustersKey is the key of the clusters Secret.
-const ClustersKey = "clusters.yaml"
-
 // OdooInstanceValidator refuses what the CRD's CEL rules cannot see.
 type OdooInstanceValidator struct {
 	// Reader reads the clusters Secret (from the manager's cache).
@@ -92,7 +89,7 @@ func (v *OdooInstanceValidator) clusters(ctx context.Context) (postgres.Clusters
 	if err != nil {
 		return nil, apierrors.NewInternalError(fmt.Errorf("reading the clusters Secret: %w", err))
 	}
-	clusters, err := postgres.ParseClusters(secret.Data[ClustersKey])
+	clusters, err := postgres.ParseClusters(secret.Data[postgres.ClustersKey])
 	if err != nil {
 		// A broken Secret is the administrator's problem, reported on every
 		// instance by the controller; it must not block users' edits.

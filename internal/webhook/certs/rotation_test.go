@@ -195,9 +195,6 @@ func probeDirect(ctx context.Context, port int, obs *observer) error {
 // calling a validating webhook with failurePolicy Fail. No request may
 // fail.
 func TestRotationWithoutFailedRequests(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs for 30 s")
-	}
 	g := NewWithT(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
