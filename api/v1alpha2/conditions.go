@@ -31,6 +31,10 @@ const (
 	// new claim, False when it failed (the instance stays on its old claim).
 	// Absent when the filestore was never migrated.
 	ConditionFilestoreMigrated = "FilestoreMigrated"
+	// ConditionUpgradeSucceeded reports the last module upgrade: Unknown while
+	// it runs, True when it succeeded, False when it failed (the old image
+	// keeps serving). Absent until the first upgrade.
+	ConditionUpgradeSucceeded = "UpgradeSucceeded"
 )
 
 // Condition reasons.
@@ -85,6 +89,17 @@ const (
 	// ReasonFilestoreMigrationFailed means the copy failed; the old claim is
 	// still in use.
 	ReasonFilestoreMigrationFailed = "FilestoreMigrationFailed"
+	// ReasonUpgrading means a module upgrade runs; web keeps serving the old image.
+	ReasonUpgrading = "Upgrading"
+	// ReasonUpgradeSucceeded means the last module upgrade succeeded.
+	ReasonUpgradeSucceeded = "UpgradeSucceeded"
+	// ReasonUpgradeFailed means the last module upgrade failed.
+	ReasonUpgradeFailed = "UpgradeFailed"
+	// ReasonUpgradeCancelled means spec.image changed before the upgrade Job
+	// ran: the database was not touched.
+	ReasonUpgradeCancelled = "UpgradeCancelled"
+	// ReasonRestoring means the restore point of a failed upgrade is loaded.
+	ReasonRestoring = "Restoring"
 )
 
 // Event reasons, emitted on transitions only.
@@ -115,6 +130,18 @@ const (
 	EventFilestoreMigrationSucceeded = "FilestoreMigrationSucceeded"
 	// EventFilestoreMigrationFailed is emitted when the copy failed.
 	EventFilestoreMigrationFailed = "FilestoreMigrationFailed"
+	// EventUpgradeStarted is emitted when a module upgrade starts.
+	EventUpgradeStarted = "UpgradeStarted"
+	// EventUpgradeSucceeded is emitted when a module upgrade succeeded.
+	EventUpgradeSucceeded = "UpgradeSucceeded"
+	// EventUpgradeFailed is emitted when a module upgrade failed.
+	EventUpgradeFailed = "UpgradeFailed"
+	// EventUpgradeCancelled is emitted when spec.image was changed back before
+	// the upgrade Job ran.
+	EventUpgradeCancelled = "UpgradeCancelled"
+	// EventUpgradeRestored is emitted when the restore point of a failed
+	// upgrade replaced the live database.
+	EventUpgradeRestored = "UpgradeRestored"
 )
 
 // Annotations and labels the operator reads or writes.

@@ -654,7 +654,85 @@ type UpgradeStatus struct {
 	// message explains the outcome; on failure it names the failing module.
 	// +optional
 	Message string `json:"message,omitempty"`
+
+	// step is where a running upgrade stands. It is written before the step is
+	// carried out, so an operator restart resumes the upgrade where it stood.
+	// +optional
+	Step UpgradeStep `json:"step,omitempty"`
+	// trigger is what started the upgrade: Image (spec.image or
+	// spec.cron.image changed), Annotation (bemade.org/upgrade-now) or
+	// OdooUpgradeJob/<name>.
+	// +optional
+	// +kubebuilder:validation:MaxLength=300
+	Trigger string `json:"trigger,omitempty"`
+	// request is the last bemade.org/upgrade-now value acted on: a new value
+	// runs one upgrade, the same value never runs again.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Request string `json:"request,omitempty"`
+	// fromImage is the web image that served before the upgrade; it keeps
+	// serving until the upgrade succeeds, and after a failure.
+	// +optional
+	FromImage string `json:"fromImage,omitempty"`
+	// fromCronImage is the cron image that ran before the upgrade.
+	// +optional
+	FromCronImage string `json:"fromCronImage,omitempty"`
+	// cronImageAttempted is the cron image rolled out when the upgrade succeeds.
+	// +optional
+	CronImageAttempted string `json:"cronImageAttempted,omitempty"`
+	// jobName is the upgrade Job (deterministic from instance, image and trigger).
+	// +optional
+	JobName string `json:"jobName,omitempty"`
+	// restorePoint names the backup taken before the upgrade Job ran
+	// (<claim>:<file> of a pg_dump in custom format); empty when
+	// spec.backup.beforeUpgrade is false.
+	// +optional
+	RestorePoint string `json:"restorePoint,omitempty"`
+	// modules are the modules updated (`-u`); empty means all.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=256
+	Modules []string `json:"modules,omitempty"`
+	// modulesInstall are modules installed (`-i`) by the same run.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=256
+	ModulesInstall []string `json:"modulesInstall,omitempty"`
+	// failed is set once the upgrade is judged failed, while the failure policy
+	// is carried out (Restore); phase becomes Failed when it is done.
+	// +optional
+	Failed bool `json:"failed,omitempty"`
+	// keptDatabase is the database a Restore renamed aside: the state the
+	// failed upgrade left, kept for inspection and never dropped by the operator.
+	// +optional
+	KeptDatabase string `json:"keptDatabase,omitempty"`
 }
+
+// UpgradeStep is one step of the upgrade state machine.
+// +kubebuilder:validation:Enum=Snapshot;StopCron;RestorePoint;Upgrade;Verify;Rollout;Restore;Done
+type UpgradeStep string
+
+// Upgrade steps, in order. Restore runs only after a failure with
+// onFailure Restore.
+const (
+	// UpgradeStepSnapshot records the module versions from ir_module_module.
+	UpgradeStepSnapshot UpgradeStep = "Snapshot"
+	// UpgradeStepStopCron scales cron to 0 and waits for its pods to end.
+	UpgradeStepStopCron UpgradeStep = "StopCron"
+	// UpgradeStepRestorePoint dumps the database before it is touched.
+	UpgradeStepRestorePoint UpgradeStep = "RestorePoint"
+	// UpgradeStepUpgrade runs `odoo -u` in a Job with the new image.
+	UpgradeStepUpgrade UpgradeStep = "Upgrade"
+	// UpgradeStepVerify judges the Job by exit code, log and ir_module_module.
+	UpgradeStepVerify UpgradeStep = "Verify"
+	// UpgradeStepRollout rolls web and cron to the new image.
+	UpgradeStepRollout UpgradeStep = "Rollout"
+	// UpgradeStepRestore loads the restore point into a new database and swaps
+	// it in place of the live one.
+	UpgradeStepRestore UpgradeStep = "Restore"
+	// UpgradeStepDone means the upgrade ended; phase says how.
+	UpgradeStepDone UpgradeStep = "Done"
+)
 
 // HealthStatus reports errors found in the Odoo logs.
 type HealthStatus struct {

@@ -1,0 +1,321 @@
+// Package upgrade is the state machine of a guarded module upgrade:
+//
+//	Snapshot → StopCron → RestorePoint → Upgrade → Verify → Rollout → Done (Success)
+//	                                        ↘ failure ↘ Restore ↘ Done (Failed)
+//
+// An Odoo upgrade is not one transaction: Odoo commits after every module, so
+// a failed `-u all` leaves a half-upgraded database. The machine therefore
+// records module versions, takes a restore point, judges the Job by exit code,
+// log and a post-check of ir_module_module, and keeps the old image serving
+// until the upgrade is proven good.
+//
+// Decide is pure: it maps the persisted status and what the controller
+// observed to one next Action. Apply turns that action into the status to
+// persist before the controller carries it out, so an operator restart at any
+// point resumes at the recorded step, and Job names are deterministic, so a
+// resumed step never runs a second Job.
+package upgrade
+
+import (
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+)
+
+// JobState is where a Job of the upgrade stands.
+type JobState int
+
+// Job states.
+const (
+	JobAbsent JobState = iota
+	JobRunning
+	JobSucceeded
+	JobFailed
+)
+
+// Trigger kinds recorded in status.upgrade.trigger.
+const (
+	TriggerImage      = "Image"
+	TriggerAnnotation = "Annotation"
+	// TriggerRequestPrefix precedes the name of a legacy OdooUpgradeJob.
+	TriggerRequestPrefix = "OdooUpgradeJob/"
+)
+
+// Request is a legacy OdooUpgradeJob whose scheduled time has come.
+type Request struct {
+	Name           string
+	Modules        []string
+	ModulesInstall []string
+}
+
+// Verdict is the judgement of a finished upgrade Job: its exit, its log and
+// the post-check of ir_module_module.
+type Verdict struct {
+	OK      bool
+	Message string
+}
+
+// Observed is what the controller read for this reconcile.
+type Observed struct {
+	// Initialized is true once the database holds Odoo's base modules.
+	Initialized bool
+	// Busy is true while another operation owns the database (a filestore
+	// migration): at most one mutating Job per database.
+	Busy bool
+
+	SpecImage, SpecCronImage       string
+	RunningImage, RunningCronImage string
+
+	AutoUpgrade     bool
+	MaintenanceMode bool
+	BeforeUpgrade   bool
+	OnFailure       odoov1alpha2.UpgradeFailurePolicy
+
+	// UpgradeNow is the bemade.org/upgrade-now annotation's value.
+	UpgradeNow string
+	// Request is a due legacy OdooUpgradeJob, nil when none.
+	Request *Request
+
+	// SnapshotTaken is true once the module versions before the upgrade are recorded.
+	SnapshotTaken bool
+	// CronStopped is true when the cron Deployment has no pod left.
+	CronStopped bool
+	// WebStopped is true when neither web nor cron has a pod left.
+	WebStopped      bool
+	RestorePointJob JobState
+	UpgradeJob      JobState
+	// Verdict is set while the step is Verify.
+	Verdict *Verdict
+	// WebRolledOut is true when the web Deployment runs the attempted image
+	// with all replicas available.
+	WebRolledOut bool
+	RestoreJob   JobState
+	// Swapped is true once the restored database carries the live name.
+	Swapped bool
+	// Failure explains a step that cannot go on (a restore point or module
+	// snapshot that failed); empty otherwise.
+	Failure string
+}
+
+// Kind is the kind of the next action.
+type Kind string
+
+// Actions, each carried out by the controller after Apply's status is stored.
+const (
+	// None: nothing to do.
+	None Kind = "None"
+	// Wait: a step is in progress (a Job runs, pods terminate, the database
+	// is busy); the controller requeues or waits for a watch event.
+	Wait Kind = "Wait"
+	// Start records a new upgrade at step Snapshot.
+	Start Kind = "Start"
+	// TakeSnapshot records the module versions.
+	TakeSnapshot Kind = "TakeSnapshot"
+	// Advance moves to Action.Step; the step's work happens next reconcile.
+	Advance Kind = "Advance"
+	// CreateRestorePointJob creates the pg_dump Job.
+	CreateRestorePointJob Kind = "CreateRestorePointJob"
+	// CreateUpgradeJob creates the `odoo -u` Job.
+	CreateUpgradeJob Kind = "CreateUpgradeJob"
+	// Succeed ends the upgrade with phase Success.
+	Succeed Kind = "Succeed"
+	// Fail judges the upgrade failed and applies the failure policy.
+	Fail Kind = "Fail"
+	// Cancel ends an upgrade whose image was changed before its Job ran.
+	Cancel Kind = "Cancel"
+	// CreateRestoreJob creates the target database and the pg_restore Job.
+	CreateRestoreJob Kind = "CreateRestoreJob"
+	// Swap renames the restored database into the live name.
+	Swap Kind = "Swap"
+	// FinishFailed ends a failed upgrade (after its restore, if any).
+	FinishFailed Kind = "FinishFailed"
+)
+
+// Action is the next step the controller takes.
+type Action struct {
+	Kind Kind
+	// Step is the step Advance moves to.
+	Step odoov1alpha2.UpgradeStep
+	// Trigger is what Start starts.
+	Trigger string
+	// Request is the legacy OdooUpgradeJob Start answers, nil otherwise.
+	Request *Request
+	// Message explains Fail, Cancel, FinishFailed and Succeed.
+	Message string
+}
+
+// InFlight is true while an upgrade runs (any step but Done).
+func InFlight(st *odoov1alpha2.UpgradeStatus) bool {
+	return st != nil && st.Step != "" && st.Step != odoov1alpha2.UpgradeStepDone
+}
+
+// Decide returns the one next action. It is pure: table-tested without an
+// API server or a database.
+func Decide(st *odoov1alpha2.UpgradeStatus, o Observed) Action {
+	o = withRunning(st, o)
+	if InFlight(st) {
+		return decideInFlight(st, o)
+	}
+	trigger, req := wanted(st, o)
+	switch {
+	case trigger == "":
+		return Action{Kind: None}
+	case o.Busy:
+		return Action{Kind: Wait, Message: "waiting for the filestore migration to finish"}
+	}
+	return Action{Kind: Start, Trigger: trigger, Request: req}
+}
+
+// wanted returns the trigger of an upgrade that should start now, "" for none.
+func wanted(st *odoov1alpha2.UpgradeStatus, o Observed) (string, *Request) {
+	if !o.Initialized {
+		// The init Job installs with spec.image; nothing to upgrade yet.
+		return "", nil
+	}
+	if o.UpgradeNow != "" && (st == nil || st.Request != o.UpgradeNow) {
+		return TriggerAnnotation, nil
+	}
+	if o.Request != nil {
+		return TriggerRequestPrefix + o.Request.Name, o.Request
+	}
+	if o.AutoUpgrade && imageChanged(o) && !failedFor(st, o) {
+		return TriggerImage, nil
+	}
+	return "", nil
+}
+
+// withRunning corrects the running images for an upgrade that failed while
+// its new image was being rolled out: the Deployments still carry the failed
+// image until the old one is applied again, but the old one is what runs.
+func withRunning(st *odoov1alpha2.UpgradeStatus, o Observed) Observed {
+	if st == nil || st.Step != odoov1alpha2.UpgradeStepDone || st.Phase != odoov1alpha2.UpgradeFailed {
+		return o
+	}
+	if o.RunningImage == st.ImageAttempted {
+		o.RunningImage = st.FromImage
+	}
+	if o.RunningCronImage == st.CronImageAttempted {
+		o.RunningCronImage = st.FromCronImage
+	}
+	return o
+}
+
+func imageChanged(o Observed) bool {
+	return o.SpecImage != o.RunningImage || o.SpecCronImage != o.RunningCronImage
+}
+
+// failedFor is true when the last upgrade failed for exactly the images the
+// spec asks for: they are not retried until the spec changes again or the
+// annotation is bumped.
+func failedFor(st *odoov1alpha2.UpgradeStatus, o Observed) bool {
+	return st != nil && st.Phase == odoov1alpha2.UpgradeFailed && st.Failed &&
+		st.ImageAttempted == o.SpecImage && st.CronImageAttempted == o.SpecCronImage
+}
+
+// superseded is true when the spec no longer asks for the images an
+// image-triggered upgrade is attempting (reverted, or changed again).
+func superseded(st *odoov1alpha2.UpgradeStatus, o Observed) bool {
+	return st.Trigger == TriggerImage &&
+		(o.SpecImage != st.ImageAttempted || o.SpecCronImage != st.CronImageAttempted)
+}
+
+func decideInFlight(st *odoov1alpha2.UpgradeStatus, o Observed) Action {
+	if st.Failed {
+		return decideRestore(st, o)
+	}
+	if superseded(st, o) {
+		if st.Step == odoov1alpha2.UpgradeStepSnapshot || st.Step == odoov1alpha2.UpgradeStepStopCron ||
+			st.Step == odoov1alpha2.UpgradeStepRestorePoint {
+			return Action{Kind: Cancel, Message: "cancelled: spec.image changed before the upgrade Job ran; the database was not touched"}
+		}
+		return Action{Kind: Fail, Message: "cancelled: spec.image changed while the upgrade ran; the database may hold modules the upgrade already committed"}
+	}
+	if o.Failure != "" {
+		return Action{Kind: Fail, Message: o.Failure}
+	}
+	switch st.Step {
+	case odoov1alpha2.UpgradeStepSnapshot:
+		if !o.SnapshotTaken {
+			return Action{Kind: TakeSnapshot}
+		}
+		return advance(nextAfterSnapshot(o))
+	case odoov1alpha2.UpgradeStepStopCron:
+		if !o.CronStopped {
+			return Action{Kind: Wait, Message: "waiting for the cron pods to stop"}
+		}
+		return advance(nextAfterStopCron(o))
+	case odoov1alpha2.UpgradeStepRestorePoint:
+		switch o.RestorePointJob {
+		case JobAbsent:
+			return Action{Kind: CreateRestorePointJob}
+		case JobRunning:
+			return Action{Kind: Wait, Message: "taking the restore point"}
+		case JobFailed:
+			return Action{Kind: Fail, Message: "the restore point could not be taken; the database was not touched"}
+		}
+		return advance(odoov1alpha2.UpgradeStepUpgrade)
+	case odoov1alpha2.UpgradeStepUpgrade:
+		switch o.UpgradeJob {
+		case JobAbsent:
+			return Action{Kind: CreateUpgradeJob}
+		case JobRunning:
+			return Action{Kind: Wait, Message: "the upgrade Job runs"}
+		}
+		return advance(odoov1alpha2.UpgradeStepVerify)
+	case odoov1alpha2.UpgradeStepVerify:
+		switch {
+		case o.Verdict == nil:
+			return Action{Kind: Wait, Message: "judging the upgrade"}
+		case o.Verdict.OK:
+			return Action{Kind: Advance, Step: odoov1alpha2.UpgradeStepRollout, Message: o.Verdict.Message}
+		}
+		return Action{Kind: Fail, Message: o.Verdict.Message}
+	case odoov1alpha2.UpgradeStepRollout:
+		if !o.WebRolledOut {
+			return Action{Kind: Wait, Message: "rolling out the new image"}
+		}
+		return Action{Kind: Succeed}
+	}
+	return Action{Kind: Wait}
+}
+
+// decideRestore carries out onFailure Restore; it runs only when Apply put a
+// failed upgrade at step Restore.
+func decideRestore(st *odoov1alpha2.UpgradeStatus, o Observed) Action {
+	if st.Step != odoov1alpha2.UpgradeStepRestore {
+		return Action{Kind: FinishFailed}
+	}
+	switch {
+	case o.Swapped:
+		return Action{Kind: FinishFailed, Message: "restored the restore point " + st.RestorePoint +
+			"; writes made during the upgrade window are lost"}
+	case !o.WebStopped:
+		return Action{Kind: Wait, Message: "stopping web and cron before the restore"}
+	}
+	switch o.RestoreJob {
+	case JobAbsent:
+		return Action{Kind: CreateRestoreJob}
+	case JobRunning:
+		return Action{Kind: Wait, Message: "loading the restore point into a new database"}
+	case JobFailed:
+		return Action{Kind: FinishFailed, Message: "the restore of " + st.RestorePoint +
+			" failed; the live database was left as the upgrade left it"}
+	}
+	return Action{Kind: Swap}
+}
+
+func advance(step odoov1alpha2.UpgradeStep) Action {
+	return Action{Kind: Advance, Step: step}
+}
+
+func nextAfterSnapshot(o Observed) odoov1alpha2.UpgradeStep {
+	if o.MaintenanceMode {
+		return odoov1alpha2.UpgradeStepStopCron
+	}
+	return nextAfterStopCron(o)
+}
+
+func nextAfterStopCron(o Observed) odoov1alpha2.UpgradeStep {
+	if o.BeforeUpgrade {
+		return odoov1alpha2.UpgradeStepRestorePoint
+	}
+	return odoov1alpha2.UpgradeStepUpgrade
+}
