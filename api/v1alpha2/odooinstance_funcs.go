@@ -2,6 +2,7 @@ package v1alpha2
 
 import (
 	"strconv"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -108,4 +109,35 @@ func (in *OdooInstance) URL() string {
 		return ""
 	}
 	return "https://" + string(in.Spec.Ingress.Hosts[0])
+}
+
+// AutoUpgradeEnabled is spec.autoUpgrade.enabled, true by default.
+func (in *OdooInstance) AutoUpgradeEnabled() bool {
+	return in.Spec.AutoUpgrade.Enabled == nil || *in.Spec.AutoUpgrade.Enabled
+}
+
+// MaintenanceMode is spec.autoUpgrade.maintenanceMode, true by default.
+func (in *OdooInstance) MaintenanceMode() bool {
+	return in.Spec.AutoUpgrade.MaintenanceMode == nil || *in.Spec.AutoUpgrade.MaintenanceMode
+}
+
+// UpgradeTimeout is spec.autoUpgrade.timeout, 30 minutes by default.
+func (in *OdooInstance) UpgradeTimeout() time.Duration {
+	if t := in.Spec.AutoUpgrade.Timeout; t != nil && t.Duration > 0 {
+		return t.Duration
+	}
+	return 30 * time.Minute
+}
+
+// UpgradeOnFailure is spec.autoUpgrade.onFailure, KeepOldImage by default.
+func (in *OdooInstance) UpgradeOnFailure() UpgradeFailurePolicy {
+	if in.Spec.AutoUpgrade.OnFailure == "" {
+		return UpgradeFailureKeepOldImage
+	}
+	return in.Spec.AutoUpgrade.OnFailure
+}
+
+// BackupBeforeUpgrade is spec.backup.beforeUpgrade, true by default.
+func (in *OdooInstance) BackupBeforeUpgrade() bool {
+	return in.Spec.Backup.BeforeUpgrade == nil || *in.Spec.Backup.BeforeUpgrade
 }

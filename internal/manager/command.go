@@ -3,6 +3,7 @@
 package manager
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -30,13 +31,23 @@ import (
 	odoov1alpha1 "github.com/odoo-operator/odoo-operator/api/v1alpha1"
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/controller/odooinstance"
+	"github.com/odoo-operator/odoo-operator/internal/podlogs"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 	"github.com/odoo-operator/odoo-operator/internal/ssa"
 )
 
+// Default images of the data Jobs.
+const (
+	DefaultOperatorImage       = "ghcr.io/odoo-operator/odoo-operator:latest"
+	DefaultPostgresClientImage = "postgres:%d"
+)
+
 // Options are the manager's command-line options.
 type Options struct {
+	// OperatorImage and PostgresClientImage are the images of data Jobs.
+	OperatorImage           string
+	PostgresClientImage     string
 	MetricsAddr             string
 	ProbeAddr               string
 	LeaderElect             bool
@@ -123,6 +134,8 @@ func NewRootCommand() *cobra.Command {
 	f.BoolVar(&opts.MigrateStorage, "migrate-storage", true, "rewrite stored objects at the storage version after start and trim the CRDs' storedVersions")
 	f.StringVar(&opts.LegacyDefaultCluster, "legacy-default-cluster", "default", "spec.database.cluster given to legacy (v1, v1alpha1) objects that have none; a name the clusters Secret does not define means its default cluster")
 	f.StringVar(&opts.LegacyStorageClass, "legacy-storage-class", "cephfs", "spec.filestore.storageClass given to legacy objects that have none (the reference operator's hardcoded class)")
+	f.StringVar(&opts.OperatorImage, "operator-image", envOr("OPERATOR_IMAGE", DefaultOperatorImage), "image of this operator; data Jobs (restore points, restores) copy its binary from it (env OPERATOR_IMAGE)")
+	f.StringVar(&opts.PostgresClientImage, "postgres-client-image", DefaultPostgresClientImage, "image providing pg_dump and pg_restore for data Jobs; %d is replaced by the server's major version")
 	f.StringVar(&opts.DBAdminPasswordFile, "db-admin-password-file", os.Getenv("DB_ADMIN_PASSWORD_FILE"), "file holding the admin role's password (env DB_ADMIN_PASSWORD_FILE); never pass a password on the command line")
 
 	goFlags := flag.NewFlagSet("controller-runtime", flag.ExitOnError)
@@ -131,6 +144,8 @@ func NewRootCommand() *cobra.Command {
 		goFlags.Var(kc.Value, kc.Name, kc.Usage)
 	}
 	f.AddGoFlagSet(goFlags)
+	cmd.AddCommand(newCopyBinaryCommand())
+	cmd.AddCommand(newDataCommand())
 	return cmd
 }
 
@@ -211,6 +226,10 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 	if opts.DBHealthInterval > 0 {
 		health = odooinstance.NewClusterHealth(dbs, mgr.GetClient(), opts.DBHealthInterval)
 	}
+	logs, err := podlogs.New(mgr.GetConfig())
+	if err != nil {
+		return err
+	}
 	r := &odooinstance.Reconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
@@ -225,6 +244,11 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 		},
 		Health:                  health,
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
+		PodLogs:                 logs,
+		Images: odooinstance.JobImages{
+			Operator:       cmp.Or(opts.OperatorImage, DefaultOperatorImage),
+			PostgresClient: cmp.Or(opts.PostgresClientImage, DefaultPostgresClientImage),
+		},
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the OdooInstance controller: %w", err)

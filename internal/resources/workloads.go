@@ -35,6 +35,9 @@ type WorkloadInputs struct {
 	// Hold keeps both tiers at 0 replicas: the database is not initialised
 	// yet, the filestore is being migrated, or the instance is being deleted.
 	Hold bool
+	// StopWeb and StopCron keep one tier at 0 replicas: cron during a module
+	// upgrade (maintenance mode), both while a restore point is loaded.
+	StopWeb, StopCron bool
 	// FilestoreClaim is the filestore claim the pods mount; empty means
 	// FilestoreClaimName(Instance).
 	FilestoreClaim string
@@ -47,8 +50,8 @@ func (in WorkloadInputs) claim() string {
 	return FilestoreClaimName(in.Instance)
 }
 
-func (in WorkloadInputs) replicas(n int32) int32 {
-	if in.Hold {
+func (in WorkloadInputs) replicas(n int32, stop bool) int32 {
+	if in.Hold || stop {
 		return 0
 	}
 	return n
@@ -97,7 +100,7 @@ func WebDeployment(in WorkloadInputs) *appsv1ac.DeploymentApplyConfiguration {
 		WithLivenessProbe(httpProbe(inst, 15, 3)).
 		WithReadinessProbe(httpProbe(inst, 10, 3))
 
-	return deployment(in, WebName(inst), ComponentWeb, in.replicas(inst.WebReplicas()), webStrategy(inst), 60, container)
+	return deployment(in, WebName(inst), ComponentWeb, in.replicas(inst.WebReplicas(), in.StopWeb), webStrategy(inst), 60, container)
 }
 
 // CronDeployment is the cron tier: no HTTP server, max_cron_threads from
@@ -117,7 +120,7 @@ func CronDeployment(in WorkloadInputs) *appsv1ac.DeploymentApplyConfiguration {
 			{Name: "HTTP_ENABLE", Value: "False"},
 		})...)
 	strategy := appsv1ac.DeploymentStrategy().WithType(appsv1.RecreateDeploymentStrategyType)
-	return deployment(in, CronName(inst), ComponentCron, in.replicas(inst.CronReplicas()), strategy, 120, container)
+	return deployment(in, CronName(inst), ComponentCron, in.replicas(inst.CronReplicas(), in.StopCron), strategy, 120, container)
 }
 
 // webPorts declares 8072 only in prefork mode, where Odoo's gevent process

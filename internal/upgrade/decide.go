@@ -173,7 +173,9 @@ func wanted(st *odoov1alpha2.UpgradeStatus, o Observed) (string, *Request) {
 	if o.UpgradeNow != "" && (st == nil || st.Request != o.UpgradeNow) {
 		return TriggerAnnotation, nil
 	}
-	if o.Request != nil {
+	if o.Request != nil && (st == nil || st.Trigger != TriggerRequestPrefix+o.Request.Name) {
+		// A finished upgrade with the request's trigger answered it already,
+		// even if the OdooUpgradeJob's status was not written yet.
 		return TriggerRequestPrefix + o.Request.Name, o.Request
 	}
 	if o.AutoUpgrade && imageChanged(o) && !failedFor(st, o) {
@@ -210,11 +212,19 @@ func failedFor(st *odoov1alpha2.UpgradeStatus, o Observed) bool {
 		st.ImageAttempted == o.SpecImage && st.CronImageAttempted == o.SpecCronImage
 }
 
-// superseded is true when the spec no longer asks for the images an
-// image-triggered upgrade is attempting (reverted, or changed again).
+// FailedFor is true when the last upgrade failed for the images the spec asks
+// for, which therefore do not run.
+func FailedFor(st *odoov1alpha2.UpgradeStatus, specImage, specCronImage string) bool {
+	return failedFor(st, Observed{SpecImage: specImage, SpecCronImage: specCronImage})
+}
+
+// superseded is true when the spec no longer asks for the images an upgrade
+// that changes images is attempting (reverted, or changed again), whatever
+// started it. A run that keeps the images (annotation, OdooUpgradeJob) is
+// never superseded by the spec.
 func superseded(st *odoov1alpha2.UpgradeStatus, o Observed) bool {
-	return st.Trigger == TriggerImage &&
-		(o.SpecImage != st.ImageAttempted || o.SpecCronImage != st.CronImageAttempted)
+	changesImages := st.ImageAttempted != st.FromImage || st.CronImageAttempted != st.FromCronImage
+	return changesImages && (o.SpecImage != st.ImageAttempted || o.SpecCronImage != st.CronImageAttempted)
 }
 
 func decideInFlight(st *odoov1alpha2.UpgradeStatus, o Observed) Action {
@@ -222,11 +232,7 @@ func decideInFlight(st *odoov1alpha2.UpgradeStatus, o Observed) Action {
 		return decideRestore(st, o)
 	}
 	if superseded(st, o) {
-		if st.Step == odoov1alpha2.UpgradeStepSnapshot || st.Step == odoov1alpha2.UpgradeStepStopCron ||
-			st.Step == odoov1alpha2.UpgradeStepRestorePoint {
-			return Action{Kind: Cancel, Message: "cancelled: spec.image changed before the upgrade Job ran; the database was not touched"}
-		}
-		return Action{Kind: Fail, Message: "cancelled: spec.image changed while the upgrade ran; the database may hold modules the upgrade already committed"}
+		return decideSuperseded(st, o)
 	}
 	if o.Failure != "" {
 		return Action{Kind: Fail, Message: o.Failure}
@@ -236,12 +242,12 @@ func decideInFlight(st *odoov1alpha2.UpgradeStatus, o Observed) Action {
 		if !o.SnapshotTaken {
 			return Action{Kind: TakeSnapshot}
 		}
-		return advance(nextAfterSnapshot(o))
+		return advance(nextAfterSnapshot(st, o))
 	case odoov1alpha2.UpgradeStepStopCron:
 		if !o.CronStopped {
 			return Action{Kind: Wait, Message: "waiting for the cron pods to stop"}
 		}
-		return advance(nextAfterStopCron(o))
+		return advance(nextAfterStopCron(st))
 	case odoov1alpha2.UpgradeStepRestorePoint:
 		switch o.RestorePointJob {
 		case JobAbsent:
@@ -277,6 +283,29 @@ func decideInFlight(st *odoov1alpha2.UpgradeStatus, o Observed) Action {
 	return Action{Kind: Wait}
 }
 
+// decideSuperseded ends an upgrade whose images the spec no longer asks for.
+// Before the upgrade Job exists nothing was touched: a clean cancel. A running
+// Job is let finish (bounded by its activeDeadlineSeconds): killing Odoo in
+// the middle of a module leaves the database no better, and nothing else may
+// run on the database meanwhile.
+func decideSuperseded(st *odoov1alpha2.UpgradeStatus, o Observed) Action {
+	switch st.Step {
+	case odoov1alpha2.UpgradeStepSnapshot, odoov1alpha2.UpgradeStepStopCron, odoov1alpha2.UpgradeStepRestorePoint:
+		return Action{Kind: Cancel, Message: cancelledUntouched}
+	case odoov1alpha2.UpgradeStepUpgrade:
+		switch o.UpgradeJob {
+		case JobAbsent:
+			// Jobs are read from the API server: absent means never created.
+			return Action{Kind: Cancel, Message: cancelledUntouched}
+		case JobRunning:
+			return Action{Kind: Wait, Message: "spec.image changed; waiting for the running upgrade Job to end before cancelling"}
+		}
+	}
+	return Action{Kind: Fail, Message: "cancelled: spec.image changed while the upgrade ran; the database may hold modules the upgrade already committed"}
+}
+
+const cancelledUntouched = "cancelled: spec.image changed before the upgrade Job ran; the database was not touched"
+
 // decideRestore carries out onFailure Restore; it runs only when Apply put a
 // failed upgrade at step Restore.
 func decideRestore(st *odoov1alpha2.UpgradeStatus, o Observed) Action {
@@ -306,15 +335,18 @@ func advance(step odoov1alpha2.UpgradeStep) Action {
 	return Action{Kind: Advance, Step: step}
 }
 
-func nextAfterSnapshot(o Observed) odoov1alpha2.UpgradeStep {
+func nextAfterSnapshot(st *odoov1alpha2.UpgradeStatus, o Observed) odoov1alpha2.UpgradeStep {
 	if o.MaintenanceMode {
 		return odoov1alpha2.UpgradeStepStopCron
 	}
-	return nextAfterStopCron(o)
+	return nextAfterStopCron(st)
 }
 
-func nextAfterStopCron(o Observed) odoov1alpha2.UpgradeStep {
-	if o.BeforeUpgrade {
+// nextAfterStopCron follows the restore point decided at Start (recorded in
+// status), not the live spec, so a restore never looks for a dump that was
+// skipped.
+func nextAfterStopCron(st *odoov1alpha2.UpgradeStatus) odoov1alpha2.UpgradeStep {
+	if st.RestorePoint != "" {
 		return odoov1alpha2.UpgradeStepRestorePoint
 	}
 	return odoov1alpha2.UpgradeStepUpgrade

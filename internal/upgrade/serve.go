@@ -27,12 +27,9 @@ func Serve(st *odoov1alpha2.UpgradeStatus, o Observed) Serving {
 		}
 		return Serving{WebImage: st.FromImage, CronImage: st.FromCronImage, StopCron: o.MaintenanceMode}
 	}
-	if trigger, _ := wanted(st, o); trigger != "" || failedFor(st, o) {
+	if trigger, _ := wanted(st, o); trigger != "" || (o.AutoUpgrade && failedFor(st, o)) {
 		// An upgrade is due (its status is stored next), or it failed for
 		// these very images: the running images stay.
-		if failedFor(st, o) {
-			return Serving{WebImage: st.FromImage, CronImage: st.FromCronImage}
-		}
 		return Serving{WebImage: o.RunningImage, CronImage: o.RunningCronImage}
 	}
 	return Serving{WebImage: o.SpecImage, CronImage: o.SpecCronImage}

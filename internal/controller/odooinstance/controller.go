@@ -6,6 +6,8 @@ package odooinstance
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -47,6 +49,26 @@ type Reconciler struct {
 	Health *ClusterHealth
 	// MaxConcurrentReconciles bounds parallel reconciles.
 	MaxConcurrentReconciles int
+	// PodLogs reads upgrade Job logs; nil judges upgrades without their log.
+	PodLogs PodLogs
+	// Images are the images of the operator's own data Jobs.
+	Images JobImages
+}
+
+// JobImages are the images of the data Jobs (restore points, restores).
+type JobImages struct {
+	// Operator is the operator's own image; its binary does the data work.
+	Operator string
+	// PostgresClient is the PostgreSQL client image, with %d standing for the
+	// server's major version, e.g. postgres:%d.
+	PostgresClient string
+}
+
+func (i JobImages) postgresClient(major int) string {
+	if strings.Contains(i.PostgresClient, "%d") {
+		return fmt.Sprintf(i.PostgresClient, major)
+	}
+	return i.PostgresClient
 }
 
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances,verbs=get;list;watch;update;patch
@@ -57,6 +79,8 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
+// +kubebuilder:rbac:groups="",resources=pods/log,verbs=get
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups="",resources=services;persistentvolumeclaims;secrets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -162,6 +186,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		{"Filestore", r.reconcileFilestore},
 		{"InitRequest", r.findInitRequest},
 		{"Init", r.reconcileInit},
+		{"Upgrade", r.reconcileUpgrade},
 		{"Workloads", r.reconcileWorkloads},
 		{"Service", r.reconcileService},
 		{"Ingress", r.reconcileIngress},
@@ -209,10 +234,12 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope, reconcileErr err
 	if s.progressing == nil && migrating(inst) {
 		s.progressing = &problem{odoov1alpha2.ReasonFilestoreMigrating, inst.Status.Filestore.Migration.Message}
 	}
+	s.addUpgradeProblems()
 	inst.Status = computeStatus(statusInputs{
 		instance: inst, web: s.web, cron: s.cron,
 		stalled: s.stalled, degraded: s.degraded, reconcileErr: reconcileErr,
 		hold: s.hold(), database: s.databaseState(), progressing: s.progressing,
+		stopWeb: s.serving.StopWeb, stopCron: s.serving.StopCron,
 	})
 	// The legacy OdooInitJobs mirror the init outcome (a no-op when unchanged).
 	r.updateInitRequest(ctx, s)

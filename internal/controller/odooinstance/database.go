@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -23,6 +24,16 @@ type Databases interface {
 	Ensure(ctx context.Context, c postgres.Cluster, role postgres.DesiredRole, db postgres.DesiredDatabase) (postgres.EnsureResult, error)
 	Drop(ctx context.Context, c postgres.Cluster, roleName, dbName string) ([]postgres.Action, error)
 	DatabaseExists(ctx context.Context, c postgres.Cluster, name string) (bool, error)
+	// ServerMajorVersion picks the PostgreSQL client image of data Jobs.
+	ServerMajorVersion(ctx context.Context, c postgres.Cluster) (int, error)
+	// WithDatabase runs fn on an admin connection to one database (module
+	// versions before and after an upgrade).
+	WithDatabase(ctx context.Context, c postgres.Cluster, db string, fn func(*pgx.Conn) error) error
+	// WithAdmin runs fn on an admin connection to the maintenance database
+	// (creating a restore target, swapping database names).
+	WithAdmin(ctx context.Context, c postgres.Cluster, fn func(*pgx.Conn) error) error
+	// Invalidate forgets what is known of a role and database.
+	Invalidate(cluster, role, db string)
 }
 
 // ClusterSource says where instances find their PostgreSQL cluster: the

@@ -18,6 +18,7 @@ import (
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
+	"github.com/odoo-operator/odoo-operator/internal/upgrade"
 )
 
 // A storage class change of the filestore is a data migration:
@@ -206,7 +207,8 @@ func (r *Reconciler) observeFilestore(ctx context.Context, s *scope, status *odo
 	o := fsObserved{
 		specClass:    inst.Spec.Filestore.StorageClass,
 		currentClass: status.StorageClass,
-		initialized:  inst.Status.Database != nil && inst.Status.Database.Initialized,
+		// No migration starts while a module upgrade owns the database.
+		initialized: inst.Status.Database != nil && inst.Status.Database.Initialized && !upgrade.InFlight(inst.Status.Upgrade),
 	}
 	web, cron := &appsv1.Deployment{}, &appsv1.Deployment{}
 	if err := r.getOptional(ctx, inst, resources.WebName(inst), web); err != nil {

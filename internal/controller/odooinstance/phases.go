@@ -102,8 +102,13 @@ func (r *Reconciler) reconcileConfSecret(ctx context.Context, s *scope) (ctrl.Re
 // reconcileWorkloads applies the web and cron Deployments.
 func (r *Reconciler) reconcileWorkloads(ctx context.Context, s *scope) (ctrl.Result, error) {
 	inst := s.instance
-	in := resources.WorkloadInputs{Instance: inst, WebImage: inst.Spec.Image, CronImage: inst.CronImage(), ConfHash: s.confHash, Hold: s.hold(),
-		FilestoreClaim: resources.FilestoreClaimName(inst)}
+	in := resources.WorkloadInputs{Instance: inst, WebImage: s.serving.WebImage, CronImage: s.serving.CronImage, ConfHash: s.confHash, Hold: s.hold(),
+		StopWeb: s.serving.StopWeb, StopCron: s.serving.StopCron, FilestoreClaim: resources.FilestoreClaimName(inst)}
+	if in.WebImage == "" {
+		// The upgrade phase did not run (an earlier phase stopped): keep
+		// what the status says is running rather than jump to spec.image.
+		in.WebImage, in.CronImage = s.fallbackImages()
+	}
 
 	web, err := r.applyDeployment(ctx, inst, resources.WebName(inst), resources.WebDeployment(in))
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
+	"github.com/odoo-operator/odoo-operator/internal/upgrade"
 )
 
 // initState is where the init Job of this reconcile stands.
@@ -56,6 +57,11 @@ type scope struct {
 	// initRequest is a legacy OdooInitJob asking to initialise this instance.
 	initRequest *odoov1alpha2.OdooInitJob
 
+	// serving is what web and cron run, decided by the upgrade phase.
+	serving upgrade.Serving
+	// upgradeRequest is a due legacy OdooUpgradeJob, nil when none.
+	upgradeRequest *upgrade.Request
+
 	// stalled is set when the spec cannot be reconciled until the user fixes it.
 	stalled *problem
 	// degraded are problems that keep the instance from being Ready.
@@ -99,4 +105,41 @@ func (s *scope) databaseState() *databaseState {
 			"create the clusters Secret (key clusters.yaml) in the operator's namespace to migrate"
 	}
 	return db
+}
+
+// fallbackImages are the images web and cron keep when the upgrade phase could
+// not decide: those of an upgrade in flight or failed, else those recorded as
+// running, else the spec's.
+func (s *scope) fallbackImages() (web, cron string) {
+	inst := s.instance
+	if st := inst.Status.Upgrade; st != nil && (upgrade.InFlight(st) || st.Phase == odoov1alpha2.UpgradeFailed) && st.FromImage != "" {
+		return st.FromImage, st.FromCronImage
+	}
+	web, cron = inst.Status.Deployment.CurrentImage, inst.Status.Deployment.CronImage
+	if web == "" {
+		web = inst.Spec.Image
+	}
+	if cron == "" {
+		cron = inst.CronImage()
+	}
+	return web, cron
+}
+
+// addUpgradeProblems reports an upgrade in flight as progress, and a failed
+// upgrade whose image the spec still asks for as Degraded: the old image
+// serves until the spec changes or bemade.org/upgrade-now is bumped.
+func (s *scope) addUpgradeProblems() {
+	inst := s.instance
+	st := inst.Status.Upgrade
+	switch {
+	case upgrade.InFlight(st) && s.progressing == nil:
+		reason := odoov1alpha2.ReasonUpgrading
+		if st.Step == odoov1alpha2.UpgradeStepRestore {
+			reason = odoov1alpha2.ReasonRestoring
+		}
+		s.progressing = &problem{reason, st.Message}
+	case inst.AutoUpgradeEnabled() && upgrade.FailedFor(st, inst.Spec.Image, inst.CronImage()):
+		s.degraded = append(s.degraded, problem{odoov1alpha2.ReasonUpgradeFailed, st.Message +
+			"; fix the image and change spec.image, or set the annotation " + odoov1alpha2.AnnotationUpgradeNow + " to a new value to retry"})
+	}
 }

@@ -42,6 +42,9 @@ type statusInputs struct {
 	// progressing is work that keeps the instance from being Ready while
 	// nothing is wrong (a filestore migration).
 	progressing *problem
+	// stopWeb and stopCron keep one tier at 0 on purpose (maintenance mode
+	// during an upgrade, a restore).
+	stopWeb, stopCron bool
 }
 
 // databaseState is the outcome of the database and init phases.
@@ -73,13 +76,17 @@ func computeStatus(in statusInputs) odoov1alpha2.OdooInstanceStatus {
 	}
 
 	webReplicas, cronReplicas := inst.WebReplicas(), inst.CronReplicas()
-	if in.hold {
-		webReplicas, cronReplicas = 0, 0
+	if in.hold || in.stopWeb {
+		webReplicas = 0
+	}
+	if in.hold || in.stopCron {
+		cronReplicas = 0
 	}
 	webOK := setDeploymentCondition(&status, odoov1alpha2.ConditionWebAvailable, in.web, webReplicas, gen)
 	cronOK := setDeploymentCondition(&status, odoov1alpha2.ConditionCronAvailable, in.cron, cronReplicas, gen)
 	setImages(&status, in.web, in.cron, webOK, cronOK)
 	dbReady := setDatabase(&status, in.database, gen)
+	setUpgradeCondition(&status, gen)
 	setStalled(&status, in.stalled, gen)
 	setDegraded(&status, in, gen)
 	setReady(&status, in, webOK && cronOK && dbReady, gen)
@@ -300,4 +307,30 @@ func derivePhase(status *odoov1alpha2.OdooInstanceStatus, inst *odoov1alpha2.Odo
 	default:
 		return odoov1alpha2.PhasePending
 	}
+}
+
+// setUpgradeCondition mirrors status.upgrade into the UpgradeSucceeded
+// condition, absent until the first upgrade.
+func setUpgradeCondition(status *odoov1alpha2.OdooInstanceStatus, gen int64) {
+	st := status.Upgrade
+	if st == nil || st.Phase == "" {
+		meta.RemoveStatusCondition(&status.Conditions, odoov1alpha2.ConditionUpgradeSucceeded)
+		return
+	}
+	cond := metav1.Condition{Type: odoov1alpha2.ConditionUpgradeSucceeded, ObservedGeneration: gen, Message: st.Message}
+	switch st.Phase {
+	case odoov1alpha2.UpgradeSuccess:
+		cond.Status, cond.Reason = metav1.ConditionTrue, odoov1alpha2.ReasonUpgradeSucceeded
+	case odoov1alpha2.UpgradeFailed:
+		cond.Status, cond.Reason = metav1.ConditionFalse, odoov1alpha2.ReasonUpgradeFailed
+		if !st.Failed {
+			cond.Reason = odoov1alpha2.ReasonUpgradeCancelled
+		}
+	default:
+		cond.Status, cond.Reason = metav1.ConditionUnknown, odoov1alpha2.ReasonUpgrading
+	}
+	if cond.Message == "" {
+		cond.Message = string(st.Phase)
+	}
+	meta.SetStatusCondition(&status.Conditions, cond)
 }

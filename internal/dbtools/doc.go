@@ -1,0 +1,22 @@
+// Package dbtools is the database "data work" of the operator: what its
+// Jobs run (through the `odoo-operator data` subcommands) and the few
+// database-level operations the operator itself performs around them.
+//
+//   - Modules: ReadModules snapshots ir_module_module; CompareModules (pure)
+//     tells what an upgrade really did: upgraded, installed, removed, and
+//     what is still pending ('to upgrade', 'to install', 'to remove').
+//   - Restore points: Dump runs pg_dump into a file with a sha256sum-style
+//     checksum written last, so a half-written dump is never taken for a good
+//     one; Restore verifies the checksum and the archive before it touches
+//     any database, and only loads into an existing, empty database.
+//   - TableChecksums fingerprints every table of schema public, to compare a
+//     restored database with its source.
+//   - SwapDatabases, CreateEmptyDatabase and DatabaseExists run in the
+//     operator on an admin connection.
+//
+// Connections: the Job side takes its connection from the libpq environment
+// (PGHOST, PGPORT, PGUSER, PGPASSWORD or PGPASSFILE, PGDATABASE, PGSSLMODE,
+// ...). ConnectEnv reads it for the Go side, and pg_dump and pg_restore
+// inherit it, so the password is never on a command line, in SQL text or in
+// a log line.
+package dbtools

@@ -1,0 +1,386 @@
+package dbtools_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/odoo-operator/odoo-operator/internal/dbtools"
+	"github.com/odoo-operator/odoo-operator/internal/dbtools/dbtoolstest"
+	"github.com/odoo-operator/odoo-operator/internal/testutil/pgharness"
+)
+
+// dumpFixture creates a fixture database, points the PG* environment at it
+// and dumps it into a new directory.
+func dumpFixture(t *testing.T) (s *pgharness.Server, src string, res dbtools.DumpResult) {
+	t.Helper()
+	s = dbtoolstest.Server(t)
+	src = dbtoolstest.Name(t, "src")
+	dbtoolstest.CreateFixture(t, s, src, "")
+	dbtoolstest.SetPGEnv(t, s, s.AdminUser, s.AdminPassword, src)
+	// What an interrupted dump left behind is cleared.
+	dir := t.TempDir()
+	for _, stale := range []string{".rp.dump.partial-1234", ".rp.dump.sha256.partial-99"} {
+		writeFile(t, filepath.Join(dir, stale), []byte("half a dump"))
+	}
+	var stderr bytes.Buffer
+	res, err := dbtools.Dump(dbtoolstest.Ctx(t), dbtools.DumpOptions{
+		File:     filepath.Join(dir, "rp.dump"),
+		PGBinDir: s.BinDir,
+		Stderr:   &stderr,
+	})
+	if err != nil {
+		t.Fatalf("Dump: %v (stderr: %s)", err, stderr.String())
+	}
+	return s, src, res
+}
+
+func createEmpty(t *testing.T, s *pgharness.Server, name string) {
+	t.Helper()
+	if err := dbtools.CreateEmptyDatabase(dbtoolstest.Ctx(t), dbtoolstest.Connect(t, s, "postgres"), name, s.AdminUser); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func checksums(t *testing.T, s *pgharness.Server, db string) map[string]string {
+	t.Helper()
+	conn := dbtoolstest.Connect(t, s, db)
+	defer func() { _ = conn.Close(context.Background()) }()
+	sums, err := dbtools.TableChecksums(dbtoolstest.Ctx(t), conn)
+	if err != nil {
+		t.Fatalf("TableChecksums(%s): %v", db, err)
+	}
+	return sums
+}
+
+func TestDumpAndRestoreGiveIdenticalTables(t *testing.T) {
+	s, src, res := dumpFixture(t)
+
+	// The dump, its size and its sha256sum-style checksum file.
+	data, err := os.ReadFile(res.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	if res.SHA256 != hex.EncodeToString(sum[:]) || res.Size != int64(len(data)) || res.Duration <= 0 {
+		t.Fatalf("result %+v does not describe the file (%d bytes)", res, len(data))
+	}
+	if !bytes.HasPrefix(data, []byte("PGDMP")) {
+		t.Fatalf("not a custom-format archive: %q", data[:16])
+	}
+	line, err := os.ReadFile(dbtools.ChecksumPath(res.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(line) != res.SHA256+"  rp.dump\n" {
+		t.Fatalf("checksum file: %q", line)
+	}
+	if fi, _ := os.Stat(res.File); fi.Mode().Perm() != dbtools.DumpFileMode {
+		t.Fatalf("dump mode %v", fi.Mode())
+	}
+	entries, _ := os.ReadDir(filepath.Dir(res.File))
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{"rp.dump", "rp.dump.sha256"}) {
+		t.Fatalf("directory holds %v", names)
+	}
+	if got, err := dbtools.VerifyDump(dbtoolstest.Ctx(t), res.File); err != nil || got != res.SHA256 {
+		t.Fatalf("VerifyDump: %q, %v", got, err)
+	}
+
+	target := dbtoolstest.Name(t, "target")
+	createEmpty(t, s, target)
+	if err := dbtools.Restore(dbtoolstest.Ctx(t), dbtools.RestoreOptions{File: res.File, Database: target, PGBinDir: s.BinDir}); err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+
+	want := checksums(t, s, src)
+	got := checksums(t, s, target)
+	var tables []string
+	for k := range want {
+		tables = append(tables, k)
+	}
+	slices.Sort(tables)
+	if !slices.Equal(tables, dbtoolstest.FixtureTables) {
+		t.Fatalf("source tables %v, want %v", tables, dbtoolstest.FixtureTables)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("restored tables differ:\n got %v\nwant %v", got, want)
+	}
+	// Beyond the tables: sequences, indexes and views came along.
+	tc := dbtoolstest.Connect(t, s, target)
+	var last int64
+	var idx, view bool
+	if err := tc.QueryRow(dbtoolstest.Ctx(t), `SELECT (SELECT last_value FROM res_partner_id_seq),
+		to_regclass('res_partner_email_idx') IS NOT NULL, to_regclass('res_partner_active') IS NOT NULL`).Scan(&last, &idx, &view); err != nil {
+		t.Fatal(err)
+	}
+	if last != 41 || !idx || !view {
+		t.Fatalf("sequence at %d, index %v, view %v", last, idx, view)
+	}
+	mods, err := dbtools.ReadModules(dbtoolstest.Ctx(t), tc)
+	if err != nil || !slices.Equal(mods, dbtoolstest.FixtureModules) {
+		t.Fatalf("restored modules %v, %v", mods, err)
+	}
+}
+
+// A dump of a database that changes during the dump holds what the
+// exported snapshot saw.
+func TestDumpReadsTheGivenSnapshot(t *testing.T) {
+	s := dbtoolstest.Server(t)
+	src := dbtoolstest.Name(t, "src")
+	dbtoolstest.CreateFixture(t, s, src, "")
+	dbtoolstest.SetPGEnv(t, s, s.AdminUser, s.AdminPassword, src)
+	ctx := dbtoolstest.Ctx(t)
+
+	conn := dbtoolstest.Connect(t, s, src)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbtoolstest.Exec(t, conn, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+	var snapshot string
+	if err := conn.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&snapshot); err != nil {
+		t.Fatal(err)
+	}
+	want := checksums(t, s, src)
+	dbtoolstest.Exec(t, dbtoolstest.Connect(t, s, src), "UPDATE ir_module_module SET latest_version = '18.0.9.9' WHERE name = 'sale'")
+
+	res, err := dbtools.Dump(ctx, dbtools.DumpOptions{File: filepath.Join(t.TempDir(), "snap.dump"), PGBinDir: s.BinDir, Snapshot: snapshot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = tx.Rollback(ctx)
+	// A name libpq would take for connection settings if it were not quoted.
+	target := dbtoolstest.Name(t, "tg") + ` it's=\"x"`
+	createEmpty(t, s, target)
+	if err := dbtools.Restore(ctx, dbtools.RestoreOptions{File: res.File, Database: target, PGBinDir: s.BinDir}); err != nil {
+		t.Fatal(err)
+	}
+	if got := checksums(t, s, target); !reflect.DeepEqual(got, want) {
+		t.Fatalf("the dump is not the snapshot's:\n got %v\nwant %v", got, want)
+	}
+	if now := checksums(t, s, src); reflect.DeepEqual(now, want) {
+		t.Fatal("the update after the snapshot changed no checksum")
+	}
+}
+
+func TestDumpFailureLeavesNoFile(t *testing.T) {
+	s := dbtoolstest.Server(t)
+	password := "wrong-" + dbtoolstest.Name(t, "pw")
+	dbtoolstest.SetPGEnv(t, s, s.AdminUser, password, "postgres")
+	file := filepath.Join(t.TempDir(), "fail.dump")
+	_, err := dbtools.Dump(dbtoolstest.Ctx(t), dbtools.DumpOptions{File: file, PGBinDir: s.BinDir})
+	if err == nil {
+		t.Fatal("Dump with a wrong password succeeded")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "pg_dump failed") || !strings.Contains(msg, "password authentication failed") ||
+		strings.Contains(msg, password) || strings.Contains(msg, "\n") {
+		t.Fatalf("error %q: want one line naming pg_dump and the cause, without the password", msg)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(file)); len(entries) != 0 {
+		t.Fatalf("files left after a failed dump: %v", entries)
+	}
+	// Nor does it find a tool that is not there.
+	_, err = dbtools.Dump(dbtoolstest.Ctx(t), dbtools.DumpOptions{File: file, PGBinDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "pg_dump not found") {
+		t.Fatalf("Dump without pg_dump: %v", err)
+	}
+}
+
+// assertUntouched checks that no session ever ran a statement in db (the
+// server logs every statement with user@database) and that it is empty.
+func assertUntouched(t *testing.T, s *pgharness.Server, db string) {
+	t.Helper()
+	admin := dbtoolstest.Connect(t, s, "postgres")
+	marker := "marker_" + strings.ReplaceAll(dbtoolstest.Name(t, ""), "-", "_")
+	dbtoolstest.Exec(t, admin, "SELECT '"+marker+"'")
+	if err := s.WaitForLog(marker, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	log, err := s.ReadLog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(log, "@"+db+" ") {
+		t.Fatalf("something ran in database %s:\n%s", db, log)
+	}
+	var n int
+	if err := dbtoolstest.Connect(t, s, db).QueryRow(dbtoolstest.Ctx(t),
+		"SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("database %s holds %d relations", db, n)
+	}
+}
+
+func TestRestoreRefusesABadDump(t *testing.T) {
+	s, _, res := dumpFixture(t)
+	good, err := os.ReadFile(res.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	garbage := make([]byte, 4096)
+	_, _ = rand.Read(garbage)
+
+	cases := []struct {
+		name    string
+		prepare func(dir string) string // returns the dump path
+		want    string
+	}{{
+		name: "truncated",
+		prepare: func(dir string) string {
+			p := filepath.Join(dir, "rp.dump")
+			writeFile(t, p, good[:len(good)/2])
+			copyFile(t, dbtools.ChecksumPath(res.File), dbtools.ChecksumPath(p))
+			return p
+		},
+		want: "the dump is truncated or corrupt",
+	}, {
+		name: "one flipped byte",
+		prepare: func(dir string) string {
+			p := filepath.Join(dir, "rp.dump")
+			bad := slices.Clone(good)
+			bad[len(bad)/3] ^= 0x01
+			writeFile(t, p, bad)
+			copyFile(t, dbtools.ChecksumPath(res.File), dbtools.ChecksumPath(p))
+			return p
+		},
+		want: "the dump is truncated or corrupt",
+	}, {
+		name: "no checksum file",
+		prepare: func(dir string) string {
+			p := filepath.Join(dir, "rp.dump")
+			writeFile(t, p, good)
+			return p
+		},
+		want: "no checksum file",
+	}, {
+		name: "checksum file without a checksum",
+		prepare: func(dir string) string {
+			p := filepath.Join(dir, "rp.dump")
+			writeFile(t, p, good)
+			writeFile(t, dbtools.ChecksumPath(p), []byte("not a checksum\n"))
+			return p
+		},
+		want: "holds no sha256 checksum",
+	}, {
+		// Its checksum matches, but it is not an archive: pg_restore --list
+		// catches it.
+		name: "not an archive",
+		prepare: func(dir string) string {
+			p := filepath.Join(dir, "rp.dump")
+			writeFile(t, p, garbage)
+			sum := sha256.Sum256(garbage)
+			writeFile(t, dbtools.ChecksumPath(p), []byte(hex.EncodeToString(sum[:])+"  rp.dump\n"))
+			return p
+		},
+		want: "pg_restore --list failed",
+	}}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			target := dbtoolstest.Name(t, "target")
+			createEmpty(t, s, target)
+			file := c.prepare(t.TempDir())
+			err := dbtools.Restore(dbtoolstest.Ctx(t), dbtools.RestoreOptions{File: file, Database: target, PGBinDir: s.BinDir})
+			if !errors.Is(err, dbtools.ErrDumpInvalid) || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("Restore: want a one-line ErrDumpInvalid saying %q, got %v", c.want, err)
+			}
+			assertUntouched(t, s, target)
+		})
+	}
+}
+
+func TestRestoreRefusesANonEmptyTarget(t *testing.T) {
+	s, src, res := dumpFixture(t)
+	before := checksums(t, s, src)
+	err := dbtools.Restore(dbtoolstest.Ctx(t), dbtools.RestoreOptions{File: res.File, Database: src, PGBinDir: s.BinDir})
+	if !errors.Is(err, dbtools.ErrTargetNotEmpty) || !strings.Contains(err.Error(), `database "`+src+`" holds 10 relations (public.Weird "Table" Name, public.ir_attachment, public.ir_attachment_id_seq)`) {
+		t.Fatalf("Restore into the source: %v", err)
+	}
+	if after := checksums(t, s, src); !reflect.DeepEqual(after, before) {
+		t.Fatal("the refused restore changed the database")
+	}
+
+	// A table in another schema makes a database just as non-empty.
+	other := dbtoolstest.Name(t, "other")
+	createEmpty(t, s, other)
+	dbtoolstest.Exec(t, dbtoolstest.Connect(t, s, other), "CREATE SCHEMA app", "CREATE TABLE app.t (x int)")
+	err = dbtools.Restore(dbtoolstest.Ctx(t), dbtools.RestoreOptions{File: res.File, Database: other, PGBinDir: s.BinDir})
+	if !errors.Is(err, dbtools.ErrTargetNotEmpty) || !strings.Contains(err.Error(), "app.t") {
+		t.Fatalf("Restore into a database with app.t: %v", err)
+	}
+
+	missing := dbtoolstest.Name(t, "missing")
+	err = dbtools.Restore(dbtoolstest.Ctx(t), dbtools.RestoreOptions{File: res.File, Database: missing, PGBinDir: s.BinDir})
+	if err == nil || err.Error() != `target database "`+missing+`" does not exist: create it empty first` {
+		t.Fatalf("Restore into a missing database: %v", err)
+	}
+	exists, err := dbtools.DatabaseExists(dbtoolstest.Ctx(t), dbtoolstest.Connect(t, s, "postgres"), missing)
+	if err != nil || exists {
+		t.Fatalf("the missing target was created: %v %v", exists, err)
+	}
+	for _, db := range []string{"postgres", "template1", ""} {
+		if err := dbtools.Restore(context.Background(), dbtools.RestoreOptions{File: res.File, Database: db, PGBinDir: s.BinDir}); err == nil {
+			t.Fatalf("Restore into %q succeeded", db)
+		}
+	}
+}
+
+// A restore that fails half way stops there, and leaves a target that a
+// new restore refuses.
+func TestRestoreStopsAtTheFirstError(t *testing.T) {
+	s, _, res := dumpFixture(t)
+	target := dbtoolstest.Name(t, "target")
+	createEmpty(t, s, target)
+	// A type is no relation, so the target counts as empty, but its name
+	// clashes with the row type of table res_partner.
+	dbtoolstest.Exec(t, dbtoolstest.Connect(t, s, target), "CREATE TYPE public.res_partner AS ENUM ('x')")
+	var stderr bytes.Buffer
+	err := dbtools.Restore(dbtoolstest.Ctx(t), dbtools.RestoreOptions{File: res.File, Database: target, PGBinDir: s.BinDir, Stderr: &stderr})
+	if err == nil || !strings.Contains(err.Error(), "pg_restore failed (exit status 1)") ||
+		!strings.Contains(err.Error(), `type "res_partner" already exists`) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("Restore: want a one-line pg_restore error, got %v", err)
+	}
+	if !strings.Contains(stderr.String(), "res_partner") {
+		t.Fatalf("pg_restore's messages did not reach Stderr: %q", stderr.String())
+	}
+	sums := checksums(t, s, target)
+	if _, ok := sums["res_partner"]; ok || len(sums) == 0 || len(sums) >= len(dbtoolstest.FixtureTables) {
+		t.Fatalf("want a partly loaded target without res_partner, got tables %v", sums)
+	}
+	err = dbtools.Restore(dbtoolstest.Ctx(t), dbtools.RestoreOptions{File: res.File, Database: target, PGBinDir: s.BinDir})
+	if !errors.Is(err, dbtools.ErrTargetNotEmpty) {
+		t.Fatalf("second Restore into the partly loaded target: %v", err)
+	}
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, to, data)
+}

@@ -1,0 +1,242 @@
+package resources
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	batchv1ac "k8s.io/client-go/applyconfigurations/batch/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+)
+
+// Job kinds of the upgrade machinery.
+const (
+	JobKindUpgrade      = "upgrade"
+	JobKindRestorePoint = "restore-point"
+	JobKindRestore      = "restore"
+)
+
+// RestorePointMountPath is where data Jobs mount the restore point claim.
+const RestorePointMountPath = "/backups"
+
+// toolsMountPath is where the operator binary is copied for data Jobs.
+const toolsMountPath = "/odoo-operator"
+
+// UpgradeJobName is deterministic from the instance, the images, the trigger
+// and the upgrade's start time, all recorded in status.upgrade before the Job
+// is created: a resumed upgrade finds its Job, a new upgrade of the same image
+// (after a failure and a new request) gets a new one.
+func UpgradeJobName(inst *odoov1alpha2.OdooInstance, st *odoov1alpha2.UpgradeStatus) string {
+	return withSuffix(inst.Name, "-upgrade-"+upgradeHash(st))
+}
+
+// RestorePointJobName is the pg_dump Job of an upgrade's restore point.
+func RestorePointJobName(inst *odoov1alpha2.OdooInstance, st *odoov1alpha2.UpgradeStatus) string {
+	return withSuffix(inst.Name, "-restorepoint-"+upgradeHash(st))
+}
+
+// RestoreJobName is the pg_restore Job that loads an upgrade's restore point.
+func RestoreJobName(inst *odoov1alpha2.OdooInstance, st *odoov1alpha2.UpgradeStatus) string {
+	return withSuffix(inst.Name, "-restore-"+upgradeHash(st))
+}
+
+// RestorePointFile is the dump file of an upgrade's restore point on the
+// restore point claim.
+func RestorePointFile(st *odoov1alpha2.UpgradeStatus) string {
+	return "upgrade-" + upgradeHash(st) + ".dump"
+}
+
+// ModuleSnapshotName is the ConfigMap holding the module versions recorded
+// before an upgrade (names and versions only: nothing secret).
+func ModuleSnapshotName(inst *odoov1alpha2.OdooInstance, st *odoov1alpha2.UpgradeStatus) string {
+	return withSuffix(inst.Name, "-modules-"+upgradeHash(st))
+}
+
+// RestoreDatabaseName is the database a restore point is loaded into before
+// it replaces the live one.
+func RestoreDatabaseName(live string, st *odoov1alpha2.UpgradeStatus) string {
+	return pgWithSuffix(live, "_restore_"+upgradeHash(st))
+}
+
+// KeptDatabaseName is the name the live database gets when a restore replaces
+// it: the state the failed upgrade left, kept for inspection.
+func KeptDatabaseName(live string, st *odoov1alpha2.UpgradeStatus) string {
+	return pgWithSuffix(live, "_failed_"+upgradeHash(st))
+}
+
+// pgWithSuffix appends suffix, shortening name so the result fits
+// PostgreSQL's 63-byte identifiers.
+func pgWithSuffix(name, suffix string) string {
+	if len(name)+len(suffix) > postgresMaxName {
+		name = name[:postgresMaxName-len(suffix)]
+	}
+	return name + suffix
+}
+
+func upgradeHash(st *odoov1alpha2.UpgradeStatus) string {
+	start := ""
+	if st.StartTime != nil {
+		start = strconv.FormatInt(st.StartTime.Unix(), 10)
+	}
+	return hash8(st.ImageAttempted, st.CronImageAttempted, st.Trigger, st.Request, start)
+}
+
+// RestorePointClaimName is the claim restore points are written to.
+func RestorePointClaimName(inst *odoov1alpha2.OdooInstance) string {
+	return inst.Name + "-restore-points"
+}
+
+// RestorePointPVC is the claim of the instance's restore points: one dump per
+// upgrade, sized like the filestore, in the filestore's storage class.
+func RestorePointPVC(inst *odoov1alpha2.OdooInstance) *corev1ac.PersistentVolumeClaimApplyConfiguration {
+	spec := corev1ac.PersistentVolumeClaimSpec().
+		WithAccessModes(corev1.ReadWriteOnce).
+		WithResources(corev1ac.VolumeResourceRequirements().
+			WithRequests(corev1.ResourceList{corev1.ResourceStorage: inst.StorageSize()}))
+	if class := inst.Spec.Filestore.StorageClass; class != "" {
+		spec.WithStorageClassName(class)
+	}
+	return corev1ac.PersistentVolumeClaim(RestorePointClaimName(inst), inst.Namespace).
+		WithLabels(Labels(inst, "restore-points")).
+		WithOwnerReferences(OwnerReference(inst)).
+		WithSpec(spec)
+}
+
+// UpgradeInputs are what an upgrade Job is built from.
+type UpgradeInputs struct {
+	Instance *odoov1alpha2.OdooInstance
+	Upgrade  *odoov1alpha2.UpgradeStatus
+	Database string
+	ConfHash string
+	// FilestoreClaim is the claim mounted; empty means FilestoreClaimName.
+	FilestoreClaim string
+	// Timeout bounds the Job (activeDeadlineSeconds).
+	Timeout time.Duration
+}
+
+// UpgradeModules is the comma list given to `odoo -u`: the request's modules,
+// or all.
+func UpgradeModules(modules []string) string {
+	if len(modules) == 0 {
+		return "all"
+	}
+	return strings.Join(modules, ",")
+}
+
+// UpgradeJob runs `odoo -u all --stop-after-init --no-http -d <db>` with the
+// attempted image. backoffLimit 0: Odoo commits after every module, so a
+// blind retry would continue on a half-upgraded database; the controller
+// judges the one run instead.
+func UpgradeJob(in UpgradeInputs) *batchv1ac.JobApplyConfiguration {
+	inst, st := in.Instance, in.Upgrade
+	args := []string{"-u", UpgradeModules(st.Modules)}
+	if len(st.ModulesInstall) > 0 {
+		args = append(args, "-i", strings.Join(st.ModulesInstall, ","))
+	}
+	args = append(args, "--stop-after-init", "--no-http", "--workers=0", "--max-cron-threads=0", "-d", in.Database)
+	container := odooContainer(inst, st.ImageAttempted, webResources(inst)).
+		WithCommand("/entrypoint.sh", "odoo").
+		WithArgs(args...).
+		WithEnv(mergeEnv(inst, nil)...)
+	claim := in.FilestoreClaim
+	if claim == "" {
+		claim = FilestoreClaimName(inst)
+	}
+	labels := Labels(inst, JobKindUpgrade)
+	labels[JobKindLabel] = JobKindUpgrade
+	pod := podSpec(inst, 60, container, claim).WithRestartPolicy(corev1.RestartPolicyNever)
+	spec := batchv1ac.JobSpec().
+		WithBackoffLimit(0).
+		WithTTLSecondsAfterFinished(7 * 24 * 3600).
+		WithTemplate(corev1ac.PodTemplateSpec().
+			WithLabels(labels).
+			WithAnnotations(map[string]string{odoov1alpha2.AnnotationConfigHash: in.ConfHash}).
+			WithSpec(pod))
+	if in.Timeout > 0 {
+		spec.WithActiveDeadlineSeconds(int64(in.Timeout / time.Second))
+	}
+	return batchv1ac.Job(st.JobName, inst.Namespace).
+		WithLabels(labels).
+		WithOwnerReferences(OwnerReference(inst)).
+		WithSpec(spec)
+}
+
+// DataJobInputs are what a data Job (restore point, restore) is built from.
+type DataJobInputs struct {
+	Instance *odoov1alpha2.OdooInstance
+	Name     string
+	Kind     string
+	// OperatorImage holds the operator binary, copied in by an init container.
+	OperatorImage string
+	// ClientImage provides pg_dump/pg_restore matching the server's major version.
+	ClientImage string
+	// Args follow `odoo-operator data`.
+	Args []string
+	// Host, Port, SSLMode and Database are the libpq connection; the
+	// credentials come from the instance's user Secret by secretKeyRef.
+	Host     string
+	Port     int32
+	SSLMode  string
+	Database string
+}
+
+// DataJob runs `odoo-operator data <args>` in a PostgreSQL client image, the
+// way CloudNativePG runs its own binary beside the server's tools: an init
+// container copies the binary into a shared volume. The data code is the
+// project's own, tested against a real PostgreSQL; the Job only supplies
+// pg_dump and pg_restore of the server's major version.
+func DataJob(in DataJobInputs) *batchv1ac.JobApplyConfiguration {
+	inst := in.Instance
+	env := []*corev1ac.EnvVarApplyConfiguration{
+		corev1ac.EnvVar().WithName("PGHOST").WithValue(in.Host),
+		corev1ac.EnvVar().WithName("PGPORT").WithValue(strconv.Itoa(int(in.Port))),
+		corev1ac.EnvVar().WithName("PGDATABASE").WithValue(in.Database),
+		corev1ac.EnvVar().WithName("PGUSER").WithValueFrom(secretKey(UserSecretName(inst), UserSecretUsernameKey)),
+		corev1ac.EnvVar().WithName("PGPASSWORD").WithValueFrom(secretKey(UserSecretName(inst), UserSecretPasswordKey)),
+	}
+	if in.SSLMode != "" {
+		env = append(env, corev1ac.EnvVar().WithName("PGSSLMODE").WithValue(in.SSLMode))
+	}
+	tools := corev1ac.VolumeMount().WithName("tools").WithMountPath(toolsMountPath)
+	binary := toolsMountPath + "/odoo-operator"
+	copier := corev1ac.Container().
+		WithName("install-tools").
+		WithImage(in.OperatorImage).
+		WithCommand("/odoo-operator", "copy-binary", binary).
+		WithSecurityContext(restrictedContainerSecurity()).
+		WithVolumeMounts(tools)
+	worker := corev1ac.Container().
+		WithName("data").
+		WithImage(in.ClientImage).
+		WithCommand(append([]string{binary, "data"}, in.Args...)...).
+		WithEnv(env...).
+		WithSecurityContext(restrictedContainerSecurity()).
+		WithVolumeMounts(tools, corev1ac.VolumeMount().WithName("restore-points").WithMountPath(RestorePointMountPath))
+	labels := Labels(inst, in.Kind)
+	labels[JobKindLabel] = in.Kind
+	pod := corev1ac.PodSpec().
+		WithEnableServiceLinks(false).
+		WithRestartPolicy(corev1.RestartPolicyNever).
+		WithSecurityContext(restrictedPodSecurity()).
+		WithInitContainers(copier).
+		WithContainers(worker).
+		WithVolumes(
+			corev1ac.Volume().WithName("tools").WithEmptyDir(corev1ac.EmptyDirVolumeSource()),
+			corev1ac.Volume().WithName("restore-points").WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().
+				WithClaimName(RestorePointClaimName(inst))),
+		)
+	return batchv1ac.Job(in.Name, inst.Namespace).
+		WithLabels(labels).
+		WithOwnerReferences(OwnerReference(inst)).
+		WithSpec(batchv1ac.JobSpec().
+			WithBackoffLimit(0).
+			WithTTLSecondsAfterFinished(7 * 24 * 3600).
+			WithTemplate(corev1ac.PodTemplateSpec().WithLabels(labels).WithSpec(pod)))
+}
+
+func secretKey(name, key string) *corev1ac.EnvVarSourceApplyConfiguration {
+	return corev1ac.EnvVarSource().WithSecretKeyRef(corev1ac.SecretKeySelector().WithName(name).WithKey(key))
+}
