@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 )
 
 const (
@@ -310,4 +311,130 @@ func TestDatabaseWithoutModuleTableFailsBeforeTouchingIt(t *testing.T) {
 		}
 		g.Expect(reasons).To(ContainElements("UpgradeStarted", "UpgradeFailed"), fmt.Sprint(reasons))
 	}, eventually, poll).Should(Succeed())
+}
+
+// jobArg returns the value following flag in the data Job's command.
+func jobArg(g Gomega, job *batchv1.Job, flag string) string {
+	cmd := job.Spec.Template.Spec.Containers[0].Command
+	for i, a := range cmd[:len(cmd)-1] {
+		if a == flag {
+			return cmd[i+1]
+		}
+	}
+	g.Expect(cmd).To(ContainElement(flag))
+	return ""
+}
+
+func jobEnv(job *batchv1.Job, name string) string {
+	for _, e := range job.Spec.Template.Spec.Containers[0].Env {
+		if e.Name == name {
+			return e.Value
+		}
+	}
+	return ""
+}
+
+// playDataJobsAsAdmin points the data code at the test PostgreSQL, as the
+// Job's environment would.
+func playDataJobsAsAdmin(t *testing.T) {
+	t.Setenv("PGHOST", pg.Host)
+	t.Setenv("PGPORT", fmt.Sprint(pg.Port))
+	t.Setenv("PGUSER", pg.AdminUser)
+	t.Setenv("PGPASSWORD", pg.AdminPassword)
+	t.Setenv("PGSSLMODE", "disable")
+}
+
+func checksums(g Gomega, db string) map[string]string {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pg.ConnStringFor(db))
+	g.Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = conn.Close(ctx) }()
+	sums, err := dbtools.TableChecksums(ctx, conn)
+	g.Expect(err).NotTo(HaveOccurred())
+	return sums
+}
+
+// TestRestorePolicyBringsBackTheDatabase: a failed upgrade with onFailure
+// Restore loads the restore point into a new database, swaps it in, keeps
+// the half-upgraded one aside, and serves the old image on byte-identical
+// tables. The Jobs are played by the project's own data code.
+func TestRestorePolicyBringsBackTheDatabase(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	playDataJobsAsAdmin(t)
+	dir := t.TempDir()
+	inst := &odoov1alpha2.OdooInstance{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
+		Spec: odoov1alpha2.OdooInstanceSpec{
+			Image: oldImage, AdminPassword: "pw", Replicas: ptr.To[int32](2),
+			AutoUpgrade: odoov1alpha2.AutoUpgradeSpec{OnFailure: odoov1alpha2.UpgradeFailureRestore},
+		},
+	}
+	converge(t, g, ns, inst)
+	db := inst.Status.Database.Name
+	moduleSQL(g, db, `CREATE TABLE ir_module_module (id serial PRIMARY KEY, name varchar NOT NULL, state varchar, latest_version varchar);
+		INSERT INTO ir_module_module (name, state, latest_version) VALUES ('base', 'installed', '18.0.1.3'), ('stock', 'installed', '18.0.1.1');
+		CREATE TABLE sale_order (id serial PRIMARY KEY, name text, amount numeric(12,2), attachment bytea, note text);
+		INSERT INTO sale_order (name, amount, attachment, note) SELECT 'SO' || i, i * 1.5, decode(md5(i::text), 'hex'), NULL FROM generate_series(1, 500) i`)
+	before := checksums(g, db)
+
+	setImage(g, ns, newImage)
+	g.Eventually(func(g Gomega) {
+		g.Expect(upgradeStatus(g, ns).Step).To(Equal(odoov1alpha2.UpgradeStepStopCron))
+		markAvailable(g, ns, "shop-cron")
+	}, eventually, poll).Should(Succeed())
+	var dumpJob *batchv1.Job
+	g.Eventually(func(g Gomega) { dumpJob = oneJob(g, ns, "restore-point") }, eventually, poll).Should(Succeed())
+	name := jobArg(g, dumpJob, "--name")
+	_, err := dbtools.Dump(context.Background(), dbtools.DumpOptions{File: dir + "/" + name + ".dump", Database: jobEnv(dumpJob, "PGDATABASE"), PGBinDir: pg.BinDir})
+	g.Expect(err).NotTo(HaveOccurred())
+	setJobCondition(g, dumpJob, batchv1.JobComplete)
+
+	// The upgrade commits stock, users keep writing, then it dies at a later module.
+	var job *batchv1.Job
+	g.Eventually(func(g Gomega) { job = oneJob(g, ns, "upgrade") }, eventually, poll).Should(Succeed())
+	moduleSQL(g, db, `UPDATE ir_module_module SET latest_version = '18.0.1.2' WHERE name = 'stock';
+		ALTER TABLE sale_order ADD COLUMN x_new integer; INSERT INTO sale_order (name) VALUES ('written during the upgrade')`)
+	setJobCondition(g, job, batchv1.JobFailed)
+
+	g.Eventually(func(g Gomega) {
+		st := upgradeStatus(g, ns)
+		g.Expect(st.Step).To(Equal(odoov1alpha2.UpgradeStepRestore))
+		_, webReplicas := deploymentImageReplicas(g, ns, "shop")
+		_, cronReplicas := deploymentImageReplicas(g, ns, "shop-cron")
+		g.Expect(webReplicas).To(BeZero(), "web stops before the restore")
+		g.Expect(cronReplicas).To(BeZero())
+		markAvailable(g, ns, "shop")
+		markAvailable(g, ns, "shop-cron")
+	}, eventually, poll).Should(Succeed())
+	var restoreJob *batchv1.Job
+	g.Eventually(func(g Gomega) { restoreJob = oneJob(g, ns, "restore") }, eventually, poll).Should(Succeed())
+	target := jobEnv(restoreJob, "PGDATABASE")
+	g.Expect(target).NotTo(Equal(db), "the live database is never the restore target")
+	g.Expect(adminQuery(g, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", target)).To(Equal(adminQuery(g,
+		"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", db)), "the target belongs to the instance's role")
+	g.Expect(jobArg(g, restoreJob, "--file")).To(Equal(jobArg(g, dumpJob, "--dir")+"/"+name+".dump"),
+		"the restore Job reads the file the restore point Job wrote")
+	g.Expect(dbtools.Restore(context.Background(), dbtools.RestoreOptions{File: dir + "/" + name + ".dump", Database: target, PGBinDir: pg.BinDir})).To(Succeed())
+	setJobCondition(g, restoreJob, batchv1.JobComplete)
+
+	g.Eventually(func(g Gomega) {
+		st := upgradeStatus(g, ns)
+		g.Expect(st.Phase).To(Equal(odoov1alpha2.UpgradeFailed))
+		g.Expect(st.Message).To(ContainSubstring("restored the restore point"))
+		g.Expect(st.Message).To(ContainSubstring("writes made during the upgrade window are lost"))
+		g.Expect(st.KeptDatabase).NotTo(BeEmpty())
+		image, webReplicas := deploymentImageReplicas(g, ns, "shop")
+		g.Expect(image).To(Equal(oldImage))
+		g.Expect(webReplicas).To(Equal(int32(2)))
+	}, eventually, poll).Should(Succeed())
+	g.Expect(checksums(g, db)).To(Equal(before), "the live database holds exactly the restore point")
+	kept := upgradeStatus(g, ns).KeptDatabase
+	g.Expect(adminQuery(g, "SELECT datname FROM pg_database WHERE datname = $1", target)).To(BeEmpty())
+	keptConn, err := pgx.Connect(context.Background(), pg.ConnStringFor(kept))
+	g.Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = keptConn.Close(context.Background()) }()
+	var version string
+	g.Expect(keptConn.QueryRow(context.Background(), "SELECT latest_version FROM ir_module_module WHERE name = 'stock'").Scan(&version)).To(Succeed())
+	g.Expect(version).To(Equal("18.0.1.2"), "the half-upgraded database is kept for inspection")
 }
