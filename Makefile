@@ -51,7 +51,8 @@ verify: generate manifests ## Fail when generated files are not committed.
 K8S_BINS = $(shell hack/k8s-tools/build.sh | tail -1)
 E2E_ENV = SANDBOX_DIR=$(CURDIR)/.sandbox-e2e SANDBOX_ETCD_PORT=23379 SANDBOX_APISERVER_PORT=27443 \
 	SANDBOX_KCM_PORT=21257 SANDBOX_SCHEDULER_PORT=21259 SANDBOX_KWOK_PORT=21250 SANDBOX_PG_PORT=26432 \
-	SANDBOX_OPERATOR_METRICS_PORT=19080 SANDBOX_OPERATOR_HEALTH_PORT=19081 SANDBOX_WEBHOOK_PORT=20443
+	SANDBOX_OPERATOR_METRICS_PORT=19080 SANDBOX_OPERATOR_HEALTH_PORT=19081 SANDBOX_WEBHOOK_PORT=20443 \
+	OPERATOR_ARGS=--log-sample-interval=5s
 
 .PHONY: test
 test: verify lint test-unit test-conversions test-e2e ## Everything CI runs: generated files, lint, unit + envtest, conversion fuzzing, end to end.

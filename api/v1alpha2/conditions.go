@@ -35,6 +35,14 @@ const (
 	// it runs, True when it succeeded, False when it failed (the old image
 	// keeps serving). Absent until the first upgrade.
 	ConditionUpgradeSucceeded = "UpgradeSucceeded"
+	// ConditionHealthy is True when the sampled Odoo logs show no error in the
+	// window, False when they do (status.health lists them), Unknown while
+	// nothing was sampled. Absent when log monitoring is off.
+	ConditionHealthy = "Healthy"
+	// ConditionRolledBack is True while an automatic rollback holds the
+	// previous image because the new one misbehaved; cleared when spec.image
+	// changes.
+	ConditionRolledBack = "RolledBack"
 )
 
 // Condition reasons.
@@ -100,6 +108,19 @@ const (
 	ReasonUpgradeCancelled = "UpgradeCancelled"
 	// ReasonRestoring means the restore point of a failed upgrade is loaded.
 	ReasonRestoring = "Restoring"
+	// ReasonNoErrors means the sampled logs hold no error.
+	ReasonNoErrors = "NoErrors"
+	// ReasonErrorsLogged means the sampled logs hold errors.
+	ReasonErrorsLogged = "ErrorsLogged"
+	// ReasonNotSampled means no log sample exists yet.
+	ReasonNotSampled = "NotSampled"
+	// ReasonErrorRate means the error rate after a rollout passed
+	// spec.rollback.errorThreshold.
+	ReasonErrorRate = "ErrorRateExceeded"
+	// ReasonCrashLooping means pods of the new image crash-loop.
+	ReasonCrashLooping = "CrashLooping"
+	// ReasonNotReady means pods of the new image stay unready.
+	ReasonNotReady = "PodsNotReady"
 )
 
 // Event reasons, emitted on transitions only.
@@ -142,6 +163,11 @@ const (
 	// EventUpgradeRestored is emitted when the restore point of a failed
 	// upgrade replaced the live database.
 	EventUpgradeRestored = "UpgradeRestored"
+	// EventRolledBack is emitted when a misbehaving image was rolled back.
+	EventRolledBack = "RolledBack"
+	// EventOdooError is emitted for CRITICAL log lines and for each new error
+	// signature, rate-limited.
+	EventOdooError = "OdooError"
 )
 
 // Annotations and labels the operator reads or writes.

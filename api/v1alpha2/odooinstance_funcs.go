@@ -141,3 +141,31 @@ func (in *OdooInstance) UpgradeOnFailure() UpgradeFailurePolicy {
 func (in *OdooInstance) BackupBeforeUpgrade() bool {
 	return in.Spec.Backup.BeforeUpgrade == nil || *in.Spec.Backup.BeforeUpgrade
 }
+
+// LogMonitoringEnabled is spec.logMonitoring.enabled, true by default.
+func (in *OdooInstance) LogMonitoringEnabled() bool {
+	return in.Spec.LogMonitoring.Enabled == nil || *in.Spec.LogMonitoring.Enabled
+}
+
+// RollbackEnabled is spec.rollback.enabled, true by default.
+func (in *OdooInstance) RollbackEnabled() bool {
+	return in.Spec.Rollback.Enabled == nil || *in.Spec.Rollback.Enabled
+}
+
+// RollbackErrorThreshold is spec.rollback.errorThreshold (errors per
+// minute), 10 by default.
+func (in *OdooInstance) RollbackErrorThreshold() int32 {
+	if t := in.Spec.Rollback.ErrorThreshold; t != nil && *t > 0 {
+		return *t
+	}
+	return 10
+}
+
+// StabilizationPeriod is spec.rollback.stabilizationPeriod, 10 minutes by
+// default.
+func (in *OdooInstance) StabilizationPeriod() time.Duration {
+	if p := in.Spec.Rollback.StabilizationPeriod; p != nil && p.Duration > 0 {
+		return p.Duration
+	}
+	return 10 * time.Minute
+}

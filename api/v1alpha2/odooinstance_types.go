@@ -602,6 +602,43 @@ type DeploymentStatus struct {
 	// cronImage is the image the cron pods run.
 	// +optional
 	CronImage string `json:"cronImage,omitempty"`
+
+	// previousCronImage is the cron image that ran before cronImage.
+	// +optional
+	PreviousCronImage string `json:"previousCronImage,omitempty"`
+
+	// rolloutTime is when web was last given a new image: the start of the
+	// stabilization period during which a misbehaving image is rolled back.
+	// +optional
+	RolloutTime *metav1.Time `json:"rolloutTime,omitempty"`
+
+	// rollback is the automatic rollback in force: the image it took away
+	// does not run again until spec.image changes.
+	// +optional
+	Rollback *RollbackStatus `json:"rollback,omitempty"`
+}
+
+// RollbackStatus records an automatic rollback.
+type RollbackStatus struct {
+	// fromImage is the web image taken away.
+	// +optional
+	FromImage string `json:"fromImage,omitempty"`
+	// toImage is the web image restored.
+	// +optional
+	ToImage string `json:"toImage,omitempty"`
+	// toCronImage is the cron image restored.
+	// +optional
+	ToCronImage string `json:"toCronImage,omitempty"`
+	// reason is ErrorRateExceeded, ProgressDeadlineExceeded, CrashLooping or
+	// PodsNotReady.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// message explains the reason.
+	// +optional
+	Message string `json:"message,omitempty"`
+	// time is when the rollback happened.
+	// +optional
+	Time *metav1.Time `json:"time,omitempty"`
 }
 
 // DatabaseStatus records the database the instance uses.

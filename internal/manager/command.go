@@ -31,6 +31,8 @@ import (
 	odoov1alpha1 "github.com/odoo-operator/odoo-operator/api/v1alpha1"
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/controller/odooinstance"
+	"github.com/odoo-operator/odoo-operator/internal/logwatch"
+	"github.com/odoo-operator/odoo-operator/internal/notify"
 	"github.com/odoo-operator/odoo-operator/internal/podlogs"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
@@ -46,8 +48,14 @@ const (
 // Options are the manager's command-line options.
 type Options struct {
 	// OperatorImage and PostgresClientImage are the images of data Jobs.
-	OperatorImage           string
-	PostgresClientImage     string
+	OperatorImage       string
+	PostgresClientImage string
+	// LogSampleInterval (0 disables sampling), LogSampleWindow,
+	// LogSampleWorkers and LogSampleBytes bound the log sampler.
+	LogSampleInterval       time.Duration
+	LogSampleWindow         time.Duration
+	LogSampleWorkers        int
+	LogSampleBytes          int64
 	MetricsAddr             string
 	ProbeAddr               string
 	LeaderElect             bool
@@ -136,6 +144,10 @@ func NewRootCommand() *cobra.Command {
 	f.StringVar(&opts.LegacyStorageClass, "legacy-storage-class", "cephfs", "spec.filestore.storageClass given to legacy objects that have none (the reference operator's hardcoded class)")
 	f.StringVar(&opts.OperatorImage, "operator-image", envOr("OPERATOR_IMAGE", DefaultOperatorImage), "image of this operator; data Jobs (restore points, restores) copy its binary from it (env OPERATOR_IMAGE)")
 	f.StringVar(&opts.PostgresClientImage, "postgres-client-image", DefaultPostgresClientImage, "image providing pg_dump and pg_restore for data Jobs; %d is replaced by the server's major version")
+	f.DurationVar(&opts.LogSampleInterval, "log-sample-interval", 30*time.Second, "how often each instance's web and cron pod logs are sampled into status.health (0 disables log monitoring)")
+	f.DurationVar(&opts.LogSampleWindow, "log-sample-window", 10*time.Minute, "how long an Odoo error counts in status.health")
+	f.IntVar(&opts.LogSampleWorkers, "log-sample-workers", 4, "instances whose logs are sampled in parallel")
+	f.Int64Var(&opts.LogSampleBytes, "log-sample-bytes", 256<<10, "log bytes read per instance and sample, shared by its pods")
 	f.StringVar(&opts.DBAdminPasswordFile, "db-admin-password-file", os.Getenv("DB_ADMIN_PASSWORD_FILE"), "file holding the admin role's password (env DB_ADMIN_PASSWORD_FILE); never pass a password on the command line")
 
 	goFlags := flag.NewFlagSet("controller-runtime", flag.ExitOnError)
@@ -230,6 +242,17 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return err
 	}
+	notifier := notify.New(notify.Options{Logger: ctrl.Log.WithName("notify")})
+	if err := mgr.Add(notifier); err != nil {
+		return err
+	}
+	var sampler *logwatch.Sampler
+	if opts.LogSampleInterval > 0 {
+		sampler = logwatch.NewSampler(&podlogs.Source{Reader: logs, Lister: mgr.GetAPIReader()}, logwatch.SamplerOptions{
+			Interval: opts.LogSampleInterval, Window: opts.LogSampleWindow, Workers: opts.LogSampleWorkers,
+			BytesPerSample: opts.LogSampleBytes, Container: resources.ContainerName,
+		}, ctrl.Log.WithName("logwatch"))
+	}
 	r := &odooinstance.Reconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
@@ -245,6 +268,8 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 		Health:                  health,
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
 		PodLogs:                 logs,
+		Sampler:                 sampler,
+		Notifier:                notifier,
 		Images: odooinstance.JobImages{
 			Operator:       cmp.Or(opts.OperatorImage, DefaultOperatorImage),
 			PostgresClient: cmp.Or(opts.PostgresClientImage, DefaultPostgresClientImage),

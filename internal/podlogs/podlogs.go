@@ -5,10 +5,18 @@ package podlogs
 import (
 	"context"
 	"io"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
 // Reader reads pod logs with a client-go clientset.
@@ -40,4 +48,48 @@ func (r *Reader) Read(ctx context.Context, namespace, pod, container string, lim
 		return io.ReadAll(io.LimitReader(stream, limitBytes))
 	}
 	return io.ReadAll(stream)
+}
+
+// Source lists the running web and cron pods of an instance and reads their
+// logs: the log sampler's view of the cluster.
+type Source struct {
+	Reader *Reader
+	// Lister lists pods; pods are not cached by the operator, so this is the
+	// API reader.
+	Lister client.Reader
+}
+
+// Pods returns the running web and cron pods of the instance.
+func (s *Source) Pods(ctx context.Context, instance types.NamespacedName) ([]corev1.Pod, error) {
+	req, err := labels.NewRequirement(resources.ComponentLabel, selection.In, []string{resources.ComponentWeb, resources.ComponentCron})
+	if err != nil {
+		return nil, err
+	}
+	sel := labels.SelectorFromSet(labels.Set{resources.InstanceLabel: instance.Name}).Add(*req)
+	list := &corev1.PodList{}
+	if err := s.Lister.List(ctx, list, client.InNamespace(instance.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
+		return nil, err
+	}
+	pods := list.Items[:0]
+	for _, p := range list.Items {
+		if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+			pods = append(pods, p)
+		}
+	}
+	return pods, nil
+}
+
+// Logs reads at most limitBytes of the container's log written since since.
+func (s *Source) Logs(ctx context.Context, pod *corev1.Pod, container string, since time.Time, limitBytes int64) ([]byte, error) {
+	opts := &corev1.PodLogOptions{Container: container, LimitBytes: &limitBytes}
+	if !since.IsZero() {
+		t := metav1.NewTime(since)
+		opts.SinceTime = &t
+	}
+	stream, err := s.Reader.Clientset.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, opts).Stream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = stream.Close() }()
+	return io.ReadAll(io.LimitReader(stream, limitBytes))
 }

@@ -73,6 +73,9 @@ type Observed struct {
 	UpgradeNow string
 	// Request is a due legacy OdooUpgradeJob, nil when none.
 	Request *Request
+	// RolledBack is true while an automatic rollback holds spec.image away:
+	// no upgrade starts for it until spec.image changes.
+	RolledBack bool
 
 	// SnapshotTaken is true once the module versions before the upgrade are recorded.
 	SnapshotTaken bool
@@ -166,8 +169,11 @@ func Decide(st *odoov1alpha2.UpgradeStatus, o Observed) Action {
 
 // wanted returns the trigger of an upgrade that should start now, "" for none.
 func wanted(st *odoov1alpha2.UpgradeStatus, o Observed) (string, *Request) {
-	if !o.Initialized {
-		// The init Job installs with spec.image; nothing to upgrade yet.
+	if !o.Initialized || o.RolledBack {
+		// The init Job installs with spec.image; nothing to upgrade yet. A
+		// rolled-back spec.image runs nothing, not even on request, until
+		// spec.image changes: a request would upgrade the database for an
+		// image that is held away.
 		return "", nil
 	}
 	if o.UpgradeNow != "" && (st == nil || st.Request != o.UpgradeNow) {
@@ -178,7 +184,7 @@ func wanted(st *odoov1alpha2.UpgradeStatus, o Observed) (string, *Request) {
 		// even if the OdooUpgradeJob's status was not written yet.
 		return TriggerRequestPrefix + o.Request.Name, o.Request
 	}
-	if o.AutoUpgrade && imageChanged(o) && !failedFor(st, o) {
+	if o.AutoUpgrade && !o.RolledBack && imageChanged(o) && !failedFor(st, o) {
 		return TriggerImage, nil
 	}
 	return "", nil

@@ -646,3 +646,11 @@ func TestFailedFor(t *testing.T) {
 	g.Expect(upgrade.FailedFor(succeededA(), imgA, cronA)).To(BeFalse())
 	g.Expect(upgrade.FailedFor(nil, imgB, cronB)).To(BeFalse())
 }
+
+func TestRolledBackImageStartsNothing(t *testing.T) {
+	o := upgrade.Observed{Initialized: true, AutoUpgrade: true, RolledBack: true, SpecImage: "b", SpecCronImage: "b",
+		RunningImage: "a", RunningCronImage: "a", UpgradeNow: "again", Request: &upgrade.Request{Name: "uj"}}
+	if a := upgrade.Decide(nil, o); a.Kind != upgrade.None {
+		t.Errorf("Decide = %s, want None while spec.image is rolled back", a.Kind)
+	}
+}

@@ -31,6 +31,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/logwatch"
+	"github.com/odoo-operator/odoo-operator/internal/notify"
 	"github.com/odoo-operator/odoo-operator/internal/ssa"
 )
 
@@ -53,6 +55,10 @@ type Reconciler struct {
 	PodLogs PodLogs
 	// Images are the images of the operator's own data Jobs.
 	Images JobImages
+	// Sampler samples pod logs into status.health; nil disables it.
+	Sampler *logwatch.Sampler
+	// Notifier posts notifications to spec.webhook; nil disables them.
+	Notifier *notify.Notifier
 }
 
 // JobImages are the images of the data Jobs (restore points, restores).
@@ -76,6 +82,8 @@ func (i JobImages) postgresClient(major int) string {
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/finalizers,verbs=update
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinitjobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinitjobs/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=bemade.org,resources=odooupgradejobs,verbs=get;list;watch
+// +kubebuilder:rbac:groups=bemade.org,resources=odooupgradejobs/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
@@ -95,6 +103,12 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}); err != nil {
 		return err
 	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &odoov1alpha2.OdooUpgradeJob{}, upgradeJobInstanceIndex,
+		func(o client.Object) []string {
+			return []string{o.(*odoov1alpha2.OdooUpgradeJob).Spec.OdooInstanceRef.Name}
+		}); err != nil {
+		return err
+	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&odoov1alpha2.OdooInstance{}).
 		Owns(&appsv1.Deployment{}).
@@ -105,6 +119,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&batchv1.Job{}).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.instancesForClustersSecret)).
 		Watches(&odoov1alpha2.OdooInitJob{}, handler.EnqueueRequestsFromMapFunc(instanceOfInitJob)).
+		Watches(&odoov1alpha2.OdooUpgradeJob{}, handler.EnqueueRequestsFromMapFunc(instanceOfUpgradeJob)).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1),
 			// A PostgreSQL outage is retried with backoff; cap it so an
@@ -116,6 +131,12 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return err
 		}
 		b = b.WatchesRawSource(source.Channel(r.Health.Events, &handler.EnqueueRequestForObject{}))
+	}
+	if r.Sampler != nil {
+		if err := mgr.Add(r.Sampler); err != nil {
+			return err
+		}
+		b = b.WatchesRawSource(source.Channel(r.Sampler.Events, &handler.EnqueueRequestForObject{}))
 	}
 	return b.Complete(r)
 }
@@ -156,6 +177,9 @@ type phase struct {
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, reterr error) {
 	inst := &odoov1alpha2.OdooInstance{}
 	if err := r.Get(ctx, req.NamespacedName, inst); err != nil {
+		if apierrors.IsNotFound(err) && r.Sampler != nil {
+			r.Sampler.Forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if inst.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(inst, odoov1alpha2.FinalizerDatabase) {
@@ -186,7 +210,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		{"Filestore", r.reconcileFilestore},
 		{"InitRequest", r.findInitRequest},
 		{"Init", r.reconcileInit},
+		{"UpgradeRequest", r.findUpgradeRequest},
 		{"Upgrade", r.reconcileUpgrade},
+		{"Health", r.reconcileHealth},
+		{"Rollback", r.reconcileRollback},
 		{"Workloads", r.reconcileWorkloads},
 		{"Service", r.reconcileService},
 		{"Ingress", r.reconcileIngress},
@@ -240,9 +267,13 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope, reconcileErr err
 		stalled: s.stalled, degraded: s.degraded, reconcileErr: reconcileErr,
 		hold: s.hold(), database: s.databaseState(), progressing: s.progressing,
 		stopWeb: s.serving.StopWeb, stopCron: s.serving.StopCron,
+		health: s.health, healthEnabled: inst.LogMonitoringEnabled() && r.Sampler != nil,
+		rollback: s.rollback, clearRollback: s.clearRollback, rolloutTime: s.rolloutTime,
 	})
 	// The legacy OdooInitJobs mirror the init outcome (a no-op when unchanged).
 	r.updateInitRequest(ctx, s)
+	// The legacy OdooUpgradeJobs mirror status.upgrade (a no-op when unchanged).
+	r.updateUpgradeRequests(ctx, s)
 	if equality.Semantic.DeepEqual(s.before.Status, inst.Status) {
 		return nil
 	}
@@ -253,6 +284,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope, reconcileErr err
 		return err
 	}
 	r.emitTransitionEvents(s.before, inst)
+	r.notify(ctx, s.before, inst)
 	return nil
 }
 
@@ -266,6 +298,9 @@ func (r *Reconciler) emitTransitionEvents(before, after *odoov1alpha2.OdooInstan
 	if img := after.Status.Deployment.CurrentImage; img != before.Status.Deployment.CurrentImage && before.Status.Deployment.CurrentImage != "" {
 		r.Recorder.Eventf(after, nil, corev1.EventTypeNormal, odoov1alpha2.EventDeploymentUpdated, "Rollout",
 			"rolled out new image: %s", img)
+	}
+	if rb := after.Status.Deployment.Rollback; rb != nil && before.Status.Deployment.Rollback == nil {
+		r.Recorder.Eventf(after, nil, corev1.EventTypeWarning, odoov1alpha2.EventRolledBack, "Rollback", "%s", rb.Message)
 	}
 	if !initialized(before) && initialized(after) {
 		r.Recorder.Eventf(after, nil, corev1.EventTypeNormal, odoov1alpha2.EventDatabaseInitialized, "Init",

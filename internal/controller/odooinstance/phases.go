@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -108,6 +109,15 @@ func (r *Reconciler) reconcileWorkloads(ctx context.Context, s *scope) (ctrl.Res
 		// The upgrade phase did not run (an earlier phase stopped): keep
 		// what the status says is running rather than jump to spec.image.
 		in.WebImage, in.CronImage = s.fallbackImages()
+	}
+	current := &appsv1.Deployment{}
+	if err := r.getOptional(ctx, inst, resources.WebName(inst), current); err != nil {
+		return ctrl.Result{}, err
+	}
+	if image := containerImage(current); current.UID != "" && image != "" && image != in.WebImage {
+		// The stabilization period of an automatic rollback starts now.
+		now := metav1.Now()
+		s.rolloutTime = &now
 	}
 
 	web, err := r.applyDeployment(ctx, inst, resources.WebName(inst), resources.WebDeployment(in))

@@ -3,8 +3,10 @@ package odooinstance
 import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/logwatch"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/upgrade"
 )
@@ -61,6 +63,14 @@ type scope struct {
 	serving upgrade.Serving
 	// upgradeRequest is a due legacy OdooUpgradeJob, nil when none.
 	upgradeRequest *upgrade.Request
+	// health is the log sampler's picture, nil when not sampled.
+	health *logwatch.Health
+	// rollback is a rollback decided by this reconcile; clearRollback ends
+	// the one in force (spec.image changed).
+	rollback      *odoov1alpha2.RollbackStatus
+	clearRollback bool
+	// rolloutTime is set when this reconcile gave web a new image.
+	rolloutTime *metav1.Time
 
 	// stalled is set when the spec cannot be reconciled until the user fixes it.
 	stalled *problem

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/logwatch"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
@@ -45,6 +46,15 @@ type statusInputs struct {
 	// stopWeb and stopCron keep one tier at 0 on purpose (maintenance mode
 	// during an upgrade, a restore).
 	stopWeb, stopCron bool
+	// health is the log sampler's picture; healthEnabled says whether logs
+	// are sampled at all.
+	health        *logwatch.Health
+	healthEnabled bool
+	// rollback is a new rollback; clearRollback ends the one in force.
+	rollback      *odoov1alpha2.RollbackStatus
+	clearRollback bool
+	// rolloutTime is set when web was just given a new image.
+	rolloutTime *metav1.Time
 }
 
 // databaseState is the outcome of the database and init phases.
@@ -87,6 +97,8 @@ func computeStatus(in statusInputs) odoov1alpha2.OdooInstanceStatus {
 	setImages(&status, in.web, in.cron, webOK, cronOK)
 	dbReady := setDatabase(&status, in.database, gen)
 	setUpgradeCondition(&status, gen)
+	setHealth(&status, in.health, in.healthEnabled, gen)
+	setRollback(&status, in, gen)
 	setStalled(&status, in.stalled, gen)
 	setDegraded(&status, in, gen)
 	setReady(&status, in, webOK && cronOK && dbReady, gen)
@@ -191,7 +203,10 @@ func setImages(status *odoov1alpha2.OdooInstanceStatus, web, cron *appsv1.Deploy
 		}
 	}
 	if cronOK && cron != nil {
-		if image := containerImage(cron); image != "" {
+		if image := containerImage(cron); image != "" && image != status.Deployment.CronImage {
+			if status.Deployment.CronImage != "" {
+				status.Deployment.PreviousCronImage = status.Deployment.CronImage
+			}
 			status.Deployment.CronImage = image
 		}
 	}
@@ -333,4 +348,25 @@ func setUpgradeCondition(status *odoov1alpha2.OdooInstanceStatus, gen int64) {
 		cond.Message = string(st.Phase)
 	}
 	meta.SetStatusCondition(&status.Conditions, cond)
+}
+
+// setRollback records a new rollback, ends one when spec.image moved on, and
+// mirrors it into the RolledBack condition.
+func setRollback(status *odoov1alpha2.OdooInstanceStatus, in statusInputs, gen int64) {
+	if in.rolloutTime != nil {
+		status.Deployment.RolloutTime = in.rolloutTime
+	}
+	switch {
+	case in.rollback != nil:
+		status.Deployment.Rollback = in.rollback
+	case in.clearRollback:
+		status.Deployment.Rollback = nil
+	}
+	rb := status.Deployment.Rollback
+	if rb == nil {
+		meta.RemoveStatusCondition(&status.Conditions, odoov1alpha2.ConditionRolledBack)
+		return
+	}
+	meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: odoov1alpha2.ConditionRolledBack, Status: metav1.ConditionTrue,
+		Reason: rb.Reason, Message: rb.Message, ObservedGeneration: gen})
 }

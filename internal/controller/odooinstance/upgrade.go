@@ -121,6 +121,7 @@ func (r *Reconciler) observeUpgrade(ctx context.Context, s *scope) (upgrade.Obse
 		OnFailure:        inst.UpgradeOnFailure(),
 		UpgradeNow:       inst.Annotations[odoov1alpha2.AnnotationUpgradeNow],
 		Request:          s.upgradeRequest,
+		RolledBack:       rolledBack(inst),
 	}
 	st := inst.Status.Upgrade
 	if !upgrade.InFlight(st) {
@@ -422,4 +423,10 @@ func (r *Reconciler) createRestorePointJob(ctx context.Context, s *scope, st *od
 		return err
 	}
 	return r.createJob(ctx, "restore point Job", job)
+}
+
+// rolledBack is true while an automatic rollback holds spec.image away.
+func rolledBack(inst *odoov1alpha2.OdooInstance) bool {
+	rb := inst.Status.Deployment.Rollback
+	return rb != nil && rb.FromImage == inst.Spec.Image
 }

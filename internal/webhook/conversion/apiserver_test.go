@@ -91,7 +91,7 @@ func TestConversionThroughAPIServer(t *testing.T) {
 	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
 	g.Expect(err).NotTo(HaveOccurred())
 	const ns = "default"
-	for _, name := range []string{instancesCRD, "odooinitjobs.bemade.org"} {
+	for _, name := range []string{instancesCRD, "odooinitjobs.bemade.org", "odooupgradejobs.bemade.org"} {
 		crd := &apiextensionsv1.CustomResourceDefinition{}
 		g.Expect(k8s.Get(ctx, client.ObjectKey{Name: name}, crd)).To(Succeed())
 		g.Expect(crd.Spec.Conversion.Strategy).To(Equal(apiextensionsv1.WebhookConverter), name)
@@ -231,5 +231,30 @@ func TestConversionThroughAPIServer(t *testing.T) {
 		back := &odoov1alpha1.OdooInitJob{}
 		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(job), back)).To(Succeed())
 		g.Expect(back.Spec).To(Equal(job.Spec))
+	})
+	t.Run("OdooUpgradeJob reads in both versions", func(t *testing.T) {
+		g := NewWithT(t)
+		when := metav1.NewTime(time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC))
+		job := &odoov1alpha1.OdooUpgradeJob{
+			ObjectMeta: metav1.ObjectMeta{Name: "upgrade", Namespace: ns},
+			Spec: odoov1alpha1.OdooUpgradeJobSpec{
+				OdooInstanceRef: odoov1alpha1.OdooInstanceRef{Name: "shop"}, Modules: []string{"sale"}, ModulesInstall: []string{"crm"},
+				ScheduledTime: &when, Webhook: &odoov1alpha1.JobWebhook{URL: "https://hooks.example.com/upgrade"},
+			},
+		}
+		g.Expect(k8s.Create(ctx, job)).To(Succeed())
+		job.Status.Phase, job.Status.OriginalReplicas = odoov1alpha1.JobPending, ptr.To[int32](3)
+		g.Expect(k8s.Status().Update(ctx, job)).To(Succeed())
+		hub := &odoov1alpha2.OdooUpgradeJob{}
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(job), hub)).To(Succeed())
+		g.Expect(hub.Spec.Modules).To(Equal([]string{"sale"}))
+		g.Expect(hub.Spec.ModulesInstall).To(Equal([]string{"crm"}))
+		g.Expect(hub.Spec.ScheduledTime.Equal(&when)).To(BeTrue())
+		g.Expect(hub.Status.Phase).To(Equal(odoov1alpha2.JobPending))
+		g.Expect(hub.Status.OriginalReplicas).To(HaveValue(BeEquivalentTo(3)))
+		back := &odoov1alpha1.OdooUpgradeJob{}
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(job), back)).To(Succeed())
+		g.Expect(back.Spec).To(Equal(job.Spec))
+		g.Expect(back.Status).To(Equal(job.Status))
 	})
 }

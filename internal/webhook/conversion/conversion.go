@@ -25,9 +25,10 @@
 //     spoke fields that were absent and would change the hub; up-conversion
 //     drops them again while they still hold the default value.
 //
-// OdooInitJob has identical v1alpha1 and v1alpha2 schemas: with conversion
-// strategy None the API server only rewrites apiVersion. Its converter does the
-// same, so that the CRD may also point spec.conversion at this webhook.
+// OdooInitJob and OdooUpgradeJob have identical v1alpha1 and v1alpha2 schemas:
+// with conversion strategy None the API server only rewrites apiVersion. Their
+// converters do the same, so that the CRDs may also point spec.conversion at
+// this webhook.
 package conversion
 
 import (
@@ -76,20 +77,25 @@ func (o Options) storageClass() string {
 	return o.DefaultStorageClass
 }
 
-// SetupWebhookWithManager registers the converters of OdooInstance and
-// OdooInitJob on the manager's /convert endpoint. The manager's scheme must
-// know OdooInstance at v1, v1alpha1 and v1alpha2 and OdooInitJob at v1alpha1
-// and v1alpha2 (odoov1.AddToScheme, odoov1alpha1.AddToScheme,
-// odoov1alpha2.AddToScheme). The CRDs' spec.conversion (strategy Webhook and
-// its clientConfig) is set elsewhere.
+// SetupWebhookWithManager registers the converters of OdooInstance,
+// OdooInitJob and OdooUpgradeJob on the manager's /convert endpoint. The
+// manager's scheme must know OdooInstance at v1, v1alpha1 and v1alpha2 and the
+// job kinds at v1alpha1 and v1alpha2 (odoov1.AddToScheme,
+// odoov1alpha1.AddToScheme, odoov1alpha2.AddToScheme). The CRDs'
+// spec.conversion (strategy Webhook and its clientConfig) is set elsewhere.
 func SetupWebhookWithManager(mgr ctrl.Manager, opts Options) error {
 	if err := ctrl.NewWebhookManagedBy(mgr, &odoov1alpha2.OdooInstance{}).
 		WithConverter(NewOdooInstanceConverter(opts)).
 		Complete(); err != nil {
 		return err
 	}
-	return ctrl.NewWebhookManagedBy(mgr, &odoov1alpha2.OdooInitJob{}).
+	if err := ctrl.NewWebhookManagedBy(mgr, &odoov1alpha2.OdooInitJob{}).
 		WithConverter(NewOdooInitJobConverter()).
+		Complete(); err != nil {
+		return err
+	}
+	return ctrl.NewWebhookManagedBy(mgr, &odoov1alpha2.OdooUpgradeJob{}).
+		WithConverter(NewOdooUpgradeJobConverter()).
 		Complete()
 }
 

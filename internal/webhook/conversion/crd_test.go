@@ -66,6 +66,17 @@ func TestInitJobSchemasIdentical(t *testing.T) {
 	}
 }
 
+// TestUpgradeJobSchemasIdentical: OdooUpgradeJob converts with strategy None
+// too, which is lossless only for equal schemas.
+func TestUpgradeJobSchemasIdentical(t *testing.T) {
+	g := NewWithT(t)
+	crd := loadCRD(t, "odooupgradejobs.bemade.org")
+	g.Expect(crd.Spec.Conversion == nil || crd.Spec.Conversion.Strategy == apiextensionsv1.NoneConverter).To(BeTrue())
+	if !apiequality.Semantic.DeepEqual(crdVersion(t, crd, "v1alpha1").Schema, crdVersion(t, crd, "v1alpha2").Schema) {
+		t.Fatal("the v1alpha1 and v1alpha2 OdooUpgradeJob schemas differ: conversion strategy None would lose data")
+	}
+}
+
 // TestSpokeDefaultsMatchCRD: legacySpokeDefaults lists exactly the defaults of
 // the legacy schema (outside lists, where only embedded core/v1 types carry
 // defaults; those are the same in the hub).

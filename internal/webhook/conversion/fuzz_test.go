@@ -7,6 +7,7 @@ import (
 	"flag"
 	"math/rand"
 	"os"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
@@ -337,15 +338,62 @@ func TestFuzzyConversionOdooInitJob(t *testing.T) {
 	})
 }
 
+// TestFuzzyConversionOdooUpgradeJob checks the same of OdooUpgradeJob as
+// TestFuzzyConversionOdooInitJob does of OdooInitJob; TestUpgradeJobSchemasIdentical
+// checks its CRD schemas.
+func TestFuzzyConversionOdooUpgradeJob(t *testing.T) {
+	t.Parallel()
+	t.Run("v1alpha1-v1alpha2-v1alpha1", func(t *testing.T) {
+		t.Parallel()
+		f := newFiller(fuzzSeed(t))
+		for i := range fuzzIterations {
+			in := fill(f, &odoov1alpha1.OdooUpgradeJob{})
+			mid := &odoov1alpha2.OdooUpgradeJob{}
+			mustConvert(t, i, viaAPIVersionChange(in, mid, odoov1alpha2.GroupVersion.String()))
+			back := &odoov1alpha1.OdooUpgradeJob{}
+			mustConvert(t, i, viaAPIVersionChange(mid, back, odoov1alpha1.GroupVersion.String()))
+			expectEqual(t, i, "v1alpha1-v1alpha2-v1alpha1", in, back)
+
+			// The webhook's converter does what strategy None does.
+			hub := &odoov1alpha2.OdooUpgradeJob{}
+			mustConvert(t, i, upgradeJobV1alpha1ToHub(context.Background(), in, hub))
+			expectEqual(t, i, "converter v1alpha1 to v1alpha2", mid, hub)
+			spoke := &odoov1alpha1.OdooUpgradeJob{}
+			mustConvert(t, i, upgradeJobHubToV1alpha1(context.Background(), hub, spoke))
+			expectEqual(t, i, "converter v1alpha2 to v1alpha1", in, spoke)
+		}
+	})
+	t.Run("v1alpha2-v1alpha1-v1alpha2", func(t *testing.T) {
+		t.Parallel()
+		f := newFiller(fuzzSeed(t))
+		for i := range fuzzIterations {
+			in := fill(f, &odoov1alpha2.OdooUpgradeJob{})
+			mid := &odoov1alpha1.OdooUpgradeJob{}
+			mustConvert(t, i, viaAPIVersionChange(in, mid, odoov1alpha1.GroupVersion.String()))
+			back := &odoov1alpha2.OdooUpgradeJob{}
+			mustConvert(t, i, viaAPIVersionChange(mid, back, odoov1alpha2.GroupVersion.String()))
+			expectEqual(t, i, "v1alpha2-v1alpha1-v1alpha2", in, back)
+
+			spoke := &odoov1alpha1.OdooUpgradeJob{}
+			mustConvert(t, i, upgradeJobHubToV1alpha1(context.Background(), in, spoke))
+			expectEqual(t, i, "converter v1alpha2 to v1alpha1", mid, spoke)
+			hub := &odoov1alpha2.OdooUpgradeJob{}
+			mustConvert(t, i, upgradeJobV1alpha1ToHub(context.Background(), spoke, hub))
+			expectEqual(t, i, "converter v1alpha1 to v1alpha2", in, hub)
+		}
+	})
+}
+
 // viaAPIVersionChange does what the API server does for conversion strategy
-// None: the JSON of in, with apiVersion replaced, decoded as out.
+// None: the JSON of in, with apiVersion replaced, decoded as out (whose Go
+// type name is the kind).
 func viaAPIVersionChange(in, out runtime.Object, apiVersion string) error {
 	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(in)
 	if err != nil {
 		return err
 	}
 	u["apiVersion"] = apiVersion
-	u["kind"] = "OdooInitJob"
+	u["kind"] = reflect.Indirect(reflect.ValueOf(out)).Type().Name()
 	b, err := json.Marshal(u)
 	if err != nil {
 		return err

@@ -1,0 +1,89 @@
+package logwatch
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// fakeSource is a narrow fake of the API server's pods and pods/log.
+type fakeSource struct {
+	pods  []corev1.Pod
+	logs  map[string]string
+	reads []int64 // limitBytes of each read
+	since []time.Time
+}
+
+func (f *fakeSource) Pods(context.Context, types.NamespacedName) ([]corev1.Pod, error) {
+	return f.pods, nil
+}
+
+func (f *fakeSource) Logs(_ context.Context, pod *corev1.Pod, _ string, since time.Time, limit int64) ([]byte, error) {
+	f.reads = append(f.reads, limit)
+	f.since = append(f.since, since)
+	data := f.logs[pod.Name]
+	if int64(len(data)) > limit {
+		data = data[:limit]
+	}
+	return []byte(data), nil
+}
+
+func TestSamplerReportsErrorsWithinBudget(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	line := func(offset time.Duration, level, msg string) string {
+		return fmt.Sprintf("%s 7 %s shop odoo.sql_db: %s \n", now.Add(offset).Format("2006-01-02 15:04:05,000"), level, msg)
+	}
+	src := &fakeSource{
+		pods: []corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Name: "web-1", UID: "u1"}}, {ObjectMeta: metav1.ObjectMeta{Name: "cron-1", UID: "u2"}}},
+		logs: map[string]string{
+			"web-1":  line(-40*time.Second, "INFO", "ok") + line(-30*time.Second, "ERROR", "bad query: SELECT x FROM res_lang") + "ERROR: column res_lang.x does not exist\n",
+			"cron-1": line(-10*time.Second, "CRITICAL", "Failed to initialize database `shop`."),
+		},
+	}
+	s := NewSampler(src, SamplerOptions{Interval: time.Minute, BytesPerSample: 4096}, logr.Discard())
+	s.now = func() time.Time { return now }
+	key := types.NamespacedName{Namespace: "ns", Name: "shop"}
+	if _, ok := s.Health(key); ok {
+		t.Fatal("health of an instance not watched")
+	}
+	s.Watch(key)
+	s.sample(context.Background(), key)
+
+	h, ok := s.Health(key)
+	if !ok || !h.Sampled {
+		t.Fatalf("health = %+v, %v", h, ok)
+	}
+	if h.Errors != 2 || len(h.Distinct) != 2 {
+		t.Fatalf("health = %+v, want 2 errors", h)
+	}
+	if h.Distinct[0].Category != ModuleLoading || h.Distinct[1].Category != DatabaseSchema {
+		t.Errorf("categories = %s, %s", h.Distinct[0].Category, h.Distinct[1].Category)
+	}
+	for _, limit := range src.reads {
+		if limit != 2048 {
+			t.Errorf("read limit %d, want the budget shared by the 2 pods (2048)", limit)
+		}
+	}
+	if len(s.Events) != 1 {
+		t.Errorf("%d events, want 1 for the changed health", len(s.Events))
+	}
+	// A second sample with nothing new sends no event and reads from the end of the first.
+	src.logs = map[string]string{}
+	s.sample(context.Background(), key)
+	if len(s.Events) != 1 {
+		t.Errorf("an unchanged picture sent an event")
+	}
+	if got := src.since[len(src.since)-1]; !got.Equal(now) {
+		t.Errorf("second read since %v, want the first sample's time %v", got, now)
+	}
+	s.Forget(key)
+	if _, ok := s.Health(key); ok {
+		t.Error("a forgotten instance still has a health")
+	}
+}
