@@ -141,6 +141,9 @@ func (r *Reconciler) observeUpgrade(ctx context.Context, s *scope) (upgrade.Obse
 		o.Verdict, err = r.judgeUpgrade(ctx, s, st)
 	case odoov1alpha2.UpgradeStepRollout:
 		o.WebRolledOut = rolledOut(web, st.ImageAttempted, inst.WebReplicas())
+		if !o.WebRolledOut {
+			o.Failure, err = r.rolloutFailure(ctx, inst, web, st)
+		}
 	case odoov1alpha2.UpgradeStepRestore:
 		err = r.observeRestore(ctx, s, st, &o, web, cron)
 	}
@@ -429,4 +432,22 @@ func (r *Reconciler) createRestorePointJob(ctx context.Context, s *scope, st *od
 func rolledBack(inst *odoov1alpha2.OdooInstance) bool {
 	rb := inst.Status.Deployment.Rollback
 	return rb != nil && rb.FromImage == inst.Spec.Image
+}
+
+// rolloutFailure explains why the upgraded image cannot roll out (the web
+// Deployment's progress deadline passed, or its pods crash-loop), "" while it
+// still may. The upgrade then fails like any other and its policy applies:
+// the database was already upgraded by the Job.
+func (r *Reconciler) rolloutFailure(ctx context.Context, inst *odoov1alpha2.OdooInstance, web *appsv1.Deployment, st *odoov1alpha2.UpgradeStatus) (string, error) {
+	if web.UID == "" || containerImage(web) != st.ImageAttempted {
+		return "", nil
+	}
+	if c := deploymentCondition(web, appsv1.DeploymentProgressing); c != nil && c.Status == corev1.ConditionFalse && c.Reason == "ProgressDeadlineExceeded" {
+		return fmt.Sprintf("the modules were upgraded but %s did not roll out: the web Deployment exceeded its progress deadline", st.ImageAttempted), nil
+	}
+	crashLooping, _, err := r.misbehavingPods(ctx, inst, st.ImageAttempted, time.Now(), time.Now())
+	if err != nil || crashLooping == "" {
+		return "", err
+	}
+	return fmt.Sprintf("the modules were upgraded but %s did not roll out: pod %s crash-loops", st.ImageAttempted, crashLooping), nil
 }
