@@ -10,6 +10,10 @@ CONTROLLER_GEN_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
 CONTROLLER_GEN ?= $(TOOLS_BIN)/controller-gen-$(CONTROLLER_GEN_VERSION)
 GOLANGCI_LINT ?= $(TOOLS_BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+# The S3 server of the backup tests (internal/testutil/s3harness builds the same
+# version itself when missing; building it here keeps it out of a test's timeout).
+VERSITYGW_VERSION ?= v1.8.0
+VERSITYGW ?= $(TOOLS_BIN)/versitygw-$(VERSITYGW_VERSION)
 
 ##@ General
 
@@ -58,9 +62,9 @@ E2E_ENV = SANDBOX_DIR=$(CURDIR)/.sandbox-e2e SANDBOX_ETCD_PORT=23379 SANDBOX_API
 test: verify lint test-unit test-conversions test-e2e ## Everything CI runs: generated files, lint, unit + envtest, conversion fuzzing, end to end.
 
 .PHONY: test-unit
-test-unit: ## Unit and envtest suites against a real kube-apiserver/etcd and PostgreSQL.
+test-unit: $(VERSITYGW) ## Unit and envtest suites against a real kube-apiserver/etcd, PostgreSQL and an S3 server.
 	hack/postgres.sh install
-	KUBEBUILDER_ASSETS="$(K8S_BINS)" go test -count=1 -skip TestFuzzyConversion ./...
+	VERSITYGW_BIN=$(VERSITYGW) KUBEBUILDER_ASSETS="$(K8S_BINS)" go test -count=1 -skip TestFuzzyConversion ./...
 
 .PHONY: test-conversions
 test-conversions: ## Fuzz every CRD conversion both ways (10,000 objects per direction and version pair).
@@ -120,6 +124,10 @@ $(CONTROLLER_GEN):
 	@mkdir -p $(TOOLS_BIN)
 	GOBIN=$(TOOLS_BIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)
 	mv $(TOOLS_BIN)/controller-gen $@
+
+$(VERSITYGW):
+	@mkdir -p $(TOOLS_BIN)
+	d=$$(mktemp -d) && GOBIN=$$d go install -trimpath github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION) && mv $$d/versitygw $@ && rmdir $$d
 
 $(GOLANGCI_LINT):
 	@mkdir -p $(TOOLS_BIN)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -21,6 +22,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 
+	"github.com/odoo-operator/odoo-operator/internal/backup/objectstore"
+	"github.com/odoo-operator/odoo-operator/internal/backup/odoozip"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 )
 
@@ -53,7 +56,11 @@ type DataResult struct {
 	// Pending lists the modules marked 'to upgrade', 'to install' or 'to
 	// remove', as "name (state)".
 	Pending []string `json:"pending,omitempty"`
-	Seconds float64  `json:"seconds"`
+	// Format of a backup: zip or dump.
+	Format string `json:"format,omitempty"`
+	// FilestoreFiles counts the filestore files backed up or restored.
+	FilestoreFiles int     `json:"filestoreFiles,omitempty"`
+	Seconds        float64 `json:"seconds"`
 }
 
 // newDataCommand is `odoo-operator data`: the database work the operator's
@@ -64,7 +71,7 @@ func newDataCommand() *cobra.Command {
 	opts := &dataOptions{}
 	cmd := &cobra.Command{
 		Use:   "data",
-		Short: "Database work run by the operator's Jobs: restore points, restores, module snapshots",
+		Short: "Database work run by the operator's Jobs: restore points, restores, backups, module snapshots",
 		Long: "Database work run by the operator's Jobs. The connection comes from the libpq environment\n" +
 			"(PGHOST, PGPORT, PGUSER, PGPASSWORD or PGPASSFILE, PGDATABASE, PGSSLMODE); a password is never\n" +
 			"taken from the command line. Progress goes to stderr; the result, as one JSON line, to the\n" +
@@ -74,7 +81,8 @@ func newDataCommand() *cobra.Command {
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&opts.pgBinDir, "pg-bin-dir", os.Getenv("PG_BIN_DIR"), "directory of pg_dump and pg_restore (env PG_BIN_DIR; empty: PATH)")
 	pf.StringVar(&opts.terminationLog, "termination-log", "/dev/termination-log", "file that gets the result as one JSON line, when it exists and is writable (empty: none)")
-	cmd.AddCommand(newRestorePointCommand(opts), newRestoreCommand(opts), newModulesCommand(opts))
+	cmd.AddCommand(newRestorePointCommand(opts), newRestoreCommand(opts), newModulesCommand(opts),
+		newBackupCommand(opts), newRestoreBackupCommand(opts))
 	return cmd
 }
 
@@ -394,3 +402,329 @@ func (e scrubbedError) Error() string {
 }
 
 func (e scrubbedError) Unwrap() error { return e.err }
+
+// Backup formats of `data backup`.
+const (
+	BackupFormatZip  = "zip"
+	BackupFormatDump = "dump"
+)
+
+// filestoreSuffix names the filestore tar stored beside a dump-format
+// backup: NAME.filestore.tar (and its NAME.filestore.tar.sha256).
+const filestoreSuffix = ".filestore.tar"
+
+type backupFlags struct {
+	format, filestore, to, database, odooVersion string
+	overwrite                                    bool
+}
+
+func newBackupCommand(opts *dataOptions) *cobra.Command {
+	var f backupFlags
+	cmd := &cobra.Command{
+		Use:   "backup --to s3://BUCKET/PREFIX/NAME|file:///DIR/NAME [--format zip|dump] [--filestore DIR]",
+		Short: "Back up the database (and its filestore) to S3 or a directory, with NAME.sha256 beside it",
+		Long: "Back up the database (PGDATABASE, or --database) to S3 or a directory, streaming, with its sha256 in\n" +
+			"NAME.sha256 beside it, written last: a backup without it is incomplete.\n\n" +
+			"  zip   Odoo's database manager format: dump.sql (plain SQL), manifest.json and filestore/ (from\n" +
+			"        --filestore, the database's data_dir/filestore/<db>); it loads in Odoo's database manager.\n" +
+			"  dump  PostgreSQL's custom format (Odoo's \"dump\" format, for pg_restore); with --filestore, the\n" +
+			"        filestore goes to NAME" + filestoreSuffix + " (and its .sha256) beside it.\n\n" +
+			"S3 settings come from the environment: S3_ENDPOINT (host:port or an http(s) URL), S3_BUCKET (when\n" +
+			"the URL names none), S3_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, S3_INSECURE=true for\n" +
+			"plain HTTP, S3_PART_SIZE_MB. A complete backup of that name is kept (\"existing\": true) unless\n" +
+			"--overwrite is given, so a retried Job does not redo it.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runData(cmd, opts, "backup", func(ctx context.Context, log *slog.Logger, res *DataResult) error {
+				return backupTo(ctx, log, opts, f, cmd.ErrOrStderr(), res)
+			})
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.format, "format", BackupFormatZip, "zip (Odoo's, with the filestore) or dump (pg_dump custom format)")
+	fl.StringVar(&f.filestore, "filestore", "", "the database's filestore directory (empty: no filestore)")
+	fl.StringVar(&f.to, "to", "", "where the backup goes: s3://BUCKET/PREFIX/NAME or file:///DIR/NAME")
+	fl.StringVar(&f.database, "database", "", "database to back up (empty: PGDATABASE)")
+	fl.StringVar(&f.odooVersion, "odoo-version", "", "Odoo version for manifest.json, e.g. 18.0 (empty: the series of module base)")
+	fl.BoolVar(&f.overwrite, "overwrite", false, "replace a complete backup of the same name")
+	_ = cmd.MarkFlagRequired("to")
+	return cmd
+}
+
+func backupTo(ctx context.Context, log *slog.Logger, opts *dataOptions, f backupFlags, stderr io.Writer, res *DataResult) error {
+	if f.format != BackupFormatZip && f.format != BackupFormatDump {
+		return fmt.Errorf("--format %q: want %s or %s", f.format, BackupFormatZip, BackupFormatDump)
+	}
+	loc, err := objectstore.ParseLocation(f.to)
+	if err != nil {
+		return err
+	}
+	store, err := objectstore.Open(loc, os.Getenv)
+	if err != nil {
+		return err
+	}
+	key, fsKey := loc.Name, loc.Name+filestoreSuffix
+	res.File, res.Format, res.Database = loc.String(), f.format, f.database
+	if res.Database == "" {
+		res.Database = os.Getenv("PGDATABASE")
+	}
+	if !f.overwrite {
+		if done, err := existingBackup(ctx, store, key, f.format == BackupFormatDump && f.filestore != "", res); done || err != nil {
+			if done {
+				log.Info("keeping the complete backup of that name", "to", res.File, "sha256", res.SHA256)
+			}
+			return err
+		}
+	}
+	// Until the new checksum is written, no complete backup of this name
+	// exists.
+	for _, k := range []string{objectstore.ChecksumKey(key), objectstore.ChecksumKey(fsKey), fsKey} {
+		if err := store.Delete(ctx, k); err != nil {
+			return err
+		}
+	}
+	log.Info("backing up", "database", res.Database, "format", f.format, "to", res.File, "store", store.String())
+	var main odoozip.Result
+	var n int64
+	switch f.format {
+	case BackupFormatZip:
+		n, err = objectstore.PutWriter(ctx, store, key, func(w io.Writer) error {
+			var err error
+			main, err = odoozip.Write(ctx, w, odoozip.WriteOptions{Database: f.database, FilestoreDir: f.filestore,
+				OdooVersion: f.odooVersion, PGBinDir: opts.pgBinDir, Stderr: stderr})
+			return err
+		})
+		res.Database, res.FilestoreFiles = main.Manifest.DBName, main.FilestoreFiles
+	case BackupFormatDump:
+		n, err = objectstore.PutWriter(ctx, store, key, func(w io.Writer) error {
+			var err error
+			main, err = odoozip.WriteDump(ctx, w, odoozip.DumpOptions{Database: f.database, PGBinDir: opts.pgBinDir, Stderr: stderr})
+			return err
+		})
+		if err == nil && f.filestore != "" {
+			// After the dump, so that every attachment it names has its file.
+			var fsRes odoozip.Result
+			if _, err = objectstore.PutWriter(ctx, store, fsKey, func(w io.Writer) error {
+				var err error
+				fsRes, err = odoozip.WriteFilestoreTar(ctx, w, f.filestore)
+				return err
+			}); err == nil {
+				err = objectstore.WriteChecksum(ctx, store, fsKey, fsRes.SHA256)
+			}
+			res.FilestoreFiles = fsRes.FilestoreFiles
+			log.Info("filestore stored", "key", fsKey, "files", fsRes.FilestoreFiles, "bytes", fsRes.Size)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if n != main.Size {
+		return fmt.Errorf("stored %d bytes of a %d-byte backup", n, main.Size)
+	}
+	if err := objectstore.WriteChecksum(ctx, store, key, main.SHA256); err != nil {
+		return err
+	}
+	res.Bytes, res.SHA256 = main.Size, main.SHA256
+	log.Info("backup stored", "to", res.File, "bytes", main.Size, "sha256", main.SHA256, "filestoreFiles", res.FilestoreFiles,
+		"seconds", main.Duration.Round(time.Millisecond).Seconds())
+	return nil
+}
+
+// existingBackup reports whether a complete backup (the object and its
+// checksum file, and the filestore tar and its checksum when wanted) is
+// already stored under key, filling res.
+func existingBackup(ctx context.Context, store objectstore.Store, key string, withFilestore bool, res *DataResult) (bool, error) {
+	sum, err := objectstore.ReadChecksum(ctx, store, key)
+	if errors.Is(err, objectstore.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	obj, err := store.Stat(ctx, key)
+	if errors.Is(err, objectstore.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if withFilestore {
+		if _, err := objectstore.ReadChecksum(ctx, store, key+filestoreSuffix); errors.Is(err, objectstore.ErrNotFound) {
+			return false, nil
+		} else if err != nil {
+			return false, err
+		}
+	}
+	res.Existing, res.Bytes, res.SHA256 = true, obj.Size, sum
+	return true, nil
+}
+
+type restoreBackupFlags struct {
+	from, database, filestore, workDir string
+	skipFilestore                      bool
+}
+
+func newRestoreBackupCommand(opts *dataOptions) *cobra.Command {
+	var f restoreBackupFlags
+	cmd := &cobra.Command{
+		Use:   "restore-backup --from s3://BUCKET/PREFIX/NAME|file:///DIR/NAME --database TARGET [--filestore DIR]",
+		Short: "Verify a backup against its NAME.sha256 and restore it into an empty database and filestore",
+		Long: "Fetch a backup written by `data backup` (or an Odoo zip with a NAME.sha256 beside it), check its sha256\n" +
+			"and, for a zip, its CRCs, layout and manifest, before anything is written; then load it into TARGET,\n" +
+			"which must exist and be empty (a live database is never written into), and its filestore into\n" +
+			"--filestore, which must be absent or empty. The filestore is moved into place only once the\n" +
+			"database is loaded. S3 settings come from the environment, as for `data backup`.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runData(cmd, opts, "restore-backup", func(ctx context.Context, log *slog.Logger, res *DataResult) error {
+				return restoreBackup(ctx, log, opts, f, cmd.ErrOrStderr(), res)
+			})
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.from, "from", "", "the backup: s3://BUCKET/PREFIX/NAME or file:///DIR/NAME")
+	fl.StringVar(&f.database, "database", "", "target database: existing and empty")
+	fl.StringVar(&f.filestore, "filestore", "", "filestore directory to restore into: absent or empty")
+	fl.BoolVar(&f.skipFilestore, "skip-filestore", false, "restore the database only")
+	fl.StringVar(&f.workDir, "work-dir", os.TempDir(), "where a backup from S3 is downloaded (it needs the backup's size)")
+	_ = cmd.MarkFlagRequired("from")
+	_ = cmd.MarkFlagRequired("database")
+	return cmd
+}
+
+func restoreBackup(ctx context.Context, log *slog.Logger, opts *dataOptions, f restoreBackupFlags, stderr io.Writer, res *DataResult) error {
+	loc, err := objectstore.ParseLocation(f.from)
+	if err != nil {
+		return err
+	}
+	store, err := objectstore.Open(loc, os.Getenv)
+	if err != nil {
+		return err
+	}
+	key, fsKey := loc.Name, loc.Name+filestoreSuffix
+	res.File, res.Database = loc.String(), f.database
+	sum, err := objectstore.ReadChecksum(ctx, store, key)
+	if errors.Is(err, objectstore.ErrNotFound) {
+		return fmt.Errorf("%s has no checksum file %s: the backup is missing or incomplete", res.File, objectstore.ChecksumKey(key))
+	}
+	if err != nil {
+		return err
+	}
+	// Local copies: the zip needs random access, pg_restore a file.
+	work, err := os.MkdirTemp(f.workDir, "restore-backup-")
+	if err != nil {
+		return fmt.Errorf("--work-dir: %w", err)
+	}
+	defer func() { _ = os.RemoveAll(work) }()
+	local := func(k, sum string) (string, error) {
+		if d, ok := store.(*objectstore.Dir); ok {
+			return d.Path(k)
+		}
+		p := filepath.Join(work, path.Base(k))
+		log.Info("downloading", "key", k, "store", store.String())
+		if err := download(ctx, store, k, p); err != nil {
+			return "", err
+		}
+		// dbtools.Restore reads the checksum beside the dump.
+		return p, os.WriteFile(p+".sha256", []byte(objectstore.ChecksumLine(sum, k)), 0o600)
+	}
+	file, err := local(key, sum)
+	if err != nil {
+		return err
+	}
+	format, err := sniffFormat(file)
+	if err != nil {
+		return err
+	}
+	res.Format = format
+	log.Info("restoring", "from", res.File, "format", format, "database", f.database, "filestore", f.filestore)
+	switch format {
+	case BackupFormatZip:
+		info, err := odoozip.Restore(ctx, odoozip.RestoreOptions{File: file, SHA256: sum, Database: f.database,
+			FilestoreDir: f.filestore, SkipFilestore: f.skipFilestore, PGBinDir: opts.pgBinDir, Stderr: stderr})
+		if err != nil {
+			return err
+		}
+		if !f.skipFilestore && f.filestore != "" {
+			res.FilestoreFiles = info.FilestoreFiles
+		}
+		res.Bytes = info.Size
+		log.Info("restored", "odooVersion", info.Manifest.Version, "sourceDatabase", info.Manifest.DBName, "pgVersion", info.Manifest.PGVersion,
+			"modules", len(info.Manifest.Modules), "filestoreFiles", res.FilestoreFiles)
+	case BackupFormatDump:
+		size, err := odoozip.VerifySHA256(ctx, file, sum)
+		if err != nil {
+			return err
+		}
+		res.Bytes = size
+		var stage *odoozip.StagedFilestore
+		fsSum, err := objectstore.ReadChecksum(ctx, store, fsKey)
+		switch {
+		case errors.Is(err, objectstore.ErrNotFound):
+			if f.filestore != "" && !f.skipFilestore {
+				log.Info("the backup holds no filestore; the filestore directory is left alone", "filestore", f.filestore)
+			}
+		case err != nil:
+			return err
+		case f.skipFilestore:
+		case f.filestore == "":
+			return fmt.Errorf("the backup holds a filestore (%s): give --filestore, or --skip-filestore", fsKey)
+		default:
+			fsFile, err := local(fsKey, fsSum)
+			if err != nil {
+				return err
+			}
+			if stage, err = odoozip.StageFilestoreTar(ctx, fsFile, fsSum, f.filestore); err != nil {
+				return err
+			}
+			defer stage.Discard()
+		}
+		if err := dbtools.Restore(ctx, dbtools.RestoreOptions{File: file, Database: f.database, PGBinDir: opts.pgBinDir, Stderr: stderr}); err != nil {
+			return err
+		}
+		if stage != nil {
+			if err := stage.Commit(); err != nil {
+				return err
+			}
+			res.FilestoreFiles = stage.Files
+		}
+	}
+	res.SHA256 = sum
+	return nil
+}
+
+// download copies the object key to the file p.
+func download(ctx context.Context, store objectstore.Store, key, p string) error {
+	r, err := store.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = r.Close() }()
+	out, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) //nolint:gosec // a file in the command's own work directory
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, r); err != nil {
+		_ = out.Close()
+		return fmt.Errorf("downloading %s: %w", key, err)
+	}
+	return out.Close()
+}
+
+// sniffFormat tells a zip from a custom-format dump by its first bytes.
+func sniffFormat(file string) (string, error) {
+	fh, err := os.Open(file) //nolint:gosec // the backup being restored
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = fh.Close() }()
+	head := make([]byte, 5)
+	n, _ := io.ReadFull(fh, head)
+	switch {
+	case n >= 4 && string(head[:4]) == "PK\x03\x04":
+		return BackupFormatZip, nil
+	case n == 5 && string(head) == "PGDMP":
+		return BackupFormatDump, nil
+	}
+	return "", fmt.Errorf("%w: %s is neither an Odoo zip nor a pg_dump custom-format archive", odoozip.ErrInvalid, filepath.Base(file))
+}

@@ -1,0 +1,243 @@
+package odoozip
+
+import (
+	"archive/zip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/odoo-operator/odoo-operator/internal/dbtools"
+	"github.com/odoo-operator/odoo-operator/internal/postgres"
+)
+
+// RestoreOptions configure Restore. The connection comes from the process's
+// PG* environment, which psql inherits; only the database differs.
+type RestoreOptions struct {
+	// File is the zip, a local file.
+	File string
+	// SHA256 is the archive's checksum (hex), from its .sha256 file.
+	SHA256 string
+	// Database is the target. It must exist and be empty.
+	Database string
+	// FilestoreDir receives the archive's filestore/; it must be absent or
+	// an empty directory. Empty: the archive must hold no filestore, unless
+	// SkipFilestore.
+	FilestoreDir string
+	// SkipFilestore restores the database only.
+	SkipFilestore bool
+	// PGBinDir is the directory of psql; empty: PATH.
+	PGBinDir string
+	// Stderr, when set, also receives psql's messages.
+	Stderr io.Writer
+}
+
+// ErrTargetNotEmpty is returned for a target database that holds
+// relations, like dbtools.ErrTargetNotEmpty, which it wraps.
+var ErrTargetNotEmpty = dbtools.ErrTargetNotEmpty
+
+// Restore loads an Odoo backup zip into an existing, empty database and
+// its filestore into a new directory, in this order, stopping at the first
+// failure:
+//
+//  1. Verify: the sha256, the zip's CRCs, its layout and its manifest (no
+//     database is touched, no file written);
+//  2. the filestore directory must be absent or empty, and the target
+//     database must exist and hold no relation (a live database is never
+//     written into);
+//  3. filestore/ is extracted into a temporary directory beside the
+//     destination;
+//  4. dump.sql is streamed from the zip to psql -X -q -v ON_ERROR_STOP=1
+//     --single-transaction, so a failed load leaves the target empty;
+//  5. the installed modules of the restored database must be those of the
+//     manifest;
+//  6. the filestore is moved into place.
+func Restore(ctx context.Context, opts RestoreOptions) (Info, error) {
+	var info Info
+	if err := postgres.ValidateDatabaseName(opts.Database); err != nil {
+		return info, fmt.Errorf("restore: target: %w", err)
+	}
+	bin, err := toolPath(opts.PGBinDir, "psql")
+	if err != nil {
+		return info, err
+	}
+	if info, err = Verify(ctx, opts.File, opts.SHA256); err != nil {
+		return info, err
+	}
+	withFilestore := !opts.SkipFilestore && opts.FilestoreDir != ""
+	if !opts.SkipFilestore && opts.FilestoreDir == "" && info.FilestoreFiles > 0 {
+		return info, fmt.Errorf("the backup holds a filestore of %d files: give the filestore directory, or skip the filestore", info.FilestoreFiles)
+	}
+	if withFilestore {
+		if err := checkEmptyDir(opts.FilestoreDir); err != nil {
+			return info, err
+		}
+	}
+	if err := CheckEmptyTarget(ctx, opts.Database); err != nil {
+		return info, err
+	}
+	zr, closeZip, err := openZip(opts.File, info.Size)
+	if err != nil {
+		return info, err
+	}
+	defer closeZip()
+
+	var stage *StagedFilestore
+	if withFilestore {
+		if stage, err = stageZipFilestore(ctx, zr, opts.FilestoreDir); err != nil {
+			return info, err
+		}
+		defer stage.Discard()
+	}
+
+	var dump *zip.File
+	for _, f := range zr.File {
+		if f.Name == DumpName {
+			dump = f
+		}
+	}
+	rc, err := dump.Open()
+	if err != nil {
+		return info, fmt.Errorf("%w: %s: %w", ErrInvalid, DumpName, err)
+	}
+	defer func() { _ = rc.Close() }()
+	args := []string{"-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", "-", "--dbname=" + conninfoDBName(opts.Database)}
+	cmd, tail := toolCommand(ctx, bin, args, nil, opts.Stderr)
+	cmd.Stdin = rc
+	cmd.Stdout = io.Discard
+	if err := cmd.Run(); err != nil {
+		return info, toolError(ctx, "psql", err, tail)
+	}
+	if err := checkModules(ctx, opts.Database, info.Manifest.Modules); err != nil {
+		return info, err
+	}
+	if stage != nil {
+		if err := stage.Commit(); err != nil {
+			return info, err
+		}
+	}
+	return info, nil
+}
+
+func stageZipFilestore(ctx context.Context, zr *zip.Reader, dest string) (*StagedFilestore, error) {
+	s, err := newStage(dest)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range zr.File {
+		rel, ok := strings.CutPrefix(f.Name, FilestoreName+"/")
+		if !ok || strings.TrimSuffix(rel, "/") == "" {
+			continue
+		}
+		if f.FileInfo().IsDir() {
+			err = s.mkdir(strings.TrimSuffix(rel, "/"))
+		} else {
+			err = extractMember(ctx, s, rel, f)
+		}
+		if err != nil {
+			s.Discard()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func extractMember(ctx context.Context, s *StagedFilestore, rel string, f *zip.File) error {
+	rc, err := f.Open()
+	if err != nil {
+		return fmt.Errorf("%w: member %s: %w", ErrInvalid, f.Name, err)
+	}
+	defer func() { _ = rc.Close() }()
+	return s.add(ctx, rel, rc)
+}
+
+// checkModules compares the installed modules of the restored database
+// with those of the manifest.
+func checkModules(ctx context.Context, database string, want map[string]string) error {
+	conn, err := dbtools.ConnectEnv(ctx, database)
+	if err != nil {
+		return fmt.Errorf("checking the restored database: %w", err)
+	}
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
+	mods, err := dbtools.ReadModules(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("checking the restored database: %w", err)
+	}
+	got := map[string]string{}
+	for _, m := range mods {
+		if m.State == "installed" {
+			got[m.Name] = m.LatestVersion
+		}
+	}
+	if !maps.Equal(got, want) {
+		var diff []string
+		for _, k := range slices.Sorted(maps.Keys(want)) {
+			if v, ok := got[k]; !ok || v != want[k] {
+				diff = append(diff, fmt.Sprintf("%s %q → %q", k, want[k], v))
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(got)) {
+			if _, ok := want[k]; !ok {
+				diff = append(diff, fmt.Sprintf("%s not in the manifest", k))
+			}
+		}
+		if len(diff) > 5 {
+			diff = append(diff[:5], fmt.Sprintf("+%d more", len(diff)-5))
+		}
+		return fmt.Errorf("restored database %q does not match the manifest's modules: %s", database, strings.Join(diff, ", "))
+	}
+	return nil
+}
+
+// CheckEmptyTarget connects to the target and refuses it unless it exists
+// and holds no relation outside the system schemas.
+func CheckEmptyTarget(ctx context.Context, database string) error {
+	conn, err := dbtools.ConnectEnv(ctx, database)
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "3D000" { // invalid_catalog_name
+			return fmt.Errorf("target database %q does not exist: create it empty first", database)
+		}
+		return fmt.Errorf("checking the target: %w", err)
+	}
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
+	n, examples, err := userRelations(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("checking that target database %q is empty: %w", database, err)
+	}
+	if n > 0 {
+		return fmt.Errorf("%w: database %q holds %d relations (%s): restore only into a new, empty database",
+			ErrTargetNotEmpty, database, n, strings.Join(examples, ", "))
+	}
+	return nil
+}
+
+func userRelations(ctx context.Context, conn *pgx.Conn) (int, []string, error) {
+	const q = `SELECT count(*) OVER (), n.nspname || '.' || c.relname
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND n.nspname !~ '^pg_'
+ ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C" LIMIT 3`
+	rows, err := conn.Query(ctx, q)
+	if err != nil {
+		return 0, nil, err
+	}
+	var n int
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&n, &name); err != nil {
+			rows.Close()
+			return 0, nil, err
+		}
+		names = append(names, name)
+	}
+	return n, names, rows.Err()
+}
