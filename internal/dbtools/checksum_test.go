@@ -16,14 +16,14 @@ func TestTableChecksums(t *testing.T) {
 	ca, cb := dbtoolstest.Connect(t, s, a), dbtoolstest.Connect(t, s, b)
 	ctx := dbtoolstest.Ctx(t)
 
-	sumA := checksums(t, s, a)
+	sumA := dbtoolstest.Checksums(t, s, a)
 	if len(sumA) != len(dbtoolstest.FixtureTables) {
 		t.Fatalf("checksums of %d tables, want %d: %v", len(sumA), len(dbtoolstest.FixtureTables), sumA)
 	}
 	if got := sumA[`Weird "Table" Name`]; got[:2] != "3:" {
 		t.Fatalf("the table with a quoted name and a column named t: %q", got)
 	}
-	if !reflect.DeepEqual(checksums(t, s, b), sumA) {
+	if !reflect.DeepEqual(dbtoolstest.Checksums(t, s, b), sumA) {
 		t.Fatal("two identical databases have different checksums")
 	}
 
@@ -51,7 +51,7 @@ func TestTableChecksums(t *testing.T) {
 		`Weird "Table" Name`: {`DELETE FROM "Weird ""Table"" Name" WHERE ctid = (SELECT min(ctid) FROM "Weird ""Table"" Name" WHERE t = 2)`},
 	} {
 		dbtoolstest.Exec(t, ca, change...)
-		after := checksums(t, s, a)
+		after := dbtoolstest.Checksums(t, s, a)
 		for k, v := range after {
 			if (k == table) == (v == sumA[k]) {
 				t.Fatalf("after %v: table %s %s -> %s", change, k, sumA[k], v)

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/odoo-operator/odoo-operator/internal/pgtool"
 )
 
 // DumpOptions configure Dump. The connection comes from the process's PG*
@@ -56,7 +58,7 @@ func Dump(ctx context.Context, opts DumpOptions) (DumpResult, error) {
 	if opts.File == "" {
 		return res, errors.New("dump: no file given")
 	}
-	bin, err := toolPath(opts.PGBinDir, "pg_dump")
+	bin, err := pgtool.Path(opts.PGBinDir, "pg_dump")
 	if err != nil {
 		return res, err
 	}
@@ -91,14 +93,14 @@ func Dump(ctx context.Context, opts DumpOptions) (DumpResult, error) {
 	if opts.Database != "" {
 		env = append(env, "PGDATABASE="+opts.Database)
 	}
-	cmd, tail := toolCommand(ctx, bin, args, env, opts.Stderr)
+	cmd, tail := pgtool.Command(ctx, bin, args, env, opts.Stderr)
 	hash := sha256.New()
 	size := &countingWriter{}
 	cmd.Stdout = io.MultiWriter(tmp, hash, size)
 
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
-		return res, toolError(ctx, "pg_dump", err, tail)
+		return res, pgtool.Error(ctx, "pg_dump", err, tail)
 	}
 	if size.n == 0 {
 		return res, errors.New("pg_dump wrote nothing")
@@ -129,4 +131,12 @@ func Dump(ctx context.Context, opts DumpOptions) (DumpResult, error) {
 	}
 	res.Size, res.SHA256, res.Duration = size.n, sum, time.Since(start)
 	return res, nil
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return len(p), nil
 }

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools/dbtoolstest"
@@ -43,24 +42,6 @@ func dumpFixture(t *testing.T) (s *pgharness.Server, src string, res dbtools.Dum
 		t.Fatalf("Dump: %v (stderr: %s)", err, stderr.String())
 	}
 	return s, src, res
-}
-
-func createEmpty(t *testing.T, s *pgharness.Server, name string) {
-	t.Helper()
-	if err := dbtools.CreateEmptyDatabase(dbtoolstest.Ctx(t), dbtoolstest.Connect(t, s, "postgres"), name, s.AdminUser); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func checksums(t *testing.T, s *pgharness.Server, db string) map[string]string {
-	t.Helper()
-	conn := dbtoolstest.Connect(t, s, db)
-	defer func() { _ = conn.Close(context.Background()) }()
-	sums, err := dbtools.TableChecksums(dbtoolstest.Ctx(t), conn)
-	if err != nil {
-		t.Fatalf("TableChecksums(%s): %v", db, err)
-	}
-	return sums
 }
 
 func TestDumpAndRestoreGiveIdenticalTables(t *testing.T) {
@@ -101,13 +82,13 @@ func TestDumpAndRestoreGiveIdenticalTables(t *testing.T) {
 	}
 
 	target := dbtoolstest.Name(t, "target")
-	createEmpty(t, s, target)
+	dbtoolstest.CreateEmpty(t, s, target)
 	if err := dbtools.Restore(dbtoolstest.Ctx(t), dbtools.RestoreOptions{File: res.File, Database: target, PGBinDir: s.BinDir}); err != nil {
 		t.Fatalf("Restore: %v", err)
 	}
 
-	want := checksums(t, s, src)
-	got := checksums(t, s, target)
+	want := dbtoolstest.Checksums(t, s, src)
+	got := dbtoolstest.Checksums(t, s, target)
 	var tables []string
 	for k := range want {
 		tables = append(tables, k)
@@ -155,7 +136,7 @@ func TestDumpReadsTheGivenSnapshot(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&snapshot); err != nil {
 		t.Fatal(err)
 	}
-	want := checksums(t, s, src)
+	want := dbtoolstest.Checksums(t, s, src)
 	dbtoolstest.Exec(t, dbtoolstest.Connect(t, s, src), "UPDATE ir_module_module SET latest_version = '18.0.9.9' WHERE name = 'sale'")
 
 	res, err := dbtools.Dump(ctx, dbtools.DumpOptions{File: filepath.Join(t.TempDir(), "snap.dump"), PGBinDir: s.BinDir, Snapshot: snapshot})
@@ -165,14 +146,14 @@ func TestDumpReadsTheGivenSnapshot(t *testing.T) {
 	_ = tx.Rollback(ctx)
 	// A name libpq would take for connection settings if it were not quoted.
 	target := dbtoolstest.Name(t, "tg") + ` it's=\"x"`
-	createEmpty(t, s, target)
+	dbtoolstest.CreateEmpty(t, s, target)
 	if err := dbtools.Restore(ctx, dbtools.RestoreOptions{File: res.File, Database: target, PGBinDir: s.BinDir}); err != nil {
 		t.Fatal(err)
 	}
-	if got := checksums(t, s, target); !reflect.DeepEqual(got, want) {
+	if got := dbtoolstest.Checksums(t, s, target); !reflect.DeepEqual(got, want) {
 		t.Fatalf("the dump is not the snapshot's:\n got %v\nwant %v", got, want)
 	}
-	if now := checksums(t, s, src); reflect.DeepEqual(now, want) {
+	if now := dbtoolstest.Checksums(t, s, src); reflect.DeepEqual(now, want) {
 		t.Fatal("the update after the snapshot changed no checksum")
 	}
 }
@@ -198,33 +179,6 @@ func TestDumpFailureLeavesNoFile(t *testing.T) {
 	_, err = dbtools.Dump(dbtoolstest.Ctx(t), dbtools.DumpOptions{File: file, PGBinDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "pg_dump not found") {
 		t.Fatalf("Dump without pg_dump: %v", err)
-	}
-}
-
-// assertUntouched checks that no session ever ran a statement in db (the
-// server logs every statement with user@database) and that it is empty.
-func assertUntouched(t *testing.T, s *pgharness.Server, db string) {
-	t.Helper()
-	admin := dbtoolstest.Connect(t, s, "postgres")
-	marker := "marker_" + strings.ReplaceAll(dbtoolstest.Name(t, ""), "-", "_")
-	dbtoolstest.Exec(t, admin, "SELECT '"+marker+"'")
-	if err := s.WaitForLog(marker, 10*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	log, err := s.ReadLog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(log, "@"+db+" ") {
-		t.Fatalf("something ran in database %s:\n%s", db, log)
-	}
-	var n int
-	if err := dbtoolstest.Connect(t, s, db).QueryRow(dbtoolstest.Ctx(t),
-		"SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	if n != 0 {
-		t.Fatalf("database %s holds %d relations", db, n)
 	}
 }
 
@@ -294,31 +248,31 @@ func TestRestoreRefusesABadDump(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			target := dbtoolstest.Name(t, "target")
-			createEmpty(t, s, target)
+			dbtoolstest.CreateEmpty(t, s, target)
 			file := c.prepare(t.TempDir())
 			err := dbtools.Restore(dbtoolstest.Ctx(t), dbtools.RestoreOptions{File: file, Database: target, PGBinDir: s.BinDir})
 			if !errors.Is(err, dbtools.ErrDumpInvalid) || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("Restore: want a one-line ErrDumpInvalid saying %q, got %v", c.want, err)
 			}
-			assertUntouched(t, s, target)
+			dbtoolstest.AssertUntouched(t, s, target)
 		})
 	}
 }
 
 func TestRestoreRefusesANonEmptyTarget(t *testing.T) {
 	s, src, res := dumpFixture(t)
-	before := checksums(t, s, src)
+	before := dbtoolstest.Checksums(t, s, src)
 	err := dbtools.Restore(dbtoolstest.Ctx(t), dbtools.RestoreOptions{File: res.File, Database: src, PGBinDir: s.BinDir})
 	if !errors.Is(err, dbtools.ErrTargetNotEmpty) || !strings.Contains(err.Error(), `database "`+src+`" holds 10 relations (public.Weird "Table" Name, public.ir_attachment, public.ir_attachment_id_seq)`) {
 		t.Fatalf("Restore into the source: %v", err)
 	}
-	if after := checksums(t, s, src); !reflect.DeepEqual(after, before) {
+	if after := dbtoolstest.Checksums(t, s, src); !reflect.DeepEqual(after, before) {
 		t.Fatal("the refused restore changed the database")
 	}
 
 	// A table in another schema makes a database just as non-empty.
 	other := dbtoolstest.Name(t, "other")
-	createEmpty(t, s, other)
+	dbtoolstest.CreateEmpty(t, s, other)
 	dbtoolstest.Exec(t, dbtoolstest.Connect(t, s, other), "CREATE SCHEMA app", "CREATE TABLE app.t (x int)")
 	err = dbtools.Restore(dbtoolstest.Ctx(t), dbtools.RestoreOptions{File: res.File, Database: other, PGBinDir: s.BinDir})
 	if !errors.Is(err, dbtools.ErrTargetNotEmpty) || !strings.Contains(err.Error(), "app.t") {
@@ -346,7 +300,7 @@ func TestRestoreRefusesANonEmptyTarget(t *testing.T) {
 func TestRestoreStopsAtTheFirstError(t *testing.T) {
 	s, _, res := dumpFixture(t)
 	target := dbtoolstest.Name(t, "target")
-	createEmpty(t, s, target)
+	dbtoolstest.CreateEmpty(t, s, target)
 	// A type is no relation, so the target counts as empty, but its name
 	// clashes with the row type of table res_partner.
 	dbtoolstest.Exec(t, dbtoolstest.Connect(t, s, target), "CREATE TYPE public.res_partner AS ENUM ('x')")
@@ -359,7 +313,7 @@ func TestRestoreStopsAtTheFirstError(t *testing.T) {
 	if !strings.Contains(stderr.String(), "res_partner") {
 		t.Fatalf("pg_restore's messages did not reach Stderr: %q", stderr.String())
 	}
-	sums := checksums(t, s, target)
+	sums := dbtoolstest.Checksums(t, s, target)
 	if _, ok := sums["res_partner"]; ok || len(sums) == 0 || len(sums) >= len(dbtoolstest.FixtureTables) {
 		t.Fatalf("want a partly loaded target without res_partner, got tables %v", sums)
 	}

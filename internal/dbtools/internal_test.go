@@ -7,36 +7,6 @@ import (
 	"testing"
 )
 
-func TestTailBufferKeepsTheEndAndTheDiagnostics(t *testing.T) {
-	tb := &tailBuffer{max: 64}
-	for range 100 {
-		_, _ = tb.Write([]byte("pg_restore: processing item\n"))
-	}
-	if len(tb.buf) > 64 {
-		t.Fatalf("tail holds %d bytes", len(tb.buf))
-	}
-	if got := tb.lastLines(3); got != "pg_restore: processing item | pg_restore: processing item" {
-		t.Fatalf("lastLines = %q", got)
-	}
-	tb = &tailBuffer{max: 4096}
-	_, _ = tb.Write([]byte("pg_restore: error: could not execute query: ERROR:  boom\nCommand was: CREATE TABLE x (\n  a int\n);\n"))
-	if got := tb.lastLines(3); got != "pg_restore: error: could not execute query: ERROR:  boom" {
-		t.Fatalf("lastLines = %q", got)
-	}
-}
-
-func TestConninfoDBName(t *testing.T) {
-	for in, want := range map[string]string{
-		"odoo":          `dbname='odoo'`,
-		`it's=\x`:       `dbname='it\'s=\\x'`,
-		"postgres://h/": `dbname='postgres://h/'`,
-	} {
-		if got := conninfoDBName(in); got != want {
-			t.Errorf("conninfoDBName(%q) = %s, want %s", in, got, want)
-		}
-	}
-}
-
 func TestReadChecksumAcceptsSha256sumOutput(t *testing.T) {
 	dir := t.TempDir()
 	sum := strings.Repeat("AB", 32)

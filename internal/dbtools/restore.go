@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/odoo-operator/odoo-operator/internal/pgtool"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 )
 
@@ -49,42 +50,34 @@ func Restore(ctx context.Context, opts RestoreOptions) error {
 	if err := postgres.ValidateDatabaseName(opts.Database); err != nil {
 		return fmt.Errorf("restore: target: %w", err)
 	}
-	bin, err := toolPath(opts.PGBinDir, "pg_restore")
+	bin, err := pgtool.Path(opts.PGBinDir, "pg_restore")
 	if err != nil {
 		return err
 	}
 	if _, err := VerifyDump(ctx, opts.File); err != nil {
 		return err
 	}
-	list, tail := toolCommand(ctx, bin, []string{"--list", opts.File}, nil, nil)
+	list, tail := pgtool.Command(ctx, bin, []string{"--list", opts.File}, nil, nil)
 	list.Stdout = io.Discard
 	if err := list.Run(); err != nil {
-		return fmt.Errorf("%w: %w", ErrDumpInvalid, toolError(ctx, "pg_restore --list", err, tail))
+		return fmt.Errorf("%w: %w", ErrDumpInvalid, pgtool.Error(ctx, "pg_restore --list", err, tail))
 	}
-	if err := checkEmptyTarget(ctx, opts.Database); err != nil {
+	if err := CheckEmptyTarget(ctx, opts.Database); err != nil {
 		return err
 	}
 	args := []string{"--no-owner", "--no-privileges", "--exit-on-error",
-		"--dbname=" + conninfoDBName(opts.Database), opts.File}
-	cmd, tail := toolCommand(ctx, bin, args, nil, opts.Stderr)
+		"--dbname=" + pgtool.ConninfoDBName(opts.Database), opts.File}
+	cmd, tail := pgtool.Command(ctx, bin, args, nil, opts.Stderr)
 	cmd.Stdout = io.Discard
 	if err := cmd.Run(); err != nil {
-		return toolError(ctx, "pg_restore", err, tail)
+		return pgtool.Error(ctx, "pg_restore", err, tail)
 	}
 	return nil
 }
 
-// conninfoDBName is a libpq connection string naming only the database, so
-// that a name with '=' or a URI prefix is never taken for connection
-// settings; everything else comes from the environment.
-func conninfoDBName(name string) string {
-	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
-	return "dbname='" + r.Replace(name) + "'"
-}
-
-// checkEmptyTarget connects to the target and refuses it unless it holds no
-// relation outside the system schemas.
-func checkEmptyTarget(ctx context.Context, database string) error {
+// CheckEmptyTarget connects to the target and refuses it unless it exists
+// and holds no relation outside the system schemas.
+func CheckEmptyTarget(ctx context.Context, database string) error {
 	conn, err := ConnectEnv(ctx, database)
 	if err != nil {
 		var pgErr *pgconn.PgError

@@ -36,7 +36,7 @@ func swapFixture(t *testing.T) (s *pgharness.Server, live, restored, keep string
 	c := dbtoolstest.Connect(t, s, restored)
 	dbtoolstest.Exec(t, c, "UPDATE ir_module_module SET latest_version = '18.0.0.1' WHERE name = 'sale'")
 	_ = c.Close(context.Background())
-	liveSums, restoredSums = checksums(t, s, live), checksums(t, s, restored)
+	liveSums, restoredSums = dbtoolstest.Checksums(t, s, live), dbtoolstest.Checksums(t, s, restored)
 	if reflect.DeepEqual(liveSums, restoredSums) {
 		t.Fatal("the fixture databases do not differ")
 	}
@@ -60,10 +60,10 @@ func TestSwapDatabases(t *testing.T) {
 		}
 	}
 	mustExist(t, admin, map[string]bool{live: true, keep: true, restored: false})
-	if got := checksums(t, s, live); !reflect.DeepEqual(got, restoredSums) {
+	if got := dbtoolstest.Checksums(t, s, live); !reflect.DeepEqual(got, restoredSums) {
 		t.Fatal("the live name does not hold the restored contents")
 	}
-	if got := checksums(t, s, keep); !reflect.DeepEqual(got, liveSums) {
+	if got := dbtoolstest.Checksums(t, s, keep); !reflect.DeepEqual(got, liveSums) {
 		t.Fatal("the kept database does not hold the old live contents")
 	}
 
@@ -71,7 +71,7 @@ func TestSwapDatabases(t *testing.T) {
 	if err := dbtools.SwapDatabases(ctx, admin, live, restored, keep); err != nil {
 		t.Fatalf("second SwapDatabases: %v", err)
 	}
-	if got := checksums(t, s, live); !reflect.DeepEqual(got, restoredSums) {
+	if got := dbtoolstest.Checksums(t, s, live); !reflect.DeepEqual(got, restoredSums) {
 		t.Fatal("the second swap changed the live database")
 	}
 
@@ -121,7 +121,7 @@ func TestSwapDatabasesRecoversAndRefuses(t *testing.T) {
 		t.Fatalf("completing the swap: %v", err)
 	}
 	mustExist(t, admin, map[string]bool{live: true, keep: true, restored: false})
-	if !reflect.DeepEqual(checksums(t, s, live), restoredSums) || !reflect.DeepEqual(checksums(t, s, keep), liveSums) {
+	if !reflect.DeepEqual(dbtoolstest.Checksums(t, s, live), restoredSums) || !reflect.DeepEqual(dbtoolstest.Checksums(t, s, keep), liveSums) {
 		t.Fatal("the completed swap left the wrong contents")
 	}
 

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/odoo-operator/odoo-operator/internal/ctxio"
 )
 
 // ErrDumpInvalid is returned when a dump fails verification: no checksum
@@ -38,7 +40,7 @@ func VerifyDump(ctx context.Context, file string) (string, error) {
 	}
 	defer func() { _ = f.Close() }()
 	hash := sha256.New()
-	n, err := io.Copy(hash, &ctxReader{ctx: ctx, r: f})
+	n, err := io.Copy(hash, ctxio.Reader(ctx, f))
 	if err != nil {
 		return "", fmt.Errorf("reading %s: %w", file, err)
 	}
@@ -70,17 +72,4 @@ func readChecksum(path string) (string, error) {
 		return "", fmt.Errorf("%w: %s holds no sha256 checksum", ErrDumpInvalid, path)
 	}
 	return sum, nil
-}
-
-// ctxReader stops reading once ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

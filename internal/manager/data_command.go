@@ -98,11 +98,9 @@ func newRestorePointCommand(opts *dataOptions) *cobra.Command {
 			"kept (reported with \"existing\": true) unless --overwrite is given, so a retried Job never replaces\n" +
 			"the restore point taken before an upgrade.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runData(cmd, opts, "restore-point", func(ctx context.Context, log *slog.Logger, res *DataResult) error {
-				return restorePoint(ctx, log, opts, dir, name, overwrite, cmd.ErrOrStderr(), res)
-			})
-		},
+		RunE: dataRunE(opts, "restore-point", func(ctx context.Context, log *slog.Logger, stderr io.Writer, res *DataResult) error {
+			return restorePoint(ctx, log, opts, dir, name, overwrite, stderr, res)
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&dir, "dir", "", "directory of the restore point (created if missing)")
@@ -122,11 +120,9 @@ func newRestoreCommand(opts *dataOptions) *cobra.Command {
 			"pg_restore into TARGET, which must exist and be empty (a live database is never written into).\n" +
 			"When DIR/NAME.modules.json is there, the restored modules must match it.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runData(cmd, opts, "restore", func(ctx context.Context, log *slog.Logger, res *DataResult) error {
-				return restore(ctx, log, opts, file, database, cmd.ErrOrStderr(), res)
-			})
-		},
+		RunE: dataRunE(opts, "restore", func(ctx context.Context, log *slog.Logger, stderr io.Writer, res *DataResult) error {
+			return restore(ctx, log, opts, file, database, stderr, res)
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&file, "file", "", "dump written by restore-point")
@@ -160,6 +156,16 @@ func newModulesCommand(opts *dataOptions) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&database, "database", "", "database to read (empty: PGDATABASE)")
 	return cmd
+}
+
+// dataRunE is the RunE of a data subcommand that runs run through runData,
+// passing it the command's stderr.
+func dataRunE(opts *dataOptions, name string, run func(ctx context.Context, log *slog.Logger, stderr io.Writer, res *DataResult) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		return runData(cmd, opts, name, func(ctx context.Context, log *slog.Logger, res *DataResult) error {
+			return run(ctx, log, cmd.ErrOrStderr(), res)
+		})
+	}
 }
 
 // runData runs a data subcommand: it stops on SIGTERM or SIGINT, logs to
@@ -434,11 +440,9 @@ func newBackupCommand(opts *dataOptions) *cobra.Command {
 			"plain HTTP, S3_PART_SIZE_MB. A complete backup of that name is kept (\"existing\": true) unless\n" +
 			"--overwrite is given, so a retried Job does not redo it.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runData(cmd, opts, "backup", func(ctx context.Context, log *slog.Logger, res *DataResult) error {
-				return backupTo(ctx, log, opts, f, cmd.ErrOrStderr(), res)
-			})
-		},
+		RunE: dataRunE(opts, "backup", func(ctx context.Context, log *slog.Logger, stderr io.Writer, res *DataResult) error {
+			return backupTo(ctx, log, opts, f, stderr, res)
+		}),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.format, "format", BackupFormatZip, "zip (Odoo's, with the filestore) or dump (pg_dump custom format)")
@@ -455,16 +459,11 @@ func backupTo(ctx context.Context, log *slog.Logger, opts *dataOptions, f backup
 	if f.format != BackupFormatZip && f.format != BackupFormatDump {
 		return fmt.Errorf("--format %q: want %s or %s", f.format, BackupFormatZip, BackupFormatDump)
 	}
-	loc, err := objectstore.ParseLocation(f.to)
+	store, key, fsKey, err := openBackupLocation(f.to, res)
 	if err != nil {
 		return err
 	}
-	store, err := objectstore.Open(loc, os.Getenv)
-	if err != nil {
-		return err
-	}
-	key, fsKey := loc.Name, loc.Name+filestoreSuffix
-	res.File, res.Format, res.Database = loc.String(), f.format, f.database
+	res.Format, res.Database = f.format, f.database
 	if res.Database == "" {
 		res.Database = os.Getenv("PGDATABASE")
 	}
@@ -530,6 +529,21 @@ func backupTo(ctx context.Context, log *slog.Logger, opts *dataOptions, f backup
 	return nil
 }
 
+// openBackupLocation opens the store of a backup location (s3:// or
+// file://, S3 settings from the environment) and returns the keys of the
+// backup and of its filestore tar; res.File gets the location.
+func openBackupLocation(location string, res *DataResult) (store objectstore.Store, key, fsKey string, err error) {
+	loc, err := objectstore.ParseLocation(location)
+	if err != nil {
+		return nil, "", "", err
+	}
+	if store, err = objectstore.Open(loc, os.Getenv); err != nil {
+		return nil, "", "", err
+	}
+	res.File = loc.String()
+	return store, loc.Name, loc.Name + filestoreSuffix, nil
+}
+
 // existingBackup reports whether a complete backup (the object and its
 // checksum file, and the filestore tar and its checksum when wanted) is
 // already stored under key, filling res.
@@ -575,11 +589,9 @@ func newRestoreBackupCommand(opts *dataOptions) *cobra.Command {
 			"--filestore, which must be absent or empty. The filestore is moved into place only once the\n" +
 			"database is loaded. S3 settings come from the environment, as for `data backup`.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runData(cmd, opts, "restore-backup", func(ctx context.Context, log *slog.Logger, res *DataResult) error {
-				return restoreBackup(ctx, log, opts, f, cmd.ErrOrStderr(), res)
-			})
-		},
+		RunE: dataRunE(opts, "restore-backup", func(ctx context.Context, log *slog.Logger, stderr io.Writer, res *DataResult) error {
+			return restoreBackup(ctx, log, opts, f, stderr, res)
+		}),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.from, "from", "", "the backup: s3://BUCKET/PREFIX/NAME or file:///DIR/NAME")
@@ -593,16 +605,11 @@ func newRestoreBackupCommand(opts *dataOptions) *cobra.Command {
 }
 
 func restoreBackup(ctx context.Context, log *slog.Logger, opts *dataOptions, f restoreBackupFlags, stderr io.Writer, res *DataResult) error {
-	loc, err := objectstore.ParseLocation(f.from)
+	store, key, fsKey, err := openBackupLocation(f.from, res)
 	if err != nil {
 		return err
 	}
-	store, err := objectstore.Open(loc, os.Getenv)
-	if err != nil {
-		return err
-	}
-	key, fsKey := loc.Name, loc.Name+filestoreSuffix
-	res.File, res.Database = loc.String(), f.database
+	res.Database = f.database
 	sum, err := objectstore.ReadChecksum(ctx, store, key)
 	if errors.Is(err, objectstore.ErrNotFound) {
 		return fmt.Errorf("%s has no checksum file %s: the backup is missing or incomplete", res.File, objectstore.ChecksumKey(key))

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/odoo-operator/odoo-operator/internal/ctxio"
 )
 
 // Dir is a Store in a directory, such as a mounted PVC: object key k is the
@@ -75,7 +77,7 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 			_ = os.Remove(tmp.Name())
 		}
 	}()
-	n, err := io.Copy(tmp, ctxReader{ctx, r})
+	n, err := io.Copy(tmp, ctxio.Reader(ctx, r))
 	if err != nil {
 		return n, fmt.Errorf("writing %s: %w", key, err)
 	}
@@ -188,17 +190,4 @@ func syncDir(dir string) error {
 	}
 	defer func() { _ = f.Close() }()
 	return f.Sync()
-}
-
-// ctxReader stops reading once ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

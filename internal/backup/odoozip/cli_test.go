@@ -133,12 +133,12 @@ func TestDataBackupDropRestoreBackup(t *testing.T) {
 					t.Fatalf("second backup: %v %+v", err, again)
 				}
 
-				want, wantFiles := checksums(t, s, src), fileSums(t, filestore)
+				want, wantFiles := dbtoolstest.Checksums(t, s, src), fileSums(t, filestore)
 				dropDatabase(t, s, src)
 				if err := os.RemoveAll(filestore); err != nil {
 					t.Fatal(err)
 				}
-				createEmpty(t, s, src)
+				dbtoolstest.CreateEmpty(t, s, src)
 				dbtoolstest.SetPGEnv(t, s, s.AdminUser, s.AdminPassword, "postgres")
 
 				res, stderr, err = runData(t, append([]string{"restore-backup", "--from", url, "--database", src, "--filestore", filestore,
@@ -149,7 +149,7 @@ func TestDataBackupDropRestoreBackup(t *testing.T) {
 				if res.Format != format || res.FilestoreFiles != 4 || res.SHA256 != sha256Bytes(stored) || res.Database != src {
 					t.Fatalf("restore-backup result %+v", res)
 				}
-				if got := checksums(t, s, src); !reflect.DeepEqual(got, want) {
+				if got := dbtoolstest.Checksums(t, s, src); !reflect.DeepEqual(got, want) {
 					t.Fatalf("restored tables differ:\n got %v\nwant %v", got, want)
 				}
 				if got := fileSums(t, filestore); !reflect.DeepEqual(got, wantFiles) || len(got) != 4 {
@@ -206,7 +206,7 @@ func TestDataRestoreBackupRefusesDamagedBackups(t *testing.T) {
 				t.Fatal(err)
 			}
 			target := dbtoolstest.Name(t, "target")
-			createEmpty(t, s, target)
+			dbtoolstest.CreateEmpty(t, s, target)
 			fsDir := filepath.Join(t.TempDir(), "fs", target)
 			res, _, err := runData(t, append([]string{"restore-backup", "--from", c.url, "--database", target, "--filestore", fsDir}, common...)...)
 			if err == nil || res.OK || !strings.Contains(res.Error, c.want) {
@@ -215,7 +215,7 @@ func TestDataRestoreBackupRefusesDamagedBackups(t *testing.T) {
 			if c.damage != nil && !errors.Is(err, odoozip.ErrInvalid) {
 				t.Fatalf("error %v is not ErrInvalid", err)
 			}
-			assertUntouched(t, s, target)
+			dbtoolstest.AssertUntouched(t, s, target)
 			if entries, _ := os.ReadDir(filepath.Dir(fsDir)); len(entries) != 0 {
 				t.Fatalf("files written beside the filestore: %v", entries)
 			}

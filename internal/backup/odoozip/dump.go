@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"time"
+
+	"github.com/odoo-operator/odoo-operator/internal/pgtool"
 )
 
 // DumpOptions configure WriteDump. The connection comes from the process's
@@ -26,7 +28,7 @@ type DumpOptions struct {
 func WriteDump(ctx context.Context, w io.Writer, opts DumpOptions) (Result, error) {
 	start := time.Now()
 	var res Result
-	bin, err := toolPath(opts.PGBinDir, "pg_dump")
+	bin, err := pgtool.Path(opts.PGBinDir, "pg_dump")
 	if err != nil {
 		return res, err
 	}
@@ -34,11 +36,11 @@ func WriteDump(ctx context.Context, w io.Writer, opts DumpOptions) (Result, erro
 	if opts.Database != "" {
 		env = append(env, "PGDATABASE="+opts.Database)
 	}
-	cmd, tail := toolCommand(ctx, bin, []string{"--format=custom", "--no-owner", "--no-privileges", "--compress=1"}, env, opts.Stderr)
+	cmd, tail := pgtool.Command(ctx, bin, []string{"--format=custom", "--no-owner", "--no-privileges", "--compress=1"}, env, opts.Stderr)
 	hw := newHashingWriter(w)
 	cmd.Stdout = hw
 	if err := cmd.Run(); err != nil {
-		return res, toolError(ctx, "pg_dump", err, tail)
+		return res, pgtool.Error(ctx, "pg_dump", err, tail)
 	}
 	if hw.n == 0 {
 		return res, errors.New("pg_dump wrote nothing")

@@ -67,12 +67,12 @@ func TestDumpAndFilestoreTarBackupDropRestore(t *testing.T) {
 	}
 	writeFile(t, tarPath, buf.Bytes())
 
-	want, wantFiles := checksums(t, s, src), fileSums(t, filestore)
+	want, wantFiles := dbtoolstest.Checksums(t, s, src), fileSums(t, filestore)
 	dropDatabase(t, s, src)
 	if err := os.RemoveAll(filestore); err != nil {
 		t.Fatal(err)
 	}
-	createEmpty(t, s, src)
+	dbtoolstest.CreateEmpty(t, s, src)
 
 	stage, err := odoozip.StageFilestoreTar(ctx, tarPath, tres.SHA256, filestore)
 	if err != nil {
@@ -90,7 +90,7 @@ func TestDumpAndFilestoreTarBackupDropRestore(t *testing.T) {
 	if err := stage.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if got := checksums(t, s, src); !reflect.DeepEqual(got, want) {
+	if got := dbtoolstest.Checksums(t, s, src); !reflect.DeepEqual(got, want) {
 		t.Fatalf("restored tables differ:\n got %v\nwant %v", got, want)
 	}
 	if got := fileSums(t, filestore); !reflect.DeepEqual(got, wantFiles) {

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/odoo-operator/odoo-operator/internal/ctxio"
 )
 
 // File modes of a restored filestore: it holds the attachments of the
@@ -119,7 +121,7 @@ func (s *StagedFilestore) add(ctx context.Context, rel string, r io.Reader) erro
 	if err != nil {
 		return fmt.Errorf("filestore: %w", err)
 	}
-	n, err := io.Copy(f, ctxReader{ctx, r})
+	n, err := io.Copy(f, ctxio.Reader(ctx, r))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

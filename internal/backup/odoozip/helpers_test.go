@@ -1,7 +1,6 @@
 package odoozip_test
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,9 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools/dbtoolstest"
 	"github.com/odoo-operator/odoo-operator/internal/testutil/pgharness"
 )
@@ -88,62 +85,12 @@ func randomBytes(t testing.TB, n int) []byte {
 	return b
 }
 
-func checksums(t testing.TB, s *pgharness.Server, db string) map[string]string {
-	t.Helper()
-	conn := dbtoolstest.Connect(t, s, db)
-	defer func() { _ = conn.Close(context.Background()) }()
-	sums, err := dbtools.TableChecksums(dbtoolstest.Ctx(t), conn)
-	if err != nil {
-		t.Fatalf("TableChecksums(%s): %v", db, err)
-	}
-	return sums
-}
-
-func createEmpty(t testing.TB, s *pgharness.Server, name string) {
-	t.Helper()
-	if err := dbtools.CreateEmptyDatabase(dbtoolstest.Ctx(t), dbtoolstest.Connect(t, s, "postgres"), name, s.AdminUser); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func dropDatabase(t testing.TB, s *pgharness.Server, name string) {
 	t.Helper()
 	dbtoolstest.Exec(t, dbtoolstest.Connect(t, s, "postgres"), "DROP DATABASE "+quote(name)+" WITH (FORCE)")
 }
 
 func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
-
-// assertUntouched checks that no session ever ran a statement in db (the
-// server logs every statement as user@database) and that it is empty.
-func assertUntouched(t testing.TB, s *pgharness.Server, db string) {
-	t.Helper()
-	admin := dbtoolstest.Connect(t, s, "postgres")
-	marker := "marker_" + strings.ReplaceAll(dbtoolstest.Name(t, ""), "-", "_")
-	dbtoolstest.Exec(t, admin, "SELECT '"+marker+"'")
-	if err := s.WaitForLog(marker, 10*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	log, err := s.ReadLog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(log, "@"+db+" ") {
-		t.Fatalf("something ran in database %s", db)
-	}
-	if n := relationCount(t, s, db); n != 0 {
-		t.Fatalf("database %s holds %d relations", db, n)
-	}
-}
-
-func relationCount(t testing.TB, s *pgharness.Server, db string) int {
-	t.Helper()
-	var n int
-	if err := dbtoolstest.Connect(t, s, db).QueryRow(dbtoolstest.Ctx(t),
-		"SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
 
 func sha256File(t testing.TB, path string) string {
 	t.Helper()

@@ -3,17 +3,14 @@ package odoozip
 import (
 	"archive/zip"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
+	"github.com/odoo-operator/odoo-operator/internal/pgtool"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 )
 
@@ -63,7 +60,7 @@ func Restore(ctx context.Context, opts RestoreOptions) (Info, error) {
 	if err := postgres.ValidateDatabaseName(opts.Database); err != nil {
 		return info, fmt.Errorf("restore: target: %w", err)
 	}
-	bin, err := toolPath(opts.PGBinDir, "psql")
+	bin, err := pgtool.Path(opts.PGBinDir, "psql")
 	if err != nil {
 		return info, err
 	}
@@ -79,7 +76,7 @@ func Restore(ctx context.Context, opts RestoreOptions) (Info, error) {
 			return info, err
 		}
 	}
-	if err := CheckEmptyTarget(ctx, opts.Database); err != nil {
+	if err := dbtools.CheckEmptyTarget(ctx, opts.Database); err != nil {
 		return info, err
 	}
 	zr, closeZip, err := openZip(opts.File, info.Size)
@@ -107,12 +104,12 @@ func Restore(ctx context.Context, opts RestoreOptions) (Info, error) {
 		return info, fmt.Errorf("%w: %s: %w", ErrInvalid, DumpName, err)
 	}
 	defer func() { _ = rc.Close() }()
-	args := []string{"-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", "-", "--dbname=" + conninfoDBName(opts.Database)}
-	cmd, tail := toolCommand(ctx, bin, args, nil, opts.Stderr)
+	args := []string{"-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", "-", "--dbname=" + pgtool.ConninfoDBName(opts.Database)}
+	cmd, tail := pgtool.Command(ctx, bin, args, nil, opts.Stderr)
 	cmd.Stdin = rc
 	cmd.Stdout = io.Discard
 	if err := cmd.Run(); err != nil {
-		return info, toolError(ctx, "psql", err, tail)
+		return info, pgtool.Error(ctx, "psql", err, tail)
 	}
 	if err := checkModules(ctx, opts.Database, info.Manifest.Modules); err != nil {
 		return info, err
@@ -193,51 +190,4 @@ func checkModules(ctx context.Context, database string, want map[string]string) 
 		return fmt.Errorf("restored database %q does not match the manifest's modules: %s", database, strings.Join(diff, ", "))
 	}
 	return nil
-}
-
-// CheckEmptyTarget connects to the target and refuses it unless it exists
-// and holds no relation outside the system schemas.
-func CheckEmptyTarget(ctx context.Context, database string) error {
-	conn, err := dbtools.ConnectEnv(ctx, database)
-	if err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "3D000" { // invalid_catalog_name
-			return fmt.Errorf("target database %q does not exist: create it empty first", database)
-		}
-		return fmt.Errorf("checking the target: %w", err)
-	}
-	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
-	n, examples, err := userRelations(ctx, conn)
-	if err != nil {
-		return fmt.Errorf("checking that target database %q is empty: %w", database, err)
-	}
-	if n > 0 {
-		return fmt.Errorf("%w: database %q holds %d relations (%s): restore only into a new, empty database",
-			ErrTargetNotEmpty, database, n, strings.Join(examples, ", "))
-	}
-	return nil
-}
-
-func userRelations(ctx context.Context, conn *pgx.Conn) (int, []string, error) {
-	const q = `SELECT count(*) OVER (), n.nspname || '.' || c.relname
-  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-   AND n.nspname !~ '^pg_'
- ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C" LIMIT 3`
-	rows, err := conn.Query(ctx, q)
-	if err != nil {
-		return 0, nil, err
-	}
-	var n int
-	var names []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&n, &name); err != nil {
-			rows.Close()
-			return 0, nil, err
-		}
-		names = append(names, name)
-	}
-	return n, names, rows.Err()
 }

@@ -84,7 +84,7 @@ func TestBackupThroughput(t *testing.T) {
 		}
 	}
 	t.Logf("generated database %s of %.1f MB (pg_database_size) and a filestore of %d MB in %v", src, toMB(dbSize), fsMB, time.Since(start).Round(time.Second))
-	want := checksums(t, s, src)
+	want := dbtoolstest.Checksums(t, s, src)
 	total := float64(dbSize) + float64(fsMB<<20)
 	for _, format := range []string{"zip", "dump"} {
 		url := "s3://" + s3srv.Bucket + "/bench/" + src + "." + format
@@ -97,7 +97,7 @@ func TestBackupThroughput(t *testing.T) {
 		backup := time.Since(start)
 
 		target := dbtoolstest.Name(t, "target")
-		createEmpty(t, s, target)
+		dbtoolstest.CreateEmpty(t, s, target)
 		restored := filepath.Join(t.TempDir(), "restored")
 		start = time.Now()
 		if _, stderr, err := runData(t, "restore-backup", "--from", url, "--database", target, "--filestore", restored,
@@ -105,7 +105,7 @@ func TestBackupThroughput(t *testing.T) {
 			t.Fatalf("restore-backup: %v\n%s", err, stderr)
 		}
 		restore := time.Since(start)
-		if got := checksums(t, s, target); !reflect.DeepEqual(got, want) {
+		if got := dbtoolstest.Checksums(t, s, target); !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s: restored tables differ", format)
 		}
 		assertSameFilestore(t, restored, filestore)

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	kflate "github.com/klauspost/compress/flate"
+
+	"github.com/odoo-operator/odoo-operator/internal/ctxio"
 )
 
 // ErrInvalid is returned (wrapped) for an archive that fails verification:
@@ -50,7 +52,7 @@ func VerifySHA256(ctx context.Context, file, want string) (size int64, err error
 	}
 	defer func() { _ = f.Close() }()
 	h := sha256.New()
-	n, err := io.Copy(h, ctxReader{ctx, f})
+	n, err := io.Copy(h, ctxio.Reader(ctx, f))
 	if err != nil {
 		return n, fmt.Errorf("reading %s: %w", file, err)
 	}

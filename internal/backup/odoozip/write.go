@@ -28,6 +28,7 @@ import (
 	kflate "github.com/klauspost/compress/flate"
 
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
+	"github.com/odoo-operator/odoo-operator/internal/pgtool"
 )
 
 // Names in Odoo's zip.
@@ -101,7 +102,7 @@ func (h *hashingWriter) sum() string { return hex.EncodeToString(h.hash.Sum(nil)
 func Write(ctx context.Context, w io.Writer, opts WriteOptions) (Result, error) {
 	start := time.Now()
 	var res Result
-	bin, err := toolPath(opts.PGBinDir, "pg_dump")
+	bin, err := pgtool.Path(opts.PGBinDir, "pg_dump")
 	if err != nil {
 		return res, err
 	}
@@ -148,12 +149,12 @@ func Write(ctx context.Context, w io.Writer, opts WriteOptions) (Result, error) 
 	if err != nil {
 		return res, err
 	}
-	cmd, tail := toolCommand(ctx, bin, []string{"--no-owner", "--no-privileges", "--snapshot=" + snapshot},
+	cmd, tail := pgtool.Command(ctx, bin, []string{"--no-owner", "--no-privileges", "--snapshot=" + snapshot},
 		[]string{"PGDATABASE=" + res.Manifest.DBName}, opts.Stderr)
 	cw := &countingWriter{w: dump}
 	cmd.Stdout = cw
 	if err := cmd.Run(); err != nil {
-		return res, toolError(ctx, "pg_dump", err, tail)
+		return res, pgtool.Error(ctx, "pg_dump", err, tail)
 	}
 	if res.DumpBytes = cw.n; cw.n == 0 {
 		return res, errors.New("pg_dump wrote nothing")
@@ -234,4 +235,16 @@ func walkFilestore(ctx context.Context, dir string, fn func(rel string, fi fs.Fi
 		}
 		return nil
 	})
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }

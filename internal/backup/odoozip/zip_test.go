@@ -195,20 +195,20 @@ func TestManifestVersions(t *testing.T) {
 // sequences, modules and filestore are the same.
 func TestZipBackupDropRestore(t *testing.T) {
 	s, src, filestore, file, res := backupFixture(t, "")
-	want := checksums(t, s, src)
+	want := dbtoolstest.Checksums(t, s, src)
 	wantFiles := fileSums(t, filestore)
 	dropDatabase(t, s, src)
 	if err := os.RemoveAll(filestore); err != nil {
 		t.Fatal(err)
 	}
-	createEmpty(t, s, src)
+	dbtoolstest.CreateEmpty(t, s, src)
 	info, err := odoozip.Restore(dbtoolstest.Ctx(t), odoozip.RestoreOptions{
 		File: file, SHA256: res.SHA256, Database: src, FilestoreDir: filestore, PGBinDir: s.BinDir,
 	})
 	if err != nil {
 		t.Fatalf("Restore: %v", err)
 	}
-	if got := checksums(t, s, src); !reflect.DeepEqual(got, want) || len(got) != len(dbtoolstest.FixtureTables) {
+	if got := dbtoolstest.Checksums(t, s, src); !reflect.DeepEqual(got, want) || len(got) != len(dbtoolstest.FixtureTables) {
 		t.Fatalf("restored tables differ:\n got %v\nwant %v", got, want)
 	}
 	if got := fileSums(t, filestore); !reflect.DeepEqual(got, wantFiles) || len(got) != 4 {
@@ -321,13 +321,13 @@ func TestRestoreRefusesBadArchives(t *testing.T) {
 				sum = ""
 			}
 			target := dbtoolstest.Name(t, "target")
-			createEmpty(t, s, target)
+			dbtoolstest.CreateEmpty(t, s, target)
 			fsDir := filepath.Join(t.TempDir(), "filestore", target)
 			_, err := odoozip.Restore(dbtoolstest.Ctx(t), odoozip.RestoreOptions{File: p, SHA256: sum, Database: target, FilestoreDir: fsDir, PGBinDir: s.BinDir})
 			if !errors.Is(err, odoozip.ErrInvalid) || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("Restore: want a one-line ErrInvalid saying %q, got %v", c.want, err)
 			}
-			assertUntouched(t, s, target)
+			dbtoolstest.AssertUntouched(t, s, target)
 			if entries, _ := os.ReadDir(filepath.Dir(fsDir)); len(entries) != 0 {
 				t.Fatalf("files written beside the filestore: %v", entries)
 			}
@@ -343,7 +343,7 @@ func flip(b []byte, i int) []byte {
 
 func TestRestoreRefusesALiveTargetOrFilestore(t *testing.T) {
 	s, src, filestore, file, res := backupFixture(t, "")
-	before := checksums(t, s, src)
+	before := dbtoolstest.Checksums(t, s, src)
 	beforeFiles := fileSums(t, filestore)
 	ctx := dbtoolstest.Ctx(t)
 
@@ -354,7 +354,7 @@ func TestRestoreRefusesALiveTargetOrFilestore(t *testing.T) {
 	}
 	// The live filestore.
 	target := dbtoolstest.Name(t, "target")
-	createEmpty(t, s, target)
+	dbtoolstest.CreateEmpty(t, s, target)
 	_, err = odoozip.Restore(ctx, odoozip.RestoreOptions{File: file, SHA256: res.SHA256, Database: target, FilestoreDir: filestore, PGBinDir: s.BinDir})
 	if err == nil || !strings.Contains(err.Error(), "is not empty") {
 		t.Fatalf("Restore into the live filestore: %v", err)
@@ -374,8 +374,8 @@ func TestRestoreRefusesALiveTargetOrFilestore(t *testing.T) {
 			t.Fatalf("Restore into %q succeeded", db)
 		}
 	}
-	assertUntouched(t, s, target)
-	if !reflect.DeepEqual(checksums(t, s, src), before) || !reflect.DeepEqual(fileSums(t, filestore), beforeFiles) {
+	dbtoolstest.AssertUntouched(t, s, target)
+	if !reflect.DeepEqual(dbtoolstest.Checksums(t, s, src), before) || !reflect.DeepEqual(fileSums(t, filestore), beforeFiles) {
 		t.Fatal("a refused restore changed the live database or filestore")
 	}
 
@@ -383,7 +383,7 @@ func TestRestoreRefusesALiveTargetOrFilestore(t *testing.T) {
 	if _, err := odoozip.Restore(ctx, odoozip.RestoreOptions{File: file, SHA256: res.SHA256, Database: target, SkipFilestore: true, PGBinDir: s.BinDir}); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(checksums(t, s, target), before) {
+	if !reflect.DeepEqual(dbtoolstest.Checksums(t, s, target), before) {
 		t.Fatal("restored tables differ")
 	}
 }
@@ -393,7 +393,7 @@ func TestRestoreRefusesALiveTargetOrFilestore(t *testing.T) {
 func TestRestoreFailureLeavesNothing(t *testing.T) {
 	s, _, _, file, res := backupFixture(t, "")
 	target := dbtoolstest.Name(t, "target")
-	createEmpty(t, s, target)
+	dbtoolstest.CreateEmpty(t, s, target)
 	// A type is no relation, so the target counts as empty, but its name
 	// clashes with the row type of table res_partner.
 	dbtoolstest.Exec(t, dbtoolstest.Connect(t, s, target), "CREATE TYPE public.res_partner AS ENUM ('x')")
@@ -406,7 +406,7 @@ func TestRestoreFailureLeavesNothing(t *testing.T) {
 	if !strings.Contains(stderr.String(), "res_partner") {
 		t.Fatalf("psql's messages did not reach Stderr: %q", stderr.String())
 	}
-	if n := relationCount(t, s, target); n != 0 {
+	if n := dbtoolstest.RelationCount(t, s, target); n != 0 {
 		t.Fatalf("the failed load left %d relations", n)
 	}
 	if entries, _ := os.ReadDir(filepath.Dir(fsDir)); len(entries) != 0 {
@@ -419,7 +419,7 @@ func TestRestoreFailureLeavesNothing(t *testing.T) {
 func TestRestoreIntoAnEmptyFilestoreDirectory(t *testing.T) {
 	s, _, filestore, file, res := backupFixture(t, "")
 	target := dbtoolstest.Name(t, "target")
-	createEmpty(t, s, target)
+	dbtoolstest.CreateEmpty(t, s, target)
 	fsDir := filepath.Join(t.TempDir(), "empty")
 	if err := os.Mkdir(fsDir, 0o700); err != nil {
 		t.Fatal(err)

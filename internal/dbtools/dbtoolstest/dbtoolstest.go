@@ -100,6 +100,59 @@ func SetPGEnv(t testing.TB, s *pgharness.Server, user, password, db string) {
 	t.Setenv("PGCONNECT_TIMEOUT", "10")
 }
 
+// CreateEmpty creates the empty database name, owned by the superuser.
+func CreateEmpty(t testing.TB, s *pgharness.Server, name string) {
+	t.Helper()
+	if err := dbtools.CreateEmptyDatabase(Ctx(t), Connect(t, s, "postgres"), name, s.AdminUser); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Checksums returns dbtools.TableChecksums of db.
+func Checksums(t testing.TB, s *pgharness.Server, db string) map[string]string {
+	t.Helper()
+	conn := Connect(t, s, db)
+	defer func() { _ = conn.Close(context.Background()) }()
+	sums, err := dbtools.TableChecksums(Ctx(t), conn)
+	if err != nil {
+		t.Fatalf("TableChecksums(%s): %v", db, err)
+	}
+	return sums
+}
+
+// AssertUntouched checks that no session ever ran a statement in db (the
+// server logs every statement with user@database) and that it is empty.
+func AssertUntouched(t testing.TB, s *pgharness.Server, db string) {
+	t.Helper()
+	admin := Connect(t, s, "postgres")
+	marker := "marker_" + strings.ReplaceAll(Name(t, ""), "-", "_")
+	Exec(t, admin, "SELECT '"+marker+"'")
+	if err := s.WaitForLog(marker, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	log, err := s.ReadLog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(log, "@"+db+" ") {
+		t.Fatalf("something ran in database %s:\n%s", db, log)
+	}
+	if n := RelationCount(t, s, db); n != 0 {
+		t.Fatalf("database %s holds %d relations", db, n)
+	}
+}
+
+// RelationCount counts the relations of schema public in db.
+func RelationCount(t testing.TB, s *pgharness.Server, db string) int {
+	t.Helper()
+	var n int
+	if err := Connect(t, s, db).QueryRow(Ctx(t),
+		"SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // FixtureModules are the modules of the fixture as ReadModules returns
 // them: sorted, without the uninstallable l10n_zz.
 var FixtureModules = []dbtools.Module{

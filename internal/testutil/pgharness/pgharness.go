@@ -17,8 +17,6 @@ package pgharness
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -35,6 +33,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/odoo-operator/odoo-operator/internal/testutil/proc"
 )
 
 // DefaultBinDir is where Debian's postgresql-15 package puts the server binaries.
@@ -60,7 +60,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
-	exited  chan struct{}
+	exited  <-chan struct{}
 	closed  bool
 	logFile *os.File
 }
@@ -102,7 +102,7 @@ func StartMain() (*Server, error) {
 	}
 	// A free port can be taken by someone else between probing and binding; retry.
 	for attempt := 0; ; attempt++ {
-		s.Port, err = freePort()
+		s.Port, err = proc.FreePort()
 		if err == nil {
 			err = s.Start()
 		}
@@ -159,7 +159,7 @@ func (s *Server) prepare() error {
 	s.DataDir = filepath.Join(dir, "data")
 	s.logPath = filepath.Join(dir, "postgres.log")
 	s.PasswordFile = filepath.Join(dir, "password")
-	s.AdminPassword = randomHex(16)
+	s.AdminPassword = proc.RandomHex(16)
 
 	if err := os.WriteFile(s.PasswordFile, []byte(s.AdminPassword), 0o600); err != nil {
 		return err
@@ -241,15 +241,11 @@ func (s *Server) Start() error {
 		Pdeathsig: syscall.SIGKILL,
 		Setpgid:   true,
 	}
-	if err := cmd.Start(); err != nil {
+	exited, err := proc.Start(cmd)
+	if err != nil {
 		_ = lf.Close()
 		return fmt.Errorf("starting postgres: %w", err)
 	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
 	s.cmd, s.exited, s.logFile = cmd, exited, lf
 
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
@@ -289,12 +285,7 @@ func (s *Server) Stop() error {
 		// pg_ctl failed (e.g. pid file gone); SIGQUIT is what -m immediate sends.
 		_ = s.cmd.Process.Signal(syscall.SIGQUIT)
 	}
-	select {
-	case <-s.exited:
-	case <-time.After(30 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.exited
-	}
+	proc.WaitOrKill(s.cmd, s.exited, 30*time.Second)
 	s.cmd = nil
 	_ = s.logFile.Close()
 	return nil
@@ -387,21 +378,4 @@ func (s *Server) tailLog(n int) string {
 		b = b[len(b)-n:]
 	}
 	return string(bytes.TrimSpace(b))
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
 }

@@ -12,8 +12,6 @@ package s3harness
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -30,6 +28,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/odoo-operator/odoo-operator/internal/backup/objectstore"
+	"github.com/odoo-operator/odoo-operator/internal/testutil/proc"
 )
 
 // Version is the versitygw release built and run.
@@ -54,7 +53,7 @@ type Server struct {
 
 	dir    string
 	cmd    *exec.Cmd
-	exited chan struct{}
+	exited <-chan struct{}
 	log    *bytes.Buffer
 	mu     sync.Mutex
 	closed bool
@@ -89,9 +88,9 @@ func StartMain() (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		AccessKey: "harness" + randomHex(6),
-		SecretKey: randomHex(20),
-		Bucket:    "backups-" + randomHex(4),
+		AccessKey: "harness" + proc.RandomHex(6),
+		SecretKey: proc.RandomHex(20),
+		Bucket:    "backups-" + proc.RandomHex(4),
 		Dir:       filepath.Join(dir, "root"),
 		dir:       dir,
 	}
@@ -118,7 +117,7 @@ func StartMain() (*Server, error) {
 }
 
 func (s *Server) start(bin string) error {
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		return err
 	}
@@ -133,14 +132,10 @@ func (s *Server) start(bin string) error {
 	}
 	cmd.Stdout, cmd.Stderr = lockedWriter{&s.mu, s.log}, lockedWriter{&s.mu, s.log}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	exited, err := proc.Start(cmd)
+	if err != nil {
 		return fmt.Errorf("starting versitygw: %w", err)
 	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
 	s.cmd, s.exited = cmd, exited
 
 	deadline := time.Now().Add(StartTimeout)
@@ -257,12 +252,7 @@ func (s *Server) stop() {
 		return
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.exited
-	}
+	proc.WaitOrKill(s.cmd, s.exited, 10*time.Second)
 	s.cmd = nil
 }
 
@@ -343,23 +333,6 @@ func build(dir, bin string) error {
 		return err
 	}
 	return nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
 }
 
 type lockedWriter struct {

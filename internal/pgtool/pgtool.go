@@ -1,4 +1,11 @@
-package dbtools
+// Package pgtool runs the PostgreSQL client tools (pg_dump, pg_restore,
+// psql) for packages dbtools and odoozip: it finds them, prepares their
+// command with a bounded tail of their stderr, and turns a failed run into a
+// one-line error.
+//
+// The tools inherit the process environment (the PG* connection
+// variables), so the password is never on a command line.
+package pgtool
 
 import (
 	"bytes"
@@ -15,12 +22,12 @@ import (
 	"time"
 )
 
-// toolWaitDelay bounds how long a cancelled tool's output is waited for.
-const toolWaitDelay = 10 * time.Second
+// waitDelay bounds how long a cancelled tool's output is waited for.
+const waitDelay = 10 * time.Second
 
-// toolPath finds a PostgreSQL client tool in binDir, or in PATH when binDir
-// is empty.
-func toolPath(binDir, name string) (string, error) {
+// Path finds a PostgreSQL client tool in binDir, or in PATH when binDir is
+// empty.
+func Path(binDir, name string) (string, error) {
 	if binDir == "" {
 		p, err := exec.LookPath(name)
 		if err != nil {
@@ -35,29 +42,29 @@ func toolPath(binDir, name string) (string, error) {
 	return p, nil
 }
 
-// toolCommand prepares a PostgreSQL client tool. It inherits the process
+// Command prepares a PostgreSQL client tool. It inherits the process
 // environment (the PG* connection variables) plus extraEnv; its stderr goes
 // to the returned tail and to also, when not nil.
-func toolCommand(ctx context.Context, path string, args []string, extraEnv []string, also io.Writer) (*exec.Cmd, *tailBuffer) {
+func Command(ctx context.Context, path string, args, extraEnv []string, also io.Writer) (*exec.Cmd, *Tail) {
 	cmd := exec.CommandContext(ctx, path, args...) //nolint:gosec // a PostgreSQL client tool with arguments built here
 	cmd.Env = append(os.Environ(), extraEnv...)
-	tail := &tailBuffer{max: 8 << 10}
+	tail := &Tail{max: 8 << 10}
 	if also != nil {
 		cmd.Stderr = io.MultiWriter(tail, also)
 	} else {
 		cmd.Stderr = tail
 	}
-	cmd.WaitDelay = toolWaitDelay
+	cmd.WaitDelay = waitDelay
 	return cmd, tail
 }
 
-// toolError describes a failed tool run in one line: the tool, its exit
-// status and the last lines it wrote to stderr.
-func toolError(ctx context.Context, name string, err error, tail *tailBuffer) error {
+// Error describes a failed tool run in one line: the tool, its exit status
+// and the last lines it wrote to stderr.
+func Error(ctx context.Context, name string, err error, tail *Tail) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("%s interrupted: %w", name, ctxErr)
 	}
-	msg := tail.lastLines(3)
+	msg := tail.LastLines(3)
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) {
 		if msg == "" {
@@ -71,15 +78,24 @@ func toolError(ctx context.Context, name string, err error, tail *tailBuffer) er
 	return fmt.Errorf("%s: %w: %s", name, err, msg)
 }
 
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
+// ConninfoDBName is a libpq connection string naming only the database, so
+// that a name with '=' or a URI prefix is never taken for connection
+// settings; everything else comes from the environment.
+func ConninfoDBName(name string) string {
+	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+	return "dbname='" + r.Replace(name) + "'"
+}
+
+// Tail keeps the last bytes written to it (8 KiB for a Command's).
+type Tail struct {
 	mu  sync.Mutex
 	max int
 	buf []byte
 	cut bool // the start of buf is not the start of a line
 }
 
-func (t *tailBuffer) Write(p []byte) (int, error) {
+// Write keeps the end of what was written; it never fails.
+func (t *Tail) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.buf = append(t.buf, p...)
@@ -94,9 +110,9 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 // wrong, as opposed to context such as the SQL of a failed command.
 var diagnosticLine = regexp.MustCompile(`(?i)\b(error|fatal|detail)\b:`)
 
-// lastLines returns the last n non-empty lines that carry a diagnostic (any
+// LastLines returns the last n non-empty lines that carry a diagnostic (any
 // lines when none does), joined into one line.
-func (t *tailBuffer) lastLines(n int) string {
+func (t *Tail) LastLines(n int) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var lines, diags []string
@@ -119,12 +135,4 @@ func (t *tailBuffer) lastLines(n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, " | ")
-}
-
-// countingWriter counts the bytes written through it.
-type countingWriter struct{ n int64 }
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	c.n += int64(len(p))
-	return len(p), nil
 }
