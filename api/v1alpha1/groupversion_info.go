@@ -1,8 +1,8 @@
 // Package v1alpha1 contains the legacy bemade.org API (the Python operator's
 // v1alpha1 and the reference operator 2.5.0's), served so that objects written
 // for it keep working: OdooInstance, converted to and from the v1alpha2 hub by
-// the conversion webhook, and OdooInitJob and OdooUpgradeJob, whose schemas
-// equal v1alpha2's.
+// the conversion webhook, and OdooInitJob, OdooUpgradeJob, OdooBackupJob and
+// OdooRestoreJob, whose schemas equal v1alpha2's.
 //
 // +kubebuilder:object:generate=true
 // +groupName=bemade.org
@@ -28,7 +28,8 @@ var (
 
 func addKnownTypes(s *runtime.Scheme) error {
 	s.AddKnownTypes(GroupVersion, &OdooInstance{}, &OdooInstanceList{}, &OdooInitJob{}, &OdooInitJobList{},
-		&OdooUpgradeJob{}, &OdooUpgradeJobList{})
+		&OdooUpgradeJob{}, &OdooUpgradeJobList{}, &OdooBackupJob{}, &OdooBackupJobList{},
+		&OdooRestoreJob{}, &OdooRestoreJobList{})
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }

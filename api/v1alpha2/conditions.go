@@ -177,6 +177,11 @@ const (
 	AnnotationConfigHash = "bemade.org/odoo-conf-hash"
 	// AnnotationUpgradeNow triggers one module upgrade per new value.
 	AnnotationUpgradeNow = "bemade.org/upgrade-now"
+	// AnnotationRestoreHold names the OdooRestoreJob swapping the instance's
+	// database: while it is set, web and cron are held at 0 replicas. The
+	// restore controller sets it once the restored database is verified and
+	// removes it after the swap.
+	AnnotationRestoreHold = "bemade.org/restore-hold"
 	// FinalizerDatabase holds an instance's deletion until its deletionPolicy
 	// was carried out on the database and role.
 	FinalizerDatabase = "bemade.org/database"

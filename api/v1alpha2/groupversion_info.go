@@ -25,7 +25,8 @@ var (
 
 func addKnownTypes(s *runtime.Scheme) error {
 	s.AddKnownTypes(GroupVersion, &OdooInstance{}, &OdooInstanceList{}, &OdooInitJob{}, &OdooInitJobList{},
-		&OdooUpgradeJob{}, &OdooUpgradeJobList{})
+		&OdooUpgradeJob{}, &OdooUpgradeJobList{}, &OdooBackupJob{}, &OdooBackupJobList{},
+		&OdooRestoreJob{}, &OdooRestoreJobList{})
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }

@@ -30,6 +30,7 @@ import (
 	odoov1 "github.com/odoo-operator/odoo-operator/api/v1"
 	odoov1alpha1 "github.com/odoo-operator/odoo-operator/api/v1alpha1"
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/controller/backupjob"
 	"github.com/odoo-operator/odoo-operator/internal/controller/odooinstance"
 	"github.com/odoo-operator/odoo-operator/internal/logwatch"
 	"github.com/odoo-operator/odoo-operator/internal/notify"
@@ -277,6 +278,12 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the OdooInstance controller: %w", err)
+	}
+	images := backupjob.Images{Operator: r.Images.Operator, PostgresClient: r.Images.PostgresClientImage}
+	if err := (&backupjob.Reconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clusters: r, Versions: dbs, Images: images,
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the OdooBackupJob controller: %w", err)
 	}
 	return nil
 }

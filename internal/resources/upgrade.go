@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	batchv1ac "k8s.io/client-go/applyconfigurations/batch/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 )
@@ -181,6 +182,13 @@ type DataJobInputs struct {
 	Port     int32
 	SSLMode  string
 	Database string
+	// Owner owns the Job; nil means the instance.
+	Owner *metav1ac.OwnerReferenceApplyConfiguration
+	// Env is added to the data container's environment.
+	Env []*corev1ac.EnvVarApplyConfiguration
+	// Volumes and Mounts replace the restore point claim when Volumes is set.
+	Volumes []*corev1ac.VolumeApplyConfiguration
+	Mounts  []*corev1ac.VolumeMountApplyConfiguration
 }
 
 // DataJob runs `odoo-operator data <args>` in a PostgreSQL client image, the
@@ -200,6 +208,7 @@ func DataJob(in DataJobInputs) *batchv1ac.JobApplyConfiguration {
 	if in.SSLMode != "" {
 		env = append(env, corev1ac.EnvVar().WithName("PGSSLMODE").WithValue(in.SSLMode))
 	}
+	env = append(env, in.Env...)
 	tools := corev1ac.VolumeMount().WithName("tools").WithMountPath(toolsMountPath)
 	binary := toolsMountPath + "/odoo-operator"
 	copier := corev1ac.Container().
@@ -214,7 +223,20 @@ func DataJob(in DataJobInputs) *batchv1ac.JobApplyConfiguration {
 		WithCommand(append([]string{binary, "data"}, in.Args...)...).
 		WithEnv(env...).
 		WithSecurityContext(restrictedContainerSecurity()).
-		WithVolumeMounts(tools, corev1ac.VolumeMount().WithName("restore-points").WithMountPath(RestorePointMountPath))
+		WithVolumeMounts(tools)
+	volumes := []*corev1ac.VolumeApplyConfiguration{corev1ac.Volume().WithName("tools").WithEmptyDir(corev1ac.EmptyDirVolumeSource())}
+	if in.Volumes == nil {
+		worker.WithVolumeMounts(corev1ac.VolumeMount().WithName("restore-points").WithMountPath(RestorePointMountPath))
+		volumes = append(volumes, corev1ac.Volume().WithName("restore-points").WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().
+			WithClaimName(RestorePointClaimName(inst))))
+	} else {
+		worker.WithVolumeMounts(in.Mounts...)
+		volumes = append(volumes, in.Volumes...)
+	}
+	owner := in.Owner
+	if owner == nil {
+		owner = OwnerReference(inst)
+	}
 	labels := Labels(inst, in.Kind)
 	labels[JobKindLabel] = in.Kind
 	pod := corev1ac.PodSpec().
@@ -223,14 +245,10 @@ func DataJob(in DataJobInputs) *batchv1ac.JobApplyConfiguration {
 		WithSecurityContext(restrictedPodSecurity()).
 		WithInitContainers(copier).
 		WithContainers(worker).
-		WithVolumes(
-			corev1ac.Volume().WithName("tools").WithEmptyDir(corev1ac.EmptyDirVolumeSource()),
-			corev1ac.Volume().WithName("restore-points").WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().
-				WithClaimName(RestorePointClaimName(inst))),
-		)
+		WithVolumes(volumes...)
 	return batchv1ac.Job(in.Name, inst.Namespace).
 		WithLabels(labels).
-		WithOwnerReferences(OwnerReference(inst)).
+		WithOwnerReferences(owner).
 		WithSpec(batchv1ac.JobSpec().
 			WithBackoffLimit(0).
 			WithTTLSecondsAfterFinished(7 * 24 * 3600).

@@ -226,7 +226,7 @@ func TestSteadyStateIsQuiet(t *testing.T) {
 func managedWrites(t *testing.T) map[string]float64 {
 	m := framework.APIServerMetrics(t)
 	out := map[string]float64{}
-	for _, resource := range []string{"odooinstances", "odooinitjobs", "odooupgradejobs", "deployments", "services", "ingresses", "secrets", "persistentvolumeclaims", "jobs"} {
+	for _, resource := range []string{"odooinstances", "odooinitjobs", "odooupgradejobs", "odoobackupjobs", "odoorestorejobs", "deployments", "services", "ingresses", "secrets", "persistentvolumeclaims", "jobs"} {
 		for _, verb := range []string{"APPLY", "PATCH", "POST", "PUT", "DELETE"} {
 			out[verb+" "+resource] = framework.Metrics(m, "apiserver_request_total", `resource="`+resource+`"`, `verb="`+verb+`"`)
 		}

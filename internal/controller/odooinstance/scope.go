@@ -87,11 +87,18 @@ type scope struct {
 }
 
 // hold is true while web and cron must stay at 0 replicas: until the database
-// is initialised, while the filestore is copied, and while the instance is
-// being deleted. The migration is read from status, so a reconcile that
-// failed before the filestore phase decided anything still holds the tiers.
+// is initialised, while the filestore is copied, while an OdooRestoreJob
+// swaps the database (annotation bemade.org/restore-hold) and while the
+// instance is being deleted. The migration is read from status, so a
+// reconcile that failed before the filestore phase decided anything still
+// holds the tiers.
 func (s *scope) hold() bool {
-	return !s.initialized || migrating(s.instance) || !s.instance.DeletionTimestamp.IsZero()
+	return !s.initialized || migrating(s.instance) || restoring(s.instance) || !s.instance.DeletionTimestamp.IsZero()
+}
+
+// restoring is true while an OdooRestoreJob holds the instance for its swap.
+func restoring(inst *odoov1alpha2.OdooInstance) bool {
+	return inst.Annotations[odoov1alpha2.AnnotationRestoreHold] != ""
 }
 
 // migrating is true while a filestore migration copies.

@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-var operatorCRDs = []string{"odooinstances.bemade.org", "odooinitjobs.bemade.org", "odooupgradejobs.bemade.org"}
+var operatorCRDs = []string{"odooinstances.bemade.org", "odooinitjobs.bemade.org", "odooupgradejobs.bemade.org", "odoobackupjobs.bemade.org", "odoorestorejobs.bemade.org"}
 
 // newRotator returns a Rotator on the envtest API server, with its own
 // CertDir.

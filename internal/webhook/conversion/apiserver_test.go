@@ -91,7 +91,7 @@ func TestConversionThroughAPIServer(t *testing.T) {
 	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
 	g.Expect(err).NotTo(HaveOccurred())
 	const ns = "default"
-	for _, name := range []string{instancesCRD, "odooinitjobs.bemade.org", "odooupgradejobs.bemade.org"} {
+	for _, name := range []string{instancesCRD, "odooinitjobs.bemade.org", "odooupgradejobs.bemade.org", "odoobackupjobs.bemade.org", "odoorestorejobs.bemade.org"} {
 		crd := &apiextensionsv1.CustomResourceDefinition{}
 		g.Expect(k8s.Get(ctx, client.ObjectKey{Name: name}, crd)).To(Succeed())
 		g.Expect(crd.Spec.Conversion.Strategy).To(Equal(apiextensionsv1.WebhookConverter), name)
@@ -256,5 +256,57 @@ func TestConversionThroughAPIServer(t *testing.T) {
 		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(job), back)).To(Succeed())
 		g.Expect(back.Spec).To(Equal(job.Spec))
 		g.Expect(back.Status).To(Equal(job.Status))
+	})
+	t.Run("OdooBackupJob: a legacy object reads in both versions; bad destinations are refused by name", func(t *testing.T) {
+		g := NewWithT(t)
+		job := &odoov1alpha1.OdooBackupJob{
+			ObjectMeta: metav1.ObjectMeta{Name: "nightly", Namespace: ns},
+			Spec: odoov1alpha1.OdooBackupJobSpec{
+				OdooInstanceRef: odoov1alpha1.OdooInstanceRef{Name: "shop"},
+				Destination: odoov1alpha1.BackupDestination{S3Location: odoov1alpha1.S3Location{
+					Bucket: "backups", ObjectKey: "shop/nightly.zip", Endpoint: "https://s3.example.com",
+					S3CredentialsSecretRef: &odoov1alpha1.S3CredentialsSecretRef{Name: "s3"},
+				}},
+			},
+		}
+		g.Expect(k8s.Create(ctx, job)).To(Succeed())
+		hub := &odoov1alpha2.OdooBackupJob{}
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(job), hub)).To(Succeed())
+		g.Expect(hub.Spec.Format).To(Equal(odoov1alpha2.BackupFormatZip), "legacy default")
+		g.Expect(hub.Spec.WithFilestore).To(HaveValue(BeTrue()), "legacy default")
+		g.Expect(hub.Spec.Destination.Bucket).To(Equal("backups"))
+
+		bad := &odoov1alpha2.OdooBackupJob{
+			ObjectMeta: metav1.ObjectMeta{Name: "half", Namespace: ns},
+			Spec: odoov1alpha2.OdooBackupJobSpec{
+				OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: "shop"},
+				Destination:     odoov1alpha2.BackupDestination{S3Location: odoov1alpha2.S3Location{Bucket: "backups"}},
+			},
+		}
+		err := k8s.Create(ctx, bad)
+		g.Expect(err).To(MatchError(ContainSubstring("destination: set bucket, objectKey, endpoint and s3CredentialsSecretRef for S3, or pvc")))
+		bad.Spec.Destination.PVC = &odoov1alpha2.PVCLocation{ClaimName: "backups", Path: "shop/../x.zip"}
+		g.Expect(k8s.Create(ctx, bad)).To(MatchError(ContainSubstring("not both")))
+		bad.Spec.Destination.S3Location = odoov1alpha2.S3Location{}
+		g.Expect(k8s.Create(ctx, bad)).To(MatchError(ContainSubstring("pvc.path must not contain '.' or '..' segments")))
+		bad.Spec.Destination.PVC.Path = "shop/x.zip"
+		g.Expect(k8s.Create(ctx, bad)).To(Succeed())
+	})
+	t.Run("OdooRestoreJob: the source of its type is required", func(t *testing.T) {
+		g := NewWithT(t)
+		job := &odoov1alpha1.OdooRestoreJob{
+			ObjectMeta: metav1.ObjectMeta{Name: "restore", Namespace: ns},
+			Spec: odoov1alpha1.OdooRestoreJobSpec{
+				OdooInstanceRef: odoov1alpha1.OdooInstanceRef{Name: "shop"},
+				Source:          odoov1alpha1.RestoreSource{Type: odoov1alpha1.RestoreSourceS3},
+			},
+		}
+		g.Expect(k8s.Create(ctx, job)).To(MatchError(ContainSubstring("source.s3 is required when source.type is s3")))
+		job.Spec.Source.S3 = &odoov1alpha1.S3Location{Bucket: "b", ObjectKey: "k.zip", Endpoint: "s3.example.com"}
+		g.Expect(k8s.Create(ctx, job)).To(Succeed())
+		hub := &odoov1alpha2.OdooRestoreJob{}
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(job), hub)).To(Succeed())
+		g.Expect(hub.Spec.Neutralize).To(HaveValue(BeTrue()), "legacy default")
+		g.Expect(hub.Spec.Source.S3.ObjectKey).To(Equal("k.zip"))
 	})
 }

@@ -25,7 +25,8 @@
 //     spoke fields that were absent and would change the hub; up-conversion
 //     drops them again while they still hold the default value.
 //
-// OdooInitJob and OdooUpgradeJob have identical v1alpha1 and v1alpha2 schemas:
+// OdooInitJob, OdooUpgradeJob, OdooBackupJob and OdooRestoreJob have identical
+// v1alpha1 and v1alpha2 schemas:
 // with conversion strategy None the API server only rewrites apiVersion. Their
 // converters do the same, so that the CRDs may also point spec.conversion at
 // this webhook.
@@ -78,7 +79,7 @@ func (o Options) storageClass() string {
 }
 
 // SetupWebhookWithManager registers the converters of OdooInstance,
-// OdooInitJob and OdooUpgradeJob on the manager's /convert endpoint. The
+// OdooInitJob, OdooUpgradeJob, OdooBackupJob and OdooRestoreJob on the manager's /convert endpoint. The
 // manager's scheme must know OdooInstance at v1, v1alpha1 and v1alpha2 and the
 // job kinds at v1alpha1 and v1alpha2 (odoov1.AddToScheme,
 // odoov1alpha1.AddToScheme, odoov1alpha2.AddToScheme). The CRDs'
@@ -94,8 +95,18 @@ func SetupWebhookWithManager(mgr ctrl.Manager, opts Options) error {
 		Complete(); err != nil {
 		return err
 	}
-	return ctrl.NewWebhookManagedBy(mgr, &odoov1alpha2.OdooUpgradeJob{}).
+	if err := ctrl.NewWebhookManagedBy(mgr, &odoov1alpha2.OdooUpgradeJob{}).
 		WithConverter(NewOdooUpgradeJobConverter()).
+		Complete(); err != nil {
+		return err
+	}
+	if err := ctrl.NewWebhookManagedBy(mgr, &odoov1alpha2.OdooBackupJob{}).
+		WithConverter(NewOdooBackupJobConverter()).
+		Complete(); err != nil {
+		return err
+	}
+	return ctrl.NewWebhookManagedBy(mgr, &odoov1alpha2.OdooRestoreJob{}).
+		WithConverter(NewOdooRestoreJobConverter()).
 		Complete()
 }
 

@@ -77,6 +77,27 @@ func TestUpgradeJobSchemasIdentical(t *testing.T) {
 	}
 }
 
+// TestBackupJobSchemasIdentical: OdooBackupJob converts with strategy None
+// too, which is lossless only for equal schemas.
+func TestBackupJobSchemasIdentical(t *testing.T) {
+	sameSchemas(t, "odoobackupjobs.bemade.org")
+}
+
+// TestRestoreJobSchemasIdentical: the same of OdooRestoreJob.
+func TestRestoreJobSchemasIdentical(t *testing.T) {
+	sameSchemas(t, "odoorestorejobs.bemade.org")
+}
+
+func sameSchemas(t *testing.T, name string) {
+	t.Helper()
+	g := NewWithT(t)
+	crd := loadCRD(t, name)
+	g.Expect(crd.Spec.Conversion == nil || crd.Spec.Conversion.Strategy == apiextensionsv1.NoneConverter).To(BeTrue())
+	if !apiequality.Semantic.DeepEqual(crdVersion(t, crd, "v1alpha1").Schema, crdVersion(t, crd, "v1alpha2").Schema) {
+		t.Fatalf("the v1alpha1 and v1alpha2 schemas of %s differ: conversion strategy None would lose data", name)
+	}
+}
+
 // TestSpokeDefaultsMatchCRD: legacySpokeDefaults lists exactly the defaults of
 // the legacy schema (outside lists, where only embedded core/v1 types carry
 // defaults; those are the same in the hub).

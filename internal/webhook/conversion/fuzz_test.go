@@ -384,6 +384,67 @@ func TestFuzzyConversionOdooUpgradeJob(t *testing.T) {
 	})
 }
 
+// TestFuzzyConversionOdooBackupJob checks of OdooBackupJob what
+// TestFuzzyConversionOdooUpgradeJob checks of OdooUpgradeJob.
+func TestFuzzyConversionOdooBackupJob(t *testing.T) {
+	t.Parallel()
+	fuzzSameSchema(t, func() *odoov1alpha1.OdooBackupJob { return &odoov1alpha1.OdooBackupJob{} },
+		func() *odoov1alpha2.OdooBackupJob { return &odoov1alpha2.OdooBackupJob{} },
+		backupJobV1alpha1ToHub, backupJobHubToV1alpha1)
+}
+
+// TestFuzzyConversionOdooRestoreJob checks the same of OdooRestoreJob.
+func TestFuzzyConversionOdooRestoreJob(t *testing.T) {
+	t.Parallel()
+	fuzzSameSchema(t, func() *odoov1alpha1.OdooRestoreJob { return &odoov1alpha1.OdooRestoreJob{} },
+		func() *odoov1alpha2.OdooRestoreJob { return &odoov1alpha2.OdooRestoreJob{} },
+		restoreJobV1alpha1ToHub, restoreJobHubToV1alpha1)
+}
+
+// fuzzSameSchema round-trips random objects of a job kind whose versions
+// share a schema, through what strategy None does and through the converter.
+func fuzzSameSchema[S, H jobObject](t *testing.T, newSpoke func() S, newHub func() H,
+	toHub func(context.Context, S, H) error, toSpoke func(context.Context, H, S) error) {
+	t.Run("v1alpha1-v1alpha2-v1alpha1", func(t *testing.T) {
+		t.Parallel()
+		f := newFiller(fuzzSeed(t))
+		for i := range fuzzIterations {
+			in := fill(f, newSpoke())
+			mid := newHub()
+			mustConvert(t, i, viaAPIVersionChange(in, mid, odoov1alpha2.GroupVersion.String()))
+			back := newSpoke()
+			mustConvert(t, i, viaAPIVersionChange(mid, back, odoov1alpha1.GroupVersion.String()))
+			expectEqual(t, i, "v1alpha1-v1alpha2-v1alpha1", in, back)
+
+			hub := newHub()
+			mustConvert(t, i, toHub(context.Background(), in, hub))
+			expectEqual(t, i, "converter v1alpha1 to v1alpha2", mid, hub)
+			spoke := newSpoke()
+			mustConvert(t, i, toSpoke(context.Background(), hub, spoke))
+			expectEqual(t, i, "converter v1alpha2 to v1alpha1", in, spoke)
+		}
+	})
+	t.Run("v1alpha2-v1alpha1-v1alpha2", func(t *testing.T) {
+		t.Parallel()
+		f := newFiller(fuzzSeed(t))
+		for i := range fuzzIterations {
+			in := fill(f, newHub())
+			mid := newSpoke()
+			mustConvert(t, i, viaAPIVersionChange(in, mid, odoov1alpha1.GroupVersion.String()))
+			back := newHub()
+			mustConvert(t, i, viaAPIVersionChange(mid, back, odoov1alpha2.GroupVersion.String()))
+			expectEqual(t, i, "v1alpha2-v1alpha1-v1alpha2", in, back)
+
+			spoke := newSpoke()
+			mustConvert(t, i, toSpoke(context.Background(), in, spoke))
+			expectEqual(t, i, "converter v1alpha2 to v1alpha1", mid, spoke)
+			hub := newHub()
+			mustConvert(t, i, toHub(context.Background(), spoke, hub))
+			expectEqual(t, i, "converter v1alpha1 to v1alpha2", in, hub)
+		}
+	})
+}
+
 // viaAPIVersionChange does what the API server does for conversion strategy
 // None: the JSON of in, with apiVersion replaced, decoded as out (whose Go
 // type name is the kind).

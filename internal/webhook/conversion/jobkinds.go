@@ -11,7 +11,7 @@ import (
 	crconversion "sigs.k8s.io/controller-runtime/pkg/webhook/conversion"
 )
 
-// The job kinds (OdooInitJob, OdooUpgradeJob) have identical v1alpha1 and
+// The job kinds (OdooInitJob, OdooUpgradeJob, OdooBackupJob, OdooRestoreJob) have identical v1alpha1 and
 // v1alpha2 schemas; their converters do what conversion strategy None does.
 
 // jobObject is a job kind: its metadata is a metav1.ObjectMeta.

@@ -1,0 +1,173 @@
+package v1alpha2
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// RestoreSourceType says where a restore reads its backup.
+// +kubebuilder:validation:Enum=s3;odoo;pvc
+type RestoreSourceType string
+
+// Restore source types: s3 and odoo are the legacy API's, pvc is new.
+const (
+	RestoreSourceS3   RestoreSourceType = "s3"
+	RestoreSourceOdoo RestoreSourceType = "odoo"
+	RestoreSourcePVC  RestoreSourceType = "pvc"
+)
+
+// OdooSource is a live Odoo whose database manager produces the backup.
+type OdooSource struct {
+	// url of the source Odoo.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	URL string `json:"url,omitempty"`
+
+	// sourceDatabase is the database backed up on the source.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	SourceDatabase string `json:"sourceDatabase,omitempty"`
+
+	// masterPassword of the source Odoo (legacy, plain text).
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	MasterPassword string `json:"masterPassword,omitempty"`
+}
+
+// RestoreSource is the backup a restore loads.
+//
+// +kubebuilder:validation:XValidation:rule="self.type != 's3' || has(self.s3)",message="source.s3 is required when source.type is s3"
+// +kubebuilder:validation:XValidation:rule="self.type != 'pvc' || has(self.pvc)",message="source.pvc{claimName, path} is required when source.type is pvc"
+// +kubebuilder:validation:XValidation:rule="self.type != 'odoo' || has(self.odoo)",message="source.odoo is required when source.type is odoo"
+type RestoreSource struct {
+	// type of the source: s3, pvc or odoo (a live Odoo instance).
+	// +required
+	Type RestoreSourceType `json:"type"`
+
+	// s3 is the backup in S3-compatible storage (type s3).
+	// +optional
+	S3 *S3Location `json:"s3,omitempty"`
+
+	// pvc is the backup on a PersistentVolumeClaim (type pvc).
+	// +optional
+	PVC *PVCLocation `json:"pvc,omitempty"`
+
+	// odoo is a live Odoo to back up and restore from (type odoo; refused
+	// at reconcile by this operator version).
+	// +optional
+	Odoo *OdooSource `json:"odoo,omitempty"`
+}
+
+// OdooRestoreJobSpec asks for the restore of a backup into an instance.
+type OdooRestoreJobSpec struct {
+	// odooInstanceRef is the instance whose database is replaced.
+	// +required
+	OdooInstanceRef OdooInstanceRef `json:"odooInstanceRef"`
+
+	// source is the backup to restore.
+	// +required
+	Source RestoreSource `json:"source"`
+
+	// format of the backup (legacy): the format is read from the archive
+	// itself; sql is refused.
+	// +optional
+	// +kubebuilder:default=zip
+	Format BackupFormat `json:"format,omitempty"`
+
+	// neutralize runs `odoo neutralize` on the restored database before it
+	// is swapped in (mail servers, crons, payment providers disabled).
+	// +optional
+	// +kubebuilder:default=true
+	Neutralize *bool `json:"neutralize,omitempty"`
+
+	// webhook is notified of phase changes (legacy; not sent by this operator).
+	// +optional
+	Webhook *JobWebhook `json:"webhook,omitempty"`
+}
+
+// RestoreStep is the step a restore is at. Each step is recorded before it
+// is acted on, so a restore resumes after an operator restart.
+// +kubebuilder:validation:Enum=Load;Neutralize;Stop;Swap;Start;Done
+type RestoreStep string
+
+// Restore steps.
+const (
+	// RestoreStepLoad: the target database is created and the restore Job
+	// loads the backup into it.
+	RestoreStepLoad RestoreStep = "Load"
+	// RestoreStepNeutralize: a Job runs `odoo neutralize` on the target.
+	RestoreStepNeutralize RestoreStep = "Neutralize"
+	// RestoreStepStop: the instance's web and cron are held at 0.
+	RestoreStepStop RestoreStep = "Stop"
+	// RestoreStepSwap: the names are swapped, the live database kept aside.
+	RestoreStepSwap RestoreStep = "Swap"
+	// RestoreStepStart: web and cron are released.
+	RestoreStepStart RestoreStep = "Start"
+	// RestoreStepDone: the restore ended (phase Completed or Failed).
+	RestoreStepDone RestoreStep = "Done"
+)
+
+// OdooRestoreJobStatus reports a restore.
+type OdooRestoreJobStatus struct {
+	// OdooJobStatus holds the phase, Job, times and message of the restore.
+	OdooJobStatus `json:",inline"`
+
+	// step of the restore.
+	// +optional
+	Step RestoreStep `json:"step,omitempty"`
+
+	// database is the instance's live database, recorded when the restore starts.
+	// +optional
+	Database string `json:"database,omitempty"`
+
+	// targetDatabase is the new database the backup is loaded into; it takes
+	// the live database's name once loaded and verified.
+	// +optional
+	TargetDatabase string `json:"targetDatabase,omitempty"`
+
+	// keptDatabase is the name the previous live database is kept under (it
+	// is never dropped by the operator).
+	// +optional
+	KeptDatabase string `json:"keptDatabase,omitempty"`
+
+	// sha256 of the restored archive, checked before anything was loaded.
+	// +optional
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// OdooRestoreJob restores a backup into an OdooInstance: the backup is
+// loaded into a new database and verified, then, with web and cron briefly
+// stopped, the names are swapped; the previous database is kept aside.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=restore;restorejob,categories=odoo
+// +kubebuilder:storageversion
+// +kubebuilder:printcolumn:name="Target",type=string,JSONPath=`.spec.odooInstanceRef.name`
+// +kubebuilder:printcolumn:name="Source",type=string,JSONPath=`.spec.source.type`
+// +kubebuilder:printcolumn:name="Format",type=string,JSONPath=`.spec.format`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type OdooRestoreJob struct {
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	// spec is the requested restore.
+	// +required
+	Spec OdooRestoreJobSpec `json:"spec"`
+	// status reports the restore.
+	// +optional
+	Status OdooRestoreJobStatus `json:"status,omitempty"`
+}
+
+// OdooRestoreJobList is a list of OdooRestoreJob.
+//
+// +kubebuilder:object:root=true
+type OdooRestoreJobList struct {
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard list metadata.
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// items are the restore jobs.
+	Items []OdooRestoreJob `json:"items"`
+}

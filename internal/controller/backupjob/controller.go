@@ -1,0 +1,320 @@
+// Package backupjob reconciles OdooBackupJob objects: one Job running the
+// operator's own `data backup` per object, its outcome mirrored into status.
+package backupjob
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/postgres"
+	"github.com/odoo-operator/odoo-operator/internal/resources"
+)
+
+// Clusters resolves the PostgreSQL cluster of an instance.
+type Clusters interface {
+	ClusterOf(ctx context.Context, inst *odoov1alpha2.OdooInstance) (postgres.Cluster, error)
+}
+
+// ServerVersions reads the major version of a cluster's server.
+type ServerVersions interface {
+	ServerMajorVersion(ctx context.Context, c postgres.Cluster) (int, error)
+}
+
+// Images are the images of the data Jobs.
+type Images struct {
+	Operator string
+	// PostgresClient maps the server's major version to a client image.
+	PostgresClient func(major int) string
+}
+
+// Reconciler reconciles OdooBackupJob objects.
+type Reconciler struct {
+	client.Client
+	// APIReader reads Jobs and pods straight from the API server.
+	APIReader client.Reader
+	Clusters  Clusters
+	Versions  ServerVersions
+	Images    Images
+}
+
+// +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs,verbs=get;list;watch
+// +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/status,verbs=get;patch
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
+
+// SetupWithManager registers the controller.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&odoov1alpha2.OdooBackupJob{}).
+		Owns(&batchv1.Job{}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: 2}).
+		Complete(r)
+}
+
+// waitRetry is how often a backup waiting for its instance looks again.
+const waitRetry = 15 * time.Second
+
+// Reconcile drives one OdooBackupJob: checks, then one create-only Job,
+// whose state is mirrored into status.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	b := &odoov1alpha2.OdooBackupJob{}
+	if err := r.Get(ctx, req.NamespacedName, b); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if b.Status.Phase == odoov1alpha2.JobCompleted || b.Status.Phase == odoov1alpha2.JobFailed {
+		return ctrl.Result{}, nil
+	}
+	before := b.DeepCopy()
+	res, err := r.reconcile(ctx, b)
+	if !equality.Semantic.DeepEqual(before.Status, b.Status) {
+		if perr := r.Status().Patch(ctx, b, client.MergeFrom(before)); perr != nil && err == nil {
+			err = perr
+		}
+	}
+	if err == nil && b.Status.Phase == odoov1alpha2.JobCompleted {
+		err = r.recordLastBackup(ctx, b)
+	}
+	return res, err
+}
+
+// Invalid reports a spec this operator refuses, "" when it is acceptable.
+func Invalid(b *odoov1alpha2.OdooBackupJob) string {
+	d := b.Spec.Destination
+	switch {
+	case b.Spec.Format == odoov1alpha2.BackupFormatSQL:
+		return "spec.format sql is not supported: use zip (Odoo's database manager format, whose dump.sql is plain SQL) or dump (pg_restore's custom format); nothing was run"
+	case b.Spec.OdooInstanceRef.Namespace != "" && b.Spec.OdooInstanceRef.Namespace != b.Namespace:
+		return fmt.Sprintf("spec.odooInstanceRef.namespace %q is not the OdooBackupJob's own namespace %q: only instances of its own namespace can be backed up; create the OdooBackupJob there",
+			b.Spec.OdooInstanceRef.Namespace, b.Namespace)
+	case d.S3CredentialsSecretRef != nil && d.S3CredentialsSecretRef.Namespace != "" && d.S3CredentialsSecretRef.Namespace != b.Namespace:
+		return fmt.Sprintf("spec.destination.s3CredentialsSecretRef.namespace %q: credentials must be in the same namespace as the OdooBackupJob (%q); copy the Secret there and clear the field",
+			d.S3CredentialsSecretRef.Namespace, b.Namespace)
+	}
+	return ""
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJob) (ctrl.Result, error) {
+	now := metav1.Now()
+	fail := func(msg string) {
+		b.Status.Phase, b.Status.Message, b.Status.CompletionTime = odoov1alpha2.JobFailed, msg, &now
+	}
+	pending := func(msg string) (ctrl.Result, error) {
+		b.Status.Phase, b.Status.Message = odoov1alpha2.JobPending, msg
+		return ctrl.Result{RequeueAfter: waitRetry}, nil
+	}
+	if msg := Invalid(b); msg != "" {
+		fail(msg)
+		return ctrl.Result{}, nil
+	}
+	jobName := resources.BackupJobName(b)
+	job := &batchv1.Job{}
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: jobName}, job)
+	switch {
+	case apierrors.IsNotFound(err):
+		if b.Status.JobName != "" {
+			fail(fmt.Sprintf("the backup Job %s disappeared before it finished; create a new OdooBackupJob", jobName))
+			return ctrl.Result{}, nil
+		}
+	case err != nil:
+		return ctrl.Result{}, err
+	default:
+		r.mirror(ctx, b, job)
+		return ctrl.Result{}, nil
+	}
+
+	inst := &odoov1alpha2.OdooInstance{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: b.Spec.OdooInstanceRef.Name}, inst); err != nil {
+		if apierrors.IsNotFound(err) {
+			return pending(fmt.Sprintf("waiting for OdooInstance %q to exist", b.Spec.OdooInstanceRef.Name))
+		}
+		return ctrl.Result{}, err
+	}
+	if msg := Busy(inst); msg != "" {
+		return pending(msg)
+	}
+	cluster, err := r.Clusters.ClusterOf(ctx, inst)
+	if err != nil {
+		return pending("the instance's PostgreSQL cluster: " + err.Error())
+	}
+	major, err := r.Versions.ServerMajorVersion(ctx, cluster)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("PostgreSQL server version: %w", err)
+	}
+	loc := Location(b)
+	in := resources.BackupJobInputs{
+		Backup: b, Location: loc,
+		Data: resources.DataJobInputs{
+			Instance: inst, OperatorImage: r.Images.Operator, ClientImage: r.Images.PostgresClient(major),
+			Host: cluster.Host, Port: cluster.Port, SSLMode: cluster.SSLMode, Database: inst.Status.Database.Name,
+		},
+	}
+	if b.Spec.WithFilestore == nil || *b.Spec.WithFilestore {
+		in.FilestoreClaim = resources.FilestoreClaimName(inst)
+	}
+	// Recorded before the Job is created: a Job that vanishes later is seen.
+	b.Status.Phase, b.Status.JobName, b.Status.StartTime, b.Status.ObjectKey = odoov1alpha2.JobRunning, jobName, &now, loc.Key
+	b.Status.Message = "backing up database " + inst.Status.Database.Name + " to " + loc.URL
+	if err := r.Status().Patch(ctx, b, client.MergeFrom(&odoov1alpha2.OdooBackupJob{ObjectMeta: b.ObjectMeta})); err != nil {
+		return ctrl.Result{}, err
+	}
+	desired := resources.BackupJob(in)
+	if err := r.Apply(ctx, desired, client.FieldOwner(resources.FieldManager)); err != nil && !apierrors.IsAlreadyExists(err) {
+		return ctrl.Result{}, fmt.Errorf("backup Job: %w", err)
+	}
+	return ctrl.Result{}, nil
+}
+
+// Busy says why the instance cannot be backed up now, "" when it can: not
+// initialised, an upgrade in flight, a filestore migration, a restore.
+func Busy(inst *odoov1alpha2.OdooInstance) string {
+	switch {
+	case inst.Status.Database == nil || !inst.Status.Database.Initialized || inst.Status.Database.Name == "":
+		return "waiting for the instance's database to be initialised"
+	case inst.Status.Upgrade != nil && inst.Status.Upgrade.Step != "" && inst.Status.Upgrade.Step != odoov1alpha2.UpgradeStepDone:
+		return "waiting for the instance's upgrade to end (step " + string(inst.Status.Upgrade.Step) + ")"
+	case inst.Status.Filestore != nil && inst.Status.Filestore.Migration != nil &&
+		inst.Status.Filestore.Migration.Phase == odoov1alpha2.FilestoreMigrationCopying:
+		return "waiting for the instance's filestore migration to end"
+	case inst.Annotations[odoov1alpha2.AnnotationRestoreHold] != "":
+		return "waiting for the restore " + inst.Annotations[odoov1alpha2.AnnotationRestoreHold] + " to end"
+	}
+	return ""
+}
+
+// Location is where the backup goes.
+func Location(b *odoov1alpha2.OdooBackupJob) resources.BackupLocation {
+	d := b.Spec.Destination
+	if d.PVC != nil {
+		file := d.PVC.Path
+		if file == "" {
+			file = b.Name + resources.BackupFileExtension(b.Spec.Format)
+		}
+		return resources.PVCBackupLocation(d.PVC, file, false)
+	}
+	return resources.S3BackupLocation(&d.S3Location)
+}
+
+// dataResult is the part of the data command's termination message read here.
+type dataResult struct {
+	OK     bool   `json:"ok"`
+	Error  string `json:"error"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+// mirror copies the Job's state into status.
+func (r *Reconciler) mirror(ctx context.Context, b *odoov1alpha2.OdooBackupJob, job *batchv1.Job) {
+	b.Status.JobName = job.Name
+	if b.Status.StartTime == nil {
+		b.Status.StartTime = job.Status.StartTime
+	}
+	for _, c := range job.Status.Conditions {
+		if c.Status != corev1.ConditionTrue {
+			continue
+		}
+		switch c.Type {
+		case batchv1.JobComplete:
+			res, _, _ := r.result(ctx, job)
+			b.Status.Phase = odoov1alpha2.JobCompleted
+			b.Status.CompletionTime = completion(job, c)
+			if res != nil {
+				b.Status.BackupSize, b.Status.SHA256 = strconv.FormatInt(res.Bytes, 10), res.SHA256
+			}
+			b.Status.Message = "backup stored at " + b.Status.ObjectKey
+			return
+		case batchv1.JobFailed:
+			res, exit, found := r.result(ctx, job)
+			msg := fmt.Sprintf("the backup Job %s failed (%s", job.Name, c.Reason)
+			if found {
+				msg += fmt.Sprintf(", exit code %d", exit)
+			}
+			msg += ")"
+			if res != nil && res.Error != "" {
+				msg += ": " + res.Error
+			} else if c.Message != "" {
+				msg += ": " + c.Message
+			}
+			b.Status.Phase, b.Status.Message, b.Status.CompletionTime = odoov1alpha2.JobFailed, msg, completion(job, c)
+			return
+		}
+	}
+	b.Status.Phase = odoov1alpha2.JobRunning
+}
+
+func completion(job *batchv1.Job, c batchv1.JobCondition) *metav1.Time {
+	if job.Status.CompletionTime != nil {
+		return job.Status.CompletionTime
+	}
+	t := c.LastTransitionTime
+	return &t
+}
+
+// result reads the data container's termination message and exit code from
+// the Job's last pod; nil when there is none.
+func (r *Reconciler) result(ctx context.Context, job *batchv1.Job) (*dataResult, int32, bool) {
+	pods := &corev1.PodList{}
+	if err := r.APIReader.List(ctx, pods, client.InNamespace(job.Namespace), client.MatchingLabels{"batch.kubernetes.io/job-name": job.Name}); err != nil {
+		return nil, 0, false
+	}
+	return TerminationResult(pods.Items)
+}
+
+// TerminationResult reads the data container's result from the newest pod.
+func TerminationResult(pods []corev1.Pod) (*dataResult, int32, bool) {
+	var newest *corev1.Pod
+	for i := range pods {
+		if newest == nil || newest.CreationTimestamp.Before(&pods[i].CreationTimestamp) {
+			newest = &pods[i]
+		}
+	}
+	if newest == nil {
+		return nil, 0, false
+	}
+	for _, cs := range newest.Status.ContainerStatuses {
+		if cs.Name != "data" || cs.State.Terminated == nil {
+			continue
+		}
+		t := cs.State.Terminated
+		res := &dataResult{}
+		if err := json.Unmarshal([]byte(strings.TrimSpace(t.Message)), res); err != nil {
+			return nil, t.ExitCode, true
+		}
+		return res, t.ExitCode, true
+	}
+	return nil, 0, false
+}
+
+// recordLastBackup raises the instance's status.lastBackup to this backup's
+// completion time. Only that field is patched (a JSON merge patch of one
+// field), so nothing else the instance reconciler writes is touched; the
+// value only moves forward.
+func (r *Reconciler) recordLastBackup(ctx context.Context, b *odoov1alpha2.OdooBackupJob) error {
+	inst := &odoov1alpha2.OdooInstance{}
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: b.Spec.OdooInstanceRef.Name}, inst); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	done := b.Status.CompletionTime
+	if done == nil || (inst.Status.LastBackup != nil && !inst.Status.LastBackup.Before(done)) {
+		return nil
+	}
+	patch, err := json.Marshal(map[string]any{"status": map[string]any{"lastBackup": done}})
+	if err != nil {
+		return err
+	}
+	return client.IgnoreNotFound(r.Status().Patch(ctx, inst, client.RawPatch("application/merge-patch+json", patch)))
+}

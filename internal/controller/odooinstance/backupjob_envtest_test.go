@@ -1,0 +1,215 @@
+package odooinstance_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/backup/objectstore"
+	"github.com/odoo-operator/odoo-operator/internal/manager"
+	"github.com/odoo-operator/odoo-operator/internal/resources"
+	"github.com/odoo-operator/odoo-operator/internal/testutil/s3harness"
+)
+
+// playDataJob runs the data Job's own command in-process, as its pod would:
+// the literal environment of the container, the values of its secretKeyRefs
+// read from the Secrets (the PostgreSQL credentials are the admin's, see
+// playDataJobsAsAdmin), the Job's paths under root. It records the pod the
+// Job controller would leave, with the container's termination message and
+// exit code, and returns the command's error.
+func playDataJob(t *testing.T, g Gomega, job *batchv1.Job, root string) error {
+	t.Helper()
+	ctx := context.Background()
+	c := job.Spec.Template.Spec.Containers[0]
+	for _, e := range c.Env {
+		switch {
+		case strings.HasPrefix(e.Name, "PG"):
+		case e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil:
+			s := &corev1.Secret{}
+			get(g, job.Namespace, e.ValueFrom.SecretKeyRef.Name, s)
+			t.Setenv(e.Name, string(s.Data[e.ValueFrom.SecretKeyRef.Key]))
+		default:
+			t.Setenv(e.Name, e.Value)
+		}
+	}
+	t.Setenv("PGDATABASE", jobEnv(job, "PGDATABASE"))
+	t.Setenv("PG_BIN_DIR", pg.BinDir)
+	args := make([]string, 0, len(c.Command)+2)
+	for _, a := range c.Command[1:] {
+		for _, m := range c.VolumeMounts {
+			if strings.HasPrefix(a, m.MountPath+"/") || strings.HasPrefix(a, "file://"+m.MountPath+"/") {
+				a = strings.Replace(a, m.MountPath, filepath.Join(root, m.Name), 1)
+			}
+		}
+		args = append(args, a)
+	}
+	termLog := filepath.Join(t.TempDir(), "termination-log")
+	g.Expect(os.WriteFile(termLog, nil, 0o600)).To(Succeed())
+	root0 := manager.NewRootCommand()
+	root0.SetArgs(append(args, "--termination-log", termLog))
+	root0.SetOut(os.Stderr)
+	root0.SetErr(os.Stderr)
+	runErr := root0.ExecuteContext(ctx)
+	msg, err := os.ReadFile(termLog)
+	g.Expect(err).NotTo(HaveOccurred())
+	exit := int32(0)
+	if runErr != nil {
+		exit = 1
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: job.Name + "-pod", Namespace: job.Namespace,
+			Labels: map[string]string{"batch.kubernetes.io/job-name": job.Name}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "data", Image: c.Image}}},
+	}
+	g.Expect(k8s.Create(ctx, pod)).To(Succeed())
+	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "data", State: corev1.ContainerState{
+		Terminated: &corev1.ContainerStateTerminated{ExitCode: exit, Message: string(msg)}}}}
+	g.Expect(k8s.Status().Update(ctx, pod)).To(Succeed())
+	if runErr != nil {
+		setJobCondition(g, job, batchv1.JobFailed)
+	} else {
+		setJobCondition(g, job, batchv1.JobComplete)
+	}
+	return runErr
+}
+
+func backupJob(g Gomega, ns, name string) *odoov1alpha2.OdooBackupJob {
+	b := &odoov1alpha2.OdooBackupJob{}
+	get(g, ns, name, b)
+	return b
+}
+
+// TestBackupJobToS3: an OdooBackupJob drives one Job running `data backup`
+// with the filestore mounted read-only and the S3 credentials by
+// secretKeyRef; played by the real data code against PostgreSQL and an S3
+// server, it ends Completed with the size and sha256 of the stored archive,
+// and the instance's status.lastBackup follows.
+func TestBackupJobToS3(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	playDataJobsAsAdmin(t)
+	s3 := s3harness.Start(t)
+	inst := upgradeInstance(t, g, ns)
+	db := inst.Status.Database.Name
+	g.Expect(k8s.Create(context.Background(), &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "s3", Namespace: ns},
+		Data:       map[string][]byte{"accessKey": []byte(s3.AccessKey), "secretKey": []byte(s3.SecretKey)},
+	})).To(Succeed())
+	b := &odoov1alpha2.OdooBackupJob{
+		ObjectMeta: metav1.ObjectMeta{Name: "nightly", Namespace: ns},
+		Spec: odoov1alpha2.OdooBackupJobSpec{
+			OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: "shop"},
+			Destination: odoov1alpha2.BackupDestination{S3Location: odoov1alpha2.S3Location{
+				Bucket: s3.Bucket, ObjectKey: "shop/nightly.zip", Endpoint: s3.Endpoint, Region: s3harness.Region, Insecure: true,
+				S3CredentialsSecretRef: &odoov1alpha2.S3CredentialsSecretRef{Name: "s3"},
+			}},
+		},
+	}
+	g.Expect(k8s.Create(context.Background(), b)).To(Succeed())
+
+	var job *batchv1.Job
+	g.Eventually(func(g Gomega) { job = oneJob(g, ns, resources.JobKindBackup) }, eventually, poll).Should(Succeed())
+	g.Expect(job.Name).To(Equal("nightly-backup"))
+	g.Expect(job.OwnerReferences).To(ConsistOf(HaveField("Kind", "OdooBackupJob")))
+	c := job.Spec.Template.Spec.Containers[0]
+	g.Expect(c.Command).To(ContainElements("data", "backup", "--format", "zip", "--to", "s3://"+s3.Bucket+"/shop/nightly.zip",
+		"--filestore", "/var/lib/odoo/filestore/"+db))
+	for _, e := range c.Env {
+		if e.Name == "AWS_SECRET_ACCESS_KEY" || e.Name == "AWS_ACCESS_KEY_ID" || e.Name == "PGPASSWORD" {
+			g.Expect(e.Value).To(BeEmpty(), "credentials reach the Job only by secretKeyRef")
+			g.Expect(e.ValueFrom.SecretKeyRef).NotTo(BeNil())
+		}
+	}
+	g.Expect(c.VolumeMounts).To(ContainElement(And(HaveField("MountPath", "/var/lib/odoo"), HaveField("ReadOnly", true))))
+	g.Eventually(func(g Gomega) { g.Expect(backupJob(g, ns, "nightly").Status.Phase).To(Equal(odoov1alpha2.JobRunning)) }, eventually, poll).Should(Succeed())
+
+	root := t.TempDir()
+	fsDir := filepath.Join(root, "filestore", "filestore", db, "ab")
+	g.Expect(os.MkdirAll(fsDir, 0o750)).To(Succeed())
+	g.Expect(os.WriteFile(filepath.Join(fsDir, "abcdef"), []byte("an attachment"), 0o600)).To(Succeed())
+	g.Expect(playDataJob(t, g, job, root)).To(Succeed())
+
+	store, err := objectstore.NewS3(s3.Config(""))
+	g.Expect(err).NotTo(HaveOccurred())
+	sum, err := objectstore.ReadChecksum(context.Background(), store, "shop/nightly.zip")
+	g.Expect(err).NotTo(HaveOccurred())
+	obj, err := store.Stat(context.Background(), "shop/nightly.zip")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Eventually(func(g Gomega) {
+		got := backupJob(g, ns, "nightly")
+		g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobCompleted))
+		g.Expect(got.Status.SHA256).To(Equal(sum))
+		g.Expect(got.Status.BackupSize).To(Equal(strconv.FormatInt(obj.Size, 10)))
+		g.Expect(got.Status.ObjectKey).To(Equal("shop/nightly.zip"))
+		g.Expect(got.Status.CompletionTime).NotTo(BeNil())
+		get(g, ns, "shop", inst)
+		g.Expect(inst.Status.LastBackup).NotTo(BeNil())
+		g.Expect(inst.Status.LastBackup.Equal(got.Status.CompletionTime)).To(BeTrue())
+	}, eventually, poll).Should(Succeed())
+	g.Expect(jobsOfKind(g, ns, resources.JobKindBackup)).To(HaveLen(1), "one Job per OdooBackupJob")
+}
+
+// TestBackupJobFailuresAreExplained: a failed Job reports its reason, exit
+// code and the data command's error; unsupported or unsafe specs fail at
+// once, naming the field and the fix, with no Job.
+func TestBackupJobFailuresAreExplained(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	playDataJobsAsAdmin(t)
+	upgradeInstance(t, g, ns)
+	ctx := context.Background()
+	pvc := func(name string, mod func(*odoov1alpha2.OdooBackupJob)) {
+		b := &odoov1alpha2.OdooBackupJob{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec: odoov1alpha2.OdooBackupJobSpec{
+				OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: "shop"}, WithFilestore: ptr.To(false),
+				Destination: odoov1alpha2.BackupDestination{PVC: &odoov1alpha2.PVCLocation{ClaimName: "backups"}},
+			},
+		}
+		if mod != nil {
+			mod(b)
+		}
+		g.Expect(k8s.Create(ctx, b)).To(Succeed())
+	}
+	pvc("sql", func(b *odoov1alpha2.OdooBackupJob) { b.Spec.Format = odoov1alpha2.BackupFormatSQL })
+	pvc("elsewhere", func(b *odoov1alpha2.OdooBackupJob) {
+		b.Spec.Destination = odoov1alpha2.BackupDestination{S3Location: odoov1alpha2.S3Location{Bucket: "b", ObjectKey: "k", Endpoint: "e",
+			S3CredentialsSecretRef: &odoov1alpha2.S3CredentialsSecretRef{Name: "s3", Namespace: "odoo-operator"}}}
+	})
+	g.Eventually(func(g Gomega) {
+		g.Expect(backupJob(g, ns, "sql").Status.Phase).To(Equal(odoov1alpha2.JobFailed))
+		g.Expect(backupJob(g, ns, "sql").Status.Message).To(ContainSubstring("spec.format sql is not supported: use zip"))
+		g.Expect(backupJob(g, ns, "elsewhere").Status.Phase).To(Equal(odoov1alpha2.JobFailed))
+		g.Expect(backupJob(g, ns, "elsewhere").Status.Message).To(ContainSubstring("credentials must be in the same namespace"))
+	}, eventually, poll).Should(Succeed())
+
+	// A dump to a claim whose database vanished under it: the data command fails.
+	pvc("broken", func(b *odoov1alpha2.OdooBackupJob) { b.Spec.Format = odoov1alpha2.BackupFormatDump })
+	var job *batchv1.Job
+	g.Eventually(func(g Gomega) { job = oneJob(g, ns, resources.JobKindBackup) }, eventually, poll).Should(Succeed())
+	g.Expect(job.Spec.Template.Spec.Containers[0].Command).To(ContainElements("--to", "file:///backup-store/broken.dump"))
+	g.Expect(job.Spec.Template.Spec.Containers[0].Command).NotTo(ContainElement("--filestore"))
+	for i, e := range job.Spec.Template.Spec.Containers[0].Env {
+		if e.Name == "PGDATABASE" {
+			job.Spec.Template.Spec.Containers[0].Env[i].Value = "no_such_db"
+		}
+	}
+	g.Expect(playDataJob(t, g, job, t.TempDir())).NotTo(Succeed())
+	g.Eventually(func(g Gomega) {
+		got := backupJob(g, ns, "broken")
+		g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobFailed))
+		g.Expect(got.Status.Message).To(ContainSubstring("the backup Job broken-backup failed (BackoffLimitExceeded, exit code 1): "))
+		g.Expect(got.Status.Message).To(ContainSubstring("no_such_db"))
+	}, eventually, poll).Should(Succeed())
+	g.Expect(jobsOfKind(g, ns, resources.JobKindBackup)).To(HaveLen(1), "the refused specs got no Job")
+}

@@ -1,0 +1,127 @@
+package resources
+
+import (
+	"path"
+	"strconv"
+
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+
+	"k8s.io/apimachinery/pkg/types"
+	batchv1ac "k8s.io/client-go/applyconfigurations/batch/v1"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+)
+
+// JobKindBackup is the Job kind of an OdooBackupJob.
+const JobKindBackup = "backup"
+
+// Where the backup Jobs mount their claims, and the S3 Secret's keys.
+const (
+	// BackupStoreMountPath is where a destination claim is mounted.
+	BackupStoreMountPath = "/backup-store"
+	// S3SecretAccessKeyKey and S3SecretSecretKeyKey are the keys of the
+	// legacy S3 credentials Secret.
+	S3SecretAccessKeyKey = "accessKey"
+	S3SecretSecretKeyKey = "secretKey"
+)
+
+// BackupJobName is the one Job of an OdooBackupJob.
+func BackupJobName(job *odoov1alpha2.OdooBackupJob) string {
+	return withSuffix(job.Name, "-backup")
+}
+
+// BackupFileExtension is the extension of a backup of format f.
+func BackupFileExtension(f odoov1alpha2.BackupFormat) string {
+	if f == odoov1alpha2.BackupFormatDump {
+		return ".dump"
+	}
+	return ".zip"
+}
+
+// BackupLocation is the `--to`/`--from` URL of a destination, with the
+// environment, volumes and mounts the data container needs to reach it.
+type BackupLocation struct {
+	URL     string
+	Key     string
+	Env     []*corev1ac.EnvVarApplyConfiguration
+	Volumes []*corev1ac.VolumeApplyConfiguration
+	Mounts  []*corev1ac.VolumeMountApplyConfiguration
+}
+
+// S3BackupLocation reaches an S3 object; the credentials come from the
+// Secret by secretKeyRef (keys accessKey and secretKey), never literally.
+func S3BackupLocation(s3 *odoov1alpha2.S3Location) BackupLocation {
+	env := []*corev1ac.EnvVarApplyConfiguration{
+		corev1ac.EnvVar().WithName("S3_ENDPOINT").WithValue(s3.Endpoint),
+		corev1ac.EnvVar().WithName("S3_BUCKET").WithValue(s3.Bucket),
+		corev1ac.EnvVar().WithName("S3_INSECURE").WithValue(strconv.FormatBool(s3.Insecure)),
+	}
+	if s3.Region != "" {
+		env = append(env, corev1ac.EnvVar().WithName("S3_REGION").WithValue(s3.Region))
+	}
+	if ref := s3.S3CredentialsSecretRef; ref != nil {
+		env = append(env,
+			corev1ac.EnvVar().WithName("AWS_ACCESS_KEY_ID").WithValueFrom(secretKey(ref.Name, S3SecretAccessKeyKey)),
+			corev1ac.EnvVar().WithName("AWS_SECRET_ACCESS_KEY").WithValueFrom(secretKey(ref.Name, S3SecretSecretKeyKey)))
+	}
+	return BackupLocation{URL: "s3://" + s3.Bucket + "/" + s3.ObjectKey, Key: s3.ObjectKey, Env: env}
+}
+
+// PVCBackupLocation reaches a file on a claim, mounted at
+// BackupStoreMountPath (read-only when readOnly).
+func PVCBackupLocation(pvc *odoov1alpha2.PVCLocation, file string, readOnly bool) BackupLocation {
+	return BackupLocation{
+		URL: "file://" + path.Join(BackupStoreMountPath, file), Key: file,
+		Volumes: []*corev1ac.VolumeApplyConfiguration{corev1ac.Volume().WithName("backup-store").
+			WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(pvc.ClaimName).WithReadOnly(readOnly))},
+		Mounts: []*corev1ac.VolumeMountApplyConfiguration{corev1ac.VolumeMount().WithName("backup-store").
+			WithMountPath(BackupStoreMountPath).WithReadOnly(readOnly)},
+	}
+}
+
+// FilestoreDir is the database's filestore inside a data Job that mounts the
+// filestore claim at FilestorePath (Odoo's data_dir).
+func FilestoreDir(database string) string {
+	return path.Join(FilestorePath, "filestore", database)
+}
+
+// BackupJobInputs are what a backup Job is built from.
+type BackupJobInputs struct {
+	Data     DataJobInputs
+	Backup   *odoov1alpha2.OdooBackupJob
+	Location BackupLocation
+	// FilestoreClaim is mounted read-only at FilestorePath when set.
+	FilestoreClaim string
+}
+
+// BackupJob runs `odoo-operator data backup` for an OdooBackupJob, which owns
+// it: the instance's database (credentials by secretKeyRef), its filestore
+// claim mounted read-only, the destination reached by S3 or a mounted claim.
+func BackupJob(in BackupJobInputs) *batchv1ac.JobApplyConfiguration {
+	b := in.Backup
+	args := []string{"backup", "--format", string(b.Spec.Format), "--to", in.Location.URL}
+	d := in.Data
+	d.Name, d.Kind = BackupJobName(b), JobKindBackup
+	d.Owner = jobOwner("OdooBackupJob", b.Name, string(b.UID))
+	d.Env = in.Location.Env
+	d.Volumes = append([]*corev1ac.VolumeApplyConfiguration{}, in.Location.Volumes...)
+	d.Mounts = append([]*corev1ac.VolumeMountApplyConfiguration{}, in.Location.Mounts...)
+	if in.FilestoreClaim != "" {
+		args = append(args, "--filestore", FilestoreDir(d.Database))
+		d.Volumes = append(d.Volumes, corev1ac.Volume().WithName("filestore").
+			WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(in.FilestoreClaim).WithReadOnly(true)))
+		d.Mounts = append(d.Mounts, corev1ac.VolumeMount().WithName("filestore").WithMountPath(FilestorePath).WithReadOnly(true))
+	}
+	d.Args = args
+	return DataJob(d)
+}
+
+func jobOwner(kind, name, uid string) *metav1ac.OwnerReferenceApplyConfiguration {
+	return metav1ac.OwnerReference().
+		WithAPIVersion(odoov1alpha2.GroupVersion.String()).
+		WithKind(kind).WithName(name).WithUID(typesUID(uid)).
+		WithController(true).WithBlockOwnerDeletion(true)
+}
+
+func typesUID(uid string) types.UID { return types.UID(uid) }
