@@ -459,6 +459,19 @@ func backupTo(ctx context.Context, log *slog.Logger, opts *dataOptions, f backup
 	if f.format != BackupFormatZip && f.format != BackupFormatDump {
 		return fmt.Errorf("--format %q: want %s or %s", f.format, BackupFormatZip, BackupFormatDump)
 	}
+	if f.filestore != "" {
+		empty, err := emptyIfMissing(f.filestore)
+		if err != nil {
+			return err
+		}
+		if empty != "" {
+			// A new database has no attachment yet, so Odoo never made its
+			// filestore directory: the backup holds an empty filestore.
+			log.Info("no filestore directory yet: backing up an empty filestore", "filestore", f.filestore)
+			defer func() { _ = os.Remove(empty) }()
+			f.filestore = empty
+		}
+	}
 	store, key, fsKey, err := openBackupLocation(f.to, res)
 	if err != nil {
 		return err
@@ -734,4 +747,17 @@ func sniffFormat(file string) (string, error) {
 		return BackupFormatDump, nil
 	}
 	return "", fmt.Errorf("%w: %s is neither an Odoo zip nor a pg_dump custom-format archive", odoozip.ErrInvalid, filepath.Base(file))
+}
+
+// emptyIfMissing returns a new empty directory to stand in for dir when dir
+// does not exist, "" when it does.
+func emptyIfMissing(dir string) (string, error) {
+	_, err := os.Stat(dir)
+	switch {
+	case err == nil:
+		return "", nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("--filestore %s: %w", dir, err)
+	}
+	return os.MkdirTemp("", "empty-filestore-")
 }

@@ -244,3 +244,24 @@ func TestDataBackupRefusesBadArguments(t *testing.T) {
 		t.Fatalf("restore-backup from a missing directory created it: %v", err)
 	}
 }
+
+// A new database has no filestore directory yet (Odoo makes it with the
+// first attachment): its backup holds an empty filestore instead of failing.
+func TestDataBackupOfANewDatabaseWithoutFilestore(t *testing.T) {
+	s := dbtoolstest.Server(t)
+	src := dbtoolstest.Name(t, "new")
+	dbtoolstest.CreateFixture(t, s, src, "")
+	dbtoolstest.SetPGEnv(t, s, s.AdminUser, s.AdminPassword, src)
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "filestore", src)
+	res, stderr, err := runData(t, "backup", "--format", "zip", "--filestore", missing, "--to", "file://"+dir+"/new.zip", "--pg-bin-dir", s.BinDir)
+	if err != nil || !res.OK || res.FilestoreFiles != 0 {
+		t.Fatalf("backup: %v %+v\n%s", err, res, stderr)
+	}
+	if _, err := odoozip.Verify(dbtoolstest.Ctx(t), filepath.Join(dir, "new.zip"), res.SHA256); err != nil {
+		t.Errorf("the archive does not verify: %v", err)
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("the backup created the filestore directory: %v", err)
+	}
+}
