@@ -1,0 +1,86 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/odoo-operator/odoo-operator/test/framework"
+)
+
+// TestBackupJobRunsToCompletion: an OdooBackupJob to a PVC drives one data
+// Job (the operator's own binary in a PostgreSQL client image, credentials
+// by secretKeyRef, filestore read-only) and its status to Completed, and the
+// instance records status.lastBackup. A legacy v1alpha1 S3 backup whose
+// credentials live in another namespace is refused with the reason.
+func TestBackupJobRunsToCompletion(t *testing.T) {
+	ns := framework.Namespace(t, "e2e-backup")
+	framework.Apply(t, ns, instanceManifest("shop"))
+	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odoo/shop", "--timeout=2m")
+	framework.Apply(t, ns, `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: backups
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: bemade.org/v1alpha2
+kind: OdooBackupJob
+metadata:
+  name: nightly
+spec:
+  odooInstanceRef: {name: shop}
+  format: zip
+  destination:
+    pvc: {claimName: backups, path: shop}
+`)
+	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Completed", "odoobackupjobs.v1alpha2.bemade.org/nightly", "--timeout=2m")
+
+	job := jsonpath(t, ns, "odoobackupjobs.v1alpha2.bemade.org/nightly", "{.status.jobName}")
+	if job == "" {
+		t.Fatal("status.jobName is empty")
+	}
+	cmd := jsonpath(t, ns, "job/"+job, "{.spec.template.spec.containers[0].command}")
+	for _, want := range []string{`"data"`, `"backup"`, `"--format"`, `"zip"`} {
+		if !strings.Contains(cmd, want) {
+			t.Errorf("backup Job command %s lacks %s", cmd, want)
+		}
+	}
+	env := jsonpath(t, ns, "job/"+job, `{range .spec.template.spec.containers[0].env[*]}{.name}={.value}{.valueFrom.secretKeyRef.name}{"\n"}{end}`)
+	if !strings.Contains(env, "PGPASSWORD=shop-odoo-user") {
+		t.Errorf("PGPASSWORD must come from the instance's Secret by secretKeyRef:\n%s", env)
+	}
+	if ro := jsonpath(t, ns, "job/"+job, `{.spec.template.spec.containers[0].volumeMounts[?(@.name=="filestore")].readOnly}`); ro != "true" {
+		t.Errorf("the filestore is mounted read-only=%q in the backup Job", ro)
+	}
+	framework.Eventually(t, time.Minute, "status.lastBackup", func() error {
+		if got := jsonpath(t, ns, "odoo/shop", "{.status.lastBackup}"); got == "" {
+			return fmt.Errorf("status.lastBackup is empty")
+		}
+		return nil
+	})
+	if n := strings.Count(framework.Kubectl(t, "get", "jobs", "-n", ns, "-l", "bemade.org/job=backup", "-o", "name"), "job"); n != 1 {
+		t.Errorf("%d backup Jobs, want 1", n)
+	}
+
+	framework.Apply(t, ns, `apiVersion: bemade.org/v1alpha1
+kind: OdooBackupJob
+metadata:
+  name: legacy
+spec:
+  odooInstanceRef: {name: shop}
+  destination:
+    bucket: backups
+    objectKey: shop/legacy.zip
+    endpoint: https://s3.example.com
+    s3CredentialsSecretRef: {name: s3-creds, namespace: odoo-operator}
+`)
+	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Failed", "odoobackupjobs.v1alpha2.bemade.org/legacy", "--timeout=1m")
+	if msg := jsonpath(t, ns, "odoobackupjobs.v1alpha2.bemade.org/legacy", "{.status.message}"); !strings.Contains(msg, "same namespace") {
+		t.Errorf("message %q does not say the credentials must be in the same namespace", msg)
+	}
+}
