@@ -439,12 +439,63 @@ type RollbackSpec struct {
 }
 
 // BackupSpec configures backups.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.schedule) || self.schedule == '' || has(self.destination)",message="spec.backup.destination is required with spec.backup.schedule: say where scheduled backups go (S3 or pvc)"
 type BackupSpec struct {
 	// beforeUpgrade takes a restore point of the database before every module
 	// upgrade.
 	// +optional
 	// +kubebuilder:default=true
 	BeforeUpgrade *bool `json:"beforeUpgrade,omitempty"`
+
+	// schedule takes a backup at these times: a standard 5-field cron
+	// expression in UTC, e.g. "0 3 * * *" for 03:00 every day. Each backup is
+	// an OdooBackupJob named <instance>-<yyyymmddhhmm>. Empty: no scheduled
+	// backups.
+	// +optional
+	// +kubebuilder:validation:MaxLength=100
+	Schedule string `json:"schedule,omitempty"`
+
+	// format of scheduled backups: zip (Odoo's, with the filestore) or dump.
+	// +optional
+	// +kubebuilder:default=zip
+	// +kubebuilder:validation:Enum=zip;dump
+	Format BackupFormat `json:"format,omitempty"`
+
+	// destination of scheduled backups. With S3, objectKey is a prefix: each
+	// backup is stored as <objectKey>/<backup name>.<format>; with a pvc,
+	// under pvc.path.
+	// +optional
+	Destination *BackupDestination `json:"destination,omitempty"`
+
+	// retention is how many scheduled backups are kept; older ones are
+	// deleted (their OdooBackupJob objects; the stored files stay, see
+	// docs/backups.md). The newest good backup is always kept.
+	// +optional
+	Retention *BackupRetention `json:"retention,omitempty"`
+}
+
+// BackupRetention keeps the newest backup of each of the last N days, weeks
+// and months, like Odoo.sh (7 daily, 4 weekly, 3 monthly by default).
+type BackupRetention struct {
+	// daily backups kept.
+	// +optional
+	// +kubebuilder:default=7
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=366
+	Daily *int32 `json:"daily,omitempty"`
+	// weekly backups kept.
+	// +optional
+	// +kubebuilder:default=4
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=520
+	Weekly *int32 `json:"weekly,omitempty"`
+	// monthly backups kept.
+	// +optional
+	// +kubebuilder:default=3
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1200
+	Monthly *int32 `json:"monthly,omitempty"`
 }
 
 // LogMonitoringSpec configures log sampling into status.health.

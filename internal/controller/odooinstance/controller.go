@@ -79,6 +79,7 @@ func (i JobImages) postgresClient(major int) string {
 
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/finalizers,verbs=update
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinitjobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinitjobs/status,verbs=get;update;patch
@@ -217,6 +218,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		{"Workloads", r.reconcileWorkloads},
 		{"Service", r.reconcileService},
 		{"Ingress", r.reconcileIngress},
+		{"BackupSchedule", r.reconcileBackupSchedule},
 	}
 	var errs []error
 	for _, p := range phases {

@@ -1,6 +1,6 @@
 // Package admission holds the admission webhooks: the rules CEL cannot see
-// because they compare against other objects (the clusters Secret) or need
-// arithmetic on quantities.
+// because they compare against other objects (the clusters Secret), need
+// arithmetic on quantities, or parse a cron schedule.
 package admission
 
 import (
@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/robfig/cron/v3"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -47,6 +48,7 @@ func (v *OdooInstanceValidator) ValidateCreate(ctx context.Context, inst *odoov1
 		return nil, err
 	}
 	errs := validateCluster(inst, clusters, v.DefaultClusterAlias)
+	errs = append(errs, validateSchedule(inst)...)
 	return warnings(inst), invalid(inst, errs)
 }
 
@@ -58,6 +60,9 @@ func (v *OdooInstanceValidator) ValidateUpdate(ctx context.Context, old, inst *o
 		return nil, err
 	}
 	errs := validateTransition(old, inst, clusters, v.DefaultClusterAlias)
+	if old.Spec.Backup.Schedule != inst.Spec.Backup.Schedule {
+		errs = append(errs, validateSchedule(inst)...)
+	}
 	if old.Spec.Database.Cluster != inst.Spec.Database.Cluster {
 		// Re-checking an unchanged name on every update would block
 		// unrelated edits (finalizers, labels, the storage migration) once a
@@ -175,4 +180,17 @@ func invalid(inst *odoov1alpha2.OdooInstance, errs field.ErrorList) error {
 		return nil
 	}
 	return apierrors.NewInvalid(odoov1alpha2.GroupVersion.WithKind("OdooInstance").GroupKind(), inst.Name, errs)
+}
+
+// validateSchedule refuses a spec.backup.schedule that is not a standard
+// 5-field cron expression.
+func validateSchedule(inst *odoov1alpha2.OdooInstance) field.ErrorList {
+	if inst.Spec.Backup.Schedule == "" {
+		return nil
+	}
+	if _, err := cron.ParseStandard(inst.Spec.Backup.Schedule); err != nil {
+		return field.ErrorList{field.Invalid(field.NewPath("spec", "backup", "schedule"), inst.Spec.Backup.Schedule,
+			fmt.Sprintf("%v; use 5 cron fields in UTC, e.g. \"0 3 * * *\" for 03:00 every day", err))}
+	}
+	return nil
 }

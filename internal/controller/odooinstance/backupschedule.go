@@ -1,0 +1,154 @@
+package odooinstance
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/backup/retention"
+	"github.com/odoo-operator/odoo-operator/internal/resources"
+)
+
+// LabelScheduledBackup marks the OdooBackupJobs a spec.backup.schedule made.
+const LabelScheduledBackup = "bemade.org/scheduled-backup"
+
+// scheduleStamp is the time format in the names of scheduled backups.
+const scheduleStamp = "200601021504"
+
+// maxMissedScan bounds the walk over schedule times missed while the
+// operator was down; only the newest missed time runs.
+const maxMissedScan = 100000
+
+// dueBackup returns the newest schedule time after last and not after now,
+// and the next schedule time after now. ok is false when none is due.
+func dueBackup(sched cron.Schedule, last, now time.Time) (due, next time.Time, ok bool) {
+	t := sched.Next(last)
+	for i := 0; i < maxMissedScan && !t.After(now); i++ {
+		due, ok = t, true
+		t = sched.Next(t)
+	}
+	return due, t, ok
+}
+
+// scheduledBackupName is <instance>-<yyyymmddhhmm>, short enough for its
+// Job's name (<name>-backup) to fit 63 characters.
+func scheduledBackupName(inst *odoov1alpha2.OdooInstance, at time.Time) string {
+	suffix := "-" + at.UTC().Format(scheduleStamp)
+	name := inst.Name
+	if limit := 63 - len("-backup") - len(suffix); len(name) > limit {
+		name = name[:limit]
+	}
+	return name + suffix
+}
+
+// scheduledBackup is the OdooBackupJob of one schedule time.
+func scheduledBackup(inst *odoov1alpha2.OdooInstance, at time.Time) *odoov1alpha2.OdooBackupJob {
+	b := inst.Spec.Backup
+	name := scheduledBackupName(inst, at)
+	format := b.Format
+	if format == "" {
+		format = odoov1alpha2.BackupFormatZip
+	}
+	dest := b.Destination.DeepCopy()
+	if dest.PVC == nil {
+		dest.ObjectKey = path.Join(dest.ObjectKey, name+"."+string(format))
+	}
+	labels := resources.Labels(inst, "backup")
+	labels[LabelScheduledBackup] = "true"
+	return &odoov1alpha2.OdooBackupJob{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: name, Namespace: inst.Namespace, Labels: labels,
+			Annotations: map[string]string{"bemade.org/scheduled-time": at.UTC().Format(time.RFC3339)},
+		},
+		Spec: odoov1alpha2.OdooBackupJobSpec{
+			OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: inst.Name},
+			Format:          format, WithFilestore: ptr.To(true), Destination: *dest,
+		},
+	}
+}
+
+// retentionPolicy is spec.backup.retention with Odoo.sh's defaults.
+func retentionPolicy(r *odoov1alpha2.BackupRetention) retention.Policy {
+	p := retention.DefaultPolicy()
+	if r == nil {
+		return p
+	}
+	if r.Daily != nil {
+		p.KeepDaily = int(*r.Daily)
+	}
+	if r.Weekly != nil {
+		p.KeepWeekly = int(*r.Weekly)
+	}
+	if r.Monthly != nil {
+		p.KeepMonthly = int(*r.Monthly)
+	}
+	return p
+}
+
+// reconcileBackupSchedule creates the OdooBackupJob of the newest due
+// schedule time (deterministic name: create-only, so a restart never takes
+// two), and deletes the scheduled OdooBackupJobs beyond the retention.
+func (r *Reconciler) reconcileBackupSchedule(ctx context.Context, s *scope) (ctrl.Result, error) {
+	inst := s.instance
+	b := inst.Spec.Backup
+	if b.Schedule == "" || b.Destination == nil || (!s.initialized && !initialized(inst)) {
+		return ctrl.Result{}, nil
+	}
+	sched, err := cron.ParseStandard(b.Schedule)
+	if err != nil {
+		// Admission refuses it; an object stored before that rule is told.
+		s.degraded = append(s.degraded, problem{"BackupScheduleInvalid",
+			fmt.Sprintf("spec.backup.schedule %q: %v; use 5 cron fields, e.g. \"0 3 * * *\"", b.Schedule, err)})
+		return ctrl.Result{}, nil
+	}
+	list := &odoov1alpha2.OdooBackupJobList{}
+	if err := r.APIReader.List(ctx, list, client.InNamespace(inst.Namespace),
+		client.MatchingLabels{LabelScheduledBackup: "true", resources.InstanceLabel: inst.Name}); err != nil {
+		return ctrl.Result{}, err
+	}
+	// The schedule resumes from its newest backup (a missed time is taken
+	// once), or from the instance's creation when it has none.
+	var last time.Time
+	var series []retention.Backup
+	for _, job := range list.Items {
+		at, err := time.Parse(time.RFC3339, job.Annotations["bemade.org/scheduled-time"])
+		if err != nil {
+			at = job.CreationTimestamp.Time
+		}
+		if at.After(last) {
+			last = at
+		}
+		if job.Status.Phase == odoov1alpha2.JobCompleted || job.Status.Phase == odoov1alpha2.JobFailed {
+			series = append(series, retention.Backup{Name: job.Name, Time: at, OK: job.Status.Phase == odoov1alpha2.JobCompleted})
+		}
+	}
+	if last.IsZero() {
+		last = inst.CreationTimestamp.Time
+	}
+	now := time.Now().UTC()
+	due, next, ok := dueBackup(sched, last, now)
+	log.FromContext(ctx).V(1).Info("backup schedule", "last", last, "due", due, "ok", ok, "next", next, "completed", len(series))
+	if ok {
+		if err := r.Create(ctx, scheduledBackup(inst, due)); err != nil && !apierrors.IsAlreadyExists(err) {
+			return ctrl.Result{}, wrap("scheduled OdooBackupJob", err)
+		}
+	}
+	_, drop := retention.Select(series, retentionPolicy(b.Retention), now)
+	for _, d := range drop {
+		job := &odoov1alpha2.OdooBackupJob{ObjectMeta: metav1.ObjectMeta{Name: d.Name, Namespace: inst.Namespace}}
+		if err := r.Delete(ctx, job); client.IgnoreNotFound(err) != nil {
+			return ctrl.Result{}, wrap("pruning OdooBackupJob "+d.Name, err)
+		}
+	}
+	return ctrl.Result{RequeueAfter: next.Sub(now) + time.Second}, nil
+}
