@@ -440,7 +440,7 @@ type RollbackSpec struct {
 
 // BackupSpec configures backups.
 //
-// +kubebuilder:validation:XValidation:rule="!has(self.schedule) || self.schedule == '' || has(self.destination)",message="spec.backup.destination is required with spec.backup.schedule: say where scheduled backups go (S3 or pvc)"
+// +kubebuilder:validation:XValidation:rule="!has(self.schedule) || size(self.schedule) == 0 || has(self.destination)",message="spec.backup.destination is required with spec.backup.schedule: say where scheduled backups go (S3 or pvc)"
 type BackupSpec struct {
 	// beforeUpgrade takes a restore point of the database before every module
 	// upgrade.
