@@ -160,9 +160,9 @@ func (r *Reconciler) fail(rj *odoov1alpha2.OdooRestoreJob, msg string) {
 // advance records the next step at once, before it is acted on; the next
 // reconcile acts on it.
 func (r *Reconciler) advance(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob, step odoov1alpha2.RestoreStep, msg string) (ctrl.Result, error) {
-	before := rj.DeepCopy()
 	rj.Status.Step, rj.Status.Message = step, msg
-	if err := r.Status().Patch(ctx, rj, client.MergeFrom(before)); err != nil {
+	// The whole status is sent: the fields set with the step go with it.
+	if err := r.Status().Patch(ctx, rj, client.MergeFrom(&odoov1alpha2.OdooRestoreJob{ObjectMeta: rj.ObjectMeta})); err != nil {
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{RequeueAfter: time.Millisecond}, nil
