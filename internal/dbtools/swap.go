@@ -162,3 +162,17 @@ func CreateEmptyDatabase(ctx context.Context, admin *pgx.Conn, name, owner strin
 }
 
 func ident(name string) string { return pgx.Identifier{name}.Sanitize() }
+
+// DatabaseOwner returns the role owning the database, "" when it does not
+// exist.
+func DatabaseOwner(ctx context.Context, admin *pgx.Conn, name string) (string, error) {
+	var owner string
+	err := admin.QueryRow(ctx, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", name).Scan(&owner)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("looking up the owner of database %q: %w", name, err)
+	}
+	return owner, nil
+}

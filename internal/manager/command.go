@@ -32,6 +32,7 @@ import (
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/controller/backupjob"
 	"github.com/odoo-operator/odoo-operator/internal/controller/odooinstance"
+	"github.com/odoo-operator/odoo-operator/internal/controller/restorejob"
 	"github.com/odoo-operator/odoo-operator/internal/logwatch"
 	"github.com/odoo-operator/odoo-operator/internal/notify"
 	"github.com/odoo-operator/odoo-operator/internal/podlogs"
@@ -284,6 +285,11 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clusters: r, Versions: dbs, Images: images,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the OdooBackupJob controller: %w", err)
+	}
+	if err := (&restorejob.Reconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clusters: r, Databases: dbs, Images: images,
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the OdooRestoreJob controller: %w", err)
 	}
 	return nil
 }

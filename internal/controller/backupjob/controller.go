@@ -209,8 +209,8 @@ func Location(b *odoov1alpha2.OdooBackupJob) resources.BackupLocation {
 	return resources.S3BackupLocation(&d.S3Location)
 }
 
-// dataResult is the part of the data command's termination message read here.
-type dataResult struct {
+// DataResult is the part of the data command's termination message read here.
+type DataResult struct {
 	OK     bool   `json:"ok"`
 	Error  string `json:"error"`
 	Bytes  int64  `json:"bytes"`
@@ -266,7 +266,7 @@ func completion(job *batchv1.Job, c batchv1.JobCondition) *metav1.Time {
 
 // result reads the data container's termination message and exit code from
 // the Job's last pod; nil when there is none.
-func (r *Reconciler) result(ctx context.Context, job *batchv1.Job) (*dataResult, int32, bool) {
+func (r *Reconciler) result(ctx context.Context, job *batchv1.Job) (*DataResult, int32, bool) {
 	pods := &corev1.PodList{}
 	if err := r.APIReader.List(ctx, pods, client.InNamespace(job.Namespace), client.MatchingLabels{"batch.kubernetes.io/job-name": job.Name}); err != nil {
 		return nil, 0, false
@@ -275,7 +275,7 @@ func (r *Reconciler) result(ctx context.Context, job *batchv1.Job) (*dataResult,
 }
 
 // TerminationResult reads the data container's result from the newest pod.
-func TerminationResult(pods []corev1.Pod) (*dataResult, int32, bool) {
+func TerminationResult(pods []corev1.Pod) (*DataResult, int32, bool) {
 	var newest *corev1.Pod
 	for i := range pods {
 		if newest == nil || newest.CreationTimestamp.Before(&pods[i].CreationTimestamp) {
@@ -290,7 +290,7 @@ func TerminationResult(pods []corev1.Pod) (*dataResult, int32, bool) {
 			continue
 		}
 		t := cs.State.Terminated
-		res := &dataResult{}
+		res := &DataResult{}
 		if err := json.Unmarshal([]byte(strings.TrimSpace(t.Message)), res); err != nil {
 			return nil, t.ExitCode, true
 		}

@@ -1,0 +1,523 @@
+// Package restorejob reconciles OdooRestoreJob objects: the backup is loaded
+// by one Job into a new database, verified, then swapped in for the live
+// one while the instance's web and cron are held at 0; the live database is
+// kept aside under another name, never dropped.
+package restorejob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/backup/odoozip"
+	"github.com/odoo-operator/odoo-operator/internal/controller/backupjob"
+	"github.com/odoo-operator/odoo-operator/internal/dbtools"
+	"github.com/odoo-operator/odoo-operator/internal/postgres"
+	"github.com/odoo-operator/odoo-operator/internal/resources"
+)
+
+// Databases runs statements on a cluster as its admin.
+type Databases interface {
+	WithAdmin(ctx context.Context, c postgres.Cluster, fn func(*pgx.Conn) error) error
+	WithDatabase(ctx context.Context, c postgres.Cluster, db string, fn func(*pgx.Conn) error) error
+	ServerMajorVersion(ctx context.Context, c postgres.Cluster) (int, error)
+	Invalidate(cluster, role, db string)
+}
+
+// Reconciler reconciles OdooRestoreJob objects.
+type Reconciler struct {
+	client.Client
+	// APIReader reads Jobs, pods, Deployments and Secrets straight from the
+	// API server.
+	APIReader client.Reader
+	Clusters  backupjob.Clusters
+	Databases Databases
+	Images    backupjob.Images
+}
+
+// +kubebuilder:rbac:groups=bemade.org,resources=odoorestorejobs,verbs=get;list;watch
+// +kubebuilder:rbac:groups=bemade.org,resources=odoorestorejobs/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=bemade.org,resources=odooinstances,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs,verbs=get;list;watch
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+
+// SetupWithManager registers the controller.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&odoov1alpha2.OdooRestoreJob{}).
+		Owns(&batchv1.Job{}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: 2}).
+		Complete(r)
+}
+
+const (
+	// waitRetry is how often a restore waiting for its instance looks again.
+	waitRetry = 15 * time.Second
+	// stopRetry is how often a restore waiting for web and cron to stop looks again.
+	stopRetry = 2 * time.Second
+)
+
+// neutralizeNote is appended to the messages while neutralize is not run.
+const neutralizeNote = "neutralize is not applied yet"
+
+// Reconcile drives one OdooRestoreJob through its steps, each recorded in
+// status.step before it is acted on.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	rj := &odoov1alpha2.OdooRestoreJob{}
+	if err := r.APIReader.Get(ctx, req.NamespacedName, rj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if rj.Status.Phase == odoov1alpha2.JobCompleted || rj.Status.Phase == odoov1alpha2.JobFailed {
+		return ctrl.Result{}, nil
+	}
+	before := rj.DeepCopy()
+	res, err := r.reconcile(ctx, rj)
+	if !equality.Semantic.DeepEqual(before.Status, rj.Status) {
+		if perr := r.Status().Patch(ctx, rj, client.MergeFrom(before)); perr != nil && err == nil {
+			err = perr
+		}
+	}
+	return res, err
+}
+
+// Invalid reports a spec this operator refuses, "" when it is acceptable.
+func Invalid(rj *odoov1alpha2.OdooRestoreJob) string {
+	src := rj.Spec.Source
+	switch {
+	case rj.Spec.OdooInstanceRef.Namespace != "" && rj.Spec.OdooInstanceRef.Namespace != rj.Namespace:
+		return fmt.Sprintf("spec.odooInstanceRef.namespace %q is not the OdooRestoreJob's own namespace %q: only instances of its own namespace can be restored; create the OdooRestoreJob there",
+			rj.Spec.OdooInstanceRef.Namespace, rj.Namespace)
+	case src.Type == odoov1alpha2.RestoreSourceOdoo:
+		return "source.type odoo is not supported yet; back up with an OdooBackupJob and restore from s3 or pvc"
+	case src.Type == odoov1alpha2.RestoreSourceS3 && src.S3 == nil:
+		return "source.s3 is required when source.type is s3"
+	case src.Type == odoov1alpha2.RestoreSourcePVC && (src.PVC == nil || src.PVC.ClaimName == "" || src.PVC.Path == ""):
+		return "source.pvc{claimName, path} is required when source.type is pvc"
+	case src.Type != odoov1alpha2.RestoreSourceS3 && src.Type != odoov1alpha2.RestoreSourcePVC:
+		return fmt.Sprintf("source.type %q is not supported: use s3 or pvc", src.Type)
+	case rj.Spec.Format == odoov1alpha2.BackupFormatSQL:
+		return "spec.format sql is not supported: restore a zip (Odoo's database manager format) or a dump (pg_restore's custom format); nothing was run"
+	case src.Type == odoov1alpha2.RestoreSourceS3 && src.S3.S3CredentialsSecretRef != nil &&
+		src.S3.S3CredentialsSecretRef.Namespace != "" && src.S3.S3CredentialsSecretRef.Namespace != rj.Namespace:
+		return fmt.Sprintf("source.s3.s3CredentialsSecretRef.namespace %q: credentials must be in the same namespace as the OdooRestoreJob (%q); copy the Secret there and clear the field",
+			src.S3.S3CredentialsSecretRef.Namespace, rj.Namespace)
+	}
+	return ""
+}
+
+// Location is where the backup is read.
+func Location(rj *odoov1alpha2.OdooRestoreJob) resources.BackupLocation {
+	src := rj.Spec.Source
+	if src.Type == odoov1alpha2.RestoreSourcePVC {
+		return resources.PVCBackupLocation(src.PVC, src.PVC.Path, true)
+	}
+	return resources.S3BackupLocation(src.S3)
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (ctrl.Result, error) {
+	switch rj.Status.Step {
+	case "":
+		return r.validate(ctx, rj)
+	case odoov1alpha2.RestoreStepLoad:
+		return r.load(ctx, rj)
+	case odoov1alpha2.RestoreStepNeutralize, odoov1alpha2.RestoreStepStop:
+		return r.stop(ctx, rj)
+	case odoov1alpha2.RestoreStepSwap:
+		return r.swap(ctx, rj)
+	case odoov1alpha2.RestoreStepStart:
+		return r.start(ctx, rj)
+	}
+	return ctrl.Result{}, nil
+}
+
+func (r *Reconciler) fail(rj *odoov1alpha2.OdooRestoreJob, msg string) {
+	now := metav1.Now()
+	rj.Status.Phase, rj.Status.Message, rj.Status.CompletionTime = odoov1alpha2.JobFailed, msg, &now
+	if rj.Status.Step != "" {
+		rj.Status.Step = odoov1alpha2.RestoreStepDone
+	}
+}
+
+// advance records the next step at once, before it is acted on; the next
+// reconcile acts on it.
+func (r *Reconciler) advance(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob, step odoov1alpha2.RestoreStep, msg string) (ctrl.Result, error) {
+	rj.Status.Step, rj.Status.Message = step, msg
+	// The whole status is sent: the fields set with the step go with it.
+	if err := r.Status().Patch(ctx, rj, client.MergeFrom(&odoov1alpha2.OdooRestoreJob{ObjectMeta: rj.ObjectMeta})); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: time.Millisecond}, nil
+}
+
+// instance reads the restored instance straight from the API server.
+func (r *Reconciler) instance(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (*odoov1alpha2.OdooInstance, error) {
+	inst := &odoov1alpha2.OdooInstance{}
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: rj.Namespace, Name: rj.Spec.OdooInstanceRef.Name}, inst)
+	return inst, err
+}
+
+// validate checks the spec, the instance and the Secret, then records the
+// database names and the Load step.
+func (r *Reconciler) validate(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (ctrl.Result, error) {
+	pending := func(msg string) (ctrl.Result, error) {
+		rj.Status.Phase, rj.Status.Message = odoov1alpha2.JobPending, msg
+		return ctrl.Result{RequeueAfter: waitRetry}, nil
+	}
+	if msg := Invalid(rj); msg != "" {
+		r.fail(rj, msg)
+		return ctrl.Result{}, nil
+	}
+	inst, err := r.instance(ctx, rj)
+	if apierrors.IsNotFound(err) {
+		return pending(fmt.Sprintf("waiting for OdooInstance %q to exist", rj.Spec.OdooInstanceRef.Name))
+	}
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if msg := backupjob.Busy(inst); msg != "" {
+		return pending(msg)
+	}
+	if msg, err := r.backupRunning(ctx, inst); err != nil || msg != "" {
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		return pending(msg)
+	}
+	if s3 := rj.Spec.Source.S3; rj.Spec.Source.Type == odoov1alpha2.RestoreSourceS3 && s3.S3CredentialsSecretRef != nil {
+		err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: rj.Namespace, Name: s3.S3CredentialsSecretRef.Name}, &corev1.Secret{})
+		if apierrors.IsNotFound(err) {
+			return pending(fmt.Sprintf("waiting for the S3 credentials Secret %q in namespace %q", s3.S3CredentialsSecretRef.Name, rj.Namespace))
+		}
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	live := inst.Status.Database.Name
+	now := metav1.Now()
+	rj.Status.Phase, rj.Status.StartTime = odoov1alpha2.JobRunning, &now
+	rj.Status.Database = live
+	rj.Status.TargetDatabase = resources.RestoreTargetDatabaseName(live, rj)
+	rj.Status.KeptDatabase = resources.PreRestoreDatabaseName(live, rj)
+	rj.Status.JobName = resources.RestoreBackupJobName(rj)
+	return r.advance(ctx, rj, odoov1alpha2.RestoreStepLoad,
+		fmt.Sprintf("loading %s into the new database %q", Location(rj).URL, rj.Status.TargetDatabase))
+}
+
+// backupRunning says which backup of the instance runs, "" when none.
+func (r *Reconciler) backupRunning(ctx context.Context, inst *odoov1alpha2.OdooInstance) (string, error) {
+	backups := &odoov1alpha2.OdooBackupJobList{}
+	if err := r.List(ctx, backups, client.InNamespace(inst.Namespace)); err != nil {
+		return "", err
+	}
+	for _, b := range backups.Items {
+		if b.Spec.OdooInstanceRef.Name == inst.Name && b.Status.Phase == odoov1alpha2.JobRunning {
+			return "waiting for the backup " + b.Name + " of the instance to end", nil
+		}
+	}
+	return "", nil
+}
+
+// load creates the empty target database owned by the live database's
+// owner and the one Job loading the backup into it; once the Job
+// succeeded, the target is verified.
+func (r *Reconciler) load(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (ctrl.Result, error) {
+	job := &batchv1.Job{}
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: rj.Namespace, Name: rj.Status.JobName}, job)
+	switch {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		return ctrl.Result{}, err
+	default:
+		return r.mirror(ctx, rj, job)
+	}
+	inst, err := r.instance(ctx, rj)
+	if err != nil {
+		if apierrors.IsNotFound(err) {
+			r.fail(rj, fmt.Sprintf("OdooInstance %q disappeared before the backup was loaded; nothing was restored", rj.Spec.OdooInstanceRef.Name))
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	cluster, err := r.Clusters.ClusterOf(ctx, inst)
+	if err != nil {
+		rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
+		return ctrl.Result{RequeueAfter: waitRetry}, nil
+	}
+	target := rj.Status.TargetDatabase
+	err = r.Databases.WithAdmin(ctx, cluster, func(conn *pgx.Conn) error {
+		exists, err := dbtools.DatabaseExists(ctx, conn, target)
+		if err != nil || exists {
+			return err
+		}
+		owner, err := dbtools.DatabaseOwner(ctx, conn, rj.Status.Database)
+		if err != nil {
+			return err
+		}
+		if owner == "" {
+			return fmt.Errorf("the live database %q does not exist", rj.Status.Database)
+		}
+		return dbtools.CreateEmptyDatabase(ctx, conn, target, owner)
+	})
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("restore target database: %w", err)
+	}
+	major, err := r.Databases.ServerMajorVersion(ctx, cluster)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("PostgreSQL server version: %w", err)
+	}
+	desired := resources.RestoreBackupJob(resources.RestoreBackupJobInputs{
+		Restore: rj, Location: Location(rj), FilestoreClaim: resources.FilestoreClaimName(inst),
+		Data: resources.DataJobInputs{
+			Instance: inst, OperatorImage: r.Images.Operator, ClientImage: r.Images.PostgresClient(major),
+			Host: cluster.Host, Port: cluster.Port, SSLMode: cluster.SSLMode, Database: target,
+		},
+	})
+	if err := r.Apply(ctx, desired, client.FieldOwner(resources.FieldManager)); err != nil && !apierrors.IsAlreadyExists(err) {
+		return ctrl.Result{}, fmt.Errorf("restore Job: %w", err)
+	}
+	return ctrl.Result{}, nil
+}
+
+// untouched ends the failure messages of the steps before the swap.
+func (r *Reconciler) untouched(rj *odoov1alpha2.OdooRestoreJob) string {
+	return fmt.Sprintf("; the live database %q is untouched; the target database %q is left for inspection (drop it when done)",
+		rj.Status.Database, rj.Status.TargetDatabase)
+}
+
+// mirror follows the load Job; a succeeded one leads to the verification.
+func (r *Reconciler) mirror(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob, job *batchv1.Job) (ctrl.Result, error) {
+	for _, c := range job.Status.Conditions {
+		if c.Status != corev1.ConditionTrue {
+			continue
+		}
+		switch c.Type {
+		case batchv1.JobComplete:
+			if res, _, _ := r.result(ctx, job); res != nil {
+				rj.Status.SHA256 = res.SHA256
+			}
+			return r.verify(ctx, rj)
+		case batchv1.JobFailed:
+			res, exit, found := r.result(ctx, job)
+			msg := fmt.Sprintf("the restore Job %s failed (%s", job.Name, c.Reason)
+			if found {
+				msg += fmt.Sprintf(", exit code %d", exit)
+			}
+			msg += ")"
+			if res != nil && res.Error != "" {
+				msg += ": " + res.Error
+			} else if c.Message != "" {
+				msg += ": " + c.Message
+			}
+			r.fail(rj, msg+r.untouched(rj))
+			return ctrl.Result{}, nil
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+func (r *Reconciler) result(ctx context.Context, job *batchv1.Job) (*backupjob.DataResult, int32, bool) {
+	pods := &corev1.PodList{}
+	if err := r.APIReader.List(ctx, pods, client.InNamespace(job.Namespace), client.MatchingLabels{"batch.kubernetes.io/job-name": job.Name}); err != nil {
+		return nil, 0, false
+	}
+	return backupjob.TerminationResult(pods.Items)
+}
+
+// verify checks the loaded database is an Odoo database of the instance's
+// series, then records the Stop step.
+func (r *Reconciler) verify(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (ctrl.Result, error) {
+	inst, err := r.instance(ctx, rj)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	cluster, err := r.Clusters.ClusterOf(ctx, inst)
+	if err != nil {
+		rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
+		return ctrl.Result{RequeueAfter: waitRetry}, nil
+	}
+	var mods []dbtools.Module
+	err = r.Databases.WithDatabase(ctx, cluster, rj.Status.TargetDatabase, func(conn *pgx.Conn) error {
+		mods, err = dbtools.ReadModules(ctx, conn)
+		return err
+	})
+	if errors.Is(err, dbtools.ErrNoModuleTable) {
+		r.fail(rj, "the restored database is not an Odoo database: "+err.Error()+r.untouched(rj))
+		return ctrl.Result{}, nil
+	}
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("verifying the restored database: %w", err)
+	}
+	if msg := CheckModules(mods, inst.Spec.Image); msg != "" {
+		r.fail(rj, msg+r.untouched(rj))
+		return ctrl.Result{}, nil
+	}
+	return r.advance(ctx, rj, odoov1alpha2.RestoreStepStop,
+		fmt.Sprintf("the backup is loaded and verified in %q; stopping web and cron to swap it in", rj.Status.TargetDatabase))
+}
+
+// CheckModules refuses a restored module list without base installed, or
+// whose base is of another Odoo series than the image's (when the image tag
+// names one); "" when it is acceptable.
+func CheckModules(mods []dbtools.Module, image string) string {
+	var base *dbtools.Module
+	for i := range mods {
+		if mods[i].Name == "base" {
+			base = &mods[i]
+		}
+	}
+	if base == nil || base.State != "installed" {
+		return "the restored database has no installed base module: it is not an initialised Odoo database"
+	}
+	backup, running := odoozip.SeriesOf(base.LatestVersion), ImageSeries(image)
+	if backup != "" && running != "" && backup != running {
+		return fmt.Sprintf("backup is from Odoo series %s, the instance runs %s", backup, running)
+	}
+	return ""
+}
+
+var seriesTag = regexp.MustCompile(`^((?:saas~)?[0-9]+\.[0-9]+)(?:[^0-9.]|$)`)
+
+// ImageSeries is the Odoo series an image's tag names ("odoo:18.0-20260101"
+// → "18.0"), "" when it names none.
+func ImageSeries(image string) string {
+	image, _, _ = strings.Cut(image, "@")
+	i := strings.LastIndex(image, ":")
+	if i < 0 || strings.Contains(image[i:], "/") {
+		return ""
+	}
+	m := seriesTag.FindStringSubmatch(image[i+1:])
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+// stop holds the instance's web and cron at 0 and waits until they are gone.
+func (r *Reconciler) stop(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (ctrl.Result, error) {
+	inst, err := r.instance(ctx, rj)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.setHold(ctx, inst, rj.Name); err != nil {
+		return ctrl.Result{}, err
+	}
+	stopped, err := r.stopped(ctx, inst)
+	if err != nil || !stopped {
+		return ctrl.Result{RequeueAfter: stopRetry}, err
+	}
+	return r.advance(ctx, rj, odoov1alpha2.RestoreStepSwap, "web and cron are stopped; swapping the databases")
+}
+
+// setHold sets (name != "") or removes the restore-hold annotation.
+func (r *Reconciler) setHold(ctx context.Context, inst *odoov1alpha2.OdooInstance, name string) error {
+	if inst.Annotations[odoov1alpha2.AnnotationRestoreHold] == name {
+		return nil
+	}
+	patch := client.MergeFrom(inst.DeepCopy())
+	if name == "" {
+		delete(inst.Annotations, odoov1alpha2.AnnotationRestoreHold)
+	} else {
+		if inst.Annotations == nil {
+			inst.Annotations = map[string]string{}
+		}
+		inst.Annotations[odoov1alpha2.AnnotationRestoreHold] = name
+	}
+	return r.Patch(ctx, inst, patch)
+}
+
+// stopped is true once the web and cron Deployments run no replica and no
+// pod of theirs is left.
+func (r *Reconciler) stopped(ctx context.Context, inst *odoov1alpha2.OdooInstance) (bool, error) {
+	for _, name := range []string{resources.WebName(inst), resources.CronName(inst)} {
+		d := &appsv1.Deployment{}
+		err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: inst.Namespace, Name: name}, d)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if ptr.Deref(d.Spec.Replicas, 1) != 0 || d.Status.ObservedGeneration != d.Generation || d.Status.Replicas != 0 {
+			return false, nil
+		}
+	}
+	for _, component := range []string{resources.ComponentWeb, resources.ComponentCron} {
+		pods := &corev1.PodList{}
+		if err := r.APIReader.List(ctx, pods, client.InNamespace(inst.Namespace),
+			client.MatchingLabels{resources.InstanceLabel: inst.Name, resources.ComponentLabel: component}); err != nil {
+			return false, err
+		}
+		if len(pods.Items) > 0 {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// swap renames the live database aside and the target to the live name, in
+// one transaction (safe to repeat).
+func (r *Reconciler) swap(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (ctrl.Result, error) {
+	inst, err := r.instance(ctx, rj)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	cluster, err := r.Clusters.ClusterOf(ctx, inst)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("the instance's PostgreSQL cluster: %w", err)
+	}
+	st := rj.Status
+	var owner string
+	err = r.Databases.WithAdmin(ctx, cluster, func(conn *pgx.Conn) error {
+		if err := dbtools.SwapDatabases(ctx, conn, st.Database, st.TargetDatabase, st.KeptDatabase); err != nil {
+			return err
+		}
+		owner, err = dbtools.DatabaseOwner(ctx, conn, st.Database)
+		return err
+	})
+	if err != nil {
+		rj.Status.Message = "swapping the restored database in: " + err.Error()
+		return ctrl.Result{}, err
+	}
+	r.Databases.Invalidate(cluster.Name, owner, st.Database)
+	return r.advance(ctx, rj, odoov1alpha2.RestoreStepStart, fmt.Sprintf("the restored database is now %q, the previous one is kept as %q; releasing web and cron",
+		st.Database, st.KeptDatabase))
+}
+
+// start releases the hold and ends the restore.
+func (r *Reconciler) start(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (ctrl.Result, error) {
+	inst, err := r.instance(ctx, rj)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, err
+	}
+	if err == nil && inst.Annotations[odoov1alpha2.AnnotationRestoreHold] == rj.Name {
+		if err := r.setHold(ctx, inst, ""); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	st := rj.Status
+	now := metav1.Now()
+	rj.Status.Phase, rj.Status.Step, rj.Status.CompletionTime = odoov1alpha2.JobCompleted, odoov1alpha2.RestoreStepDone, &now
+	rj.Status.Message = fmt.Sprintf("restored %s into database %q; the previous database is kept as %q (never dropped by the operator); "+
+		"the backup's filestore was restored into filestore/%s and must be moved to filestore/%s by hand; %s; web and cron are released",
+		Location(rj).URL, st.Database, st.KeptDatabase, st.TargetDatabase, st.Database, neutralizeNote)
+	return ctrl.Result{}, nil
+}

@@ -1,0 +1,64 @@
+package resources
+
+import (
+	batchv1ac "k8s.io/client-go/applyconfigurations/batch/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+)
+
+// JobKindRestoreBackup is the Job kind of an OdooRestoreJob (the upgrade's
+// own restore is JobKindRestore).
+const JobKindRestoreBackup = "restore-backup"
+
+// RestoreBackupJobName is the one Job of an OdooRestoreJob.
+func RestoreBackupJobName(rj *odoov1alpha2.OdooRestoreJob) string {
+	return withSuffix(rj.Name, "-restore")
+}
+
+// RestoreTargetDatabaseName is the database an OdooRestoreJob loads its
+// backup into: <live>_restore_<hash8 of the restore's uid>.
+func RestoreTargetDatabaseName(live string, rj *odoov1alpha2.OdooRestoreJob) string {
+	return pgWithSuffix(live, "_restore_"+hash8(string(rj.UID)))
+}
+
+// PreRestoreDatabaseName is the name the live database is kept under once an
+// OdooRestoreJob swapped the restored one in: <live>_pre_restore_<hash8>.
+func PreRestoreDatabaseName(live string, rj *odoov1alpha2.OdooRestoreJob) string {
+	return pgWithSuffix(live, "_pre_restore_"+hash8(string(rj.UID)))
+}
+
+// RestoreBackupJobInputs are what an OdooRestoreJob's Job is built from.
+type RestoreBackupJobInputs struct {
+	// Data.Database is the target database.
+	Data     DataJobInputs
+	Restore  *odoov1alpha2.OdooRestoreJob
+	Location BackupLocation
+	// FilestoreClaim is mounted read-write at FilestorePath; the backup's
+	// filestore goes to FilestoreDir(target), never the live one's.
+	FilestoreClaim string
+}
+
+// RestoreBackupJob runs `odoo-operator data restore-backup` for an
+// OdooRestoreJob, which owns it: the backup is verified against its sha256
+// and loaded into the (empty) target database, its filestore into the
+// target's filestore directory.
+func RestoreBackupJob(in RestoreBackupJobInputs) *batchv1ac.JobApplyConfiguration {
+	d := in.Data
+	args := []string{"restore-backup", "--from", in.Location.URL, "--database", d.Database}
+	d.Name, d.Kind = RestoreBackupJobName(in.Restore), JobKindRestoreBackup
+	d.Owner = jobOwner("OdooRestoreJob", in.Restore.Name, string(in.Restore.UID))
+	d.Env = in.Location.Env
+	d.Volumes = append([]*corev1ac.VolumeApplyConfiguration{}, in.Location.Volumes...)
+	d.Mounts = append([]*corev1ac.VolumeMountApplyConfiguration{}, in.Location.Mounts...)
+	if in.FilestoreClaim != "" {
+		args = append(args, "--filestore", FilestoreDir(d.Database))
+		d.Volumes = append(d.Volumes, corev1ac.Volume().WithName("filestore").
+			WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(in.FilestoreClaim)))
+		d.Mounts = append(d.Mounts, corev1ac.VolumeMount().WithName("filestore").WithMountPath(FilestorePath))
+	} else {
+		args = append(args, "--skip-filestore")
+	}
+	d.Args = args
+	return DataJob(d)
+}
