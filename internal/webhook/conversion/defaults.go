@@ -72,6 +72,20 @@ func applyHubDefaults(spec *odoov1alpha2.OdooInstanceSpec) {
 	if spec.Backup.BeforeUpgrade == nil {
 		spec.Backup.BeforeUpgrade = ptr.To(true)
 	}
+	if spec.Backup.Format == "" {
+		spec.Backup.Format = odoov1alpha2.BackupFormatZip
+	}
+	if rt := spec.Backup.Retention; rt != nil {
+		if rt.Daily == nil {
+			rt.Daily = ptr.To[int32](7)
+		}
+		if rt.Weekly == nil {
+			rt.Weekly = ptr.To[int32](4)
+		}
+		if rt.Monthly == nil {
+			rt.Monthly = ptr.To[int32](3)
+		}
+	}
 	if spec.LogMonitoring.Enabled == nil {
 		spec.LogMonitoring.Enabled = ptr.To(true)
 	}
