@@ -143,6 +143,11 @@ fail_component() {
     tail -n 40 "$LOGS/$name.log" >&2 || true
     log "----"
   fi
+  if [[ -n ${RESTARTING:-} ]]; then
+    # restart-operator: the rest of the sandbox keeps running.
+    stop_component "$name"
+    exit 1
+  fi
   log "stopping the components started so far (logs kept in $LOGS; 'hack/sandbox.sh down' removes them)"
   stop_all
   exit 1
@@ -511,6 +516,9 @@ cmd_restart_operator() {
   alive kube-apiserver || die "sandbox is not up (hack/sandbox.sh up)"
   BIN=$(cat "$STATE/bin-dir")
   KUBECTL=$BIN/kubectl
+  RESTARTING=1
+  # The checkout may define kinds the running cluster does not know yet.
+  apply_crds
   start_operator
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	appsv1 "k8s.io/api/apps/v1"
@@ -270,16 +271,31 @@ func (r *Reconciler) emitUpgradeEvent(inst *odoov1alpha2.OdooInstance, before, a
 		r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, odoov1alpha2.EventUpgradeCancelled, "Upgrade", "%s", after.Message)
 	case after.Phase == odoov1alpha2.UpgradeFailed && (before == nil || before.Phase != odoov1alpha2.UpgradeFailed):
 		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, odoov1alpha2.EventUpgradeFailed, "Upgrade",
-			"upgrade to %s failed: %s", after.ImageAttempted, truncate(after.Message, 900))
+			"%s", failureText(after, 900))
 	case a.Kind == upgrade.Fail && after.Step == odoov1alpha2.UpgradeStepRestore:
 		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, odoov1alpha2.EventUpgradeFailed, "Upgrade",
-			"upgrade to %s failed, restoring %s: %s", after.ImageAttempted, after.RestorePoint, truncate(after.Message, 800))
+			"restoring %s: %s", after.RestorePoint, failureText(after, 800))
 	}
 }
 
+// failureText is the failure message, which the verdict already starts with
+// "upgrade to <image> failed:"; other failures (a cancel, a restore point that
+// failed) get that prefix here.
+func failureText(st *odoov1alpha2.UpgradeStatus, n int) string {
+	msg := st.Message
+	if prefix := "upgrade to " + st.ImageAttempted + " failed"; !strings.HasPrefix(msg, prefix) {
+		msg = prefix + ": " + msg
+	}
+	return truncate(msg, n)
+}
+
+// truncate cuts s to at most n bytes on a character boundary.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }
