@@ -165,9 +165,13 @@ const (
 	EventUpgradeRestored = "UpgradeRestored"
 	// EventRolledBack is emitted when a misbehaving image was rolled back.
 	EventRolledBack = "RolledBack"
-	// EventOdooError is emitted for CRITICAL log lines and for each new error
-	// signature, rate-limited.
+	// EventOdooError is emitted for each new error signature in the logs,
+	// rate-limited.
 	EventOdooError = "OdooError"
+	// EventOdooCritical is emitted for CRITICAL log lines. A reason of its
+	// own: the events API folds events of one reason into a series that
+	// keeps the first note, so a CRITICAL line must not share OdooError's.
+	EventOdooCritical = "OdooCritical"
 )
 
 // Annotations and labels the operator reads or writes.

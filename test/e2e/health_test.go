@@ -18,28 +18,14 @@ import (
 	"github.com/odoo-operator/odoo-operator/test/framework"
 )
 
-// freshOdooLog writes Odoo log lines, stamped now, in the CRI format kwok
-// serves pod logs from (kwok honours sinceTime, so the lines must be new).
-func freshOdooLog(t *testing.T, lines ...string) string {
+// serveOdooLog makes kwok serve Odoo log lines as the log of the pod's odoo
+// container. kwok honours sinceTime, so the lines are stamped when written,
+// and they are written only after kwok was told about the file: until then
+// its reads of the pod fail and the operator's next sample still starts
+// before the lines.
+func serveOdooLog(t *testing.T, ns, pod string, lines ...string) {
 	t.Helper()
-	now := time.Now().UTC()
-	var b strings.Builder
-	for _, line := range lines {
-		line = strings.ReplaceAll(line, "{ts}", now.Format("2006-01-02 15:04:05,000"))
-		for _, l := range strings.Split(line, "\n") {
-			fmt.Fprintf(&b, "%s stderr F %s\n", now.Format(time.RFC3339Nano), l)
-		}
-	}
-	path := filepath.Join(t.TempDir(), "odoo.log")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// serveLog makes kwok serve file as the log of the pod's odoo container.
-func serveLog(t *testing.T, ns, pod, file string) {
-	t.Helper()
+	file := filepath.Join(t.TempDir(), "odoo.log")
 	framework.Apply(t, ns, fmt.Sprintf(`apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Logs
 metadata:
@@ -51,6 +37,17 @@ spec:
     previousLogsFile: %s
     follow: false
 `, pod, file, file))
+	now := time.Now().UTC()
+	var b strings.Builder
+	for _, line := range lines {
+		line = strings.ReplaceAll(line, "{ts}", now.Format("2006-01-02 15:04:05,000"))
+		for _, l := range strings.Split(line, "\n") {
+			fmt.Fprintf(&b, "%s stderr F %s\n", now.Format(time.RFC3339Nano), l)
+		}
+	}
+	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func webPods(t *testing.T, ns, instance, image string) []string {
@@ -82,7 +79,7 @@ func TestLogErrorsAppearInHealth(t *testing.T) {
 	if len(pods) == 0 {
 		t.Fatal("no web pod")
 	}
-	serveLog(t, ns, pods[0], freshOdooLog(t, "{ts} 12 INFO shop odoo.modules.loading: Modules loaded.", missingColumn, failedInit))
+	serveOdooLog(t, ns, pods[0], "{ts} 12 INFO shop odoo.modules.loading: Modules loaded.", missingColumn, failedInit)
 
 	// The e2e sandbox samples every 5 s (OPERATOR_ARGS in the Makefile).
 	framework.Eventually(t, 30*time.Second, "status.health lists the errors", func() error {
@@ -106,9 +103,12 @@ func TestLogErrorsAppearInHealth(t *testing.T) {
 		t.Errorf("Healthy = %q, want False", got)
 	}
 	framework.Eventually(t, 30*time.Second, "a Warning event for the CRITICAL line", func() error {
-		events := framework.Kubectl(t, "get", "events", "-n", ns, "--field-selector", "reason=OdooError", "-o", "jsonpath={.items[*].note}{.items[*].message}")
+		events := framework.Kubectl(t, "get", "events", "-n", ns, "--field-selector", "reason=OdooCritical", "-o", "jsonpath={.items[*].note}{.items[*].message}")
 		if !strings.Contains(events, "Failed to initialize database") {
-			return fmt.Errorf("events: %q", events)
+			return fmt.Errorf("OdooCritical events: %q", events)
+		}
+		if errs := framework.Kubectl(t, "get", "events", "-n", ns, "--field-selector", "reason=OdooError", "-o", "jsonpath={.items[*].message}"); !strings.Contains(errs, "new error") {
+			return fmt.Errorf("OdooError events: %q", errs)
 		}
 		return nil
 	})
@@ -169,12 +169,11 @@ func TestErroringImageIsRolledBack(t *testing.T) {
 	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odoo/shop", "--timeout=2m")
 	framework.Kubectl(t, "patch", "-n", ns, "odooinstances.v1alpha2.bemade.org/shop", "--type=merge", "-p", `{"spec":{"image":"odoo:18.1"}}`)
 
-	errors := freshOdooLog(t, missingColumn, missingColumn, missingColumn, failedInit, failedInit)
 	served := map[string]bool{}
 	framework.Eventually(t, 90*time.Second, "rolled back to odoo:18.0", func() error {
 		for _, pod := range webPods(t, ns, "shop", "odoo:18.1") {
 			if !served[pod] {
-				serveLog(t, ns, pod, errors)
+				serveOdooLog(t, ns, pod, missingColumn, missingColumn, missingColumn, failedInit, failedInit)
 				served[pod] = true
 			}
 		}

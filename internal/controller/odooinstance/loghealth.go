@@ -40,7 +40,7 @@ func (r *Reconciler) reconcileHealth(_ context.Context, s *scope) (ctrl.Result, 
 		if i == maxErrorEvents {
 			break
 		}
-		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, odoov1alpha2.EventOdooError, "LogSample",
+		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, odoov1alpha2.EventOdooCritical, "LogSample",
 			"CRITICAL [%s] %s", e.Category, e.Message)
 	}
 	for i, e := range fresh {
