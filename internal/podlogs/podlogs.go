@@ -35,7 +35,13 @@ func New(cfg *rest.Config) (*Reader, error) {
 
 // Read returns at most limitBytes of the container's log.
 func (r *Reader) Read(ctx context.Context, namespace, pod, container string, limitBytes int64) ([]byte, error) {
-	opts := &corev1.PodLogOptions{Container: container}
+	return r.read(ctx, namespace, pod, &corev1.PodLogOptions{Container: container}, limitBytes)
+}
+
+// read streams a log with opts, bounded by limitBytes (0: unbounded) both in
+// the request and in what is read back.
+func (r *Reader) read(ctx context.Context, namespace, pod string, opts *corev1.PodLogOptions, limitBytes int64) ([]byte, error) {
+	var body io.Reader
 	if limitBytes > 0 {
 		opts.LimitBytes = &limitBytes
 	}
@@ -44,10 +50,11 @@ func (r *Reader) Read(ctx context.Context, namespace, pod, container string, lim
 		return nil, err
 	}
 	defer func() { _ = stream.Close() }()
+	body = stream
 	if limitBytes > 0 {
-		return io.ReadAll(io.LimitReader(stream, limitBytes))
+		body = io.LimitReader(stream, limitBytes)
 	}
-	return io.ReadAll(stream)
+	return io.ReadAll(body)
 }
 
 // Source lists the running web and cron pods of an instance and reads their
@@ -81,15 +88,10 @@ func (s *Source) Pods(ctx context.Context, instance types.NamespacedName) ([]cor
 
 // Logs reads at most limitBytes of the container's log written since since.
 func (s *Source) Logs(ctx context.Context, pod *corev1.Pod, container string, since time.Time, limitBytes int64) ([]byte, error) {
-	opts := &corev1.PodLogOptions{Container: container, LimitBytes: &limitBytes}
+	opts := &corev1.PodLogOptions{Container: container}
 	if !since.IsZero() {
 		t := metav1.NewTime(since)
 		opts.SinceTime = &t
 	}
-	stream, err := s.Reader.Clientset.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, opts).Stream(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = stream.Close() }()
-	return io.ReadAll(io.LimitReader(stream, limitBytes))
+	return s.Reader.read(ctx, pod.Namespace, pod.Name, opts, limitBytes)
 }

@@ -239,17 +239,8 @@ func (r *Reconciler) mirror(ctx context.Context, b *odoov1alpha2.OdooBackupJob, 
 			return
 		case batchv1.JobFailed:
 			res, exit, found := r.result(ctx, job)
-			msg := fmt.Sprintf("the backup Job %s failed (%s", job.Name, c.Reason)
-			if found {
-				msg += fmt.Sprintf(", exit code %d", exit)
-			}
-			msg += ")"
-			if res != nil && res.Error != "" {
-				msg += ": " + res.Error
-			} else if c.Message != "" {
-				msg += ": " + c.Message
-			}
-			b.Status.Phase, b.Status.Message, b.Status.CompletionTime = odoov1alpha2.JobFailed, msg, completion(job, c)
+			b.Status.Phase, b.Status.Message, b.Status.CompletionTime = odoov1alpha2.JobFailed,
+				FailureMessage("backup", job, c, res, exit, found), completion(job, c)
 			return
 		}
 	}
@@ -272,6 +263,23 @@ func (r *Reconciler) result(ctx context.Context, job *batchv1.Job) (*DataResult,
 		return nil, 0, false
 	}
 	return TerminationResult(pods.Items)
+}
+
+// FailureMessage explains a failed data Job: the Job's reason, the
+// container's exit code when known, and the data command's own error (else
+// the Job condition's message).
+func FailureMessage(what string, job *batchv1.Job, c batchv1.JobCondition, res *DataResult, exit int32, found bool) string {
+	msg := fmt.Sprintf("the %s Job %s failed (%s", what, job.Name, c.Reason)
+	if found {
+		msg += fmt.Sprintf(", exit code %d", exit)
+	}
+	msg += ")"
+	if res != nil && res.Error != "" {
+		msg += ": " + res.Error
+	} else if c.Message != "" {
+		msg += ": " + c.Message
+	}
+	return msg
 }
 
 // TerminationResult reads the data container's result from the newest pod.

@@ -10,9 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/selection"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -210,11 +207,8 @@ func (r *Reconciler) observeFilestore(ctx context.Context, s *scope, status *odo
 		// No migration starts while a module upgrade owns the database.
 		initialized: inst.Status.Database != nil && inst.Status.Database.Initialized && !upgrade.InFlight(inst.Status.Upgrade),
 	}
-	web, cron := &appsv1.Deployment{}, &appsv1.Deployment{}
-	if err := r.getOptional(ctx, inst, resources.WebName(inst), web); err != nil {
-		return o, err
-	}
-	if err := r.getOptional(ctx, inst, resources.CronName(inst), cron); err != nil {
+	web, cron, err := r.currentDeployments(ctx, s)
+	if err != nil {
 		return o, err
 	}
 	if m := status.Migration; m != nil {
@@ -258,26 +252,9 @@ func (r *Reconciler) observeFilestore(ctx context.Context, s *scope, status *odo
 }
 
 // tiersStopped is true when both Deployments are at 0 replicas and no web or
-// cron pod is left (pods are read from the API server: they are not cached).
+// cron pod is left.
 func (r *Reconciler) tiersStopped(ctx context.Context, inst *odoov1alpha2.OdooInstance, web, cron *appsv1.Deployment) (bool, error) {
-	for _, d := range []*appsv1.Deployment{web, cron} {
-		if d == nil {
-			continue
-		}
-		if ptr.Deref(d.Spec.Replicas, 1) != 0 || d.Status.ObservedGeneration != d.Generation || d.Status.Replicas != 0 {
-			return false, nil
-		}
-	}
-	req, err := labels.NewRequirement(resources.ComponentLabel, selection.In, []string{resources.ComponentWeb, resources.ComponentCron})
-	if err != nil {
-		return false, err
-	}
-	sel := labels.SelectorFromSet(labels.Set{resources.InstanceLabel: inst.Name}).Add(*req)
-	pods := &corev1.PodList{}
-	if err := r.APIReader.List(ctx, pods, client.InNamespace(inst.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
-		return false, err
-	}
-	return len(pods.Items) == 0, nil
+	return r.stopped(ctx, inst, []*appsv1.Deployment{web, cron}, resources.ComponentWeb, resources.ComponentCron)
 }
 
 func mountsClaim(d *appsv1.Deployment, claim string) bool {

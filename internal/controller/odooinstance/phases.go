@@ -110,8 +110,8 @@ func (r *Reconciler) reconcileWorkloads(ctx context.Context, s *scope) (ctrl.Res
 		// what the status says is running rather than jump to spec.image.
 		in.WebImage, in.CronImage = s.fallbackImages()
 	}
-	current := &appsv1.Deployment{}
-	if err := r.getOptional(ctx, inst, resources.WebName(inst), current); err != nil {
+	current, _, err := r.currentDeployments(ctx, s)
+	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if image := containerImage(current); current.UID != "" && image != "" && image != in.WebImage {
@@ -200,4 +200,22 @@ func wrap(what string, err error) error {
 		return nil
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// currentDeployments reads web and cron from the cache once per reconcile;
+// an absent one is returned empty (UID "").
+func (r *Reconciler) currentDeployments(ctx context.Context, s *scope) (web, cron *appsv1.Deployment, err error) {
+	if s.currentWeb != nil {
+		return s.currentWeb, s.currentCron, nil
+	}
+	inst := s.instance
+	web, cron = &appsv1.Deployment{}, &appsv1.Deployment{}
+	if err := r.getOptional(ctx, inst, resources.WebName(inst), web); err != nil {
+		return nil, nil, err
+	}
+	if err := r.getOptional(ctx, inst, resources.CronName(inst), cron); err != nil {
+		return nil, nil, err
+	}
+	s.currentWeb, s.currentCron = web, cron
+	return web, cron, nil
 }

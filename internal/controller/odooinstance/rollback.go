@@ -86,8 +86,8 @@ func (r *Reconciler) reconcileRollback(ctx context.Context, s *scope) (ctrl.Resu
 		s.serving.WebImage, s.serving.CronImage = rb.ToImage, rb.ToCronImage
 		return ctrl.Result{}, nil
 	}
-	web := &appsv1.Deployment{}
-	if err := r.getOptional(ctx, inst, resources.WebName(inst), web); err != nil || web.UID == "" {
+	web, _, err := r.currentDeployments(ctx, s)
+	if err != nil || web.UID == "" {
 		return ctrl.Result{}, err
 	}
 	in := rollbackInputs{
@@ -100,9 +100,7 @@ func (r *Reconciler) reconcileRollback(ctx context.Context, s *scope) (ctrl.Resu
 	if s.health != nil {
 		in.errorsLastMinute = s.health.LastMinute
 	}
-	if c := deploymentCondition(web, appsv1.DeploymentProgressing); c != nil && c.Status == corev1.ConditionFalse && c.Reason == "ProgressDeadlineExceeded" {
-		in.progressDeadlineExceeded = true
-	}
+	in.progressDeadlineExceeded = progressDeadlineExceeded(web) != nil
 	if decideRollback(in) == nil && in.rolloutTime != nil && in.enabled && !in.inFlight && in.runningImage == in.specImage {
 		// Pods are read only inside a stabilization period.
 		var err error
@@ -138,9 +136,11 @@ func imagesBeforeRollout(dep odoov1alpha2.DeploymentStatus, running string) (web
 	return dep.PreviousImage, cron
 }
 
-func deploymentCondition(d *appsv1.Deployment, t appsv1.DeploymentConditionType) *appsv1.DeploymentCondition {
-	for i := range d.Status.Conditions {
-		if d.Status.Conditions[i].Type == t {
+// progressDeadlineExceeded returns the Deployment's Progressing condition
+// when it says the rollout stopped making progress, nil otherwise.
+func progressDeadlineExceeded(d *appsv1.Deployment) *appsv1.DeploymentCondition {
+	for i, c := range d.Status.Conditions {
+		if c.Type == appsv1.DeploymentProgressing && c.Status == corev1.ConditionFalse && c.Reason == "ProgressDeadlineExceeded" {
 			return &d.Status.Conditions[i]
 		}
 	}

@@ -38,6 +38,10 @@ type scope struct {
 	pvc *corev1.PersistentVolumeClaim
 	// web and cron are the Deployments as the server last returned them.
 	web, cron *appsv1.Deployment
+	// currentWeb and currentCron are the Deployments as this reconcile first
+	// read them from the cache (empty when absent), shared by the phases
+	// that look before the Workloads phase writes.
+	currentWeb, currentCron *appsv1.Deployment
 
 	// cluster is the PostgreSQL cluster of the instance.
 	cluster postgres.Cluster

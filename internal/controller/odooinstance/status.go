@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -155,10 +154,8 @@ func deploymentState(d *appsv1.Deployment, desired int32) (ok bool, reason, mess
 	if d.Generation != d.Status.ObservedGeneration {
 		return false, odoov1alpha2.ReasonRollingOut, fmt.Sprintf("Deployment %s: waiting for the Deployment controller to observe generation %d", d.Name, d.Generation)
 	}
-	for _, c := range d.Status.Conditions {
-		if c.Type == appsv1.DeploymentProgressing && c.Status == corev1.ConditionFalse && c.Reason == "ProgressDeadlineExceeded" {
-			return false, odoov1alpha2.ReasonProgressDeadlineExceeded, fmt.Sprintf("Deployment %s: %s", d.Name, c.Message)
-		}
+	if c := progressDeadlineExceeded(d); c != nil {
+		return false, odoov1alpha2.ReasonProgressDeadlineExceeded, fmt.Sprintf("Deployment %s: %s", d.Name, c.Message)
 	}
 	if desired == 0 {
 		if d.Status.Replicas > 0 {

@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/selection"
 	batchv1ac "k8s.io/client-go/applyconfigurations/batch/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -102,11 +103,8 @@ func changesStatus(k upgrade.Kind) bool {
 // steady instance costs no extra read.
 func (r *Reconciler) observeUpgrade(ctx context.Context, s *scope) (upgrade.Observed, error) {
 	inst := s.instance
-	web, cron := &appsv1.Deployment{}, &appsv1.Deployment{}
-	if err := r.getOptional(ctx, inst, resources.WebName(inst), web); err != nil {
-		return upgrade.Observed{}, err
-	}
-	if err := r.getOptional(ctx, inst, resources.CronName(inst), cron); err != nil {
+	web, cron, err := r.currentDeployments(ctx, s)
+	if err != nil {
 		return upgrade.Observed{}, err
 	}
 	o := upgrade.Observed{
@@ -128,7 +126,6 @@ func (r *Reconciler) observeUpgrade(ctx context.Context, s *scope) (upgrade.Obse
 	if !upgrade.InFlight(st) {
 		return o, nil
 	}
-	var err error
 	switch st.Step {
 	case odoov1alpha2.UpgradeStepSnapshot:
 		o.SnapshotTaken, err = r.exists(ctx, inst, resources.ModuleSnapshotName(inst, st), &corev1.ConfigMap{})
@@ -222,17 +219,16 @@ func (r *Reconciler) stopped(ctx context.Context, inst *odoov1alpha2.OdooInstanc
 			return false, nil
 		}
 	}
-	for _, component := range components {
-		pods := &corev1.PodList{}
-		sel := labels.SelectorFromSet(labels.Set{resources.InstanceLabel: inst.Name, resources.ComponentLabel: component})
-		if err := r.APIReader.List(ctx, pods, client.InNamespace(inst.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
-			return false, err
-		}
-		if len(pods.Items) > 0 {
-			return false, nil
-		}
+	req, err := labels.NewRequirement(resources.ComponentLabel, selection.In, components)
+	if err != nil {
+		return false, err
 	}
-	return true, nil
+	pods := &corev1.PodList{}
+	sel := labels.SelectorFromSet(labels.Set{resources.InstanceLabel: inst.Name}).Add(*req)
+	if err := r.APIReader.List(ctx, pods, client.InNamespace(inst.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
+		return false, err
+	}
+	return len(pods.Items) == 0, nil
 }
 
 // upgradeStatusStale is true when the cache's status.upgrade is older than the
@@ -458,7 +454,7 @@ func (r *Reconciler) rolloutFailure(ctx context.Context, inst *odoov1alpha2.Odoo
 	if web.UID == "" || containerImage(web) != st.ImageAttempted {
 		return "", nil
 	}
-	if c := deploymentCondition(web, appsv1.DeploymentProgressing); c != nil && c.Status == corev1.ConditionFalse && c.Reason == "ProgressDeadlineExceeded" {
+	if progressDeadlineExceeded(web) != nil {
 		return fmt.Sprintf("the modules were upgraded but %s did not roll out: the web Deployment exceeded its progress deadline", st.ImageAttempted), nil
 	}
 	crashLooping, _, err := r.misbehavingPods(ctx, inst, st.ImageAttempted, time.Now(), time.Now())

@@ -317,17 +317,7 @@ func (r *Reconciler) mirror(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob
 			return r.verify(ctx, rj)
 		case batchv1.JobFailed:
 			res, exit, found := r.result(ctx, job)
-			msg := fmt.Sprintf("the restore Job %s failed (%s", job.Name, c.Reason)
-			if found {
-				msg += fmt.Sprintf(", exit code %d", exit)
-			}
-			msg += ")"
-			if res != nil && res.Error != "" {
-				msg += ": " + res.Error
-			} else if c.Message != "" {
-				msg += ": " + c.Message
-			}
-			r.fail(rj, msg+r.untouched(rj))
+			r.fail(rj, backupjob.FailureMessage("restore", job, c, res, exit, found)+r.untouched(rj))
 			return ctrl.Result{}, nil
 		}
 	}
