@@ -103,25 +103,32 @@ func BackupJob(in BackupJobInputs) *batchv1ac.JobApplyConfiguration {
 	args := []string{"backup", "--format", string(b.Spec.Format), "--to", in.Location.URL}
 	d := in.Data
 	d.Name, d.Kind = BackupJobName(b), JobKindBackup
-	d.Owner = jobOwner("OdooBackupJob", b.Name, string(b.UID))
-	d.Env = in.Location.Env
-	d.Volumes = append([]*corev1ac.VolumeApplyConfiguration{}, in.Location.Volumes...)
-	d.Mounts = append([]*corev1ac.VolumeMountApplyConfiguration{}, in.Location.Mounts...)
-	if in.FilestoreClaim != "" {
+	d.Owner = jobOwner("OdooBackupJob", b.Name, b.UID)
+	if withStorage(&d, in.Location, in.FilestoreClaim, true) {
 		args = append(args, "--filestore", FilestoreDir(d.Database))
-		d.Volumes = append(d.Volumes, corev1ac.Volume().WithName("filestore").
-			WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(in.FilestoreClaim).WithReadOnly(true)))
-		d.Mounts = append(d.Mounts, corev1ac.VolumeMount().WithName("filestore").WithMountPath(FilestorePath).WithReadOnly(true))
 	}
 	d.Args = args
 	return DataJob(d)
 }
 
-func jobOwner(kind, name, uid string) *metav1ac.OwnerReferenceApplyConfiguration {
-	return metav1ac.OwnerReference().
-		WithAPIVersion(odoov1alpha2.GroupVersion.String()).
-		WithKind(kind).WithName(name).WithUID(typesUID(uid)).
-		WithController(true).WithBlockOwnerDeletion(true)
+// withStorage adds the backup location's environment and volumes, and the
+// filestore claim at FilestorePath when one is given (it says so).
+func withStorage(d *DataJobInputs, loc BackupLocation, filestoreClaim string, readOnly bool) bool {
+	d.Env = loc.Env
+	d.Volumes = append([]*corev1ac.VolumeApplyConfiguration{}, loc.Volumes...)
+	d.Mounts = append([]*corev1ac.VolumeMountApplyConfiguration{}, loc.Mounts...)
+	if filestoreClaim == "" {
+		return false
+	}
+	d.Volumes = append(d.Volumes, corev1ac.Volume().WithName("filestore").
+		WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(filestoreClaim).WithReadOnly(readOnly)))
+	d.Mounts = append(d.Mounts, corev1ac.VolumeMount().WithName("filestore").WithMountPath(FilestorePath).WithReadOnly(readOnly))
+	return true
 }
 
-func typesUID(uid string) types.UID { return types.UID(uid) }
+func jobOwner(kind, name string, uid types.UID) *metav1ac.OwnerReferenceApplyConfiguration {
+	return metav1ac.OwnerReference().
+		WithAPIVersion(odoov1alpha2.GroupVersion.String()).
+		WithKind(kind).WithName(name).WithUID(uid).
+		WithController(true).WithBlockOwnerDeletion(true)
+}

@@ -2,7 +2,6 @@ package resources
 
 import (
 	batchv1ac "k8s.io/client-go/applyconfigurations/batch/v1"
-	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 )
@@ -47,15 +46,9 @@ func RestoreBackupJob(in RestoreBackupJobInputs) *batchv1ac.JobApplyConfiguratio
 	d := in.Data
 	args := []string{"restore-backup", "--from", in.Location.URL, "--database", d.Database}
 	d.Name, d.Kind = RestoreBackupJobName(in.Restore), JobKindRestoreBackup
-	d.Owner = jobOwner("OdooRestoreJob", in.Restore.Name, string(in.Restore.UID))
-	d.Env = in.Location.Env
-	d.Volumes = append([]*corev1ac.VolumeApplyConfiguration{}, in.Location.Volumes...)
-	d.Mounts = append([]*corev1ac.VolumeMountApplyConfiguration{}, in.Location.Mounts...)
-	if in.FilestoreClaim != "" {
+	d.Owner = jobOwner("OdooRestoreJob", in.Restore.Name, in.Restore.UID)
+	if withStorage(&d, in.Location, in.FilestoreClaim, false) {
 		args = append(args, "--filestore", FilestoreDir(d.Database))
-		d.Volumes = append(d.Volumes, corev1ac.Volume().WithName("filestore").
-			WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(in.FilestoreClaim)))
-		d.Mounts = append(d.Mounts, corev1ac.VolumeMount().WithName("filestore").WithMountPath(FilestorePath))
 	} else {
 		args = append(args, "--skip-filestore")
 	}
