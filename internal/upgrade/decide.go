@@ -184,7 +184,7 @@ func wanted(st *odoov1alpha2.UpgradeStatus, o Observed) (string, *Request) {
 		// even if the OdooUpgradeJob's status was not written yet.
 		return TriggerRequestPrefix + o.Request.Name, o.Request
 	}
-	if o.AutoUpgrade && !o.RolledBack && imageChanged(o) && !failedFor(st, o) {
+	if o.AutoUpgrade && !o.RolledBack && imageChanged(o) && !failedFor(st, o) && !succeededFor(st, o) {
 		return TriggerImage, nil
 	}
 	return "", nil
@@ -215,6 +215,17 @@ func imageChanged(o Observed) bool {
 // annotation is bumped.
 func failedFor(st *odoov1alpha2.UpgradeStatus, o Observed) bool {
 	return st != nil && st.Phase == odoov1alpha2.UpgradeFailed && st.Failed &&
+		st.ImageAttempted == o.SpecImage && st.CronImageAttempted == o.SpecCronImage
+}
+
+// succeededFor is true when the last upgrade succeeded for exactly the images
+// the spec asks for: the database is upgraded for them, so they are rolled out
+// as they are. The running images are read from the Deployment cache, which
+// can lag behind the rollout that followed the success (an operator restarted
+// during Rollout applies cron's new image in the very reconcile that records
+// the success); without this, a stale read would start the same upgrade again.
+func succeededFor(st *odoov1alpha2.UpgradeStatus, o Observed) bool {
+	return st != nil && st.Step == odoov1alpha2.UpgradeStepDone && st.Phase == odoov1alpha2.UpgradeSuccess &&
 		st.ImageAttempted == o.SpecImage && st.CronImageAttempted == o.SpecCronImage
 }
 

@@ -255,6 +255,10 @@ func TestDecideWithoutUpgradeInFlight(t *testing.T) {
 		{name: "success: spec back to the image before (downgrade) is an image change", st: succeededA(),
 			o: obs(func(o *upgrade.Observed) { o.SpecImage, o.SpecCronImage = imgZ, cronZ }), want: start},
 		{name: "success: failure string of a finished upgrade is ignored", st: succeededA(), o: obs(failure("stale")), want: none},
+		{name: "success: a stale read of cron on the image before is not a new upgrade", st: succeededA(),
+			o: obs(func(o *upgrade.Observed) { o.RunningCronImage = cronZ }), want: none},
+		{name: "success: a stale read of both tiers on the images before is not a new upgrade", st: succeededA(),
+			o: obs(func(o *upgrade.Observed) { o.RunningImage, o.RunningCronImage = imgZ, cronZ }), want: none},
 
 		// Last upgrade to B failed (A serves, spec still B).
 		{name: "failed: spec still names the failed image: not retried", st: failedB(), o: upgrading(), want: none},
