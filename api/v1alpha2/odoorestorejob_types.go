@@ -15,9 +15,14 @@ const (
 	RestoreSourcePVC  RestoreSourceType = "pvc"
 )
 
-// OdooSource is a live Odoo whose database manager produces the backup.
+// OdooSource is a live Odoo whose database manager produces the backup
+// (POST /web/database/backup, zip with filestore), as its "Backup" button does.
+//
+// +kubebuilder:validation:XValidation:rule="!(has(self.masterPassword) && has(self.masterPasswordSecretRef))",message="source.odoo: set masterPassword or masterPasswordSecretRef, not both (prefer the Secret reference)"
 type OdooSource struct {
-	// url of the source Odoo.
+	// url is the source Odoo's base URL (http or https, without credentials),
+	// for example https://erp.example.com. Its database manager must be
+	// enabled (list_db).
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
 	URL string `json:"url,omitempty"`
@@ -27,10 +32,17 @@ type OdooSource struct {
 	// +kubebuilder:validation:MaxLength=63
 	SourceDatabase string `json:"sourceDatabase,omitempty"`
 
-	// masterPassword of the source Odoo (legacy, plain text).
+	// masterPassword of the source Odoo (legacy, plain text; prefer
+	// masterPasswordSecretRef). The operator copies it into a Secret owned by
+	// the OdooRestoreJob, so the Job gets it by secretKeyRef only.
 	// +optional
 	// +kubebuilder:validation:MaxLength=4096
 	MasterPassword string `json:"masterPassword,omitempty"`
+
+	// masterPasswordSecretRef selects the Secret key, in the OdooRestoreJob's
+	// namespace, holding the source Odoo's master password (admin_passwd).
+	// +optional
+	MasterPasswordSecretRef *SecretKeyRef `json:"masterPasswordSecretRef,omitempty"`
 }
 
 // RestoreSource is the backup a restore loads.
@@ -51,8 +63,7 @@ type RestoreSource struct {
 	// +optional
 	PVC *PVCLocation `json:"pvc,omitempty"`
 
-	// odoo is a live Odoo to back up and restore from (type odoo; refused
-	// at reconcile by this operator version).
+	// odoo is a live Odoo whose database is backed up and restored (type odoo).
 	// +optional
 	Odoo *OdooSource `json:"odoo,omitempty"`
 }

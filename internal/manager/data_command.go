@@ -395,14 +395,17 @@ func encodeResult(res DataResult, limit int) []byte {
 	return b
 }
 
-// scrubbedError hides the value of PGPASSWORD in the message of err (no
-// known message carries it; this is a second line of defence).
+// scrubbedError hides the values of the secrets a data Job gets (PGPASSWORD,
+// the S3 secret key, a source Odoo's master password) in the message of err
+// (no known message carries them; this is a second line of defence).
 type scrubbedError struct{ err error }
 
 func (e scrubbedError) Error() string {
 	msg := strings.ReplaceAll(e.err.Error(), "\n", " ")
-	if pw := os.Getenv("PGPASSWORD"); pw != "" {
-		msg = strings.ReplaceAll(msg, pw, "********")
+	for _, name := range []string{"PGPASSWORD", "AWS_SECRET_ACCESS_KEY", EnvOdooMasterPassword} {
+		if pw := os.Getenv(name); pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "********")
+		}
 	}
 	return msg
 }
@@ -594,20 +597,23 @@ type restoreBackupFlags struct {
 func newRestoreBackupCommand(opts *dataOptions) *cobra.Command {
 	var f restoreBackupFlags
 	cmd := &cobra.Command{
-		Use:   "restore-backup --from s3://BUCKET/PREFIX/NAME|file:///DIR/NAME --database TARGET [--filestore DIR]",
+		Use:   "restore-backup --from s3://BUCKET/PREFIX/NAME|file:///DIR/NAME|https://ODOO --database TARGET [--filestore DIR]",
 		Short: "Verify a backup against its NAME.sha256 and restore it into an empty database and filestore",
 		Long: "Fetch a backup written by `data backup` (or an Odoo zip with a NAME.sha256 beside it), check its sha256\n" +
 			"and, for a zip, its CRCs, layout and manifest, before anything is written; then load it into TARGET,\n" +
 			"which must exist and be empty (a live database is never written into), and its filestore into\n" +
 			"--filestore, which must be absent or empty. The filestore is moved into place only once the\n" +
-			"database is loaded. S3 settings come from the environment, as for `data backup`.",
+			"database is loaded. S3 settings come from the environment, as for `data backup`.\n\n" +
+			"With an http(s) URL, the backup is taken from that live Odoo's database manager\n" +
+			"(/web/database/backup, zip with filestore) of the database $ODOO_SOURCE_DATABASE, with the master\n" +
+			"password $ODOO_MASTER_PASSWORD; its sha256 is computed while it downloads.",
 		Args: cobra.NoArgs,
 		RunE: dataRunE(opts, "restore-backup", func(ctx context.Context, log *slog.Logger, stderr io.Writer, res *DataResult) error {
 			return restoreBackup(ctx, log, opts, f, stderr, res)
 		}),
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.from, "from", "", "the backup: s3://BUCKET/PREFIX/NAME or file:///DIR/NAME")
+	fl.StringVar(&f.from, "from", "", "the backup: s3://BUCKET/PREFIX/NAME, file:///DIR/NAME, or a live Odoo's http(s) base URL")
 	fl.StringVar(&f.database, "database", "", "target database: existing and empty")
 	fl.StringVar(&f.filestore, "filestore", "", "filestore directory to restore into: absent or empty")
 	fl.BoolVar(&f.skipFilestore, "skip-filestore", false, "restore the database only")
@@ -618,6 +624,9 @@ func newRestoreBackupCommand(opts *dataOptions) *cobra.Command {
 }
 
 func restoreBackup(ctx context.Context, log *slog.Logger, opts *dataOptions, f restoreBackupFlags, stderr io.Writer, res *DataResult) error {
+	if isOdooSource(f.from) {
+		return restoreFromOdoo(ctx, log, opts, f, stderr, res)
+	}
 	store, key, fsKey, err := openBackupLocation(f.from, res)
 	if err != nil {
 		return err
@@ -660,17 +669,9 @@ func restoreBackup(ctx context.Context, log *slog.Logger, opts *dataOptions, f r
 	log.Info("restoring", "from", res.File, "format", format, "database", f.database, "filestore", f.filestore)
 	switch format {
 	case BackupFormatZip:
-		info, err := odoozip.Restore(ctx, odoozip.RestoreOptions{File: file, SHA256: sum, Database: f.database,
-			FilestoreDir: f.filestore, SkipFilestore: f.skipFilestore, PGBinDir: opts.pgBinDir, Stderr: stderr})
-		if err != nil {
+		if err := restoreZip(ctx, log, opts, f, file, sum, stderr, res); err != nil {
 			return err
 		}
-		if !f.skipFilestore && f.filestore != "" {
-			res.FilestoreFiles = info.FilestoreFiles
-		}
-		res.Bytes = info.Size
-		log.Info("restored", "odooVersion", info.Manifest.Version, "sourceDatabase", info.Manifest.DBName, "pgVersion", info.Manifest.PGVersion,
-			"modules", len(info.Manifest.Modules), "filestoreFiles", res.FilestoreFiles)
 	case BackupFormatDump:
 		size, err := odoozip.VerifySHA256(ctx, file, sum)
 		if err != nil {
@@ -710,6 +711,22 @@ func restoreBackup(ctx context.Context, log *slog.Logger, opts *dataOptions, f r
 		}
 	}
 	res.SHA256 = sum
+	return nil
+}
+
+// restoreZip loads an Odoo zip whose sha256 is known into the target.
+func restoreZip(ctx context.Context, log *slog.Logger, opts *dataOptions, f restoreBackupFlags, file, sum string, stderr io.Writer, res *DataResult) error {
+	info, err := odoozip.Restore(ctx, odoozip.RestoreOptions{File: file, SHA256: sum, Database: f.database,
+		FilestoreDir: f.filestore, SkipFilestore: f.skipFilestore, PGBinDir: opts.pgBinDir, Stderr: stderr})
+	if err != nil {
+		return err
+	}
+	if !f.skipFilestore && f.filestore != "" {
+		res.FilestoreFiles = info.FilestoreFiles
+	}
+	res.Bytes = info.Size
+	log.Info("restored", "odooVersion", info.Manifest.Version, "sourceDatabase", info.Manifest.DBName, "pgVersion", info.Manifest.PGVersion,
+		"modules", len(info.Manifest.Modules), "filestoreFiles", res.FilestoreFiles)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package resources
 
 import (
 	batchv1ac "k8s.io/client-go/applyconfigurations/batch/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 )
@@ -55,3 +56,35 @@ func RestoreBackupJob(in RestoreBackupJobInputs) *batchv1ac.JobApplyConfiguratio
 	d.Args = args
 	return DataJob(d)
 }
+
+// Keys of the Secret an OdooRestoreJob from a live Odoo reads.
+const (
+	// OdooSourcePasswordKey is the key of the Secret the operator writes from
+	// a legacy plain-text masterPassword.
+	OdooSourcePasswordKey = "masterPassword"
+)
+
+// OdooSourceSecretName is the Secret holding the copy of a legacy plain-text
+// source.odoo.masterPassword, owned by the OdooRestoreJob.
+func OdooSourceSecretName(rj *odoov1alpha2.OdooRestoreJob) string {
+	return withSuffix(rj.Name, "-odoo-source")
+}
+
+// OdooSourceLocation reaches a live Odoo's database manager: the URL is the
+// `--from`, the database and the master password (by secretKeyRef from
+// secretName/key) come by environment.
+func OdooSourceLocation(src *odoov1alpha2.OdooSource, secretName, key string) BackupLocation {
+	return BackupLocation{
+		URL: src.URL,
+		Env: []*corev1ac.EnvVarApplyConfiguration{
+			corev1ac.EnvVar().WithName(EnvOdooSourceDatabase).WithValue(src.SourceDatabase),
+			corev1ac.EnvVar().WithName(EnvOdooMasterPassword).WithValueFrom(secretKey(secretName, key)),
+		},
+	}
+}
+
+// Environment of a restore from a live Odoo (read by `data restore-backup`).
+const (
+	EnvOdooSourceDatabase = "ODOO_SOURCE_DATABASE"
+	EnvOdooMasterPassword = "ODOO_MASTER_PASSWORD"
+)

@@ -202,7 +202,8 @@ func TestRestoreJobRefusesACorruptedBackup(t *testing.T) {
 	g.Expect(holdOf(g, ns)).To(BeEmpty())
 }
 
-// TestRestoreJobRefusesUnsupportedSources: type odoo and format sql fail at
+// TestRestoreJobRefusesUnsupportedSources: a live-Odoo source without its
+// master password, one whose URL carries credentials, and format sql fail at
 // once with the fix, and get no Job.
 func TestRestoreJobRefusesUnsupportedSources(t *testing.T) {
 	g := NewWithT(t)
@@ -218,6 +219,15 @@ func TestRestoreJobRefusesUnsupportedSources(t *testing.T) {
 		},
 	})).To(Succeed())
 	g.Expect(k8s.Create(ctx, &odoov1alpha2.OdooRestoreJob{
+		ObjectMeta: metav1.ObjectMeta{Name: "userinfo", Namespace: ns},
+		Spec: odoov1alpha2.OdooRestoreJobSpec{
+			OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: "shop"},
+			Source: odoov1alpha2.RestoreSource{Type: odoov1alpha2.RestoreSourceOdoo,
+				Odoo: &odoov1alpha2.OdooSource{URL: "https://admin:hunter2@erp.example.com", SourceDatabase: "prod",
+					MasterPasswordSecretRef: &odoov1alpha2.SecretKeyRef{Name: "source"}}},
+		},
+	})).To(Succeed())
+	g.Expect(k8s.Create(ctx, &odoov1alpha2.OdooRestoreJob{
 		ObjectMeta: metav1.ObjectMeta{Name: "sql", Namespace: ns},
 		Spec: odoov1alpha2.OdooRestoreJobSpec{
 			OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: "shop"}, Format: odoov1alpha2.BackupFormatSQL,
@@ -228,7 +238,10 @@ func TestRestoreJobRefusesUnsupportedSources(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		live := restoreJob(g, ns, "live")
 		g.Expect(live.Status.Phase).To(Equal(odoov1alpha2.JobFailed))
-		g.Expect(live.Status.Message).To(Equal("source.type odoo is not supported yet; back up with an OdooBackupJob and restore from s3 or pvc"))
+		g.Expect(live.Status.Message).To(Equal("source.odoo.masterPasswordSecretRef is required: the Secret key holding the source Odoo's master password"))
+		userinfo := restoreJob(g, ns, "userinfo")
+		g.Expect(userinfo.Status.Phase).To(Equal(odoov1alpha2.JobFailed))
+		g.Expect(userinfo.Status.Message).To(Equal("source.odoo.url: the URL carries credentials: remove them (the master password comes from its Secret)"))
 		sql := restoreJob(g, ns, "sql")
 		g.Expect(sql.Status.Phase).To(Equal(odoov1alpha2.JobFailed))
 		g.Expect(sql.Status.Message).To(ContainSubstring("spec.format sql is not supported"))

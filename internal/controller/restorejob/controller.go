@@ -58,7 +58,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create
 
 // SetupWithManager registers the controller.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
@@ -107,13 +107,13 @@ func Invalid(rj *odoov1alpha2.OdooRestoreJob) string {
 		return fmt.Sprintf("spec.odooInstanceRef.namespace %q is not the OdooRestoreJob's own namespace %q: only instances of its own namespace can be restored; create the OdooRestoreJob there",
 			rj.Spec.OdooInstanceRef.Namespace, rj.Namespace)
 	case src.Type == odoov1alpha2.RestoreSourceOdoo:
-		return "source.type odoo is not supported yet; back up with an OdooBackupJob and restore from s3 or pvc"
+		return invalidOdooSource(src.Odoo)
 	case src.Type == odoov1alpha2.RestoreSourceS3 && src.S3 == nil:
 		return "source.s3 is required when source.type is s3"
 	case src.Type == odoov1alpha2.RestoreSourcePVC && (src.PVC == nil || src.PVC.ClaimName == "" || src.PVC.Path == ""):
 		return "source.pvc{claimName, path} is required when source.type is pvc"
-	case src.Type != odoov1alpha2.RestoreSourceS3 && src.Type != odoov1alpha2.RestoreSourcePVC:
-		return fmt.Sprintf("source.type %q is not supported: use s3 or pvc", src.Type)
+	case src.Type != odoov1alpha2.RestoreSourceS3 && src.Type != odoov1alpha2.RestoreSourcePVC && src.Type != odoov1alpha2.RestoreSourceOdoo:
+		return fmt.Sprintf("source.type %q is not supported: use s3, pvc or odoo", src.Type)
 	case rj.Spec.Format == odoov1alpha2.BackupFormatSQL:
 		return "spec.format sql is not supported: restore a zip (Odoo's database manager format) or a dump (pg_restore's custom format); nothing was run"
 	case src.Type == odoov1alpha2.RestoreSourceS3 && src.S3.S3CredentialsSecretRef != nil &&
@@ -127,8 +127,12 @@ func Invalid(rj *odoov1alpha2.OdooRestoreJob) string {
 // Location is where the backup is read.
 func Location(rj *odoov1alpha2.OdooRestoreJob) resources.BackupLocation {
 	src := rj.Spec.Source
-	if src.Type == odoov1alpha2.RestoreSourcePVC {
+	switch src.Type {
+	case odoov1alpha2.RestoreSourcePVC:
 		return resources.PVCBackupLocation(src.PVC, src.PVC.Path, true)
+	case odoov1alpha2.RestoreSourceOdoo:
+		name, key := odooPasswordSecret(rj)
+		return resources.OdooSourceLocation(src.Odoo, name, key)
 	}
 	return resources.S3BackupLocation(src.S3)
 }
@@ -209,6 +213,14 @@ func (r *Reconciler) validate(ctx context.Context, rj *odoov1alpha2.OdooRestoreJ
 		}
 		if err != nil {
 			return ctrl.Result{}, err
+		}
+	}
+	if rj.Spec.Source.Type == odoov1alpha2.RestoreSourceOdoo {
+		if msg, err := r.odooPassword(ctx, rj); err != nil || msg != "" {
+			if err != nil {
+				return ctrl.Result{}, err
+			}
+			return pending(msg)
 		}
 	}
 	live := inst.Status.Database.Name
