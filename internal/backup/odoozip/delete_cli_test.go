@@ -1,10 +1,13 @@
 package odoozip_test
 
 import (
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/minio/minio-go/v7"
 
 	"github.com/odoo-operator/odoo-operator/internal/backup/objectstore"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools/dbtoolstest"
@@ -50,9 +53,23 @@ func TestDataDeleteBackup(t *testing.T) {
 			if _, err := store.Put(dbtoolstest.Ctx(t), "old.dump.notes", strings.NewReader("keep me")); err != nil {
 				t.Fatal(err)
 			}
+			// What a backup Job killed mid-upload leaves: an unfinished
+			// multipart upload, a temporary file.
+			partial := filepath.Join(pvc, "shop", ".old.dump.partial-123")
+			if dest == "s3" {
+				core := minio.Core{Client: store.(*objectstore.S3).Client()}
+				if _, err := core.NewMultipartUpload(dbtoolstest.Ctx(t), s3srv.Bucket, "odoo/shop/old.dump", minio.PutObjectOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				if u := <-core.ListIncompleteUploads(dbtoolstest.Ctx(t), s3srv.Bucket, "odoo/shop/", true); u.Key != "odoo/shop/old.dump" {
+					t.Fatalf("the unfinished upload is not listed: %+v", u)
+				}
+			} else if err := os.WriteFile(partial, []byte("half a backup"), 0o600); err != nil {
+				t.Fatal(err)
+			}
 
 			res, stderr, err := runData(t, "delete-backup", "--from", base+"old.dump")
-			want := []string{"old.dump.sha256", "old.dump", "old.dump.filestore.tar.sha256", "old.dump.filestore.tar"}
+			want := []string{"old.dump.sha256", "old.dump", "old.dump.filestore.tar.sha256", "old.dump.filestore.tar", "1 unfinished upload(s) of old.dump"}
 			if err != nil || !res.OK || !reflect.DeepEqual(res.Removed, want) || res.Bytes == 0 || res.File != base+"old.dump" {
 				t.Fatalf("delete-backup: %v %+v\n%s", err, res, stderr)
 			}
@@ -69,6 +86,13 @@ func TestDataDeleteBackup(t *testing.T) {
 			}
 			if wantKeys := []string{"new.zip", "new.zip.sha256", "old.dump.notes"}; !reflect.DeepEqual(keys, wantKeys) {
 				t.Fatalf("left %v, want %v", keys, wantKeys)
+			}
+			if dest == "s3" {
+				for u := range store.(*objectstore.S3).Client().ListIncompleteUploads(dbtoolstest.Ctx(t), s3srv.Bucket, "odoo/shop/", true) {
+					t.Errorf("unfinished upload left: %+v", u)
+				}
+			} else if _, err := os.Stat(partial); !os.IsNotExist(err) {
+				t.Errorf("temporary file left: %v", err)
 			}
 
 			// Idempotent: a retried Job finds nothing left and succeeds.
