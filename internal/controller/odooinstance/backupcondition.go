@@ -105,16 +105,25 @@ func setBackupCondition(status *odoov1alpha2.OdooInstanceStatus, in statusInputs
 	}
 }
 
-// emitBackupEvents tells of a newly failed backup (Warning, once per failed
-// backup: its message names it) and of the first good backup after one.
+// emitBackupEvents emits the backupEvent of the transition, if any.
 func (r *Reconciler) emitBackupEvents(before, after *odoov1alpha2.OdooInstance) {
+	if kind, reason, note := backupEvent(before, after); reason != "" {
+		r.Recorder.Eventf(after, nil, kind, reason, "Backup", "%s", note)
+	}
+}
+
+// backupEvent is the event of a BackupSucceeded transition: a newly failed
+// backup (Warning, once per failed backup: the message names it), or the
+// first good backup after a failure; reason is "" for none.
+func backupEvent(before, after *odoov1alpha2.OdooInstance) (kind, reason, note string) {
 	old := meta.FindStatusCondition(before.Status.Conditions, odoov1alpha2.ConditionBackupSucceeded)
 	c := meta.FindStatusCondition(after.Status.Conditions, odoov1alpha2.ConditionBackupSucceeded)
 	switch {
 	case c == nil:
 	case c.Status == metav1.ConditionFalse && (old == nil || old.Status != c.Status || old.Message != c.Message):
-		r.Recorder.Eventf(after, nil, corev1.EventTypeWarning, odoov1alpha2.EventBackupFailed, "Backup", "%s", c.Message)
+		return corev1.EventTypeWarning, odoov1alpha2.EventBackupFailed, c.Message
 	case c.Status == metav1.ConditionTrue && old != nil && old.Status == metav1.ConditionFalse:
-		r.Recorder.Eventf(after, nil, corev1.EventTypeNormal, odoov1alpha2.EventBackupRecovered, "Backup", "%s", c.Message)
+		return corev1.EventTypeNormal, odoov1alpha2.EventBackupRecovered, c.Message
 	}
+	return "", "", ""
 }

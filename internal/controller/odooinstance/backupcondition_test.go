@@ -81,3 +81,38 @@ func TestSetBackupCondition(t *testing.T) {
 		t.Fatal("the condition stayed with no finished backup")
 	}
 }
+
+func TestBackupEvent(t *testing.T) {
+	with := func(status metav1.ConditionStatus, msg string) *odoov1alpha2.OdooInstance {
+		inst := &odoov1alpha2.OdooInstance{}
+		if status != "" {
+			inst.Status.Conditions = []metav1.Condition{{Type: odoov1alpha2.ConditionBackupSucceeded, Status: status, Message: msg}}
+		}
+		return inst
+	}
+	tests := []struct {
+		name          string
+		before, after *odoov1alpha2.OdooInstance
+		reason        string
+	}{
+		{"no backup yet", with("", ""), with("", ""), ""},
+		{"first backup good", with("", ""), with(metav1.ConditionTrue, "a"), ""},
+		{"another good backup", with(metav1.ConditionTrue, "a"), with(metav1.ConditionTrue, "b"), ""},
+		{"first backup failed", with("", ""), with(metav1.ConditionFalse, "a failed"), odoov1alpha2.EventBackupFailed},
+		{"a backup failed after a good one", with(metav1.ConditionTrue, "a"), with(metav1.ConditionFalse, "b failed"), odoov1alpha2.EventBackupFailed},
+		{"another backup failed", with(metav1.ConditionFalse, "a failed"), with(metav1.ConditionFalse, "b failed"), odoov1alpha2.EventBackupFailed},
+		{"the same failure seen again", with(metav1.ConditionFalse, "a failed"), with(metav1.ConditionFalse, "a failed"), ""},
+		{"good again", with(metav1.ConditionFalse, "a failed"), with(metav1.ConditionTrue, "b"), odoov1alpha2.EventBackupRecovered},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kind, reason, note := backupEvent(tt.before, tt.after)
+			if reason != tt.reason || (reason != "" && note != meta.FindStatusCondition(tt.after.Status.Conditions, odoov1alpha2.ConditionBackupSucceeded).Message) {
+				t.Errorf("event %s %s %q, want reason %q", kind, reason, note, tt.reason)
+			}
+			if reason == odoov1alpha2.EventBackupFailed && kind != "Warning" {
+				t.Errorf("a failed backup is a %s event", kind)
+			}
+		})
+	}
+}
