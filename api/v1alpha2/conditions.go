@@ -43,6 +43,11 @@ const (
 	// previous image because the new one misbehaved; cleared when spec.image
 	// changes.
 	ConditionRolledBack = "RolledBack"
+	// ConditionBackupSucceeded reports the newest finished OdooBackupJob of
+	// the instance: True when it completed (the message names it and its
+	// time), False when it failed (with its message). Absent while no
+	// OdooBackupJob of the instance has finished.
+	ConditionBackupSucceeded = "BackupSucceeded"
 )
 
 // Condition reasons.
@@ -121,6 +126,10 @@ const (
 	ReasonCrashLooping = "CrashLooping"
 	// ReasonNotReady means pods of the new image stay unready.
 	ReasonNotReady = "PodsNotReady"
+	// ReasonBackupCompleted means the newest finished backup completed.
+	ReasonBackupCompleted = "BackupCompleted"
+	// ReasonBackupFailed means the newest finished backup failed.
+	ReasonBackupFailed = "BackupFailed"
 )
 
 // Event reasons, emitted on transitions only.
@@ -172,6 +181,18 @@ const (
 	// own: the events API folds events of one reason into a series that
 	// keeps the first note, so a CRITICAL line must not share OdooError's.
 	EventOdooCritical = "OdooCritical"
+	// EventBackupFailed (Warning) is emitted on the instance when its newest
+	// finished backup is a failed one, once per failed backup.
+	EventBackupFailed = "BackupFailed"
+	// EventBackupRecovered is emitted on the instance when a backup completes
+	// after a failed one.
+	EventBackupRecovered = "BackupRecovered"
+	// EventBackupPruned is emitted on an OdooBackupJob marked for pruning
+	// once its stored files are deleted, as the object is deleted.
+	EventBackupPruned = "BackupPruned"
+	// EventBackupPruneFailed (Warning) is emitted on the OdooBackupJob when
+	// the Job deleting its stored files failed.
+	EventBackupPruneFailed = "BackupPruneFailed"
 )
 
 // Annotations and labels the operator reads or writes.
@@ -202,4 +223,12 @@ const (
 	// LabelFilestore marks filestore claims: "previous" on the claim a
 	// migration left, deleted once the instance is Ready on the new one.
 	LabelFilestore = "bemade.org/filestore"
+	// AnnotationPrune on an OdooBackupJob asks for its stored files to be
+	// deleted, then the object. The schedule's retention sets it to
+	// PruneRetention on the scheduled backups it drops; it is recorded before
+	// anything is deleted. Deleting an OdooBackupJob by hand never deletes
+	// its files.
+	AnnotationPrune = "bemade.org/prune"
+	// PruneRetention is the AnnotationPrune value of the retention.
+	PruneRetention = "retention"
 )

@@ -148,6 +148,31 @@ type OdooBackupJobStatus struct {
 	// sha256 of the backup archive, also stored beside it as <key>.sha256.
 	// +optional
 	SHA256 string `json:"sha256,omitempty"`
+
+	// prune reports the deletion of the stored files once the backup was
+	// marked for pruning (annotation bemade.org/prune, set by the schedule's
+	// retention). The object is deleted when its files are; it stays, with
+	// the reason here, when that failed.
+	// +optional
+	Prune *BackupPruneStatus `json:"prune,omitempty"`
+}
+
+// BackupPruneStatus reports the Job deleting a backup's stored files. It is
+// recorded before the Job is created, so an operator restart resumes it.
+type BackupPruneStatus struct {
+	// jobName is the Job running `data delete-backup`: <name>-prune.
+	// +optional
+	JobName string `json:"jobName,omitempty"`
+	// phase is Running, or Failed when the Job failed (the files may be
+	// partly deleted; the Job is run again once it is gone).
+	// +optional
+	Phase JobPhase `json:"phase,omitempty"`
+	// startTime is when the deletion started.
+	// +optional
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+	// message explains the phase and, after a failure, the fix.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // OdooBackupJob backs up the database and filestore of an OdooInstance once,

@@ -463,14 +463,15 @@ type BackupSpec struct {
 	Format BackupFormat `json:"format,omitempty"`
 
 	// destination of scheduled backups. With S3, objectKey is a prefix: each
-	// backup is stored as <objectKey>/<backup name>.<format>; with a pvc,
-	// under pvc.path.
+	// backup is stored as <objectKey>/<backup name>.<format>; with a pvc, as
+	// <pvc.path>/<backup name>.<format> (pvc.path is a directory here).
 	// +optional
 	Destination *BackupDestination `json:"destination,omitempty"`
 
-	// retention is how many scheduled backups are kept; older ones are
-	// deleted (their OdooBackupJob objects; the stored files stay, see
-	// docs/backups.md). The newest good backup is always kept.
+	// retention is how many scheduled backups are kept. Older ones are
+	// pruned: their stored files are deleted by a Job <backup>-prune, then
+	// their OdooBackupJob (see docs/backups.md). The newest good backup is
+	// always kept.
 	// +optional
 	Retention *BackupRetention `json:"retention,omitempty"`
 }
@@ -886,6 +887,7 @@ const (
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
+// +kubebuilder:printcolumn:name="Backup",type=string,JSONPath=`.status.conditions[?(@.type=="BackupSucceeded")].status`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type OdooInstance struct {
 	metav1.TypeMeta `json:",inline"`

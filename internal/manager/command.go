@@ -283,6 +283,7 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 	images := backupjob.Images{Operator: r.Images.Operator, PostgresClient: r.Images.PostgresClientImage}
 	if err := (&backupjob.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clusters: r, Versions: dbs, Images: images,
+		Recorder: mgr.GetEventRecorder("odoo-operator"),
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the OdooBackupJob controller: %w", err)
 	}

@@ -189,6 +189,9 @@ type DataJobInputs struct {
 	// Volumes and Mounts replace the restore point claim when Volumes is set.
 	Volumes []*corev1ac.VolumeApplyConfiguration
 	Mounts  []*corev1ac.VolumeMountApplyConfiguration
+	// NoDatabase leaves the libpq environment out: the command never
+	// connects, so the Job needs neither the server nor the credentials.
+	NoDatabase bool
 }
 
 // DataJob runs `odoo-operator data <args>` in a PostgreSQL client image, the
@@ -207,6 +210,9 @@ func DataJob(in DataJobInputs) *batchv1ac.JobApplyConfiguration {
 	}
 	if in.SSLMode != "" {
 		env = append(env, corev1ac.EnvVar().WithName("PGSSLMODE").WithValue(in.SSLMode))
+	}
+	if in.NoDatabase {
+		env = nil
 	}
 	env = append(env, in.Env...)
 	tools := corev1ac.VolumeMount().WithName("tools").WithMountPath(toolsMountPath)

@@ -18,6 +18,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
@@ -49,13 +50,16 @@ type Reconciler struct {
 	Clusters  Clusters
 	Versions  ServerVersions
 	Images    Images
+	// Recorder emits the events of pruned backups.
+	Recorder recorder.EventRecorder
 }
 
-// +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs,verbs=get;list;watch
+// +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/status,verbs=get;patch
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // SetupWithManager registers the controller.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
@@ -75,6 +79,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	b := &odoov1alpha2.OdooBackupJob{}
 	if err := r.Get(ctx, req.NamespacedName, b); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if markedForPruning(b) {
+		return r.prune(ctx, b)
 	}
 	if b.Status.Phase == odoov1alpha2.JobCompleted || b.Status.Phase == odoov1alpha2.JobFailed {
 		return ctrl.Result{}, nil
@@ -215,6 +222,8 @@ type DataResult struct {
 	Error  string `json:"error"`
 	Bytes  int64  `json:"bytes"`
 	SHA256 string `json:"sha256"`
+	// Removed lists the keys delete-backup deleted.
+	Removed []string `json:"removed"`
 }
 
 // mirror copies the Job's state into status.

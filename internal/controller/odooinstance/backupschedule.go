@@ -9,6 +9,7 @@ import (
 	"github.com/robfig/cron/v3"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -59,9 +60,13 @@ func scheduledBackup(inst *odoov1alpha2.OdooInstance, at time.Time) *odoov1alpha
 	if format == "" {
 		format = odoov1alpha2.BackupFormatZip
 	}
+	// Every scheduled backup has a file of its own, so that pruning one
+	// never deletes another's.
 	dest := b.Destination.DeepCopy()
 	if dest.PVC == nil {
 		dest.ObjectKey = path.Join(dest.ObjectKey, name+"."+string(format))
+	} else {
+		dest.PVC.Path = path.Join(dest.PVC.Path, name+"."+string(format))
 	}
 	labels := resources.Labels(inst, "backup")
 	labels[LabelScheduledBackup] = "true"
@@ -97,7 +102,9 @@ func retentionPolicy(r *odoov1alpha2.BackupRetention) retention.Policy {
 
 // reconcileBackupSchedule creates the OdooBackupJob of the newest due
 // schedule time (deterministic name: create-only, so a restart never takes
-// two), and deletes the scheduled OdooBackupJobs beyond the retention.
+// two), and marks the scheduled OdooBackupJobs beyond the retention for
+// pruning (annotation bemade.org/prune=retention): the backup controller
+// then deletes their files, then them.
 func (r *Reconciler) reconcileBackupSchedule(ctx context.Context, s *scope) (ctrl.Result, error) {
 	inst := s.instance
 	b := inst.Spec.Backup
@@ -119,17 +126,9 @@ func (r *Reconciler) reconcileBackupSchedule(ctx context.Context, s *scope) (ctr
 	// The schedule resumes from its newest backup (a missed time is taken
 	// once), or from the instance's creation when it has none.
 	var last time.Time
-	var series []retention.Backup
 	for _, job := range list.Items {
-		at, err := time.Parse(time.RFC3339, job.Annotations["bemade.org/scheduled-time"])
-		if err != nil {
-			at = job.CreationTimestamp.Time
-		}
-		if at.After(last) {
+		if at := scheduledTime(&job); at.After(last) {
 			last = at
-		}
-		if job.Status.Phase == odoov1alpha2.JobCompleted || job.Status.Phase == odoov1alpha2.JobFailed {
-			series = append(series, retention.Backup{Name: job.Name, Time: at, OK: job.Status.Phase == odoov1alpha2.JobCompleted})
 		}
 	}
 	if last.IsZero() {
@@ -137,17 +136,29 @@ func (r *Reconciler) reconcileBackupSchedule(ctx context.Context, s *scope) (ctr
 	}
 	now := time.Now().UTC()
 	due, next, ok := dueBackup(sched, last, now)
-	log.FromContext(ctx).V(1).Info("backup schedule", "last", last, "due", due, "ok", ok, "next", next, "completed", len(series))
+	log.FromContext(ctx).V(1).Info("backup schedule", "last", last, "due", due, "ok", ok, "next", next, "backups", len(list.Items))
 	if ok {
 		if err := r.Create(ctx, scheduledBackup(inst, due)); err != nil && !apierrors.IsAlreadyExists(err) {
 			return ctrl.Result{}, wrap("scheduled OdooBackupJob", err)
 		}
 	}
-	_, drop := retention.Select(series, retentionPolicy(b.Retention), now)
-	for _, d := range drop {
-		job := &odoov1alpha2.OdooBackupJob{ObjectMeta: metav1.ObjectMeta{Name: d.Name, Namespace: inst.Namespace}}
-		if err := r.Delete(ctx, job); client.IgnoreNotFound(err) != nil {
-			return ctrl.Result{}, wrap("pruning OdooBackupJob "+d.Name, err)
+	// Pruning is the backup controller's work (a Job deletes the files, then
+	// the object): a prune that fails never holds the schedule up.
+	mark, forget := pruneActions(inst, list.Items, retentionPolicy(b.Retention), now)
+	uids := map[string]types.UID{}
+	for _, job := range list.Items {
+		uids[job.Name] = job.UID
+	}
+	for _, name := range mark {
+		job := &odoov1alpha2.OdooBackupJob{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: inst.Namespace}}
+		if err := r.Patch(ctx, job, client.RawPatch(types.MergePatchType, pruneMarkPatch(uids[name]))); client.IgnoreNotFound(err) != nil {
+			return ctrl.Result{}, wrap("marking OdooBackupJob "+name+" for pruning", err)
+		}
+	}
+	for _, name := range forget {
+		job := &odoov1alpha2.OdooBackupJob{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: inst.Namespace}}
+		if err := r.Delete(ctx, job, client.Preconditions{UID: ptr.To(uids[name])}); client.IgnoreNotFound(err) != nil {
+			return ctrl.Result{}, wrap("deleting OdooBackupJob "+name, err)
 		}
 	}
 	return ctrl.Result{RequeueAfter: next.Sub(now) + time.Second}, nil

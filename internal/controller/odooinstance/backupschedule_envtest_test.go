@@ -17,8 +17,9 @@ import (
 )
 
 // TestScheduledBackupsAndRetention: the newest due schedule time gets one
-// OdooBackupJob; completed scheduled backups beyond the retention are deleted,
-// the newest kept.
+// OdooBackupJob; completed scheduled backups beyond the retention are marked
+// for pruning (TestRetentionPrunesStoredFiles follows a prune), the newest
+// kept.
 func TestScheduledBackupsAndRetention(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
@@ -76,14 +77,20 @@ func TestScheduledBackupsAndRetention(t *testing.T) {
 		list := &odoov1alpha2.OdooBackupJobList{}
 		g.Expect(k8s.List(ctx, list, client.InNamespace(ns))).To(Succeed())
 		var names []string
+		marked := 0
 		for _, j := range list.Items {
-			if j.DeletionTimestamp == nil {
+			switch {
+			case j.DeletionTimestamp != nil:
+			case j.Annotations[odoov1alpha2.AnnotationPrune] == odoov1alpha2.PruneRetention:
+				marked++
+			default:
 				names = append(names, j.Name)
 			}
 		}
 		slices.Sort(names)
 		slices.Sort(want)
-		g.Expect(names).To(Equal(want), "today's backup is taken, the 3 newest completed kept, the 7 older deleted")
+		g.Expect(names).To(Equal(want), "today's backup is taken, the 3 newest completed kept")
+		g.Expect(marked+len(names)).To(Equal(len(list.Items)), "the 7 older are marked for pruning or gone")
 	}, 30*time.Second, poll).Should(Succeed())
 	created := backupJob(g, ns, want[len(want)-1])
 	g.Expect(created.Spec.Destination.PVC.ClaimName).To(Equal("backups"))

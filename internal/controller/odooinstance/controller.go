@@ -79,7 +79,7 @@ func (i JobImages) postgresClient(major int) string {
 
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/finalizers,verbs=update
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinitjobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinitjobs/status,verbs=get;update;patch
@@ -110,6 +110,12 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}); err != nil {
 		return err
 	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &odoov1alpha2.OdooBackupJob{}, backupJobInstanceIndex,
+		func(o client.Object) []string {
+			return []string{o.(*odoov1alpha2.OdooBackupJob).Spec.OdooInstanceRef.Name}
+		}); err != nil {
+		return err
+	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&odoov1alpha2.OdooInstance{}).
 		Owns(&appsv1.Deployment{}).
@@ -121,6 +127,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.instancesForClustersSecret)).
 		Watches(&odoov1alpha2.OdooInitJob{}, handler.EnqueueRequestsFromMapFunc(instanceOfInitJob)).
 		Watches(&odoov1alpha2.OdooUpgradeJob{}, handler.EnqueueRequestsFromMapFunc(instanceOfUpgradeJob)).
+		Watches(&odoov1alpha2.OdooBackupJob{}, handler.EnqueueRequestsFromMapFunc(instanceOfBackupJob)).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1),
 			// A PostgreSQL outage is retried with backoff; cap it so an
@@ -204,6 +211,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	}()
 
 	phases := []phase{
+		{"Backups", r.observeBackups},
 		{"AdminPassword", r.resolveAdminPassword},
 		{"DatabaseCredentials", r.reconcileUserSecret},
 		{"Database", r.reconcileDatabase},
@@ -271,6 +279,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope, reconcileErr err
 		stopWeb: s.serving.StopWeb, stopCron: s.serving.StopCron,
 		health: s.health, healthEnabled: inst.LogMonitoringEnabled() && r.Sampler != nil,
 		rollback: s.rollback, clearRollback: s.clearRollback, rolloutTime: s.rolloutTime,
+		backups: s.backups, backupsObserved: s.backupsObserved,
 	})
 	// The legacy OdooInitJobs mirror the init outcome (a no-op when unchanged).
 	r.updateInitRequest(ctx, s)
@@ -319,6 +328,7 @@ func (r *Reconciler) emitTransitionEvents(before, after *odoov1alpha2.OdooInstan
 			r.Recorder.Eventf(after, nil, corev1.EventTypeWarning, odoov1alpha2.EventDatabaseMissing, "Database", "%s", c.Message)
 		}
 	}
+	r.emitBackupEvents(before, after)
 	for _, t := range []string{odoov1alpha2.ConditionDegraded, odoov1alpha2.ConditionStalled} {
 		c := meta.FindStatusCondition(after.Status.Conditions, t)
 		if c == nil || c.Status != "True" {

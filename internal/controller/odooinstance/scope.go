@@ -28,6 +28,10 @@ type scope struct {
 	// before is the instance as read, to patch the status against.
 	before *odoov1alpha2.OdooInstance
 
+	// backups are the instance's OdooBackupJobs, when backupsObserved.
+	backups         []odoov1alpha2.OdooBackupJob
+	backupsObserved bool
+
 	// adminPassword is admin_passwd, from the spec or its Secret.
 	adminPassword string
 	// dbUser and dbPassword are the instance's PostgreSQL credentials.

@@ -54,6 +54,10 @@ type statusInputs struct {
 	clearRollback bool
 	// rolloutTime is set when web was just given a new image.
 	rolloutTime *metav1.Time
+	// backups are the instance's OdooBackupJobs; backupsObserved says
+	// whether this reconcile read them.
+	backups         []odoov1alpha2.OdooBackupJob
+	backupsObserved bool
 }
 
 // databaseState is the outcome of the database and init phases.
@@ -98,6 +102,7 @@ func computeStatus(in statusInputs) odoov1alpha2.OdooInstanceStatus {
 	setUpgradeCondition(&status, gen)
 	setHealth(&status, in.health, in.healthEnabled, gen)
 	setRollback(&status, in, gen)
+	setBackupCondition(&status, in)
 	setStalled(&status, in.stalled, gen)
 	setDegraded(&status, in, gen)
 	setReady(&status, in, webOK && cronOK && dbReady, gen)

@@ -1,0 +1,267 @@
+package odooinstance_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/backup/objectstore"
+	"github.com/odoo-operator/odoo-operator/internal/controller/odooinstance"
+	"github.com/odoo-operator/odoo-operator/internal/resources"
+	"github.com/odoo-operator/odoo-operator/internal/testutil/s3harness"
+)
+
+// createFinishedBackup creates an OdooBackupJob and gives it the status of
+// a backup whose Job ran and ended in phase (the backup controller may take
+// the new object up first; once finished it leaves it alone).
+func createFinishedBackup(g Gomega, b *odoov1alpha2.OdooBackupJob, phase odoov1alpha2.JobPhase, msg string) {
+	ctx := context.Background()
+	g.Expect(k8s.Create(ctx, b)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		got := backupJob(g, b.Namespace, b.Name)
+		if got.Status.Phase != phase {
+			now := metav1.Now()
+			got.Status.Phase, got.Status.CompletionTime, got.Status.Message = phase, &now, msg
+			got.Status.JobName = b.Name + "-backup"
+			g.Expect(k8s.Status().Update(ctx, got)).To(Succeed())
+		}
+		g.Consistently(func(g Gomega) {
+			g.Expect(backupJob(g, b.Namespace, b.Name).Status.Phase).To(Equal(phase))
+		}, "300ms", "50ms").Should(Succeed())
+	}, eventually, poll).Should(Succeed())
+}
+
+func writeFiles(g Gomega, dir string, names ...string) {
+	g.Expect(os.MkdirAll(dir, 0o750)).To(Succeed())
+	for _, n := range names {
+		g.Expect(os.WriteFile(filepath.Join(dir, n), []byte("backup data of "+n), 0o600)).To(Succeed())
+	}
+}
+
+func backupGone(g Gomega, ns, name string) {
+	err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &odoov1alpha2.OdooBackupJob{})
+	g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "OdooBackupJob %s still there (%v)", name, err)
+}
+
+// TestRetentionPrunesStoredFiles: the retention marks the scheduled backups
+// beyond it (annotation first), each gets one Job <name>-prune running
+// `data delete-backup` on the claim; played by the real code, the files go,
+// then the OdooBackupJob. The kept backups' files, the newest good one's
+// included, and other files of the claim stay. The instance's
+// BackupSucceeded condition follows the newest finished backup.
+func TestRetentionPrunesStoredFiles(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	ctx := context.Background()
+	inst := &odoov1alpha2.OdooInstance{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
+		Spec:       odoov1alpha2.OdooInstanceSpec{Image: oldImage, AdminPassword: "pw"},
+	}
+	converge(t, g, ns, inst)
+	g.Expect(meta.FindStatusCondition(inst.Status.Conditions, odoov1alpha2.ConditionBackupSucceeded)).To(BeNil(), "no backup ever ran")
+
+	root := t.TempDir()
+	claimDir := filepath.Join(root, "backup-store", "shop")
+	today := time.Now().UTC().Truncate(24 * time.Hour).Add(3 * time.Hour)
+	if today.After(time.Now()) {
+		today = today.Add(-24 * time.Hour)
+	}
+	name := func(day int) string {
+		return "shop-" + today.Add(-time.Duration(day)*24*time.Hour).Format("200601021504")
+	}
+	// Four nightly backups of the past four days, with their files.
+	for day := 1; day <= 4; day++ {
+		at := today.Add(-time.Duration(day) * 24 * time.Hour)
+		createFinishedBackup(g, &odoov1alpha2.OdooBackupJob{
+			ObjectMeta: metav1.ObjectMeta{
+				Name: name(day), Namespace: ns,
+				Labels:      map[string]string{odooinstance.LabelScheduledBackup: "true", "app.kubernetes.io/instance": "shop"},
+				Annotations: map[string]string{"bemade.org/scheduled-time": at.Format(time.RFC3339)},
+			},
+			Spec: odoov1alpha2.OdooBackupJobSpec{OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: "shop"}, Format: odoov1alpha2.BackupFormatDump,
+				Destination: odoov1alpha2.BackupDestination{PVC: &odoov1alpha2.PVCLocation{ClaimName: "backups", Path: "shop/" + name(day) + ".dump"}}},
+		}, odoov1alpha2.JobCompleted, "")
+		n := name(day) + ".dump"
+		writeFiles(g, claimDir, n, n+".sha256", n+".filestore.tar", n+".filestore.tar.sha256")
+	}
+	writeFiles(g, claimDir, "README")
+	g.Eventually(func(g Gomega) {
+		get(g, ns, "shop", inst)
+		c := meta.FindStatusCondition(inst.Status.Conditions, odoov1alpha2.ConditionBackupSucceeded)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Status).To(Equal(metav1.ConditionTrue))
+		g.Expect(c.Reason).To(Equal(odoov1alpha2.ReasonBackupCompleted))
+	}, eventually, poll).Should(Succeed())
+
+	patch := client.MergeFrom(inst.DeepCopy())
+	inst.Spec.Backup.Schedule = "0 3 * * *"
+	inst.Spec.Backup.Format = odoov1alpha2.BackupFormatDump
+	inst.Spec.Backup.Destination = &odoov1alpha2.BackupDestination{PVC: &odoov1alpha2.PVCLocation{ClaimName: "backups", Path: "shop"}}
+	inst.Spec.Backup.Retention = &odoov1alpha2.BackupRetention{Daily: ptr.To[int32](2), Weekly: ptr.To[int32](0), Monthly: ptr.To[int32](0)}
+	g.Expect(k8s.Patch(ctx, inst, patch)).To(Succeed())
+
+	// Today's backup is taken into a file of its own; days 3 and 4 are
+	// marked, and each gets one prune Job, recorded in its status first.
+	g.Eventually(func(g Gomega) {
+		g.Expect(backupJob(g, ns, "shop-"+today.Format("200601021504")).Spec.Destination.PVC.Path).
+			To(Equal("shop/shop-" + today.Format("200601021504") + ".dump"))
+		g.Expect(jobsOfKind(g, ns, resources.JobKindPrune)).To(HaveLen(2))
+	}, eventually, poll).Should(Succeed())
+	for _, day := range []int{1, 2} {
+		g.Expect(backupJob(g, ns, name(day)).Annotations).NotTo(HaveKey(odoov1alpha2.AnnotationPrune), "day %d is kept", day)
+	}
+	for _, day := range []int{3, 4} {
+		b := backupJob(g, ns, name(day))
+		g.Expect(b.Annotations).To(HaveKeyWithValue(odoov1alpha2.AnnotationPrune, odoov1alpha2.PruneRetention))
+		g.Expect(b.Status.Prune).NotTo(BeNil())
+		g.Expect(b.Status.Prune.JobName).To(Equal(name(day) + "-prune"))
+		g.Expect(b.Status.Prune.Phase).To(Equal(odoov1alpha2.JobRunning))
+		job := &batchv1.Job{}
+		get(g, ns, name(day)+"-prune", job)
+		g.Expect(job.OwnerReferences).To(ConsistOf(HaveField("Name", name(day))))
+		c := job.Spec.Template.Spec.Containers[0]
+		g.Expect(c.Command[1:]).To(Equal([]string{"data", "delete-backup", "--from", "file:///backup-store/shop/" + name(day) + ".dump"}))
+		for _, e := range c.Env {
+			g.Expect(e.Name).NotTo(HavePrefix("PG"), "a prune Job needs no database")
+		}
+		g.Expect(playDataJob(t, g, job, root)).To(Succeed())
+	}
+	g.Eventually(func(g Gomega) {
+		backupGone(g, ns, name(3))
+		backupGone(g, ns, name(4))
+	}, eventually, poll).Should(Succeed())
+
+	var left []string
+	entries, err := os.ReadDir(claimDir)
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	var want []string
+	for _, day := range []int{2, 1} {
+		n := name(day) + ".dump"
+		want = append(want, n, n+".filestore.tar", n+".filestore.tar.sha256", n+".sha256")
+	}
+	g.Expect(left).To(ConsistOf(append(want, "README")), "only the pruned backups' files are gone")
+	g.Expect(eventReasons(g, ns)).To(HaveKeyWithValue(odoov1alpha2.EventBackupPruned,
+		MatchRegexp(`^Normal: backup shop-\d+ pruned \(bemade.org/prune: retention\): deleted (shop-\d+\.dump[.a-z0-9]*(, )?){4} from file:///backup-store/shop/shop-\d+\.dump; OdooBackupJob deleted$`)))
+
+	// A failed backup after them: the condition turns False with its
+	// message, and a Warning event tells of it.
+	createFinishedBackup(g, &odoov1alpha2.OdooBackupJob{
+		ObjectMeta: metav1.ObjectMeta{Name: "manual", Namespace: ns},
+		Spec: odoov1alpha2.OdooBackupJobSpec{OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: "shop"}, WithFilestore: ptr.To(false),
+			Destination: odoov1alpha2.BackupDestination{PVC: &odoov1alpha2.PVCLocation{ClaimName: "backups", Path: "manual.zip"}}},
+	}, odoov1alpha2.JobFailed, "the backup Job manual-backup failed (BackoffLimitExceeded, exit code 1): disk full")
+	g.Eventually(func(g Gomega) {
+		get(g, ns, "shop", inst)
+		c := meta.FindStatusCondition(inst.Status.Conditions, odoov1alpha2.ConditionBackupSucceeded)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(c.Reason).To(Equal(odoov1alpha2.ReasonBackupFailed))
+		g.Expect(c.Message).To(And(HavePrefix("backup manual failed at "), ContainSubstring("disk full")))
+		g.Expect(eventReasons(g, ns)).To(HaveKeyWithValue(odoov1alpha2.EventBackupFailed, And(HavePrefix("Warning: "), ContainSubstring("disk full"))))
+	}, eventually, poll).Should(Succeed())
+	g.Expect(meta.IsStatusConditionTrue(inst.Status.Conditions, odoov1alpha2.ConditionReady)).To(BeTrue(), "a failed backup does not make the instance unready")
+
+	// Deleting an OdooBackupJob by hand leaves its files.
+	writeFiles(g, filepath.Join(root, "backup-store"), "manual.zip", "manual.zip.sha256")
+	g.Expect(k8s.Delete(ctx, backupJob(g, ns, "manual"))).To(Succeed())
+	g.Eventually(func(g Gomega) { backupGone(g, ns, "manual") }, eventually, poll).Should(Succeed())
+	g.Consistently(func(g Gomega) {
+		g.Expect(jobsOfKind(g, ns, resources.JobKindPrune)).To(HaveLen(2), "no prune Job for a backup deleted by hand")
+	}, "1s", poll).Should(Succeed())
+	g.Expect(filepath.Join(root, "backup-store", "manual.zip")).To(BeAnExistingFile())
+}
+
+// TestFailedPruneKeepsTheBackup: a prune Job that fails (S3 refuses the
+// credentials) leaves the OdooBackupJob and its files, with the reason and
+// the fix in status.prune and a Warning event; once the Job is deleted it
+// runs again and, the credentials fixed, the files and the object go.
+func TestFailedPruneKeepsTheBackup(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	ctx := context.Background()
+	s3 := s3harness.Start(t)
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "s3", Namespace: ns},
+		Data:       map[string][]byte{"accessKey": []byte(s3.AccessKey), "secretKey": []byte("wrong")},
+	}
+	g.Expect(k8s.Create(ctx, secret)).To(Succeed())
+	store, err := objectstore.NewS3(s3.Config("shop"))
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, k := range []string{"old.zip", "old.zip.sha256"} {
+		_, err := store.Put(ctx, k, strings.NewReader("data of "+k))
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+	// No instance is needed: the prune touches only the storage.
+	b := &odoov1alpha2.OdooBackupJob{
+		ObjectMeta: metav1.ObjectMeta{Name: "old", Namespace: ns},
+		Spec: odoov1alpha2.OdooBackupJobSpec{
+			OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: "gone"},
+			Destination: odoov1alpha2.BackupDestination{S3Location: odoov1alpha2.S3Location{
+				Bucket: s3.Bucket, ObjectKey: "shop/old.zip", Endpoint: s3.Endpoint, Region: s3harness.Region, Insecure: true,
+				S3CredentialsSecretRef: &odoov1alpha2.S3CredentialsSecretRef{Name: "s3"},
+			}},
+		},
+	}
+	createFinishedBackup(g, b, odoov1alpha2.JobCompleted, "")
+	get(g, ns, "old", b)
+	patch := client.MergeFrom(b.DeepCopy())
+	b.Annotations = map[string]string{odoov1alpha2.AnnotationPrune: odoov1alpha2.PruneRetention}
+	g.Expect(k8s.Patch(ctx, b, patch)).To(Succeed())
+
+	var job *batchv1.Job
+	g.Eventually(func(g Gomega) { job = oneJob(g, ns, resources.JobKindPrune) }, eventually, poll).Should(Succeed())
+	for _, e := range job.Spec.Template.Spec.Containers[0].Env {
+		if strings.HasPrefix(e.Name, "AWS_") {
+			g.Expect(e.Value).To(BeEmpty(), "credentials reach the Job only by secretKeyRef")
+			g.Expect(e.ValueFrom.SecretKeyRef.Name).To(Equal("s3"))
+		}
+	}
+	g.Expect(playDataJob(t, g, job, t.TempDir())).NotTo(Succeed())
+	g.Eventually(func(g Gomega) {
+		got := backupJob(g, ns, "old")
+		g.Expect(got.Status.Prune).NotTo(BeNil())
+		g.Expect(got.Status.Prune.Phase).To(Equal(odoov1alpha2.JobFailed))
+		g.Expect(got.Status.Prune.Message).To(And(
+			HavePrefix("the prune Job old-prune failed (BackoffLimitExceeded, exit code 1): "),
+			ContainSubstring("delete Job old-prune to run it again")))
+		g.Expect(got.Status.Prune.Message).NotTo(ContainSubstring(s3.SecretKey))
+		g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobCompleted), "the backup's own result stays")
+		g.Expect(eventReasons(g, ns)).To(HaveKeyWithValue(odoov1alpha2.EventBackupPruneFailed, HavePrefix("Warning: the prune Job old-prune failed")))
+	}, eventually, poll).Should(Succeed())
+	_, err = store.Stat(ctx, "old.zip")
+	g.Expect(err).NotTo(HaveOccurred(), "the files stay")
+
+	// The fix: right credentials, then the failed Job deleted.
+	secret.Data["secretKey"] = []byte(s3.SecretKey)
+	g.Expect(k8s.Update(ctx, secret)).To(Succeed())
+	g.Expect(k8s.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: job.Name + "-pod", Namespace: ns}})).To(Succeed())
+	g.Expect(k8s.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationBackground))).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		again := oneJob(g, ns, resources.JobKindPrune)
+		g.Expect(again.UID).NotTo(Equal(job.UID))
+		job = again
+	}, eventually, poll).Should(Succeed())
+	g.Expect(playDataJob(t, g, job, t.TempDir())).To(Succeed())
+	g.Eventually(func(g Gomega) { backupGone(g, ns, "old") }, eventually, poll).Should(Succeed())
+	for _, k := range []string{"old.zip", "old.zip.sha256"} {
+		_, err := store.Stat(ctx, k)
+		g.Expect(err).To(MatchError(objectstore.ErrNotFound), fmt.Sprint(k, " deleted"))
+	}
+}
