@@ -59,8 +59,10 @@ type DataResult struct {
 	// Format of a backup: zip or dump.
 	Format string `json:"format,omitempty"`
 	// FilestoreFiles counts the filestore files backed up or restored.
-	FilestoreFiles int     `json:"filestoreFiles,omitempty"`
-	Seconds        float64 `json:"seconds"`
+	FilestoreFiles int `json:"filestoreFiles,omitempty"`
+	// Filestore is what swap-filestore did: FilestoreMoved or FilestoreAbsent.
+	Filestore string  `json:"filestore,omitempty"`
+	Seconds   float64 `json:"seconds"`
 }
 
 // newDataCommand is `odoo-operator data`: the database work the operator's
@@ -83,6 +85,7 @@ func newDataCommand() *cobra.Command {
 	pf.StringVar(&opts.terminationLog, "termination-log", "/dev/termination-log", "file that gets the result as one JSON line, when it exists and is writable (empty: none)")
 	cmd.AddCommand(newRestorePointCommand(opts), newRestoreCommand(opts), newModulesCommand(opts),
 		newBackupCommand(opts), newRestoreBackupCommand(opts))
+	cmd.AddCommand(newSwapFilestoreCommand(opts))
 	return cmd
 }
 

@@ -215,6 +215,8 @@ type DataResult struct {
 	Error  string `json:"error"`
 	Bytes  int64  `json:"bytes"`
 	SHA256 string `json:"sha256"`
+	// Filestore is what swap-filestore did: "moved" or "absent".
+	Filestore string `json:"filestore"`
 }
 
 // mirror copies the Job's state into status.
