@@ -209,3 +209,55 @@ func TestRestoreJobIntoProductionDropsThePreviousDatabaseWhenAsked(t *testing.T)
 	g.Expect(readFile(g, liveFile)).To(Equal("the live attachment"))
 	g.Expect(filepath.Join(root, "filestore", "filestore", kept)).NotTo(BeADirectory())
 }
+
+// TestRestoreJobFilestoreFailureKeepsTheHold: a filestore Job that finds
+// a state it cannot explain (a directory already under the kept name)
+// moves nothing and fails; the restore fails after the swap, so web and
+// cron stay held and the message says how to finish by hand.
+func TestRestoreJobFilestoreFailureKeepsTheHold(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	playDataJobsAsAdmin(t)
+	inst := upgradeInstance(t, g, ns)
+	db := inst.Status.Database.Name
+	root := t.TempDir()
+	archive := filepath.Join(root, "backup-store", "shop.zip")
+	restoreFixture(t, g, db, "file://"+archive)
+
+	g.Expect(k8s.Create(context.Background(), &odoov1alpha2.OdooRestoreJob{
+		ObjectMeta: metav1.ObjectMeta{Name: "fs", Namespace: ns},
+		Spec: odoov1alpha2.OdooRestoreJobSpec{
+			OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: "shop"}, Neutralize: ptr.To(false),
+			Source: odoov1alpha2.RestoreSource{Type: odoov1alpha2.RestoreSourcePVC,
+				PVC: &odoov1alpha2.PVCLocation{ClaimName: "backups", Path: "shop.zip"}},
+		},
+	})).To(Succeed())
+	var load *batchv1.Job
+	g.Eventually(func(g Gomega) { load = oneJob(g, ns, resources.JobKindRestoreBackup) }, eventually, poll).Should(Succeed())
+	g.Expect(playDataJob(t, g, load, root)).To(Succeed())
+	kept := restoreJob(g, ns, "fs").Status.KeptDatabase
+	fsRoot := filepath.Join(root, "filestore", "filestore")
+	writeFile(g, filepath.Join(fsRoot, db, "ab", "live"), "the live attachment")
+	writeFile(g, filepath.Join(fsRoot, kept, "ab", "stray"), "a stray directory")
+
+	var fsJob *batchv1.Job
+	g.Eventually(func(g Gomega) {
+		settleHeld(g, ns, "shop")
+		fsJob = oneJob(g, ns, resources.JobKindRestoreFilestore)
+	}, eventually, poll).Should(Succeed())
+	g.Expect(jobsOfKind(g, ns, resources.JobKindNeutralize)).To(BeEmpty(), "spec.neutralize false")
+	g.Expect(playDataJob(t, g, fsJob, root)).NotTo(Succeed())
+
+	g.Eventually(func(g Gomega) {
+		got := restoreJob(g, ns, "fs")
+		g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobFailed))
+		g.Expect(got.Status.Message).To(ContainSubstring("the filestore Job fs-filestore failed (BackoffLimitExceeded, exit code 1): swap-filestore: cannot continue"))
+		g.Expect(got.Status.Message).To(ContainSubstring("nothing was moved"))
+		g.Expect(got.Status.Message).To(ContainSubstring("web and cron stay stopped"))
+		g.Expect(got.Status.Message).To(ContainSubstring("remove the annotation " + odoov1alpha2.AnnotationRestoreHold))
+	}, eventually, poll).Should(Succeed())
+	g.Consistently(func(g Gomega) { g.Expect(holdOf(g, ns)).To(Equal("fs")) }, "1s", poll).Should(Succeed())
+	g.Expect(readFile(g, filepath.Join(fsRoot, db, "ab", "live"))).To(Equal("the live attachment"))
+	g.Expect(readFile(g, filepath.Join(fsRoot, kept, "ab", "stray"))).To(Equal("a stray directory"))
+	g.Expect(databaseExists(g, kept)).To(BeTrue())
+}

@@ -200,6 +200,8 @@ func TestRestoreJobFromS3SwapsTheBackupIn(t *testing.T) {
 		g.Expect(web).To(Equal(int32(2)))
 	}, eventually, poll).Should(Succeed())
 	g.Expect(jobsOfKind(g, ns, resources.JobKindRestoreBackup)).To(HaveLen(1), "one Job per OdooRestoreJob")
+	g.Expect(jobsOfKind(g, ns, resources.JobKindNeutralize)).To(HaveLen(1))
+	g.Expect(jobsOfKind(g, ns, resources.JobKindRestoreFilestore)).To(HaveLen(1))
 }
 
 // TestRestoreJobRefusesACorruptedBackup: a backup on a claim with one byte
