@@ -171,8 +171,10 @@ type OdooRestoreJobStatus struct {
 }
 
 // OdooRestoreJob restores a backup into an OdooInstance: the backup is
-// loaded into a new database and verified, then, with web and cron briefly
-// stopped, the names are swapped; the previous database is kept aside.
+// loaded into a new database, verified and (unless the instance is
+// Production) neutralized, then, with web and cron briefly stopped, the
+// names are swapped and the restored filestore moved into place; the
+// previous database is kept aside unless keepPreviousDatabase is false.
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
