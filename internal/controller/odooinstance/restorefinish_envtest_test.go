@@ -19,16 +19,20 @@ import (
 )
 
 // mailFixtureSQL gives a database Odoo's parameter and mail server tables,
-// with the production SMTP server active: what a restored copy must not use.
+// with the production SMTP and IMAP servers active: what a restored copy
+// must not use.
 const mailFixtureSQL = `CREATE TABLE ir_config_parameter (id serial PRIMARY KEY, key varchar NOT NULL UNIQUE, value text NOT NULL);
 	INSERT INTO ir_config_parameter (key, value) VALUES ('database.uuid', 'f7c5a0de-0000-4000-8000-000000000001');
 	CREATE TABLE ir_mail_server (id serial PRIMARY KEY, name varchar NOT NULL, smtp_host varchar, smtp_port integer, active boolean);
-	INSERT INTO ir_mail_server (name, smtp_host, smtp_port, active) VALUES ('Production SMTP', 'smtp.shop.com', 587, true)`
+	INSERT INTO ir_mail_server (name, smtp_host, smtp_port, active) VALUES ('Production SMTP', 'smtp.shop.com', 587, true);
+	CREATE TABLE fetchmail_server (id serial PRIMARY KEY, name varchar NOT NULL, server varchar, active boolean);
+	INSERT INTO fetchmail_server (name, server, active) VALUES ('Inbox', 'imap.shop.com', true)`
 
 // odooNeutralizeSQL is what `odoo neutralize` does to these tables
-// (odoo/addons/base/data/neutralize.sql): every mail server off, a dummy
-// active one on the reserved host "invalid", the flag set.
+// (odoo/addons/base/data/neutralize.sql and fetchmail's): every mail server
+// off, a dummy active one on the reserved host "invalid", the flag set.
 const odooNeutralizeSQL = `UPDATE ir_mail_server SET active = false;
+	UPDATE fetchmail_server SET active = false;
 	INSERT INTO ir_mail_server (name, smtp_port, smtp_host, active) VALUES ('neutralization - disable emails', 1025, 'invalid', true);
 	INSERT INTO ir_config_parameter (key, value) VALUES ('database.is_neutralized', true)
 	    ON CONFLICT (key) DO UPDATE SET value = true`
@@ -47,7 +51,7 @@ func playNeutralize(g Gomega, job *batchv1.Job, sql string) {
 func withoutMailTables(sums map[string]string) map[string]string {
 	out := map[string]string{}
 	for k, v := range sums {
-		if k != "ir_config_parameter" && k != "ir_mail_server" {
+		if k != "ir_config_parameter" && k != "ir_mail_server" && k != "fetchmail_server" {
 			out[k] = v
 		}
 	}
@@ -82,9 +86,22 @@ func readFile(g Gomega, path string) string {
 
 // TestRestoreJobRefusesWhenAMailServerStaysActive: a neutralize Job that
 // leaves the production SMTP server active (here: one that only sets the
-// flag) fails the restore, naming the server; nothing is held or swapped,
-// the live database is untouched and the target kept for inspection.
+// flag), or the production IMAP server, fails the restore, naming the
+// server; nothing is held or swapped, the live database is untouched and
+// the target kept for inspection.
 func TestRestoreJobRefusesWhenAMailServerStaysActive(t *testing.T) {
+	for _, tc := range []struct{ name, neutralizeSQL, want string }{
+		{"smtp", `INSERT INTO ir_config_parameter (key, value) VALUES ('database.is_neutralized', 'true')`,
+			`ir_mail_server "Production SMTP" is still active with smtp_host "smtp.shop.com"`},
+		{"fetchmail", `UPDATE ir_mail_server SET active = false;
+			INSERT INTO ir_config_parameter (key, value) VALUES ('database.is_neutralized', 'true')`,
+			`fetchmail_server "Inbox" is still active`},
+	} {
+		t.Run(tc.name, func(t *testing.T) { refusedNeutralize(t, tc.neutralizeSQL, tc.want) })
+	}
+}
+
+func refusedNeutralize(t *testing.T, neutralizeSQL, want string) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	playDataJobsAsAdmin(t)
@@ -111,16 +128,16 @@ func TestRestoreJobRefusesWhenAMailServerStaysActive(t *testing.T) {
 	target := restoreJob(g, ns, "copy").Status.TargetDatabase
 	g.Expect(restoreJob(g, ns, "copy").Status.Step).To(Equal(odoov1alpha2.RestoreStepNeutralize))
 	g.Expect(holdOf(g, ns)).To(BeEmpty(), "nothing is held while the copy is neutralized")
-	playNeutralize(g, job, `INSERT INTO ir_config_parameter (key, value) VALUES ('database.is_neutralized', 'true')`)
+	playNeutralize(g, job, neutralizeSQL)
 
 	g.Eventually(func(g Gomega) {
 		got := restoreJob(g, ns, "copy")
 		g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobFailed))
 		g.Expect(got.Status.Neutralized).To(BeFalse())
-		g.Expect(got.Status.Message).To(ContainSubstring(`ir_mail_server "Production SMTP" is still active with smtp_host "smtp.shop.com"`))
+		g.Expect(got.Status.Message).To(ContainSubstring(want))
 		g.Expect(got.Status.Message).To(ContainSubstring("the live database \"" + db + "\" is untouched"))
 		g.Expect(got.Status.Message).To(ContainSubstring("left for inspection"))
-		g.Expect(eventReasons(g, ns)).To(HaveKeyWithValue(odoov1alpha2.EventRestoreFailed, ContainSubstring("Production SMTP")))
+		g.Expect(eventReasons(g, ns)).To(HaveKeyWithValue(odoov1alpha2.EventRestoreFailed, ContainSubstring(want)))
 	}, eventually, poll).Should(Succeed())
 	g.Expect(checksums(g, db)).To(Equal(liveSums))
 	g.Expect(databaseExists(g, target)).To(BeTrue())

@@ -189,6 +189,8 @@ func TestRestoreJobFromS3SwapsTheBackupIn(t *testing.T) {
 	g.Expect(withoutMailTables(checksums(g, db))).To(Equal(withoutMailTables(backupSums)), "the live name holds the backup")
 	g.Expect(adminQueryIn(g, db, "SELECT value FROM ir_config_parameter WHERE key = 'database.is_neutralized'")).To(Equal("true"))
 	g.Expect(adminQueryIn(g, db, "SELECT count(*)::text FROM ir_mail_server WHERE active AND smtp_host = 'smtp.shop.com'")).To(Equal("0"))
+	g.Expect(adminQueryIn(g, db, "SELECT count(*)::text FROM fetchmail_server WHERE active")).To(Equal("0"))
+	g.Expect(adminQueryIn(g, kept, "SELECT count(*)::text FROM fetchmail_server WHERE active")).To(Equal("1"), "the previous database is kept as it was")
 	g.Expect(readFile(g, filepath.Join(root, "filestore", "filestore", db, "ab", "abcdef"))).To(Equal("an attachment"))
 	g.Expect(readFile(g, filepath.Join(root, "filestore", "filestore", kept, "ab", "live"))).To(Equal("the live attachment"))
 	g.Expect(filepath.Join(root, "filestore", "filestore", target)).NotTo(BeADirectory())

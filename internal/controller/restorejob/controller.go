@@ -549,10 +549,14 @@ func CompletedMessage(rj *odoov1alpha2.OdooRestoreJob, from string) string {
 	switch {
 	case st.Neutralized:
 		msg += "; it is neutralized (odoo neutralize ran, no mail server is active)"
-	case rj.Spec.Neutralize != nil && !*rj.Spec.Neutralize:
+	case rj.Spec.Neutralize == nil:
+		msg += "; it is not neutralized (the instance is Production): its mail servers and crons are active"
+	case !*rj.Spec.Neutralize:
 		msg += "; it is not neutralized (spec.neutralize is false): its mail servers and crons are active"
 	default:
-		msg += "; it is not neutralized (the instance is Production): its mail servers and crons are active"
+		// A restore already past verification when this operator version,
+		// the first to neutralize, took over.
+		msg += "; it was NOT neutralized (the restore started under an operator version without neutralize): check its mail servers and crons"
 	}
 	switch {
 	case st.FilestoreMoved == nil:

@@ -142,4 +142,8 @@ func TestCompletedMessage(t *testing.T) {
 	if got := CompletedMessage(rj, "x"); !strings.Contains(got, "not neutralized (the instance is Production)") {
 		t.Errorf("production: %q", got)
 	}
+	rj.Spec.Neutralize = ptr.To(true)
+	if got := CompletedMessage(rj, "x"); !strings.Contains(got, "NOT neutralized (the restore started under an operator version without neutralize)") {
+		t.Errorf("asked for but not run: %q", got)
+	}
 }
