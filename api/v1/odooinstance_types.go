@@ -83,8 +83,9 @@ type OdooInstanceSpec struct {
 	// +optional
 	Init *InitSpec `json:"init,omitempty"`
 
-	// environment labels the pods with bemade.org/environment (reference
-	// operator 2.5.0). Not used by this operator; kept for round trips.
+	// environment says what the instance is for (reference operator
+	// 2.5.0). It is spec.environment of v1alpha2: a restore into an instance
+	// that is not Production is neutralized unless it asks otherwise.
 	// +optional
 	// +kubebuilder:validation:Enum=Staging;Production
 	Environment string `json:"environment,omitempty"`

@@ -85,10 +85,21 @@ type OdooRestoreJobSpec struct {
 	Format BackupFormat `json:"format,omitempty"`
 
 	// neutralize runs `odoo neutralize` on the restored database before it
-	// is swapped in (mail servers, crons, payment providers disabled).
+	// is swapped in (mail servers and crons disabled, the database marked
+	// database.is_neutralized), then checks that no mail server is left
+	// active: a restored copy must never send or fetch the source's mail.
+	// Unset means true, unless the instance's spec.environment is
+	// Production (a disaster-recovery restore keeps its mail and crons).
+	// +optional
+	Neutralize *bool `json:"neutralize,omitempty"`
+
+	// keepPreviousDatabase keeps the database the restore replaced, renamed
+	// <db>_pre_restore_<hash>, until someone drops it. false drops it once
+	// the instance is Ready on the restored database; its filestore
+	// directory filestore/<db>_pre_restore_<hash> stays either way.
 	// +optional
 	// +kubebuilder:default=true
-	Neutralize *bool `json:"neutralize,omitempty"`
+	KeepPreviousDatabase *bool `json:"keepPreviousDatabase,omitempty"`
 
 	// webhook is notified of phase changes (legacy; not sent by this operator).
 	// +optional
@@ -97,7 +108,7 @@ type OdooRestoreJobSpec struct {
 
 // RestoreStep is the step a restore is at. Each step is recorded before it
 // is acted on, so a restore resumes after an operator restart.
-// +kubebuilder:validation:Enum=Load;Neutralize;Stop;Swap;Start;Done
+// +kubebuilder:validation:Enum=Load;Neutralize;Stop;Swap;Filestore;Start;DropPrevious;Done
 type RestoreStep string
 
 // Restore steps.
@@ -105,14 +116,22 @@ const (
 	// RestoreStepLoad: the target database is created and the restore Job
 	// loads the backup into it.
 	RestoreStepLoad RestoreStep = "Load"
-	// RestoreStepNeutralize: a Job runs `odoo neutralize` on the target.
+	// RestoreStepNeutralize: a Job runs `odoo neutralize` on the target,
+	// then the operator checks that no mail server is left active.
 	RestoreStepNeutralize RestoreStep = "Neutralize"
 	// RestoreStepStop: the instance's web and cron are held at 0.
 	RestoreStepStop RestoreStep = "Stop"
 	// RestoreStepSwap: the names are swapped, the live database kept aside.
 	RestoreStepSwap RestoreStep = "Swap"
+	// RestoreStepFilestore: a Job moves the restored filestore into the
+	// live database's directory, the previous one kept aside.
+	RestoreStepFilestore RestoreStep = "Filestore"
 	// RestoreStepStart: web and cron are released.
 	RestoreStepStart RestoreStep = "Start"
+	// RestoreStepDropPrevious: once the instance is Ready on the restored
+	// database, the kept previous database is dropped
+	// (keepPreviousDatabase false only).
+	RestoreStepDropPrevious RestoreStep = "DropPrevious"
 	// RestoreStepDone: the restore ended (phase Completed or Failed).
 	RestoreStepDone RestoreStep = "Done"
 )
@@ -135,10 +154,27 @@ type OdooRestoreJobStatus struct {
 	// +optional
 	TargetDatabase string `json:"targetDatabase,omitempty"`
 
-	// keptDatabase is the name the previous live database is kept under (it
-	// is never dropped by the operator).
+	// keptDatabase is the name the previous live database is kept under
+	// (dropped by the operator only with keepPreviousDatabase false).
 	// +optional
 	KeptDatabase string `json:"keptDatabase,omitempty"`
+
+	// neutralized is true once `odoo neutralize` ran on the restored
+	// database and no active mail server was found in it.
+	// +optional
+	Neutralized bool `json:"neutralized,omitempty"`
+
+	// filestoreMoved is true once the backup's filestore replaced the live
+	// one (the previous one kept in filestore/<keptDatabase>), false when
+	// the backup held no filestore and the live one stayed in place; unset
+	// before the Filestore step.
+	// +optional
+	FilestoreMoved *bool `json:"filestoreMoved,omitempty"`
+
+	// previousDatabaseDropped is true once keptDatabase was dropped
+	// (keepPreviousDatabase false).
+	// +optional
+	PreviousDatabaseDropped bool `json:"previousDatabaseDropped,omitempty"`
 
 	// sha256 of the restored archive, checked before anything was loaded.
 	// +optional
@@ -146,8 +182,10 @@ type OdooRestoreJobStatus struct {
 }
 
 // OdooRestoreJob restores a backup into an OdooInstance: the backup is
-// loaded into a new database and verified, then, with web and cron briefly
-// stopped, the names are swapped; the previous database is kept aside.
+// loaded into a new database, verified and (unless the instance is
+// Production) neutralized, then, with web and cron briefly stopped, the
+// names are swapped and the restored filestore moved into place; the
+// previous database is kept aside unless keepPreviousDatabase is false.
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status

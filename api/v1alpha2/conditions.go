@@ -172,6 +172,16 @@ const (
 	// EventUpgradeRestored is emitted when the restore point of a failed
 	// upgrade replaced the live database.
 	EventUpgradeRestored = "UpgradeRestored"
+	// EventRestoreNeutralized is emitted on an OdooRestoreJob when its
+	// restored database was neutralized and checked.
+	EventRestoreNeutralized = "RestoreNeutralized"
+	// EventRestoreCompleted is emitted on an OdooRestoreJob that ended well.
+	EventRestoreCompleted = "RestoreCompleted"
+	// EventRestoreFailed is emitted on an OdooRestoreJob that failed.
+	EventRestoreFailed = "RestoreFailed"
+	// EventPreviousDatabaseDropped is emitted on an OdooRestoreJob when the
+	// database it replaced was dropped (keepPreviousDatabase false).
+	EventPreviousDatabaseDropped = "PreviousDatabaseDropped"
 	// EventRolledBack is emitted when a misbehaving image was rolled back.
 	EventRolledBack = "RolledBack"
 	// EventOdooError is emitted for each new error signature in the logs,
@@ -205,7 +215,7 @@ const (
 	// AnnotationRestoreHold names the OdooRestoreJob swapping the instance's
 	// database: while it is set, web and cron are held at 0 replicas. The
 	// restore controller sets it once the restored database is verified and
-	// removes it after the swap.
+	// removes it after the swap and the filestore move.
 	AnnotationRestoreHold = "bemade.org/restore-hold"
 	// FinalizerDatabase holds an instance's deletion until its deletionPolicy
 	// was carried out on the database and role.

@@ -142,6 +142,11 @@ func (in *OdooInstance) BackupBeforeUpgrade() bool {
 	return in.Spec.Backup.BeforeUpgrade == nil || *in.Spec.Backup.BeforeUpgrade
 }
 
+// Production is true when spec.environment is Production; unset is not.
+func (in *OdooInstance) Production() bool {
+	return in.Spec.Environment == EnvironmentProduction
+}
+
 // LogMonitoringEnabled is spec.logMonitoring.enabled, true by default.
 func (in *OdooInstance) LogMonitoringEnabled() bool {
 	return in.Spec.LogMonitoring.Enabled == nil || *in.Spec.LogMonitoring.Enabled

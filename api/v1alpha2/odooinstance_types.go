@@ -98,6 +98,16 @@ type OdooInstanceSpec struct {
 	// +kubebuilder:default=Retain
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 
+	// environment says what the instance is for: Production or Staging
+	// (the legacy field of the same name). Unset counts as not production,
+	// like the reference operator's default Staging. An OdooRestoreJob
+	// neutralizes the restored database (mail servers, crons off) unless the
+	// instance is Production or the restore says otherwise: set Production
+	// on a production instance so that a disaster-recovery restore is not
+	// neutralized.
+	// +optional
+	Environment Environment `json:"environment,omitempty"`
+
 	// init configures the first initialisation of the database.
 	// +optional
 	// +kubebuilder:default={}
@@ -266,6 +276,19 @@ const (
 	DeletionPolicyRetain DeletionPolicy = "Retain"
 	// DeletionPolicyDelete drops the database, then its role.
 	DeletionPolicyDelete DeletionPolicy = "Delete"
+)
+
+// Environment is what an instance is for.
+// +kubebuilder:validation:Enum=Production;Staging
+type Environment string
+
+const (
+	// EnvironmentProduction is a production instance: restores into it are
+	// not neutralized unless they ask to be.
+	EnvironmentProduction Environment = "Production"
+	// EnvironmentStaging is a copy for tests or training: restores into it
+	// are neutralized unless they ask not to be.
+	EnvironmentStaging Environment = "Staging"
 )
 
 // InitSpec configures the first initialisation of the database.

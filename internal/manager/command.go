@@ -289,6 +289,7 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 	}
 	if err := (&restorejob.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clusters: r, Databases: dbs, Images: images,
+		Recorder: mgr.GetEventRecorder("odoo-operator"),
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the OdooRestoreJob controller: %w", err)
 	}

@@ -63,7 +63,9 @@ type DataResult struct {
 	// Removed lists the keys delete-backup deleted (those already absent
 	// are left out).
 	Removed []string `json:"removed,omitempty"`
-	Seconds float64  `json:"seconds"`
+	// Filestore is what swap-filestore did: FilestoreMoved or FilestoreAbsent.
+	Filestore string  `json:"filestore,omitempty"`
+	Seconds   float64 `json:"seconds"`
 }
 
 // newDataCommand is `odoo-operator data`: the database work the operator's
@@ -85,7 +87,7 @@ func newDataCommand() *cobra.Command {
 	pf.StringVar(&opts.pgBinDir, "pg-bin-dir", os.Getenv("PG_BIN_DIR"), "directory of pg_dump and pg_restore (env PG_BIN_DIR; empty: PATH)")
 	pf.StringVar(&opts.terminationLog, "termination-log", "/dev/termination-log", "file that gets the result as one JSON line, when it exists and is writable (empty: none)")
 	cmd.AddCommand(newRestorePointCommand(opts), newRestoreCommand(opts), newModulesCommand(opts),
-		newBackupCommand(opts), newRestoreBackupCommand(opts), newDeleteBackupCommand(opts))
+		newBackupCommand(opts), newRestoreBackupCommand(opts), newDeleteBackupCommand(opts), newSwapFilestoreCommand(opts))
 	return cmd
 }
 

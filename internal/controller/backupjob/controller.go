@@ -224,6 +224,8 @@ type DataResult struct {
 	SHA256 string `json:"sha256"`
 	// Removed lists the keys delete-backup deleted.
 	Removed []string `json:"removed"`
+	// Filestore is what swap-filestore did: "moved" or "absent".
+	Filestore string `json:"filestore"`
 }
 
 // mirror copies the Job's state into status.

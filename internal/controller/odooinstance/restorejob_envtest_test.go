@@ -11,6 +11,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/manager"
@@ -44,6 +45,7 @@ func backupWithDataCode(t *testing.T, g Gomega, db, fsRoot, location string) {
 // backup differs from it. It returns the backup's and the live checksums.
 func restoreFixture(t *testing.T, g Gomega, db, location string) (backup, live map[string]string) {
 	t.Helper()
+	moduleSQL(g, db, mailFixtureSQL)
 	moduleSQL(g, db, `CREATE TABLE sale_order (id serial PRIMARY KEY, name text, amount numeric(12,2));
 		INSERT INTO sale_order (name, amount) SELECT 'SO' || i, i * 1.5 FROM generate_series(1, 200) i`)
 	fsRoot := t.TempDir()
@@ -65,9 +67,11 @@ func holdOf(g Gomega, ns string) string {
 
 // TestRestoreJobFromS3SwapsTheBackupIn: a backup made by the real data code
 // is restored: an empty target database, one Job with credentials by
-// secretKeyRef played with the real restore code, web and cron held while
-// the names are swapped, the live database kept under the pre_restore name,
-// the hold released, phase Completed.
+// secretKeyRef played with the real restore code, the copy neutralized by a
+// Job of the instance's image (played in SQL) and checked, web and cron
+// held while the names are swapped and the filestore Job (played with the
+// real data code) moves the filestore into place, the live database kept
+// under the pre_restore name, the hold released, phase Completed.
 func TestRestoreJobFromS3SwapsTheBackupIn(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
@@ -126,6 +130,23 @@ func TestRestoreJobFromS3SwapsTheBackupIn(t *testing.T) {
 	restoredFile, err := os.ReadFile(filepath.Join(root, "filestore", "filestore", target, "ab", "abcdef"))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(string(restoredFile)).To(Equal("an attachment"))
+	liveFile := filepath.Join(root, "filestore", "filestore", db, "ab", "live")
+	writeFile(g, liveFile, "the live attachment")
+
+	var neutralize *batchv1.Job
+	g.Eventually(func(g Gomega) { neutralize = oneJob(g, ns, resources.JobKindNeutralize) }, eventually, poll).Should(Succeed())
+	g.Expect(restoreJob(g, ns, "back").Status.Step).To(Equal(odoov1alpha2.RestoreStepNeutralize), "an instance without environment is not production")
+	g.Expect(neutralize.Name).To(Equal("back-neutralize"))
+	g.Expect(neutralize.OwnerReferences).To(ConsistOf(HaveField("Kind", "OdooRestoreJob")))
+	nc := neutralize.Spec.Template.Spec.Containers[0]
+	g.Expect(nc.Image).To(Equal(oldImage))
+	g.Expect(nc.Args).To(Equal([]string{"neutralize", "-d", target}))
+	g.Expect(neutralize.Spec.Template.Spec.Volumes).To(ContainElement(HaveField("Secret.SecretName", "shop-odoo-conf")), "the same odoo.conf as the other Odoo Jobs")
+	for _, e := range nc.Env {
+		g.Expect(e.Name).NotTo(BeElementOf("PGPASSWORD", "PASSWORD"))
+	}
+	g.Expect(holdOf(g, ns)).To(BeEmpty(), "nothing is held while the copy is neutralized")
+	playNeutralize(g, neutralize, odooNeutralizeSQL)
 
 	g.Eventually(func(g Gomega) {
 		g.Expect(holdOf(g, ns)).To(Equal("back"))
@@ -139,6 +160,18 @@ func TestRestoreJobFromS3SwapsTheBackupIn(t *testing.T) {
 	}, "1s", poll).Should(Succeed())
 	g.Expect(checksums(g, db)).To(Equal(liveSums))
 
+	var fsJob *batchv1.Job
+	g.Eventually(func(g Gomega) {
+		settleHeld(g, ns, "shop")
+		fsJob = oneJob(g, ns, resources.JobKindRestoreFilestore)
+	}, eventually, poll).Should(Succeed())
+	g.Expect(fsJob.Name).To(Equal("back-filestore"))
+	g.Expect(fsJob.Spec.Template.Spec.Containers[0].Command).To(ContainElements("data", "swap-filestore",
+		"--dir", "/var/lib/odoo/filestore", "--database", db, "--target", target, "--kept", kept))
+	g.Expect(holdOf(g, ns)).To(Equal("back"), "web and cron stay held while the filestore moves")
+	g.Expect(checksums(g, db)).NotTo(Equal(liveSums), "the databases are swapped before the filestore moves")
+	g.Expect(playDataJob(t, g, fsJob, root)).To(Succeed())
+
 	g.Eventually(func(g Gomega) {
 		settleHeld(g, ns, "shop")
 		got := restoreJob(g, ns, "back")
@@ -147,10 +180,20 @@ func TestRestoreJobFromS3SwapsTheBackupIn(t *testing.T) {
 		g.Expect(got.Status.SHA256).To(MatchRegexp("^[0-9a-f]{64}$"))
 		g.Expect(got.Status.CompletionTime).NotTo(BeNil())
 		g.Expect(got.Status.Message).To(ContainSubstring("kept as \"" + kept + "\""))
-		g.Expect(got.Status.Message).To(ContainSubstring("neutralize is not applied yet"))
-		g.Expect(got.Status.Message).To(ContainSubstring("filestore/" + target))
+		g.Expect(got.Status.Neutralized).To(BeTrue())
+		g.Expect(got.Status.Message).To(ContainSubstring("it is neutralized"))
+		g.Expect(got.Status.FilestoreMoved).To(Equal(ptr.To(true)))
+		g.Expect(got.Status.Message).To(ContainSubstring("the backup's filestore is in filestore/" + db + ", the previous one kept in filestore/" + kept))
+		g.Expect(got.Status.PreviousDatabaseDropped).To(BeFalse())
 	}, eventually, poll).Should(Succeed())
-	g.Expect(checksums(g, db)).To(Equal(backupSums), "the live name holds the backup")
+	g.Expect(withoutMailTables(checksums(g, db))).To(Equal(withoutMailTables(backupSums)), "the live name holds the backup")
+	g.Expect(adminQueryIn(g, db, "SELECT value FROM ir_config_parameter WHERE key = 'database.is_neutralized'")).To(Equal("true"))
+	g.Expect(adminQueryIn(g, db, "SELECT count(*)::text FROM ir_mail_server WHERE active AND smtp_host = 'smtp.shop.com'")).To(Equal("0"))
+	g.Expect(adminQueryIn(g, db, "SELECT count(*)::text FROM fetchmail_server WHERE active")).To(Equal("0"))
+	g.Expect(adminQueryIn(g, kept, "SELECT count(*)::text FROM fetchmail_server WHERE active")).To(Equal("1"), "the previous database is kept as it was")
+	g.Expect(readFile(g, filepath.Join(root, "filestore", "filestore", db, "ab", "abcdef"))).To(Equal("an attachment"))
+	g.Expect(readFile(g, filepath.Join(root, "filestore", "filestore", kept, "ab", "live"))).To(Equal("the live attachment"))
+	g.Expect(filepath.Join(root, "filestore", "filestore", target)).NotTo(BeADirectory())
 	g.Expect(checksums(g, kept)).To(Equal(liveSums), "the previous database is kept")
 	g.Expect(adminQuery(g, "SELECT datname FROM pg_database WHERE datname = $1", target)).To(BeEmpty())
 	g.Eventually(func(g Gomega) {
@@ -159,6 +202,8 @@ func TestRestoreJobFromS3SwapsTheBackupIn(t *testing.T) {
 		g.Expect(web).To(Equal(int32(2)))
 	}, eventually, poll).Should(Succeed())
 	g.Expect(jobsOfKind(g, ns, resources.JobKindRestoreBackup)).To(HaveLen(1), "one Job per OdooRestoreJob")
+	g.Expect(jobsOfKind(g, ns, resources.JobKindNeutralize)).To(HaveLen(1))
+	g.Expect(jobsOfKind(g, ns, resources.JobKindRestoreFilestore)).To(HaveLen(1))
 }
 
 // TestRestoreJobRefusesACorruptedBackup: a backup on a claim with one byte

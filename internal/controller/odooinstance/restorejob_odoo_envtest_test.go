@@ -73,12 +73,20 @@ func TestRestoreJobFromALiveOdoo(t *testing.T) {
 		}
 	}
 
-	g.Expect(playDataJob(t, g, job, t.TempDir())).To(Succeed())
+	root := t.TempDir()
+	g.Expect(playDataJob(t, g, job, root)).To(Succeed())
+	var fsJob *batchv1.Job
+	g.Eventually(func(g Gomega) {
+		settleHeld(g, ns, "shop")
+		fsJob = oneJob(g, ns, resources.JobKindRestoreFilestore)
+	}, eventually, poll).Should(Succeed())
+	g.Expect(playDataJob(t, g, fsJob, root)).To(Succeed())
 	g.Eventually(func(g Gomega) {
 		settleHeld(g, ns, "shop")
 		got := restoreJob(g, ns, "copy")
 		g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobCompleted), got.Status.Message)
 		g.Expect(got.Status.SHA256).To(Equal(sha256Hex(zipBytes)))
+		g.Expect(got.Status.FilestoreMoved).To(Equal(ptr.To(true)), "the source's filestore took the live place")
 	}, eventually, poll).Should(Succeed())
 	g.Expect(checksums(g, db)).To(Equal(backupSums), "the live name holds the source's database")
 }

@@ -1,7 +1,8 @@
 // Package restorejob reconciles OdooRestoreJob objects: the backup is loaded
-// by one Job into a new database, verified, then swapped in for the live
-// one while the instance's web and cron are held at 0; the live database is
-// kept aside under another name, never dropped.
+// by one Job into a new database, verified and neutralized, then swapped in
+// for the live one while the instance's web and cron are held at 0, its
+// filestore moved into place; the live database is kept aside under another
+// name, dropped only when the restore asks for it.
 package restorejob
 
 import (
@@ -23,6 +24,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/backup/odoozip"
@@ -49,6 +51,8 @@ type Reconciler struct {
 	Clusters  backupjob.Clusters
 	Databases Databases
 	Images    backupjob.Images
+	// Recorder emits the restore's events; nil emits none.
+	Recorder recorder.EventRecorder
 }
 
 // +kubebuilder:rbac:groups=bemade.org,resources=odoorestorejobs,verbs=get;list;watch
@@ -59,6 +63,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // SetupWithManager registers the controller.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
@@ -75,9 +80,6 @@ const (
 	// stopRetry is how often a restore waiting for web and cron to stop looks again.
 	stopRetry = 2 * time.Second
 )
-
-// neutralizeNote is appended to the messages while neutralize is not run.
-const neutralizeNote = "neutralize is not applied yet"
 
 // Reconcile drives one OdooRestoreJob through its steps, each recorded in
 // status.step before it is acted on.
@@ -143,12 +145,18 @@ func (r *Reconciler) reconcile(ctx context.Context, rj *odoov1alpha2.OdooRestore
 		return r.validate(ctx, rj)
 	case odoov1alpha2.RestoreStepLoad:
 		return r.load(ctx, rj)
-	case odoov1alpha2.RestoreStepNeutralize, odoov1alpha2.RestoreStepStop:
+	case odoov1alpha2.RestoreStepNeutralize:
+		return r.neutralize(ctx, rj)
+	case odoov1alpha2.RestoreStepStop:
 		return r.stop(ctx, rj)
 	case odoov1alpha2.RestoreStepSwap:
 		return r.swap(ctx, rj)
+	case odoov1alpha2.RestoreStepFilestore:
+		return r.filestore(ctx, rj)
 	case odoov1alpha2.RestoreStepStart:
 		return r.start(ctx, rj)
+	case odoov1alpha2.RestoreStepDropPrevious:
+		return r.dropPrevious(ctx, rj)
 	}
 	return ctrl.Result{}, nil
 }
@@ -158,6 +166,14 @@ func (r *Reconciler) fail(rj *odoov1alpha2.OdooRestoreJob, msg string) {
 	rj.Status.Phase, rj.Status.Message, rj.Status.CompletionTime = odoov1alpha2.JobFailed, msg, &now
 	if rj.Status.Step != "" {
 		rj.Status.Step = odoov1alpha2.RestoreStepDone
+	}
+	r.event(rj, corev1.EventTypeWarning, odoov1alpha2.EventRestoreFailed, "Restore", msg)
+}
+
+// event records an event on the restore.
+func (r *Reconciler) event(rj *odoov1alpha2.OdooRestoreJob, eventType, reason, action, msg string) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(rj, nil, eventType, reason, action, "%s", msg)
 	}
 }
 
@@ -372,6 +388,10 @@ func (r *Reconciler) verify(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob
 		r.fail(rj, msg+r.untouched(rj))
 		return ctrl.Result{}, nil
 	}
+	if Neutralize(rj, inst) {
+		return r.advance(ctx, rj, odoov1alpha2.RestoreStepNeutralize,
+			fmt.Sprintf("the backup is loaded and verified in %q; neutralizing it (Job %s)", rj.Status.TargetDatabase, resources.NeutralizeJobName(rj)))
+	}
 	return r.advance(ctx, rj, odoov1alpha2.RestoreStepStop,
 		fmt.Sprintf("the backup is loaded and verified in %q; stopping web and cron to swap it in", rj.Status.TargetDatabase))
 }
@@ -500,11 +520,12 @@ func (r *Reconciler) swap(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) 
 		return ctrl.Result{}, err
 	}
 	r.Databases.Invalidate(cluster.Name, owner, st.Database)
-	return r.advance(ctx, rj, odoov1alpha2.RestoreStepStart, fmt.Sprintf("the restored database is now %q, the previous one is kept as %q; releasing web and cron",
-		st.Database, st.KeptDatabase))
+	return r.advance(ctx, rj, odoov1alpha2.RestoreStepFilestore, fmt.Sprintf("the restored database is now %q, the previous one is kept as %q; moving the restored filestore into place (Job %s)",
+		st.Database, st.KeptDatabase, resources.RestoreFilestoreJobName(rj)))
 }
 
-// start releases the hold and ends the restore.
+// start releases the hold, then ends the restore, or waits to drop the
+// previous database when the restore asks for it.
 func (r *Reconciler) start(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (ctrl.Result, error) {
 	inst, err := r.instance(ctx, rj)
 	if err != nil && !apierrors.IsNotFound(err) {
@@ -515,11 +536,52 @@ func (r *Reconciler) start(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob)
 			return ctrl.Result{}, err
 		}
 	}
-	st := rj.Status
+	if !KeepPreviousDatabase(rj) {
+		return r.advance(ctx, rj, odoov1alpha2.RestoreStepDropPrevious, fmt.Sprintf(
+			"web and cron are released; the previous database %q is dropped once the instance is Ready on the restored one (keepPreviousDatabase false)",
+			rj.Status.KeptDatabase))
+	}
+	r.complete(rj, "")
+	return ctrl.Result{}, nil
+}
+
+// complete ends the restore with the summary of what it did, extra appended.
+func (r *Reconciler) complete(rj *odoov1alpha2.OdooRestoreJob, extra string) {
 	now := metav1.Now()
 	rj.Status.Phase, rj.Status.Step, rj.Status.CompletionTime = odoov1alpha2.JobCompleted, odoov1alpha2.RestoreStepDone, &now
-	rj.Status.Message = fmt.Sprintf("restored %s into database %q; the previous database is kept as %q (never dropped by the operator); "+
-		"the backup's filestore was restored into filestore/%s and must be moved to filestore/%s by hand; %s; web and cron are released",
-		Location(rj).URL, st.Database, st.KeptDatabase, st.TargetDatabase, st.Database, neutralizeNote)
-	return ctrl.Result{}, nil
+	rj.Status.Message = CompletedMessage(rj, Location(rj).URL) + extra
+	r.event(rj, corev1.EventTypeNormal, odoov1alpha2.EventRestoreCompleted, "Restore", rj.Status.Message)
+}
+
+// CompletedMessage says what a completed restore did: the database, the
+// neutralization, the filestore and the previous database.
+func CompletedMessage(rj *odoov1alpha2.OdooRestoreJob, from string) string {
+	st := rj.Status
+	msg := fmt.Sprintf("restored %s into database %q", from, st.Database)
+	switch {
+	case st.Neutralized:
+		msg += "; it is neutralized (odoo neutralize ran, no mail server is active)"
+	case rj.Spec.Neutralize == nil:
+		msg += "; it is not neutralized (the instance is Production): its mail servers and crons are active"
+	case !*rj.Spec.Neutralize:
+		msg += "; it is not neutralized (spec.neutralize is false): its mail servers and crons are active"
+	default:
+		// A restore already past verification when this operator version,
+		// the first to neutralize, took over.
+		msg += "; it was NOT neutralized (the restore started under an operator version without neutralize): check its mail servers and crons"
+	}
+	switch {
+	case st.FilestoreMoved == nil:
+	case *st.FilestoreMoved:
+		msg += fmt.Sprintf("; the backup's filestore is in filestore/%s, the previous one kept in filestore/%s", st.Database, st.KeptDatabase)
+	default:
+		msg += fmt.Sprintf("; the backup held no filestore: the live filestore stays in filestore/%s", st.Database)
+	}
+	if st.PreviousDatabaseDropped {
+		msg += fmt.Sprintf("; the previous database %q was dropped once the instance was Ready (keepPreviousDatabase false); its filestore directory filestore/%s stays",
+			st.KeptDatabase, st.KeptDatabase)
+	} else {
+		msg += fmt.Sprintf("; the previous database is kept as %q (drop it when done)", st.KeptDatabase)
+	}
+	return msg + "; web and cron are released"
 }

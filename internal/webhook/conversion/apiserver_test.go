@@ -306,7 +306,8 @@ func TestConversionThroughAPIServer(t *testing.T) {
 		g.Expect(k8s.Create(ctx, job)).To(Succeed())
 		hub := &odoov1alpha2.OdooRestoreJob{}
 		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(job), hub)).To(Succeed())
-		g.Expect(hub.Spec.Neutralize).To(HaveValue(BeTrue()), "legacy default")
+		g.Expect(hub.Spec.Neutralize).To(BeNil(), "no default: the reconcile decides from the instance's environment")
+		g.Expect(hub.Spec.KeepPreviousDatabase).To(HaveValue(BeTrue()), "a database is never dropped by default")
 		g.Expect(hub.Spec.Source.S3.ObjectKey).To(Equal("k.zip"))
 	})
 }

@@ -80,6 +80,7 @@ func (c *instanceConverter) upBody(in spokeBody) hubBody {
 			MissingPolicy: odoov1alpha2.DatabaseMissingPolicy(s.Database.MissingPolicy),
 		}
 	}
+	h.Environment = odoov1alpha2.Environment(s.Environment)
 	if s.Init != nil {
 		h.Init.Modules = copySlice(s.Init.Modules)
 		h.Init.Demo = s.Init.Demo
@@ -190,6 +191,7 @@ func downBody(in hubBody) spokeBody {
 	if db := h.Database; db.Cluster != "" || db.Name != "" || db.MissingPolicy != "" {
 		s.Database = &odoov1alpha1.DatabaseSpec{Cluster: db.Cluster, Name: db.Name, MissingPolicy: string(db.MissingPolicy)}
 	}
+	s.Environment = string(h.Environment)
 	if len(h.Init.Modules) > 0 || h.Init.Demo {
 		s.Init = &odoov1alpha1.InitSpec{Modules: copySlice(h.Init.Modules), Demo: h.Init.Demo}
 	}
