@@ -28,6 +28,8 @@
 # termination message. Each run's output: $SANDBOX_DIR/logs/jobs/<ns>_<pod>.log;
 # the player's own log: $SANDBOX_DIR/logs/sandbox-jobplayer.log. Jobs of the
 # Odoo image (init, upgrade, filestore copy) are still only played by KWOK.
+# restart-operator's rebuild of bin/odoo-operator is what the next runs use;
+# a change to the player or to hack/kwok needs `down` and `up`.
 #
 # Environment (all optional):
 #   SANDBOX_DIR             state dir (default <repo>/.sandbox); everything lives there
