@@ -17,6 +17,20 @@
 # pods succeed, and pods whose first container image ends in "-broken" fail with
 # exit code 255 and serve real Odoo failure lines via `kubectl logs`.
 #
+# The operator's data Jobs (label bemade.org/data-job=true: backups, restores,
+# restore points, every Job of `odoo-operator data ...`) really run: if
+# hack/sandbox-jobplayer exists, `up` builds and starts it (bin/sandbox-jobplayer).
+# For each such pod, once, it resolves the container's env (secretKeyRef and
+# configMapKeyRef included), maps its claims to their hostPath directories under
+# $SANDBOX_DIR/volumes, runs the host's bin/odoo-operator with the same `data ...`
+# arguments against the sandbox PostgreSQL (pg_dump/psql of PG_BIN, default
+# /usr/lib/postgresql/15/bin), and KWOK ends the pod with the real exit code and
+# termination message. Each run's output: $SANDBOX_DIR/logs/jobs/<ns>_<pod>.log;
+# the player's own log: $SANDBOX_DIR/logs/sandbox-jobplayer.log. Jobs of the
+# Odoo image (init, upgrade, filestore copy) are still only played by KWOK.
+# restart-operator's rebuild of bin/odoo-operator is what the next runs use;
+# a change to the player or to hack/kwok needs `down` and `up`.
+#
 # Environment (all optional):
 #   SANDBOX_DIR             state dir (default <repo>/.sandbox); everything lives there
 #   SANDBOX_NODES           number of fake nodes (default 4)
@@ -74,7 +88,7 @@ PIDS=$STATE/pids
 KUBECONFIG_PATH=$STATE/kubeconfig
 KWOK_DIR=$ROOT/hack/kwok
 # Stop order: dependants first, apiserver before etcd, postgres last.
-COMPONENTS=(operator sandbox-provisioner broken-logs-watcher kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
+COMPONENTS=(operator sandbox-jobplayer sandbox-provisioner broken-logs-watcher kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
 
 log() { printf 'sandbox [%3ss]: %s\n' "$SECONDS" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -402,6 +416,21 @@ start_provisioner() {
   alive sandbox-provisioner || fail_component sandbox-provisioner "sandbox-provisioner exited during startup"
 }
 
+# Runs the data Jobs' pods for real with the host's operator binary (built by
+# start_operator, or here when the operator is not started).
+start_jobplayer() {
+  [[ -d $ROOT/hack/sandbox-jobplayer ]] || return 0
+  log "sandbox-jobplayer: go build -o bin/sandbox-jobplayer ./hack/sandbox-jobplayer"
+  (cd "$ROOT" && go build -o bin/sandbox-jobplayer ./hack/sandbox-jobplayer) || die "sandbox-jobplayer build failed"
+  [[ -x $ROOT/bin/odoo-operator ]] || (cd "$ROOT" && go build -o bin/odoo-operator ./cmd) || die "operator build failed"
+  mkdir -p "$LOGS/jobs"
+  start_bg sandbox-jobplayer env KUBECONFIG="$KUBECONFIG_PATH" "$ROOT/bin/sandbox-jobplayer" \
+    --operator-binary="$ROOT/bin/odoo-operator" --pg-bin-dir="${PG_BIN:-/usr/lib/postgresql/15/bin}" \
+    --work-dir="$STATE/jobplayer" --logs-dir="$LOGS/jobs"
+  sleep 0.5
+  alive sandbox-jobplayer || fail_component sandbox-jobplayer "sandbox-jobplayer exited during startup"
+}
+
 apply_crds() {
   local dir=$ROOT/config/crd/bases
   if [[ -d $dir ]] && compgen -G "$dir/*.yaml" >/dev/null; then
@@ -456,6 +485,7 @@ cmd_up() {
   apply_crds
   start_provisioner
   start_operator
+  start_jobplayer
   log "up in $((SECONDS - start))s"
   print_usage_hint
 }
@@ -482,7 +512,7 @@ cmd_status() {
   for c in "${COMPONENTS[@]}"; do
     if alive "$c"; then
       echo "$c: running (pid $(pid_of "$c"))"
-    elif [[ $c == operator || $c == sandbox-provisioner ]] && [[ ! -f $PIDS/$c.pid ]]; then
+    elif [[ $c == operator || $c == sandbox-provisioner || $c == sandbox-jobplayer ]] && [[ ! -f $PIDS/$c.pid ]]; then
       echo "$c: not started"
     else
       echo "$c: NOT RUNNING"

@@ -49,8 +49,11 @@ func (b *binder) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, 
 			AccessModes:                   pvc.Spec.AccessModes,
 			StorageClassName:              class,
 			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
+			// One directory per claim (its uid): a claim recreated with the
+			// same name starts empty, as with a real provisioner, now that
+			// hack/sandbox-jobplayer writes real backups into them.
 			PersistentVolumeSource: corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{
-				Path: filepath.Join(b.root, pvc.Namespace, pvc.Name),
+				Path: filepath.Join(b.root, pvc.Namespace, pvc.Name+"-"+string(pvc.UID)),
 			}},
 			ClaimRef: &corev1.ObjectReference{
 				Kind: "PersistentVolumeClaim", APIVersion: "v1",
@@ -84,7 +87,7 @@ func (r *releaser) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result
 }
 
 func main() {
-	root := flag.String("root", os.TempDir(), "directory the hostPath volumes point into (never written: no pod really runs)")
+	root := flag.String("root", os.TempDir(), "directory the hostPath volumes point into (hack/sandbox-jobplayer writes there)")
 	flag.Parse()
 	ctrl.SetLogger(zap.New())
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{Metrics: metricsserver.Options{BindAddress: "0"}})

@@ -20,6 +20,10 @@ const (
 	JobKindLabel = "bemade.org/job"
 	// JobKindInit marks database initialisation Jobs.
 	JobKindInit = "init"
+	// DataJobLabel ("true") marks every Job, and its pods, that runs the
+	// operator binary's `data` subcommand (DataJob sets it), whatever its
+	// kind: the sandbox's Job player runs exactly those pods for real.
+	DataJobLabel = "bemade.org/data-job"
 )
 
 // InitInputs are what an init Job is built from. Everything that changes

@@ -245,6 +245,7 @@ func DataJob(in DataJobInputs) *batchv1ac.JobApplyConfiguration {
 	}
 	labels := Labels(inst, in.Kind)
 	labels[JobKindLabel] = in.Kind
+	labels[DataJobLabel] = "true"
 	pod := corev1ac.PodSpec().
 		WithEnableServiceLinks(false).
 		WithRestartPolicy(corev1.RestartPolicyNever).

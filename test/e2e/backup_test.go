@@ -20,6 +20,9 @@ func TestBackupJobRunsToCompletion(t *testing.T) {
 	ns := framework.Namespace(t, "e2e-backup")
 	framework.Apply(t, ns, instanceManifest("shop"))
 	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odoo/shop", "--timeout=2m")
+	// The sandbox runs the backup for real: the database needs what Odoo's
+	// init would have made (the manifest lists the installed modules).
+	framework.ModuleFixture(t, jsonpath(t, ns, "odoo/shop", "{.status.database.name}"))
 	framework.Apply(t, ns, `apiVersion: v1
 kind: PersistentVolumeClaim
 metadata:
@@ -82,5 +85,44 @@ spec:
 	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Failed", "odoobackupjobs.v1alpha2.bemade.org/legacy", "--timeout=1m")
 	if msg := jsonpath(t, ns, "odoobackupjobs.v1alpha2.bemade.org/legacy", "{.status.message}"); !strings.Contains(msg, "same namespace") {
 		t.Errorf("message %q does not say the credentials must be in the same namespace", msg)
+	}
+}
+
+// TestBackupJobFailureCarriesTheReason: the sandbox runs the backup for
+// real, so a database that is not an initialised Odoo database (no
+// ir_module_module) fails it; the Job's pod ends with the command's exit
+// code and the OdooBackupJob's message carries the command's own error.
+func TestBackupJobFailureCarriesTheReason(t *testing.T) {
+	ns := framework.Namespace(t, "e2e-backup-fail")
+	framework.Apply(t, ns, instanceManifest("shop"))
+	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odoo/shop", "--timeout=2m")
+	framework.Apply(t, ns, `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: backups
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: bemade.org/v1alpha2
+kind: OdooBackupJob
+metadata:
+  name: nightly
+spec:
+  odooInstanceRef: {name: shop}
+  destination:
+    pvc: {claimName: backups, path: shop}
+`)
+	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Failed", "odoobackupjobs.v1alpha2.bemade.org/nightly", "--timeout=2m")
+	msg := jsonpath(t, ns, "odoobackupjobs.v1alpha2.bemade.org/nightly", "{.status.message}")
+	for _, want := range []string{"exit code 1", "ir_module_module"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("status.message lacks %q: %s", want, msg)
+		}
+	}
+	job := jsonpath(t, ns, "odoobackupjobs.v1alpha2.bemade.org/nightly", "{.status.jobName}")
+	if code := framework.Kubectl(t, "get", "pods", "-n", ns, "-l", "job-name="+job,
+		"-o", "jsonpath={.items[*].status.phase} {.items[*].status.containerStatuses[0].state.terminated.exitCode}"); code != "Failed 1" {
+		t.Errorf("backup pod phase and exit code %q, want \"Failed 1\"", code)
 	}
 }

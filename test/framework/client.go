@@ -106,6 +106,24 @@ func ModuleFixture(t testing.TB, db string) {
 		INSERT INTO ir_module_module (name, state, latest_version) VALUES
 		  ('base', 'installed', '18.0.1.3'), ('sale', 'installed', '18.0.1.0'),
 		  ('stock', 'installed', '18.0.1.1'), ('crm', 'uninstalled', NULL)`)
+	GiveTablesToOwner(t, db)
+}
+
+// GiveTablesToOwner makes the database's owner (the instance's role) own
+// the tables of its public schema that the superuser created, as if Odoo,
+// which connects as that role, had created them: the data Jobs (restore
+// points, backups) that the sandbox really runs connect as that role too.
+func GiveTablesToOwner(t testing.TB, db string) {
+	t.Helper()
+	SandboxSQL(t, db, `DO $$
+DECLARE
+  r record;
+  owner text := (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database());
+BEGIN
+  FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user LOOP
+    EXECUTE format('ALTER TABLE public.%I OWNER TO %I', r.tablename, owner);
+  END LOOP;
+END $$`)
 }
 
 // RestartOperator (re)builds and starts the sandbox's operator with

@@ -1,0 +1,54 @@
+package resources
+
+import (
+	"testing"
+
+	. "github.com/onsi/gomega"
+	batchv1 "k8s.io/api/batch/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+)
+
+// TestDataJobLabel: every Job of the operator binary's `data` subcommand
+// carries DataJobLabel on itself and its pods, whatever its kind, and no
+// Job of the Odoo image does (the sandbox's Job player runs exactly the
+// labelled pods with the host's operator binary).
+func TestDataJobLabel(t *testing.T) {
+	inst := newInstance(func(i *odoov1alpha2.OdooInstance) { i.Spec.Image = "odoo:18.0" })
+	data := DataJobInputs{Instance: inst, OperatorImage: "operator:1", ClientImage: "postgres:15", Host: "db", Port: 5432, Database: "prod_shop"}
+	backup := &odoov1alpha2.OdooBackupJob{ObjectMeta: metav1.ObjectMeta{Name: "nightly", Namespace: inst.Namespace, UID: "u1"}}
+	restore := &odoov1alpha2.OdooRestoreJob{ObjectMeta: metav1.ObjectMeta{Name: "monday", Namespace: inst.Namespace, UID: "u2"}}
+	pvc := &odoov1alpha2.PVCLocation{ClaimName: "backups", Path: "shop.zip"}
+	restorePoint := data
+	restorePoint.Name, restorePoint.Kind, restorePoint.Args = "shop-restorepoint-1", JobKindRestorePoint, []string{"restore-point", "--dir", RestorePointMountPath, "--name", "x"}
+
+	dataJobs := map[string]*batchv1.Job{
+		"backup":        convert[batchv1.Job](t, BackupJob(BackupJobInputs{Data: data, Backup: backup, Location: PVCBackupLocation(pvc, "shop.zip", false), FilestoreClaim: "shop-filestore-pvc"})),
+		"restore":       convert[batchv1.Job](t, RestoreBackupJob(RestoreBackupJobInputs{Data: data, Restore: restore, Location: PVCBackupLocation(pvc, "shop.zip", true)})),
+		"restore point": convert[batchv1.Job](t, DataJob(restorePoint)),
+	}
+	for name, job := range dataJobs {
+		t.Run(name, func(t *testing.T) {
+			g := NewWithT(t)
+			g.Expect(job.Labels).To(HaveKeyWithValue(DataJobLabel, "true"))
+			g.Expect(job.Spec.Template.Labels).To(HaveKeyWithValue(DataJobLabel, "true"))
+			g.Expect(job.Spec.Template.Spec.Containers[0].Command[1]).To(Equal("data"))
+		})
+	}
+
+	odooJobs := map[string]*batchv1.Job{
+		"init": convert[batchv1.Job](t, InitJob(InitInputs{Instance: inst, Image: "odoo:18.0", Database: "prod_shop"})),
+		"upgrade": convert[batchv1.Job](t, UpgradeJob(UpgradeInputs{Instance: inst, Database: "prod_shop",
+			Upgrade: &odoov1alpha2.UpgradeStatus{JobName: "shop-upgrade-1", ImageAttempted: "odoo:18.1"}})),
+		"filestore copy": convert[batchv1.Job](t, FilestoreCopyJob(CopyInputs{Instance: inst, Name: "shop-fsmigrate-1", Image: "odoo:18.0",
+			Source: "shop-filestore-pvc", Target: "shop-filestore-1"})),
+	}
+	for name, job := range odooJobs {
+		t.Run(name, func(t *testing.T) {
+			g := NewWithT(t)
+			g.Expect(job.Labels).NotTo(HaveKey(DataJobLabel))
+			g.Expect(job.Spec.Template.Labels).NotTo(HaveKey(DataJobLabel))
+		})
+	}
+}
