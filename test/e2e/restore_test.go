@@ -85,6 +85,34 @@ spec:
 		t.Fatalf("the change did not change the checksums: %v", changed)
 	}
 
+	// A restore into a Staging instance is neutralized by default. KWOK runs
+	// no Odoo, so `odoo neutralize` changes nothing and the operator's own
+	// check of the copy refuses it: the live database is untouched.
+	framework.Apply(t, ns, `apiVersion: bemade.org/v1alpha2
+kind: OdooRestoreJob
+metadata:
+  name: unneutralized
+spec:
+  odooInstanceRef: {name: shop}
+  source:
+    type: pvc
+    pvc: {claimName: backups, path: shop/before.zip}
+`)
+	refused := "odoorestorejobs.v1alpha2.bemade.org/unneutralized"
+	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Failed", refused, "--timeout=2m")
+	if msg := jsonpath(t, ns, refused, "{.status.message}"); !strings.Contains(msg, "database.is_neutralized") || !strings.Contains(msg, "untouched") {
+		t.Errorf("the refused restore's message %q does not name database.is_neutralized and the untouched live database", msg)
+	}
+	if got := checksums(t, db); !maps.Equal(got, changed) {
+		t.Errorf("a refused restore changed the live database %s:\n got %v\nwant %v", db, got, changed)
+	}
+	if n := strings.Count(framework.Kubectl(t, "get", "jobs", "-n", ns, "-l", "bemade.org/job=neutralize", "-o", "name"), "job"); n != 1 {
+		t.Errorf("%d neutralize Jobs, want 1", n)
+	}
+	waitTier(t, ns, "shop", fromImage)
+
+	// neutralize: false (the copy is checked in the envtests with a played
+	// `odoo neutralize`).
 	framework.Apply(t, ns, `apiVersion: bemade.org/v1alpha2
 kind: OdooRestoreJob
 metadata:
@@ -92,6 +120,7 @@ metadata:
 spec:
   odooInstanceRef: {name: shop}
   format: zip
+  neutralize: false
   source:
     type: pvc
     pvc: {claimName: backups, path: shop/before.zip}
@@ -112,17 +141,18 @@ spec:
 	if got := checksums(t, kept); !maps.Equal(got, changed) {
 		t.Errorf("the kept database %s:\n got %v\nwant %v (the live one before the restore)", kept, got, changed)
 	}
-	// The backup's filestore is restored beside the target database's name
-	// (moving it into place is not done yet, the message says so) or, once
-	// it is, in the live database's place.
-	restored := false
-	for _, name := range []string{target, db} {
-		if b, err := os.ReadFile(filepath.Join(filestore, "filestore", name, attachment)); err == nil && string(b) == "before" {
-			restored = true
+	// The backup's filestore took the live place; the live one is kept
+	// beside the kept database.
+	for name, want := range map[string]string{db: "before", kept: "after"} {
+		if b, err := os.ReadFile(filepath.Join(filestore, "filestore", name, attachment)); err != nil || string(b) != want {
+			t.Errorf("filestore/%s/%s holds %q (%v), want %q", name, attachment, b, err, want)
 		}
 	}
-	if !restored {
-		t.Errorf("the backed-up attachment (content %q) is neither in filestore/%s nor in filestore/%s", "before", target, db)
+	if _, err := os.Stat(filepath.Join(filestore, "filestore", target)); !os.IsNotExist(err) {
+		t.Errorf("filestore/%s is still there after the move (%v)", target, err)
+	}
+	if moved := jsonpath(t, ns, restore, "{.status.filestoreMoved}"); moved != "true" {
+		t.Errorf("status.filestoreMoved = %q, want true", moved)
 	}
 
 	// Web and cron run again at their replicas, the hold is gone.
