@@ -144,7 +144,7 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 		}
 		return ctrl.Result{}, err
 	}
-	if msg := Busy(inst); msg != "" {
+	if msg := BusyFor(inst, b.Name); msg != "" {
 		return pending(msg)
 	}
 	cluster, err := r.Clusters.ClusterOf(ctx, inst)
@@ -155,7 +155,7 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("PostgreSQL server version: %w", err)
 	}
-	loc := Location(b)
+	loc := resources.BackupLocationOf(b, false)
 	in := resources.BackupJobInputs{
 		Backup: b, Location: loc,
 		Data: resources.DataJobInputs{
@@ -179,14 +179,22 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 	return ctrl.Result{}, nil
 }
 
-// Busy says why the instance cannot be backed up now, "" when it can: not
-// initialised, an upgrade in flight, a filestore migration, a restore.
+// Busy says why the instance cannot be backed up or restored now, "" when it
+// can: not initialised, an upgrade in flight, a filestore migration, a restore.
 func Busy(inst *odoov1alpha2.OdooInstance) string {
+	return BusyFor(inst, "")
+}
+
+// BusyFor is Busy for the OdooBackupJob named backup: the restore point of
+// the instance's upgrade in flight (status.upgrade.restorePointBackup) does
+// not wait for that upgrade, which waits for it before touching the database.
+func BusyFor(inst *odoov1alpha2.OdooInstance, backup string) string {
+	up := inst.Status.Upgrade
 	switch {
 	case inst.Status.Database == nil || !inst.Status.Database.Initialized || inst.Status.Database.Name == "":
 		return "waiting for the instance's database to be initialised"
-	case inst.Status.Upgrade != nil && inst.Status.Upgrade.Step != "" && inst.Status.Upgrade.Step != odoov1alpha2.UpgradeStepDone:
-		return "waiting for the instance's upgrade to end (step " + string(inst.Status.Upgrade.Step) + ")"
+	case up != nil && up.Step != "" && up.Step != odoov1alpha2.UpgradeStepDone && (backup == "" || up.RestorePointBackup != backup):
+		return "waiting for the instance's upgrade to end (step " + string(up.Step) + ")"
 	case inst.Status.Filestore != nil && inst.Status.Filestore.Migration != nil &&
 		inst.Status.Filestore.Migration.Phase == odoov1alpha2.FilestoreMigrationCopying:
 		return "waiting for the instance's filestore migration to end"
@@ -194,19 +202,6 @@ func Busy(inst *odoov1alpha2.OdooInstance) string {
 		return "waiting for the restore " + inst.Annotations[odoov1alpha2.AnnotationRestoreHold] + " to end"
 	}
 	return ""
-}
-
-// Location is where the backup goes.
-func Location(b *odoov1alpha2.OdooBackupJob) resources.BackupLocation {
-	d := b.Spec.Destination
-	if d.PVC != nil {
-		file := d.PVC.Path
-		if file == "" {
-			file = b.Name + resources.BackupFileExtension(b.Spec.Format)
-		}
-		return resources.PVCBackupLocation(d.PVC, file, false)
-	}
-	return resources.S3BackupLocation(&d.S3Location)
 }
 
 // DataResult is the part of the data command's termination message read here.
