@@ -25,10 +25,6 @@ type DumpOptions struct {
 	Database string
 	// PGBinDir is the directory of pg_dump; empty: PATH.
 	PGBinDir string
-	// Snapshot, when set, is a snapshot exported by an open transaction
-	// (pg_export_snapshot()): the dump then holds exactly what that
-	// transaction sees.
-	Snapshot string
 	// Stderr, when set, also receives pg_dump's messages.
 	Stderr io.Writer
 }
@@ -86,9 +82,6 @@ func Dump(ctx context.Context, opts DumpOptions) (DumpResult, error) {
 	}()
 
 	args := []string{"--format=custom", "--no-owner", "--no-privileges"}
-	if opts.Snapshot != "" {
-		args = append(args, "--snapshot="+opts.Snapshot)
-	}
 	var env []string
 	if opts.Database != "" {
 		env = append(env, "PGDATABASE="+opts.Database)

@@ -117,47 +117,6 @@ func TestDumpAndRestoreGiveIdenticalTables(t *testing.T) {
 	}
 }
 
-// A dump of a database that changes during the dump holds what the
-// exported snapshot saw.
-func TestDumpReadsTheGivenSnapshot(t *testing.T) {
-	s := dbtoolstest.Server(t)
-	src := dbtoolstest.Name(t, "src")
-	dbtoolstest.CreateFixture(t, s, src, "")
-	dbtoolstest.SetPGEnv(t, s, s.AdminUser, s.AdminPassword, src)
-	ctx := dbtoolstest.Ctx(t)
-
-	conn := dbtoolstest.Connect(t, s, src)
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbtoolstest.Exec(t, conn, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-	var snapshot string
-	if err := conn.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&snapshot); err != nil {
-		t.Fatal(err)
-	}
-	want := dbtoolstest.Checksums(t, s, src)
-	dbtoolstest.Exec(t, dbtoolstest.Connect(t, s, src), "UPDATE ir_module_module SET latest_version = '18.0.9.9' WHERE name = 'sale'")
-
-	res, err := dbtools.Dump(ctx, dbtools.DumpOptions{File: filepath.Join(t.TempDir(), "snap.dump"), PGBinDir: s.BinDir, Snapshot: snapshot})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = tx.Rollback(ctx)
-	// A name libpq would take for connection settings if it were not quoted.
-	target := dbtoolstest.Name(t, "tg") + ` it's=\"x"`
-	dbtoolstest.CreateEmpty(t, s, target)
-	if err := dbtools.Restore(ctx, dbtools.RestoreOptions{File: res.File, Database: target, PGBinDir: s.BinDir}); err != nil {
-		t.Fatal(err)
-	}
-	if got := dbtoolstest.Checksums(t, s, target); !reflect.DeepEqual(got, want) {
-		t.Fatalf("the dump is not the snapshot's:\n got %v\nwant %v", got, want)
-	}
-	if now := dbtoolstest.Checksums(t, s, src); reflect.DeepEqual(now, want) {
-		t.Fatal("the update after the snapshot changed no checksum")
-	}
-}
-
 func TestDumpFailureLeavesNoFile(t *testing.T) {
 	s := dbtoolstest.Server(t)
 	password := "wrong-" + dbtoolstest.Name(t, "pw")

@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
 
@@ -675,18 +676,26 @@ func TestUpgradeWithoutModuleTable(t *testing.T) {
 // killPoint is where TestUpgradeSurvivesOperatorKill kills the operator: as
 // soon as status.upgrade.step is step and, when job is set, a Job of that
 // kind (bemade.org/job) exists too (the operator died with its Job running;
-// "backup" is the Job of the restore point OdooBackupJob).
+// "backup" is the Job of the restore point OdooBackupJob), or, with
+// restorePoint, the restore point OdooBackupJob exists (its Job may not yet).
 type killPoint struct {
-	step odoov1alpha2.UpgradeStep
-	job  string
+	step         odoov1alpha2.UpgradeStep
+	job          string
+	restorePoint bool
 }
 
 func (k killPoint) String() string {
-	if k.job == "" {
+	switch {
+	case k.restorePoint:
+		return string(k.step) + "+odoobackupjob"
+	case k.job == "":
 		return string(k.step)
 	}
 	return string(k.step) + "+" + k.job + "-job"
 }
+
+// odooBackupJobs is the OdooBackupJob resource.
+var odooBackupJobs = schema.GroupVersionResource{Group: "bemade.org", Version: "v1alpha2", Resource: "odoobackupjobs"}
 
 func (k killPoint) instance() string {
 	return "kill-" + strings.ReplaceAll(strings.ToLower(k.String()), "+", "-")
@@ -702,6 +711,7 @@ func TestUpgradeSurvivesOperatorKill(t *testing.T) {
 		{step: odoov1alpha2.UpgradeStepSnapshot},
 		{step: odoov1alpha2.UpgradeStepStopCron},
 		{step: odoov1alpha2.UpgradeStepRestorePoint},
+		{step: odoov1alpha2.UpgradeStepRestorePoint, restorePoint: true},
 		{step: odoov1alpha2.UpgradeStepRestorePoint, job: "backup"},
 		{step: odoov1alpha2.UpgradeStepUpgrade},
 		{step: odoov1alpha2.UpgradeStepUpgrade, job: "upgrade"},
@@ -758,7 +768,12 @@ func killAt(t *testing.T, c *framework.Clients, ns string, p killPoint, killed *
 		st := inst.Status.Upgrade
 		return st != nil && st.ImageAttempted == toImage && st.Step == p.step
 	}
+	restorePoints := metav1.ListOptions{LabelSelector: "bemade.org/upgrade-restore-point=true," + instanceLabel + "=" + name}
 	jobExists := func() bool {
+		if p.restorePoint {
+			backups, err := c.Dynamic.Resource(odooBackupJobs).Namespace(ns).List(ctx, restorePoints)
+			return err == nil && len(backups.Items) > 0
+		}
 		if p.job == "" {
 			return true
 		}
@@ -779,12 +794,15 @@ func killAt(t *testing.T, c *framework.Clients, ns string, p killPoint, killed *
 		})
 	}
 
-	// A watch of the instance, or of the point's Jobs.
+	// A watch of the instance, or of the point's OdooBackupJob or Jobs.
 	var w watch.Interface
 	var err error
-	if p.job == "" {
+	switch {
+	case p.restorePoint:
+		w, err = c.Dynamic.Resource(odooBackupJobs).Namespace(ns).Watch(ctx, restorePoints)
+	case p.job == "":
 		w, err = c.Dynamic.Resource(framework.OdooInstances).Namespace(ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
-	} else {
+	default:
 		w, err = c.Kube.BatchV1().Jobs(ns).Watch(ctx, metav1.ListOptions{LabelSelector: jobKindLabel + "=" + p.job + "," + instanceLabel + "=" + name})
 	}
 	if err != nil {
@@ -794,7 +812,7 @@ func killAt(t *testing.T, c *framework.Clients, ns string, p killPoint, killed *
 	go func() {
 		for ev := range w.ResultChan() {
 			inst := &odoov1alpha2.OdooInstance{}
-			if u, ok := ev.Object.(*unstructured.Unstructured); ok {
+			if u, ok := ev.Object.(*unstructured.Unstructured); ok && !p.restorePoint {
 				if runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, inst) != nil {
 					continue
 				}
