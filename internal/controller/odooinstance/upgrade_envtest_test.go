@@ -165,6 +165,19 @@ func TestImageChangeRunsGuardedUpgrade(t *testing.T) {
 	inst := upgradeInstance(t, g, ns)
 	job := runUpgradeToJob(g, ns)
 
+	// Any other backup waits for the upgrade to end.
+	g.Expect(k8s.Create(context.Background(), &odoov1alpha2.OdooBackupJob{
+		ObjectMeta: metav1.ObjectMeta{Name: "manual", Namespace: ns},
+		Spec: odoov1alpha2.OdooBackupJobSpec{OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: "shop"},
+			Destination: odoov1alpha2.BackupDestination{PVC: &odoov1alpha2.PVCLocation{ClaimName: "backups"}}},
+	})).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		got := backupJob(g, ns, "manual")
+		g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobPending))
+		g.Expect(got.Status.Message).To(Equal("waiting for the instance's upgrade to end (step Upgrade)"))
+	}, eventually, poll).Should(Succeed())
+	g.Expect(k8s.Delete(context.Background(), backupJob(g, ns, "manual"))).To(Succeed())
+
 	// Odoo upgrades sale and commits.
 	moduleSQL(g, inst.Status.Database.Name, `UPDATE ir_module_module SET latest_version = '18.0.1.1' WHERE name = 'sale'`)
 	setJobCondition(g, job, batchv1.JobComplete)
@@ -203,7 +216,7 @@ func TestImageChangeRunsGuardedUpgrade(t *testing.T) {
 	g.Expect(jobsOfKind(g, ns, resources.JobKindBackup)).To(HaveLen(1))
 	backups := &odoov1alpha2.OdooBackupJobList{}
 	g.Expect(k8s.List(context.Background(), backups, client.InNamespace(ns))).To(Succeed())
-	g.Expect(backups.Items).To(HaveLen(1), "one restore point backup")
+	g.Expect(backups.Items).To(ConsistOf(HaveField("Name", upgradeStatus(g, ns).RestorePointBackup)), "one restore point backup")
 }
 
 func TestPostCheckCatchesLeftoverModulesAndKeepsOldImage(t *testing.T) {
