@@ -494,3 +494,43 @@ func TestRestorePolicyBringsBackTheDatabase(t *testing.T) {
 	g.Expect(jobsOfKind(g, ns, resources.JobKindBackup)).To(HaveLen(1))
 	g.Expect(jobsOfKind(g, ns, resources.JobKindRestore)).To(HaveLen(1))
 }
+
+// TestRestorePolicyWithoutItsBackupLeavesTheDatabase: a failed upgrade whose
+// restore point OdooBackupJob was deleted meanwhile restores nothing: the
+// upgrade ends Failed saying so, no restore Job runs, the live database is
+// left as the upgrade left it and the old image serves again.
+func TestRestorePolicyWithoutItsBackupLeavesTheDatabase(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	inst := upgradeInstance(t, g, ns)
+	patch := client.MergeFrom(inst.DeepCopy())
+	inst.Spec.AutoUpgrade.OnFailure = odoov1alpha2.UpgradeFailureRestore
+	g.Expect(k8s.Patch(context.Background(), inst, patch)).To(Succeed())
+	job := runUpgradeToJob(g, ns)
+	name := upgradeStatus(g, ns).RestorePointBackup
+	g.Expect(k8s.Delete(context.Background(), backupJob(g, ns, name))).To(Succeed())
+	moduleSQL(g, inst.Status.Database.Name, `UPDATE ir_module_module SET latest_version = '18.0.1.2' WHERE name = 'stock'`)
+	setJobCondition(g, job, batchv1.JobFailed)
+
+	g.Eventually(func(g Gomega) {
+		markAvailable(g, ns, "shop")
+		markAvailable(g, ns, "shop-cron")
+		st := upgradeStatus(g, ns)
+		g.Expect(st.Phase).To(Equal(odoov1alpha2.UpgradeFailed))
+		g.Expect(st.Step).To(Equal(odoov1alpha2.UpgradeStepDone))
+		g.Expect(st.Message).To(ContainSubstring("the restore point backup " + name + " is gone or did not complete: nothing was restored"))
+		g.Expect(st.KeptDatabase).To(BeEmpty())
+		image, replicas := deploymentImageReplicas(g, ns, "shop")
+		g.Expect(image).To(Equal(oldImage))
+		g.Expect(replicas).To(Equal(int32(2)))
+	}, eventually, poll).Should(Succeed())
+	g.Expect(jobsOfKind(g, ns, resources.JobKindRestore)).To(BeEmpty())
+	db := inst.Status.Database.Name
+	g.Expect(adminQuery(g, "SELECT datname FROM pg_database WHERE datname LIKE $1", db+"_restore_%")).To(BeEmpty(), "no restore target was created")
+	conn, err := pgx.Connect(context.Background(), pg.ConnStringFor(db))
+	g.Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = conn.Close(context.Background()) }()
+	var version string
+	g.Expect(conn.QueryRow(context.Background(), "SELECT latest_version FROM ir_module_module WHERE name = 'stock'").Scan(&version)).To(Succeed())
+	g.Expect(version).To(Equal("18.0.1.2"), "the live database is left as the upgrade left it")
+}
