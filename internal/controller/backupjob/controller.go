@@ -18,6 +18,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
@@ -53,6 +55,7 @@ type Reconciler struct {
 
 // +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=bemade.org,resources=odooinstances,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/status,verbs=get;patch
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
@@ -62,12 +65,32 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&odoov1alpha2.OdooBackupJob{}).
 		Owns(&batchv1.Job{}).
+		Watches(&odoov1alpha2.OdooInstance{}, handler.EnqueueRequestsFromMapFunc(r.waitingBackups)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 2}).
 		Complete(r)
 }
 
-// waitRetry is how often a backup waiting for its instance looks again.
+// waitRetry is how often a backup waiting for its instance looks again,
+// besides the instance's own changes.
 const waitRetry = 15 * time.Second
+
+// waitingBackups are the OdooBackupJobs of the instance that have no Job
+// yet: a change of the instance (an upgrade that ended, a restore released)
+// takes them up at once rather than at their next retry.
+func (r *Reconciler) waitingBackups(ctx context.Context, inst client.Object) []reconcile.Request {
+	list := &odoov1alpha2.OdooBackupJobList{}
+	if err := r.List(ctx, list, client.InNamespace(inst.GetNamespace())); err != nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, b := range list.Items {
+		if b.Spec.OdooInstanceRef.Name == inst.GetName() && b.Status.JobName == "" &&
+			b.Status.Phase != odoov1alpha2.JobCompleted && b.Status.Phase != odoov1alpha2.JobFailed {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&b)})
+		}
+	}
+	return reqs
+}
 
 // Reconcile drives one OdooBackupJob: checks, then one create-only Job,
 // whose state is mirrored into status.

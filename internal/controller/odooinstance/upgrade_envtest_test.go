@@ -176,7 +176,6 @@ func TestImageChangeRunsGuardedUpgrade(t *testing.T) {
 		g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobPending))
 		g.Expect(got.Status.Message).To(Equal("waiting for the instance's upgrade to end (step Upgrade)"))
 	}, eventually, poll).Should(Succeed())
-	g.Expect(k8s.Delete(context.Background(), backupJob(g, ns, "manual"))).To(Succeed())
 
 	// Odoo upgrades sale and commits.
 	moduleSQL(g, inst.Status.Database.Name, `UPDATE ir_module_module SET latest_version = '18.0.1.1' WHERE name = 'sale'`)
@@ -213,10 +212,14 @@ func TestImageChangeRunsGuardedUpgrade(t *testing.T) {
 		g.Expect(meta.IsStatusConditionTrue(inst.Status.Conditions, odoov1alpha2.ConditionReady)).To(BeTrue())
 	}, eventually, poll).Should(Succeed())
 	g.Expect(jobsOfKind(g, ns, "upgrade")).To(HaveLen(1))
-	g.Expect(jobsOfKind(g, ns, resources.JobKindBackup)).To(HaveLen(1))
-	backups := &odoov1alpha2.OdooBackupJobList{}
-	g.Expect(k8s.List(context.Background(), backups, client.InNamespace(ns))).To(Succeed())
-	g.Expect(backups.Items).To(ConsistOf(HaveField("Name", upgradeStatus(g, ns).RestorePointBackup)), "one restore point backup")
+	// The waiting backup starts once the upgrade ended, well before its 15 s retry.
+	g.Eventually(func(g Gomega) {
+		g.Expect(backupJob(g, ns, "manual").Status.Phase).To(Equal(odoov1alpha2.JobRunning))
+	}, "5s", poll).Should(Succeed())
+	g.Expect(jobsOfKind(g, ns, resources.JobKindBackup)).To(HaveLen(2))
+	restorePoints := &odoov1alpha2.OdooBackupJobList{}
+	g.Expect(k8s.List(context.Background(), restorePoints, client.InNamespace(ns), client.MatchingLabels{resources.LabelRestorePoint: "true"})).To(Succeed())
+	g.Expect(restorePoints.Items).To(ConsistOf(HaveField("Name", upgradeStatus(g, ns).RestorePointBackup)), "one restore point backup")
 }
 
 func TestPostCheckCatchesLeftoverModulesAndKeepsOldImage(t *testing.T) {
