@@ -128,7 +128,7 @@ func TestApply(t *testing.T) {
 				st.Phase, st.Failed = odoov1alpha2.UpgradeFailed, true
 			})},
 		{name: "fail at RestorePoint with Restore: the dump failed, done", st: inFlight(odoov1alpha2.UpgradeStepRestorePoint),
-			a: upgrade.Action{Kind: upgrade.Fail, Message: "the restore point could not be taken"}, o: upgrading(onFailureRestore, restorePointJob(upgrade.JobFailed)), now: t25,
+			a: upgrade.Action{Kind: upgrade.Fail, Message: "the restore point could not be taken"}, o: upgrading(onFailureRestore, restorePointBackup(upgrade.JobFailed)), now: t25,
 			want: inFlight(odoov1alpha2.UpgradeStepDone, finished, func(st *odoov1alpha2.UpgradeStatus) {
 				st.Phase, st.Failed = odoov1alpha2.UpgradeFailed, true
 			})},
@@ -227,7 +227,7 @@ func TestApplyFailurePolicy(t *testing.T) {
 		{"verdict failed, Restore, no restore point", inFlight(odoov1alpha2.UpgradeStepVerify, noPoint), upgrading(verdict(false, "x"), onFailureRestore), false},
 		{"reverted after the Job, Restore", inFlight(odoov1alpha2.UpgradeStepUpgrade), obs(upgradeJob(upgrade.JobSucceeded), onFailureRestore), true},
 		{"reverted during Rollout, Restore", inFlight(odoov1alpha2.UpgradeStepRollout), obs(runningB, onFailureRestore), true},
-		{"restore point failed, Restore", inFlight(odoov1alpha2.UpgradeStepRestorePoint), upgrading(restorePointJob(upgrade.JobFailed), onFailureRestore), false},
+		{"restore point failed, Restore", inFlight(odoov1alpha2.UpgradeStepRestorePoint), upgrading(restorePointBackup(upgrade.JobFailed), onFailureRestore), false},
 		{"snapshot failed, Restore", inFlight(odoov1alpha2.UpgradeStepSnapshot), upgrading(failure("x"), onFailureRestore), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -75,7 +75,7 @@ func swapped(o *upgrade.Observed)          { o.Swapped = true }
 func restoreJob(s upgrade.JobState) func(*upgrade.Observed) {
 	return func(o *upgrade.Observed) { o.RestoreJob = s }
 }
-func restorePointJob(s upgrade.JobState) func(*upgrade.Observed) {
+func restorePointBackup(s upgrade.JobState) func(*upgrade.Observed) {
 	return func(o *upgrade.Observed) { o.RestorePoint = s }
 }
 func upgradeJob(s upgrade.JobState) func(*upgrade.Observed) {
@@ -328,13 +328,13 @@ func TestDecideInFlight(t *testing.T) {
 
 		// RestorePoint.
 		{name: "RestorePoint: backup absent: create it", st: inFlight(restorePt), o: upgrading(), want: upgrade.Action{Kind: upgrade.CreateRestorePointBackup}},
-		{name: "RestorePoint: backup running or waiting", st: inFlight(restorePt), o: upgrading(restorePointJob(upgrade.JobRunning)), want: wait},
-		{name: "RestorePoint: backup Completed: the upgrade Job next", st: inFlight(restorePt), o: upgrading(restorePointJob(upgrade.JobSucceeded)), want: advanceTo(upgradeStep)},
-		{name: "RestorePoint: backup Failed: fail, database untouched", st: inFlight(restorePt), o: upgrading(restorePointJob(upgrade.JobFailed)), want: fail, msg: notTouched},
-		{name: "RestorePoint: spec reverted, Job absent: cancel", st: inFlight(restorePt), o: obs(), want: cancel},
-		{name: "RestorePoint: spec reverted, Job running: cancel", st: inFlight(restorePt), o: obs(restorePointJob(upgrade.JobRunning)), want: cancel},
-		{name: "RestorePoint: spec reverted, Job succeeded: cancel", st: inFlight(restorePt), o: obs(restorePointJob(upgrade.JobSucceeded)), want: cancel},
-		{name: "RestorePoint: third image: cancel", st: inFlight(restorePt), o: obs(specC, restorePointJob(upgrade.JobSucceeded)), want: cancel},
+		{name: "RestorePoint: backup running or waiting", st: inFlight(restorePt), o: upgrading(restorePointBackup(upgrade.JobRunning)), want: wait},
+		{name: "RestorePoint: backup Completed: the upgrade Job next", st: inFlight(restorePt), o: upgrading(restorePointBackup(upgrade.JobSucceeded)), want: advanceTo(upgradeStep)},
+		{name: "RestorePoint: backup Failed: fail, database untouched", st: inFlight(restorePt), o: upgrading(restorePointBackup(upgrade.JobFailed)), want: fail, msg: notTouched},
+		{name: "RestorePoint: spec reverted, backup absent: cancel", st: inFlight(restorePt), o: obs(), want: cancel},
+		{name: "RestorePoint: spec reverted, backup running: cancel", st: inFlight(restorePt), o: obs(restorePointBackup(upgrade.JobRunning)), want: cancel},
+		{name: "RestorePoint: spec reverted, backup Completed: cancel", st: inFlight(restorePt), o: obs(restorePointBackup(upgrade.JobSucceeded)), want: cancel},
+		{name: "RestorePoint: third image: cancel", st: inFlight(restorePt), o: obs(specC, restorePointBackup(upgrade.JobSucceeded)), want: cancel},
 		{name: "RestorePoint: failure", st: inFlight(restorePt), o: upgrading(failure("no space left on the claim")), want: fail, msg: "no space left"},
 
 		// Upgrade.
@@ -529,9 +529,9 @@ func allEvents() []struct {
 		{"onFailure Restore", onFailureRestore},
 		{"snapshot taken", snapshotTaken},
 		{"cron stopped", cronStopped},
-		{"restore point Job running", restorePointJob(upgrade.JobRunning)},
-		{"restore point Job succeeded", restorePointJob(upgrade.JobSucceeded)},
-		{"restore point Job failed", restorePointJob(upgrade.JobFailed)},
+		{"restore point Job running", restorePointBackup(upgrade.JobRunning)},
+		{"restore point Job succeeded", restorePointBackup(upgrade.JobSucceeded)},
+		{"restore point Job failed", restorePointBackup(upgrade.JobFailed)},
 		{"upgrade Job running", upgradeJob(upgrade.JobRunning)},
 		{"upgrade Job succeeded", upgradeJob(upgrade.JobSucceeded)},
 		{"upgrade Job failed", upgradeJob(upgrade.JobFailed)},
