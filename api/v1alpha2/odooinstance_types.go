@@ -466,7 +466,9 @@ type RollbackSpec struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.schedule) || size(self.schedule) == 0 || has(self.destination)",message="spec.backup.destination is required with spec.backup.schedule: say where scheduled backups go (S3 or pvc)"
 type BackupSpec struct {
 	// beforeUpgrade takes a restore point of the database before every module
-	// upgrade.
+	// upgrade: an OdooBackupJob <name>-pre-upgrade-<hash> in dump format, to
+	// destination when set, else to the claim <name>-restore-points. It is
+	// not a scheduled backup: retention never deletes it.
 	// +optional
 	// +kubebuilder:default=true
 	BeforeUpgrade *bool `json:"beforeUpgrade,omitempty"`
@@ -795,11 +797,14 @@ type UpgradeStatus struct {
 	// jobName is the upgrade Job (deterministic from instance, image and trigger).
 	// +optional
 	JobName string `json:"jobName,omitempty"`
-	// restorePoint names the backup taken before the upgrade Job ran
-	// (<claim>:<file> of a pg_dump in custom format); empty when
-	// spec.backup.beforeUpgrade is false.
+	// restorePointBackup is the OdooBackupJob (same namespace) holding the
+	// restore point taken before the upgrade Job ran: a dump-format backup of
+	// the database, without the filestore (an upgrade does not rewrite it), in
+	// spec.backup.destination or on the claim <name>-restore-points. onFailure
+	// Restore loads it. Empty when spec.backup.beforeUpgrade is false.
 	// +optional
-	RestorePoint string `json:"restorePoint,omitempty"`
+	// +kubebuilder:validation:MaxLength=253
+	RestorePointBackup string `json:"restorePointBackup,omitempty"`
 	// modules are the modules updated (`-u`); empty means all.
 	// +optional
 	// +listType=atomic
@@ -831,7 +836,8 @@ const (
 	UpgradeStepSnapshot UpgradeStep = "Snapshot"
 	// UpgradeStepStopCron scales cron to 0 and waits for its pods to end.
 	UpgradeStepStopCron UpgradeStep = "StopCron"
-	// UpgradeStepRestorePoint dumps the database before it is touched.
+	// UpgradeStepRestorePoint backs the database up (an OdooBackupJob) before
+	// it is touched.
 	UpgradeStepRestorePoint UpgradeStep = "RestorePoint"
 	// UpgradeStepUpgrade runs `odoo -u` in a Job with the new image.
 	UpgradeStepUpgrade UpgradeStep = "Upgrade"
@@ -839,7 +845,7 @@ const (
 	UpgradeStepVerify UpgradeStep = "Verify"
 	// UpgradeStepRollout rolls web and cron to the new image.
 	UpgradeStepRollout UpgradeStep = "Rollout"
-	// UpgradeStepRestore loads the restore point into a new database and swaps
+	// UpgradeStepRestore loads the restore point backup into a new database and swaps
 	// it in place of the live one.
 	UpgradeStepRestore UpgradeStep = "Restore"
 	// UpgradeStepDone means the upgrade ended; phase says how.

@@ -5,10 +5,10 @@
 //   - Modules: ReadModules snapshots ir_module_module; CompareModules (pure)
 //     tells what an upgrade really did: upgraded, installed, removed, and
 //     what is still pending ('to upgrade', 'to install', 'to remove').
-//   - Restore points: Dump runs pg_dump into a file with a sha256sum-style
-//     checksum written last, so a half-written dump is never taken for a good
-//     one; Restore verifies the checksum and the archive before it touches
-//     any database, and only loads into an existing, empty database.
+//   - Restore verifies a custom-format dump (written by the backup code,
+//     internal/backup/odoozip, with a sha256sum-style checksum beside it)
+//     and its archive before it touches any database, and only loads into an
+//     existing, empty database.
 //   - TableChecksums fingerprints every table of schema public, to compare a
 //     restored database with its source.
 //   - SwapDatabases, CreateEmptyDatabase and DatabaseExists run in the

@@ -2,10 +2,8 @@ package dbtools
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -64,27 +62,4 @@ func moduleQueryError(err error) error {
 		return ErrNoModuleTable
 	}
 	return fmt.Errorf("reading ir_module_module: %w", err)
-}
-
-// WriteModuleSnapshot writes snap as indented JSON to path, atomically: a
-// reader sees the old file or the complete new one, never a part.
-func WriteModuleSnapshot(path string, snap ModuleSnapshot) error {
-	b, err := json.MarshalIndent(snap, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(path, append(b, '\n'), 0o644)
-}
-
-// ReadModuleSnapshot reads a file written by WriteModuleSnapshot.
-func ReadModuleSnapshot(path string) (ModuleSnapshot, error) {
-	var snap ModuleSnapshot
-	b, err := os.ReadFile(path) //nolint:gosec // a restore point's own file
-	if err != nil {
-		return snap, err
-	}
-	if err := json.Unmarshal(b, &snap); err != nil {
-		return snap, fmt.Errorf("%s: %w", path, err)
-	}
-	return snap, nil
 }

@@ -2,10 +2,8 @@ package dbtools_test
 
 import (
 	"errors"
-	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools/dbtoolstest"
@@ -53,24 +51,5 @@ func TestReadModulesWithoutModuleTable(t *testing.T) {
 	const want = "database has no ir_module_module table: is it an initialised Odoo database?"
 	if err.Error() != want {
 		t.Fatalf("message %q, want %q", err, want)
-	}
-}
-
-func TestModuleSnapshotFileRoundTrip(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "rp.modules.json")
-	snap := dbtools.ModuleSnapshot{Database: "prod", TakenAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Modules: dbtoolstest.FixtureModules}
-	if err := dbtools.WriteModuleSnapshot(path, snap); err != nil {
-		t.Fatal(err)
-	}
-	got, err := dbtools.ReadModuleSnapshot(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Database != snap.Database || !got.TakenAt.Equal(snap.TakenAt) || !slices.Equal(got.Modules, snap.Modules) {
-		t.Fatalf("round trip:\n got %+v\nwant %+v", got, snap)
-	}
-	entries, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*"))
-	if len(entries) != 0 {
-		t.Fatalf("temporary files left: %v", entries)
 	}
 }

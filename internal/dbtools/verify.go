@@ -25,8 +25,6 @@ var ErrDumpInvalid = errors.New("dump failed verification")
 // format of sha256sum ("<hex>  <name>"), so `sha256sum -c` checks it too.
 func ChecksumPath(file string) string { return file + ".sha256" }
 
-func checksumLine(sum, base string) string { return sum + "  " + base + "\n" }
-
 // VerifyDump checks a dump against its checksum file and returns its
 // sha256. It reads the whole file.
 func VerifyDump(ctx context.Context, file string) (string, error) {

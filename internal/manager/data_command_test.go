@@ -82,9 +82,10 @@ func tableChecksums(t *testing.T, s *pgharness.Server, db string) map[string]str
 	return sums
 }
 
-// The Job's path, end to end, as the instance's own (unprivileged) role:
-// restore-point, restore into an empty database, modules.
-func TestDataCommandRestorePointAndRestore(t *testing.T) {
+// An upgrade's restore point and its restore, end to end, as the instance's
+// own (unprivileged) role: `data backup --format dump` to a claim, `data
+// restore-backup --skip-filestore` into an empty database, modules.
+func TestDataCommandRestorePointBackupAndRestore(t *testing.T) {
 	s := pgharness.Start(t)
 	admin := dbtoolstest.Connect(t, s, "postgres")
 	ctx := dbtoolstest.Ctx(t)
@@ -98,7 +99,7 @@ func TestDataCommandRestorePointAndRestore(t *testing.T) {
 	dbtoolstest.CreateFixture(t, s, src, role)
 	dbtoolstest.SetPGEnv(t, s, role, password, src)
 	bin, argsLog := wrapTools(t, s.BinDir)
-	dir := filepath.Join(t.TempDir(), "restore-points", "inst")
+	dir := filepath.Join(t.TempDir(), "restore-points")
 	termLog := filepath.Join(t.TempDir(), "termination-log")
 	if err := os.WriteFile(termLog, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -106,41 +107,35 @@ func TestDataCommandRestorePointAndRestore(t *testing.T) {
 	common := []string{"--pg-bin-dir", bin, "--termination-log", termLog}
 	var stderrs strings.Builder
 
-	// restore-point
-	_, stderr, err := runCLI(t, append([]string{"data", "restore-point", "--dir", dir, "--name", "up-1"}, common...)...)
+	// The restore point: a dump-format backup without the filestore.
+	dump := filepath.Join(dir, "shop-pre-upgrade-1.dump")
+	_, stderr, err := runCLI(t, append([]string{"data", "backup", "--format", "dump", "--to", "file://" + dump}, common...)...)
 	stderrs.WriteString(stderr)
 	if err != nil {
-		t.Fatalf("restore-point: %v\n%s", err, stderr)
+		t.Fatalf("backup: %v\n%s", err, stderr)
 	}
-	dump := filepath.Join(dir, "up-1.dump")
 	res := readResult(t, termLog)
 	sum, err := dbtools.VerifyDump(ctx, dump)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fi, _ := os.Stat(dump)
-	if want := (DataResult{Command: "restore-point", OK: true, Database: src, File: dump, Bytes: fi.Size(), SHA256: sum,
-		Modules: len(dbtoolstest.FixtureModules), Seconds: res.Seconds}); !reflect.DeepEqual(res, want) {
-		t.Fatalf("result:\n got %+v\nwant %+v", res, want)
-	}
-	snap, err := dbtools.ReadModuleSnapshot(filepath.Join(dir, "up-1.modules.json"))
-	if err != nil || snap.Database != src || !slices.Equal(snap.Modules, dbtoolstest.FixtureModules) {
-		t.Fatalf("module snapshot %+v, %v", snap, err)
+	if !res.OK || res.Command != "backup" || res.SHA256 != sum || res.Format != "dump" || res.FilestoreFiles != 0 {
+		t.Fatalf("backup result %+v (sha256 of the file %s)", res, sum)
 	}
 	srcSums := tableChecksums(t, s, src)
 
-	// restore into an empty database owned by the role.
+	// Its restore into an empty database owned by the role.
 	target := dbtoolstest.Name(t, "target")
 	if err := dbtools.CreateEmptyDatabase(ctx, admin, target, role); err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, err = runCLI(t, append([]string{"data", "restore", "--file", dump, "--database", target}, common...)...)
+	restore := append([]string{"data", "restore-backup", "--from", "file://" + dump, "--database", target, "--skip-filestore"}, common...)
+	_, stderr, err = runCLI(t, restore...)
 	stderrs.WriteString(stderr)
 	if err != nil {
-		t.Fatalf("restore: %v\n%s", err, stderr)
+		t.Fatalf("restore-backup: %v\n%s", err, stderr)
 	}
-	res = readResult(t, termLog)
-	if !res.OK || res.Command != "restore" || res.Database != target || res.Modules != len(dbtoolstest.FixtureModules) {
+	if res = readResult(t, termLog); !res.OK || res.Command != "restore-backup" || res.Database != target || res.SHA256 != sum {
 		t.Fatalf("result %+v", res)
 	}
 	if got := tableChecksums(t, s, target); !reflect.DeepEqual(got, srcSums) {
@@ -153,7 +148,7 @@ func TestDataCommandRestorePointAndRestore(t *testing.T) {
 	}
 
 	// A second restore into the now loaded target is refused.
-	_, stderr, err = runCLI(t, append([]string{"data", "restore", "--file", dump, "--database", target}, common...)...)
+	_, stderr, err = runCLI(t, restore...)
 	stderrs.WriteString(stderr)
 	if err == nil || !strings.Contains(err.Error(), "target database is not empty") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("restore into a loaded database: %v", err)
@@ -165,50 +160,9 @@ func TestDataCommandRestorePointAndRestore(t *testing.T) {
 		t.Fatalf("result of a failed restore: %+v", res)
 	}
 
-	// A restored database that does not match the module snapshot is reported.
-	snapPath := filepath.Join(dir, "up-1.modules.json")
-	tampered := snap
-	tampered.Modules = slices.Clone(snap.Modules)
-	tampered.Modules[0].LatestVersion = "18.0.0.9"
-	if err := dbtools.WriteModuleSnapshot(snapPath, tampered); err != nil {
-		t.Fatal(err)
-	}
-	target2 := dbtoolstest.Name(t, "target2")
-	if err := dbtools.CreateEmptyDatabase(ctx, admin, target2, role); err != nil {
-		t.Fatal(err)
-	}
-	_, stderr, err = runCLI(t, append([]string{"data", "restore", "--file", dump, "--database", target2}, common...)...)
-	stderrs.WriteString(stderr)
-	if err == nil || !strings.Contains(err.Error(), "does not match the module snapshot") ||
-		!strings.Contains(err.Error(), "1 module upgraded (account 18.0.0.9 → 18.0.1.2)") {
-		t.Fatalf("restore against a different module snapshot: %v", err)
-	}
-	_ = readResult(t, termLog)
-	if err := dbtools.WriteModuleSnapshot(snapPath, snap); err != nil {
-		t.Fatal(err)
-	}
-
-	// A retried restore-point keeps the complete one; --overwrite replaces it.
+	// modules prints the snapshot as one JSON line, with the pending modules.
 	dbtoolstest.Exec(t, dbtoolstest.Connect(t, s, src), "SET ROLE "+pgx.Identifier{role}.Sanitize(),
 		"UPDATE ir_module_module SET state = 'to upgrade' WHERE name = 'stock'")
-	_, stderr, err = runCLI(t, append([]string{"data", "restore-point", "--dir", dir, "--name", "up-1"}, common...)...)
-	stderrs.WriteString(stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res = readResult(t, termLog); !res.OK || !res.Existing || res.SHA256 != sum || len(res.Pending) != 0 {
-		t.Fatalf("retried restore-point: %+v", res)
-	}
-	_, stderr, err = runCLI(t, append([]string{"data", "restore-point", "--dir", dir, "--name", "up-1", "--overwrite"}, common...)...)
-	stderrs.WriteString(stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res = readResult(t, termLog); !res.OK || res.Existing || res.SHA256 == sum || !slices.Equal(res.Pending, []string{"stock (to upgrade)"}) {
-		t.Fatalf("restore-point --overwrite: %+v", res)
-	}
-
-	// modules prints the snapshot as one JSON line.
 	stdout, stderr, err := runCLI(t, "data", "modules", "--termination-log", termLog)
 	stderrs.WriteString(stderr)
 	if err != nil {
@@ -234,7 +188,7 @@ func TestDataCommandRestorePointAndRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"pg_dump --format=custom --no-owner --no-privileges --snapshot=", "pg_restore --list " + dump,
+	for _, want := range []string{"pg_dump ", "pg_restore --list " + dump,
 		"pg_restore --no-owner --no-privileges --exit-on-error --dbname=dbname='" + target + "' " + dump, "[PGPASSWORD set]"} {
 		if !strings.Contains(string(args), want) {
 			t.Errorf("tool calls lack %q:\n%s", want, args)
@@ -248,7 +202,7 @@ func TestDataCommandRestorePointAndRestore(t *testing.T) {
 			t.Errorf("%s contain the password:\n%s", what, text)
 		}
 	}
-	if !strings.Contains(stderrs.String(), "msg=\"dump written\"") {
+	if !strings.Contains(stderrs.String(), "msg=\"backup stored\"") {
 		t.Errorf("no progress on stderr:\n%s", stderrs.String())
 	}
 }
@@ -264,25 +218,24 @@ func TestDataCommandFailures(t *testing.T) {
 	}
 	common := []string{"--pg-bin-dir", s.BinDir, "--termination-log", termLog}
 
-	_, stderr, err := runCLI(t, append([]string{"data", "restore-point", "--dir", dir, "--name", "rp"}, common...)...)
+	_, stderr, err := runCLI(t, append([]string{"data", "backup", "--format", "dump", "--to", "file://" + filepath.Join(dir, "rp.dump")}, common...)...)
 	if err == nil || !strings.Contains(err.Error(), "password authentication failed") || strings.Contains(stderr, password) {
-		t.Fatalf("restore-point with a wrong password: %v\n%s", err, stderr)
+		t.Fatalf("backup with a wrong password: %v\n%s", err, stderr)
 	}
 	if res := readResult(t, termLog); res.OK || res.Error != err.Error() || strings.Contains(res.Error, password) {
 		t.Fatalf("result %+v", res)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "rp.dump.sha256")); err == nil {
-		t.Fatal("a failed restore-point left a checksum")
+		t.Fatal("a failed backup left a checksum")
 	}
 
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"data", "restore-point", "--dir", dir, "--name", "../escape"}, `--name "../escape"`},
-		{[]string{"data", "restore-point", "--dir", dir}, `required flag(s) "name" not set`},
-		{[]string{"data", "restore", "--file", filepath.Join(dir, "none.dump"), "--database", "x"}, "no checksum file"},
-		{[]string{"data", "restore", "--file", filepath.Join(dir, "none.dump"), "--database", "template1"}, "system database"},
+		{[]string{"data", "backup", "--format", "sql", "--to", "file://" + filepath.Join(dir, "x")}, `--format "sql"`},
+		{[]string{"data", "restore-backup", "--from", "file://" + filepath.Join(dir, "none.dump")}, `required flag(s) "database" not set`},
+		{[]string{"data", "restore-backup", "--from", "file://" + filepath.Join(dir, "none.dump"), "--database", "x"}, "no checksum file"},
 	} {
 		_, _, err := runCLI(t, append(c.args, common...)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -80,6 +80,20 @@ func PVCBackupLocation(pvc *odoov1alpha2.PVCLocation, file string, readOnly bool
 	}
 }
 
+// BackupLocationOf is where the OdooBackupJob b stores its backup (the
+// claim mounted read-only when readOnly: what a restore reads).
+func BackupLocationOf(b *odoov1alpha2.OdooBackupJob, readOnly bool) BackupLocation {
+	d := b.Spec.Destination
+	if d.PVC != nil {
+		file := d.PVC.Path
+		if file == "" {
+			file = b.Name + BackupFileExtension(b.Spec.Format)
+		}
+		return PVCBackupLocation(d.PVC, file, readOnly)
+	}
+	return S3BackupLocation(&d.S3Location)
+}
+
 // FilestoreDir is the database's filestore inside a data Job that mounts the
 // filestore claim at FilestorePath (Odoo's data_dir).
 func FilestoreDir(database string) string {

@@ -20,13 +20,15 @@ func TestDataJobLabel(t *testing.T) {
 	backup := &odoov1alpha2.OdooBackupJob{ObjectMeta: metav1.ObjectMeta{Name: "nightly", Namespace: inst.Namespace, UID: "u1"}}
 	restore := &odoov1alpha2.OdooRestoreJob{ObjectMeta: metav1.ObjectMeta{Name: "monday", Namespace: inst.Namespace, UID: "u2"}}
 	pvc := &odoov1alpha2.PVCLocation{ClaimName: "backups", Path: "shop.zip"}
-	restorePoint := data
-	restorePoint.Name, restorePoint.Kind, restorePoint.Args = "shop-restorepoint-1", JobKindRestorePoint, []string{"restore-point", "--dir", RestorePointMountPath, "--name", "x"}
+	upgrade := &odoov1alpha2.UpgradeStatus{JobName: "shop-upgrade-1", ImageAttempted: "odoo:18.1", RestorePointBackup: "shop-pre-upgrade-1"}
 
 	dataJobs := map[string]*batchv1.Job{
-		"backup":        convert[batchv1.Job](t, BackupJob(BackupJobInputs{Data: data, Backup: backup, Location: PVCBackupLocation(pvc, "shop.zip", false), FilestoreClaim: "shop-filestore-pvc"})),
-		"restore":       convert[batchv1.Job](t, RestoreBackupJob(RestoreBackupJobInputs{Data: data, Restore: restore, Location: PVCBackupLocation(pvc, "shop.zip", true)})),
-		"restore point": convert[batchv1.Job](t, DataJob(restorePoint)),
+		"backup":  convert[batchv1.Job](t, BackupJob(BackupJobInputs{Data: data, Backup: backup, Location: PVCBackupLocation(pvc, "shop.zip", false), FilestoreClaim: "shop-filestore-pvc"})),
+		"restore": convert[batchv1.Job](t, RestoreBackupJob(RestoreBackupJobInputs{Data: data, Restore: restore, Location: PVCBackupLocation(pvc, "shop.zip", true)})),
+		"filestore swap": convert[batchv1.Job](t, RestoreFilestoreJob(RestoreFilestoreJobInputs{Data: data, Restore: restore,
+			Target: "prod_shop_restore_1", Kept: "prod_shop_pre_restore_1", FilestoreClaim: "shop-filestore-pvc"})),
+		"prune":           convert[batchv1.Job](t, PruneJob(backup, PVCBackupLocation(pvc, "shop.zip", false), "operator:1")),
+		"upgrade restore": convert[batchv1.Job](t, UpgradeRestoreJob(data, upgrade, PVCBackupLocation(pvc, "shop.dump", true))),
 	}
 	for name, job := range dataJobs {
 		t.Run(name, func(t *testing.T) {
@@ -43,6 +45,7 @@ func TestDataJobLabel(t *testing.T) {
 			Upgrade: &odoov1alpha2.UpgradeStatus{JobName: "shop-upgrade-1", ImageAttempted: "odoo:18.1"}})),
 		"filestore copy": convert[batchv1.Job](t, FilestoreCopyJob(CopyInputs{Instance: inst, Name: "shop-fsmigrate-1", Image: "odoo:18.0",
 			Source: "shop-filestore-pvc", Target: "shop-filestore-1"})),
+		"neutralize": convert[batchv1.Job](t, NeutralizeJob(NeutralizeInputs{Instance: inst, Restore: restore, Database: "prod_shop_restore_1"})),
 	}
 	for name, job := range odooJobs {
 		t.Run(name, func(t *testing.T) {

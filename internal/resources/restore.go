@@ -7,8 +7,8 @@ import (
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 )
 
-// JobKindRestoreBackup is the Job kind of an OdooRestoreJob (the upgrade's
-// own restore is JobKindRestore).
+// JobKindRestoreBackup is the Job kind of an OdooRestoreJob (an upgrade's
+// restore of its restore point is JobKindRestore).
 const JobKindRestoreBackup = "restore-backup"
 
 // RestoreBackupJobName is the one Job of an OdooRestoreJob.
@@ -45,10 +45,17 @@ type RestoreBackupJobInputs struct {
 // target's filestore directory.
 func RestoreBackupJob(in RestoreBackupJobInputs) *batchv1ac.JobApplyConfiguration {
 	d := in.Data
-	args := []string{"restore-backup", "--from", in.Location.URL, "--database", d.Database}
 	d.Name, d.Kind = RestoreBackupJobName(in.Restore), JobKindRestoreBackup
 	d.Owner = jobOwner("OdooRestoreJob", in.Restore.Name, in.Restore.UID)
-	if withStorage(&d, in.Location, in.FilestoreClaim, false) {
+	return restoreBackupJob(d, in.Location, in.FilestoreClaim)
+}
+
+// restoreBackupJob runs `odoo-operator data restore-backup` from loc into
+// the database d.Database, and the backup's filestore into that database's
+// filestore directory on filestoreClaim ("" restores the database only).
+func restoreBackupJob(d DataJobInputs, loc BackupLocation, filestoreClaim string) *batchv1ac.JobApplyConfiguration {
+	args := []string{"restore-backup", "--from", loc.URL, "--database", d.Database}
+	if withStorage(&d, loc, filestoreClaim, false) {
 		args = append(args, "--filestore", FilestoreDir(d.Database))
 	} else {
 		args = append(args, "--skip-filestore")

@@ -13,15 +13,12 @@ import (
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 )
 
-// Job kinds of the upgrade machinery.
+// Job kinds of the upgrade machinery (its restore point is an OdooBackupJob,
+// whose Job is of kind JobKindBackup).
 const (
-	JobKindUpgrade      = "upgrade"
-	JobKindRestorePoint = "restore-point"
-	JobKindRestore      = "restore"
+	JobKindUpgrade = "upgrade"
+	JobKindRestore = "restore"
 )
-
-// RestorePointMountPath is where data Jobs mount the restore point claim.
-const RestorePointMountPath = "/backups"
 
 // toolsMountPath is where the operator binary is copied for data Jobs.
 const toolsMountPath = "/odoo-operator"
@@ -34,20 +31,9 @@ func UpgradeJobName(inst *odoov1alpha2.OdooInstance, st *odoov1alpha2.UpgradeSta
 	return withSuffix(inst.Name, "-upgrade-"+upgradeHash(st))
 }
 
-// RestorePointJobName is the pg_dump Job of an upgrade's restore point.
-func RestorePointJobName(inst *odoov1alpha2.OdooInstance, st *odoov1alpha2.UpgradeStatus) string {
-	return withSuffix(inst.Name, "-restorepoint-"+upgradeHash(st))
-}
-
-// RestoreJobName is the pg_restore Job that loads an upgrade's restore point.
+// RestoreJobName is the Job that loads an upgrade's restore point backup.
 func RestoreJobName(inst *odoov1alpha2.OdooInstance, st *odoov1alpha2.UpgradeStatus) string {
 	return withSuffix(inst.Name, "-restore-"+upgradeHash(st))
-}
-
-// RestorePointFile is the dump file of an upgrade's restore point on the
-// restore point claim.
-func RestorePointFile(st *odoov1alpha2.UpgradeStatus) string {
-	return "upgrade-" + upgradeHash(st) + ".dump"
 }
 
 // ModuleSnapshotName is the ConfigMap holding the module versions recorded
@@ -83,27 +69,6 @@ func upgradeHash(st *odoov1alpha2.UpgradeStatus) string {
 		start = strconv.FormatInt(st.StartTime.Unix(), 10)
 	}
 	return hash8(st.ImageAttempted, st.CronImageAttempted, st.Trigger, st.Request, start)
-}
-
-// RestorePointClaimName is the claim restore points are written to.
-func RestorePointClaimName(inst *odoov1alpha2.OdooInstance) string {
-	return inst.Name + "-restore-points"
-}
-
-// RestorePointPVC is the claim of the instance's restore points: one dump per
-// upgrade, sized like the filestore, in the filestore's storage class.
-func RestorePointPVC(inst *odoov1alpha2.OdooInstance) *corev1ac.PersistentVolumeClaimApplyConfiguration {
-	spec := corev1ac.PersistentVolumeClaimSpec().
-		WithAccessModes(corev1.ReadWriteOnce).
-		WithResources(corev1ac.VolumeResourceRequirements().
-			WithRequests(corev1.ResourceList{corev1.ResourceStorage: inst.StorageSize()}))
-	if class := inst.Spec.Filestore.StorageClass; class != "" {
-		spec.WithStorageClassName(class)
-	}
-	return corev1ac.PersistentVolumeClaim(RestorePointClaimName(inst), inst.Namespace).
-		WithLabels(Labels(inst, "restore-points")).
-		WithOwnerReferences(OwnerReference(inst)).
-		WithSpec(spec)
 }
 
 // UpgradeInputs are what an upgrade Job is built from.
@@ -165,7 +130,7 @@ func UpgradeJob(in UpgradeInputs) *batchv1ac.JobApplyConfiguration {
 		WithSpec(spec)
 }
 
-// DataJobInputs are what a data Job (restore point, restore) is built from.
+// DataJobInputs are what a data Job (backup, restore) is built from.
 type DataJobInputs struct {
 	Instance *odoov1alpha2.OdooInstance
 	Name     string
@@ -186,7 +151,7 @@ type DataJobInputs struct {
 	Owner *metav1ac.OwnerReferenceApplyConfiguration
 	// Env is added to the data container's environment.
 	Env []*corev1ac.EnvVarApplyConfiguration
-	// Volumes and Mounts replace the restore point claim when Volumes is set.
+	// Volumes and Mounts give the data container its storage.
 	Volumes []*corev1ac.VolumeApplyConfiguration
 	Mounts  []*corev1ac.VolumeMountApplyConfiguration
 	// NoDatabase leaves the libpq environment out: the command never
@@ -230,15 +195,9 @@ func DataJob(in DataJobInputs) *batchv1ac.JobApplyConfiguration {
 		WithEnv(env...).
 		WithSecurityContext(restrictedContainerSecurity()).
 		WithVolumeMounts(tools)
-	volumes := []*corev1ac.VolumeApplyConfiguration{corev1ac.Volume().WithName("tools").WithEmptyDir(corev1ac.EmptyDirVolumeSource())}
-	if in.Volumes == nil {
-		worker.WithVolumeMounts(corev1ac.VolumeMount().WithName("restore-points").WithMountPath(RestorePointMountPath))
-		volumes = append(volumes, corev1ac.Volume().WithName("restore-points").WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().
-			WithClaimName(RestorePointClaimName(inst))))
-	} else {
-		worker.WithVolumeMounts(in.Mounts...)
-		volumes = append(volumes, in.Volumes...)
-	}
+	worker.WithVolumeMounts(in.Mounts...)
+	volumes := append([]*corev1ac.VolumeApplyConfiguration{corev1ac.Volume().WithName("tools").WithEmptyDir(corev1ac.EmptyDirVolumeSource())},
+		in.Volumes...)
 	owner := in.Owner
 	if owner == nil {
 		owner = OwnerReference(inst)

@@ -10,8 +10,8 @@ import (
 
 // Apply returns the status to store before the controller carries out a.
 // It is pure; the input status is not modified. For Start the caller fills in
-// JobName, and RestorePoint when spec.backup.beforeUpgrade asks for one: both
-// depend on the instance's name.
+// JobName, and RestorePointBackup when spec.backup.beforeUpgrade asks for
+// one: both depend on the instance's name.
 func Apply(st *odoov1alpha2.UpgradeStatus, a Action, o Observed, now metav1.Time) *odoov1alpha2.UpgradeStatus {
 	o = withRunning(st, o)
 	next := &odoov1alpha2.UpgradeStatus{}
@@ -82,7 +82,7 @@ func Apply(st *odoov1alpha2.UpgradeStatus, a Action, o Observed, now metav1.Time
 // restorable is true when the database may have been changed by the upgrade
 // Job and a restore point of the state before it exists.
 func restorable(st *odoov1alpha2.UpgradeStatus) bool {
-	if st == nil || st.RestorePoint == "" {
+	if st == nil || st.RestorePointBackup == "" {
 		return false
 	}
 	switch st.Step {

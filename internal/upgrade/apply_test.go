@@ -112,10 +112,10 @@ func TestApply(t *testing.T) {
 			a: upgrade.Action{Kind: upgrade.Fail, Message: "cancelled"}, o: obs(runningB, onFailureRestore), now: t25,
 			want: inFlight(odoov1alpha2.UpgradeStepRestore, func(st *odoov1alpha2.UpgradeStatus) { st.Failed = true })},
 		{name: "fail at Verify with Restore but no restore point: done",
-			st: inFlight(odoov1alpha2.UpgradeStepVerify, func(st *odoov1alpha2.UpgradeStatus) { st.RestorePoint = "" }),
+			st: inFlight(odoov1alpha2.UpgradeStepVerify, func(st *odoov1alpha2.UpgradeStatus) { st.RestorePointBackup = "" }),
 			a:  upgrade.Action{Kind: upgrade.Fail, Message: "module sale_stock failed"}, o: upgrading(onFailureRestore, beforeUpgradeOff), now: t25,
 			want: inFlight(odoov1alpha2.UpgradeStepDone, finished, func(st *odoov1alpha2.UpgradeStatus) {
-				st.Phase, st.Failed, st.RestorePoint = odoov1alpha2.UpgradeFailed, true, ""
+				st.Phase, st.Failed, st.RestorePointBackup = odoov1alpha2.UpgradeFailed, true, ""
 			})},
 		{name: "fail at Snapshot with Restore: the database was not touched, done", st: inFlight(odoov1alpha2.UpgradeStepSnapshot),
 			a: upgrade.Action{Kind: upgrade.Fail, Message: "no module table"}, o: upgrading(onFailureRestore), now: t25,
@@ -128,7 +128,7 @@ func TestApply(t *testing.T) {
 				st.Phase, st.Failed = odoov1alpha2.UpgradeFailed, true
 			})},
 		{name: "fail at RestorePoint with Restore: the dump failed, done", st: inFlight(odoov1alpha2.UpgradeStepRestorePoint),
-			a: upgrade.Action{Kind: upgrade.Fail, Message: "the restore point could not be taken"}, o: upgrading(onFailureRestore, restorePointJob(upgrade.JobFailed)), now: t25,
+			a: upgrade.Action{Kind: upgrade.Fail, Message: "the restore point could not be taken"}, o: upgrading(onFailureRestore, restorePointBackup(upgrade.JobFailed)), now: t25,
 			want: inFlight(odoov1alpha2.UpgradeStepDone, finished, func(st *odoov1alpha2.UpgradeStatus) {
 				st.Phase, st.Failed = odoov1alpha2.UpgradeFailed, true
 			})},
@@ -179,7 +179,7 @@ func TestApply(t *testing.T) {
 // Actions the controller carries out without a new status leave the status
 // as it is, in a copy.
 func TestApplyLeavesTheStatusForSideEffects(t *testing.T) {
-	for _, k := range []upgrade.Kind{upgrade.None, upgrade.Wait, upgrade.TakeSnapshot, upgrade.CreateRestorePointJob, upgrade.CreateUpgradeJob, upgrade.CreateRestoreJob, upgrade.Swap} {
+	for _, k := range []upgrade.Kind{upgrade.None, upgrade.Wait, upgrade.TakeSnapshot, upgrade.CreateRestorePointBackup, upgrade.CreateUpgradeJob, upgrade.CreateRestoreJob, upgrade.Swap} {
 		for _, st := range []*odoov1alpha2.UpgradeStatus{succeededA(), inFlight(odoov1alpha2.UpgradeStepUpgrade), restoring()} {
 			t.Run(string(k)+"/"+string(st.Step), func(t *testing.T) {
 				g := NewWithT(t)
@@ -215,7 +215,7 @@ func TestApplyFailurePolicy(t *testing.T) {
 		g.Expect(a.Kind).To(Equal(upgrade.Fail), "at %s: %+v", st.Step, a)
 		return upgrade.Apply(st, a, o, t25)
 	}
-	noPoint := func(st *odoov1alpha2.UpgradeStatus) { st.RestorePoint = "" }
+	noPoint := func(st *odoov1alpha2.UpgradeStatus) { st.RestorePointBackup = "" }
 	for _, tc := range []struct {
 		name        string
 		st          *odoov1alpha2.UpgradeStatus
@@ -227,7 +227,7 @@ func TestApplyFailurePolicy(t *testing.T) {
 		{"verdict failed, Restore, no restore point", inFlight(odoov1alpha2.UpgradeStepVerify, noPoint), upgrading(verdict(false, "x"), onFailureRestore), false},
 		{"reverted after the Job, Restore", inFlight(odoov1alpha2.UpgradeStepUpgrade), obs(upgradeJob(upgrade.JobSucceeded), onFailureRestore), true},
 		{"reverted during Rollout, Restore", inFlight(odoov1alpha2.UpgradeStepRollout), obs(runningB, onFailureRestore), true},
-		{"restore point failed, Restore", inFlight(odoov1alpha2.UpgradeStepRestorePoint), upgrading(restorePointJob(upgrade.JobFailed), onFailureRestore), false},
+		{"restore point failed, Restore", inFlight(odoov1alpha2.UpgradeStepRestorePoint), upgrading(restorePointBackup(upgrade.JobFailed), onFailureRestore), false},
 		{"snapshot failed, Restore", inFlight(odoov1alpha2.UpgradeStepSnapshot), upgrading(failure("x"), onFailureRestore), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

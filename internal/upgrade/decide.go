@@ -5,7 +5,7 @@
 //
 // An Odoo upgrade is not one transaction: Odoo commits after every module, so
 // a failed `-u all` leaves a half-upgraded database. The machine therefore
-// records module versions, takes a restore point, judges the Job by exit code,
+// records module versions, takes a restore point (an OdooBackupJob), judges the Job by exit code,
 // log and a post-check of ir_module_module, and keeps the old image serving
 // until the upgrade is proven good.
 //
@@ -82,9 +82,11 @@ type Observed struct {
 	// CronStopped is true when the cron Deployment has no pod left.
 	CronStopped bool
 	// WebStopped is true when neither web nor cron has a pod left.
-	WebStopped      bool
-	RestorePointJob JobState
-	UpgradeJob      JobState
+	WebStopped bool
+	// RestorePoint is where the restore point OdooBackupJob stands: absent,
+	// running (also while it waits), succeeded (Completed) or failed.
+	RestorePoint JobState
+	UpgradeJob   JobState
 	// Verdict is set while the step is Verify.
 	Verdict *Verdict
 	// WebRolledOut is true when the web Deployment runs the attempted image
@@ -114,8 +116,8 @@ const (
 	TakeSnapshot Kind = "TakeSnapshot"
 	// Advance moves to Action.Step; the step's work happens next reconcile.
 	Advance Kind = "Advance"
-	// CreateRestorePointJob creates the pg_dump Job.
-	CreateRestorePointJob Kind = "CreateRestorePointJob"
+	// CreateRestorePointBackup creates the restore point OdooBackupJob.
+	CreateRestorePointBackup Kind = "CreateRestorePointBackup"
 	// CreateUpgradeJob creates the `odoo -u` Job.
 	CreateUpgradeJob Kind = "CreateUpgradeJob"
 	// Succeed ends the upgrade with phase Success.
@@ -124,7 +126,8 @@ const (
 	Fail Kind = "Fail"
 	// Cancel ends an upgrade whose image was changed before its Job ran.
 	Cancel Kind = "Cancel"
-	// CreateRestoreJob creates the target database and the pg_restore Job.
+	// CreateRestoreJob creates the target database and the Job loading the
+	// restore point backup into it.
 	CreateRestoreJob Kind = "CreateRestoreJob"
 	// Swap renames the restored database into the live name.
 	Swap Kind = "Swap"
@@ -266,13 +269,13 @@ func decideInFlight(st *odoov1alpha2.UpgradeStatus, o Observed) Action {
 		}
 		return advance(nextAfterStopCron(st))
 	case odoov1alpha2.UpgradeStepRestorePoint:
-		switch o.RestorePointJob {
+		switch o.RestorePoint {
 		case JobAbsent:
-			return Action{Kind: CreateRestorePointJob}
+			return Action{Kind: CreateRestorePointBackup}
 		case JobRunning:
-			return Action{Kind: Wait, Message: "taking the restore point"}
+			return Action{Kind: Wait, Message: "taking the restore point backup " + st.RestorePointBackup}
 		case JobFailed:
-			return Action{Kind: Fail, Message: "the restore point could not be taken; the database was not touched"}
+			return Action{Kind: Fail, Message: "the restore point backup " + st.RestorePointBackup + " failed; the database was not touched"}
 		}
 		return advance(odoov1alpha2.UpgradeStepUpgrade)
 	case odoov1alpha2.UpgradeStepUpgrade:
@@ -331,7 +334,7 @@ func decideRestore(st *odoov1alpha2.UpgradeStatus, o Observed) Action {
 	}
 	switch {
 	case o.Swapped:
-		return Action{Kind: FinishFailed, Message: "restored the restore point " + st.RestorePoint +
+		return Action{Kind: FinishFailed, Message: "restored the restore point backup " + st.RestorePointBackup +
 			"; writes made during the upgrade window are lost"}
 	case !o.WebStopped:
 		return Action{Kind: Wait, Message: "stopping web and cron before the restore"}
@@ -340,9 +343,9 @@ func decideRestore(st *odoov1alpha2.UpgradeStatus, o Observed) Action {
 	case JobAbsent:
 		return Action{Kind: CreateRestoreJob}
 	case JobRunning:
-		return Action{Kind: Wait, Message: "loading the restore point into a new database"}
+		return Action{Kind: Wait, Message: "loading the restore point backup into a new database"}
 	case JobFailed:
-		return Action{Kind: FinishFailed, Message: "the restore of " + st.RestorePoint +
+		return Action{Kind: FinishFailed, Message: "the restore of the backup " + st.RestorePointBackup +
 			" failed; the live database was left as the upgrade left it"}
 	}
 	return Action{Kind: Swap}
@@ -360,10 +363,10 @@ func nextAfterSnapshot(st *odoov1alpha2.UpgradeStatus, o Observed) odoov1alpha2.
 }
 
 // nextAfterStopCron follows the restore point decided at Start (recorded in
-// status), not the live spec, so a restore never looks for a dump that was
+// status), not the live spec, so a restore never looks for a backup that was
 // skipped.
 func nextAfterStopCron(st *odoov1alpha2.UpgradeStatus) odoov1alpha2.UpgradeStep {
-	if st.RestorePoint != "" {
+	if st.RestorePointBackup != "" {
 		return odoov1alpha2.UpgradeStepRestorePoint
 	}
 	return odoov1alpha2.UpgradeStepUpgrade

@@ -23,7 +23,7 @@ const (
 	cronB = "registry.example.com/shop/odoo-cron:18.0-20260201"
 	cronC = "registry.example.com/shop/odoo-cron:18.0-20260301"
 
-	restorePoint = "shop-restore-points:upgrade-0123456789.dump"
+	restorePoint = "shop-pre-upgrade-01234567"
 )
 
 var t0 = metav1.NewTime(time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC))
@@ -75,8 +75,8 @@ func swapped(o *upgrade.Observed)          { o.Swapped = true }
 func restoreJob(s upgrade.JobState) func(*upgrade.Observed) {
 	return func(o *upgrade.Observed) { o.RestoreJob = s }
 }
-func restorePointJob(s upgrade.JobState) func(*upgrade.Observed) {
-	return func(o *upgrade.Observed) { o.RestorePointJob = s }
+func restorePointBackup(s upgrade.JobState) func(*upgrade.Observed) {
+	return func(o *upgrade.Observed) { o.RestorePoint = s }
 }
 func upgradeJob(s upgrade.JobState) func(*upgrade.Observed) {
 	return func(o *upgrade.Observed) { o.UpgradeJob = s }
@@ -110,7 +110,7 @@ func inFlight(step odoov1alpha2.UpgradeStep, mods ...func(*odoov1alpha2.UpgradeS
 		CronImageAttempted: cronB,
 		ImageCurrent:       imgA,
 		JobName:            "shop-upgrade-0123456789",
-		RestorePoint:       restorePoint,
+		RestorePointBackup: restorePoint,
 		Message:            "upgrading modules with " + imgB,
 	}
 	for _, m := range mods {
@@ -134,7 +134,7 @@ func succeededA(mods ...func(*odoov1alpha2.UpgradeStatus)) *odoov1alpha2.Upgrade
 		Phase: odoov1alpha2.UpgradeSuccess, Step: odoov1alpha2.UpgradeStepDone, Trigger: upgrade.TriggerImage, Request: "r1",
 		StartTime: &start, CompletionTime: &end, Duration: "10m0s",
 		FromImage: imgZ, FromCronImage: cronZ, ImageAttempted: imgA, CronImageAttempted: cronA, ImageCurrent: imgA,
-		JobName: "shop-upgrade-aaaaaaaaaa", RestorePoint: restorePoint,
+		JobName: "shop-upgrade-aaaaaaaaaa", RestorePointBackup: restorePoint,
 	}
 	for _, m := range mods {
 		m(st)
@@ -305,7 +305,7 @@ func TestDecideInFlight(t *testing.T) {
 		{name: "Snapshot: taken, maintenance mode: stop cron next", st: inFlight(snapshot), o: upgrading(snapshotTaken), want: advanceTo(stopCron)},
 		{name: "Snapshot: taken, maintenance mode, no restore point: stop cron next", st: inFlight(snapshot), o: upgrading(snapshotTaken, beforeUpgradeOff), want: advanceTo(stopCron)},
 		{name: "Snapshot: taken, no maintenance mode: restore point next", st: inFlight(snapshot), o: upgrading(snapshotTaken, maintenanceOff), want: advanceTo(restorePt)},
-		{name: "Snapshot: taken, neither: the upgrade Job next", st: inFlight(snapshot, func(st *odoov1alpha2.UpgradeStatus) { st.RestorePoint = "" }),
+		{name: "Snapshot: taken, neither: the upgrade Job next", st: inFlight(snapshot, func(st *odoov1alpha2.UpgradeStatus) { st.RestorePointBackup = "" }),
 			o: upgrading(snapshotTaken, maintenanceOff, beforeUpgradeOff), want: advanceTo(upgradeStep)},
 		{name: "Snapshot: spec reverted to the old image: cancel", st: inFlight(snapshot), o: obs(), want: cancel, msg: notTouched},
 		{name: "Snapshot: spec changed to a third image: cancel", st: inFlight(snapshot), o: obs(specC), want: cancel},
@@ -320,21 +320,21 @@ func TestDecideInFlight(t *testing.T) {
 		// StopCron.
 		{name: "StopCron: pods still there", st: inFlight(stopCron), o: upgrading(), want: wait, msg: "cron"},
 		{name: "StopCron: stopped: restore point next", st: inFlight(stopCron), o: upgrading(cronStopped), want: advanceTo(restorePt)},
-		{name: "StopCron: stopped, no restore point asked: the upgrade Job next", st: inFlight(stopCron, func(st *odoov1alpha2.UpgradeStatus) { st.RestorePoint = "" }),
+		{name: "StopCron: stopped, no restore point asked: the upgrade Job next", st: inFlight(stopCron, func(st *odoov1alpha2.UpgradeStatus) { st.RestorePointBackup = "" }),
 			o: upgrading(cronStopped, beforeUpgradeOff), want: advanceTo(upgradeStep)},
 		{name: "StopCron: spec reverted: cancel", st: inFlight(stopCron), o: obs(cronStopped), want: cancel, msg: notTouched},
 		{name: "StopCron: third image: cancel", st: inFlight(stopCron), o: obs(specC), want: cancel},
 		{name: "StopCron: failure", st: inFlight(stopCron), o: upgrading(failure("boom")), want: fail},
 
 		// RestorePoint.
-		{name: "RestorePoint: Job absent: create it", st: inFlight(restorePt), o: upgrading(), want: upgrade.Action{Kind: upgrade.CreateRestorePointJob}},
-		{name: "RestorePoint: Job running", st: inFlight(restorePt), o: upgrading(restorePointJob(upgrade.JobRunning)), want: wait},
-		{name: "RestorePoint: Job succeeded: the upgrade Job next", st: inFlight(restorePt), o: upgrading(restorePointJob(upgrade.JobSucceeded)), want: advanceTo(upgradeStep)},
-		{name: "RestorePoint: Job failed: fail, database untouched", st: inFlight(restorePt), o: upgrading(restorePointJob(upgrade.JobFailed)), want: fail, msg: notTouched},
-		{name: "RestorePoint: spec reverted, Job absent: cancel", st: inFlight(restorePt), o: obs(), want: cancel},
-		{name: "RestorePoint: spec reverted, Job running: cancel", st: inFlight(restorePt), o: obs(restorePointJob(upgrade.JobRunning)), want: cancel},
-		{name: "RestorePoint: spec reverted, Job succeeded: cancel", st: inFlight(restorePt), o: obs(restorePointJob(upgrade.JobSucceeded)), want: cancel},
-		{name: "RestorePoint: third image: cancel", st: inFlight(restorePt), o: obs(specC, restorePointJob(upgrade.JobSucceeded)), want: cancel},
+		{name: "RestorePoint: backup absent: create it", st: inFlight(restorePt), o: upgrading(), want: upgrade.Action{Kind: upgrade.CreateRestorePointBackup}},
+		{name: "RestorePoint: backup running or waiting", st: inFlight(restorePt), o: upgrading(restorePointBackup(upgrade.JobRunning)), want: wait},
+		{name: "RestorePoint: backup Completed: the upgrade Job next", st: inFlight(restorePt), o: upgrading(restorePointBackup(upgrade.JobSucceeded)), want: advanceTo(upgradeStep)},
+		{name: "RestorePoint: backup Failed: fail, database untouched", st: inFlight(restorePt), o: upgrading(restorePointBackup(upgrade.JobFailed)), want: fail, msg: notTouched},
+		{name: "RestorePoint: spec reverted, backup absent: cancel", st: inFlight(restorePt), o: obs(), want: cancel},
+		{name: "RestorePoint: spec reverted, backup running: cancel", st: inFlight(restorePt), o: obs(restorePointBackup(upgrade.JobRunning)), want: cancel},
+		{name: "RestorePoint: spec reverted, backup Completed: cancel", st: inFlight(restorePt), o: obs(restorePointBackup(upgrade.JobSucceeded)), want: cancel},
+		{name: "RestorePoint: third image: cancel", st: inFlight(restorePt), o: obs(specC, restorePointBackup(upgrade.JobSucceeded)), want: cancel},
 		{name: "RestorePoint: failure", st: inFlight(restorePt), o: upgrading(failure("no space left on the claim")), want: fail, msg: "no space left"},
 
 		// Upgrade.
@@ -439,11 +439,11 @@ func TestDecideRestorePointPromisedAtStart(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			g.Expect(tc.st.RestorePoint).NotTo(BeEmpty())
+			g.Expect(tc.st.RestorePointBackup).NotTo(BeEmpty())
 			next := upgrade.Apply(tc.st, upgrade.Decide(tc.st, tc.o), tc.o, t0)
 			if next.Step == odoov1alpha2.UpgradeStepUpgrade {
-				g.Expect(next.RestorePoint).To(BeEmpty(),
-					"the restore point step was skipped but the status still names restore point %q", next.RestorePoint)
+				g.Expect(next.RestorePointBackup).To(BeEmpty(),
+					"the restore point step was skipped but the status still names restore point %q", next.RestorePointBackup)
 				return
 			}
 			g.Expect(next.Step).To(Equal(odoov1alpha2.UpgradeStepRestorePoint))
@@ -529,9 +529,9 @@ func allEvents() []struct {
 		{"onFailure Restore", onFailureRestore},
 		{"snapshot taken", snapshotTaken},
 		{"cron stopped", cronStopped},
-		{"restore point Job running", restorePointJob(upgrade.JobRunning)},
-		{"restore point Job succeeded", restorePointJob(upgrade.JobSucceeded)},
-		{"restore point Job failed", restorePointJob(upgrade.JobFailed)},
+		{"restore point Job running", restorePointBackup(upgrade.JobRunning)},
+		{"restore point Job succeeded", restorePointBackup(upgrade.JobSucceeded)},
+		{"restore point Job failed", restorePointBackup(upgrade.JobFailed)},
 		{"upgrade Job running", upgradeJob(upgrade.JobRunning)},
 		{"upgrade Job succeeded", upgradeJob(upgrade.JobSucceeded)},
 		{"upgrade Job failed", upgradeJob(upgrade.JobFailed)},
@@ -556,7 +556,7 @@ func statusChanging(k upgrade.Kind) bool {
 }
 
 func TestDecideEveryStateAndEvent(t *testing.T) {
-	known := map[upgrade.Kind]bool{upgrade.None: true, upgrade.Wait: true, upgrade.Start: true, upgrade.TakeSnapshot: true, upgrade.Advance: true, upgrade.CreateRestorePointJob: true,
+	known := map[upgrade.Kind]bool{upgrade.None: true, upgrade.Wait: true, upgrade.Start: true, upgrade.TakeSnapshot: true, upgrade.Advance: true, upgrade.CreateRestorePointBackup: true,
 		upgrade.CreateUpgradeJob: true, upgrade.Succeed: true, upgrade.Fail: true, upgrade.Cancel: true, upgrade.CreateRestoreJob: true, upgrade.Swap: true, upgrade.FinishFailed: true}
 	for _, s := range allStates() {
 		for _, e := range allEvents() {
@@ -617,12 +617,12 @@ func TestDecideStepOrder(t *testing.T) {
 			o := upgrading(func(o *upgrade.Observed) {
 				o.MaintenanceMode, o.BeforeUpgrade = tc.maintenance, tc.beforeUpgrade
 				o.SnapshotTaken, o.CronStopped, o.WebRolledOut = true, true, true
-				o.RestorePointJob, o.UpgradeJob = upgrade.JobSucceeded, upgrade.JobSucceeded
+				o.RestorePoint, o.UpgradeJob = upgrade.JobSucceeded, upgrade.JobSucceeded
 				o.Verdict = &upgrade.Verdict{OK: true, Message: "ok"}
 			})
 			st := upgrade.Apply(nil, upgrade.Decide(nil, o), o, t0)
 			if tc.beforeUpgrade {
-				st.RestorePoint = restorePoint
+				st.RestorePointBackup = restorePoint
 			}
 			steps := []odoov1alpha2.UpgradeStep{st.Step}
 			for i := 0; upgrade.InFlight(st) && i < 20; i++ {

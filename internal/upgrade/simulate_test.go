@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/controller/backupjob"
 	"github.com/odoo-operator/odoo-operator/internal/upgrade"
 )
 
@@ -25,11 +26,11 @@ import (
 // stored status and the world, as after a restart.
 
 const (
-	kindUpgrade      = "upgrade"
-	kindRestorePoint = "restorepoint"
+	kindUpgrade = "upgrade"
+	// kindRestorePoint is the restore point OdooBackupJob with its Job.
+	kindRestorePoint = "restorepoint-backup"
 	kindRestore      = "restore"
 	simReplicas      = 2
-	simClaim         = "shop-restore-points:"
 	brokenLog        = "module sale_stock: KeyError: 'picking_type_id'"
 )
 
@@ -39,7 +40,7 @@ var jobTicks = map[string]int{kindUpgrade: 3, kindRestorePoint: 2, kindRestore: 
 type simJob struct {
 	kind  string
 	image string // the upgrade Job's image
-	file  string // the dump a restore point Job writes or a restore Job reads
+	file  string // the backup a restore Job reads
 	state upgrade.JobState
 	left  int
 }
@@ -82,13 +83,18 @@ type world struct {
 
 	// db is what the live database holds: the image its modules were last
 	// upgraded with.
-	db       string
-	dumps    map[string]string
+	db string
+	// backups is what each restore point OdooBackupJob stored.
+	backups  map[string]string
 	restored map[string]string
 	kept     []string
 
 	// broken images fail `odoo -u all` half-way.
 	broken map[string]bool
+	// backupFails makes every backup Job fail.
+	backupFails bool
+	// deleted are the OdooBackupJobs the operator deleted.
+	deleted []string
 
 	steps      []odoov1alpha2.UpgradeStep
 	trace      []string
@@ -106,7 +112,7 @@ func newWorld() *world {
 		cron:      tier{image: cronA, pods: simReplicas, podImage: cronA},
 		jobs:      map[string]*simJob{}, creates: map[string]int{},
 		snapshots: map[string]bool{}, swapped: map[string]bool{},
-		db: imgA, dumps: map[string]string{}, restored: map[string]string{},
+		db: imgA, backups: map[string]string{}, restored: map[string]string{},
 		broken: map[string]bool{},
 	}
 }
@@ -122,12 +128,11 @@ func simHash(st *odoov1alpha2.UpgradeStatus) string {
 }
 
 func upgradeJobName(st *odoov1alpha2.UpgradeStatus) string { return "shop-upgrade-" + simHash(st) }
-func restorePointJobName(st *odoov1alpha2.UpgradeStatus) string {
-	return "shop-restorepoint-" + simHash(st)
+func restorePointBackupName(st *odoov1alpha2.UpgradeStatus) string {
+	return "shop-pre-upgrade-" + simHash(st)
 }
 func restoreJobName(st *odoov1alpha2.UpgradeStatus) string { return "shop-restore-" + simHash(st) }
 func snapshotName(st *odoov1alpha2.UpgradeStatus) string   { return "shop-modules-" + simHash(st) }
-func dumpFile(st *odoov1alpha2.UpgradeStatus) string       { return "upgrade-" + simHash(st) + ".dump" }
 
 func (w *world) setSpec(image, cron string) { w.specImage, w.specCron = image, cron }
 
@@ -181,7 +186,7 @@ func (w *world) observe(st *odoov1alpha2.UpgradeStatus) upgrade.Observed {
 	case odoov1alpha2.UpgradeStepStopCron:
 		o.CronStopped = w.cron.pods == 0
 	case odoov1alpha2.UpgradeStepRestorePoint:
-		o.RestorePointJob = w.jobState(restorePointJobName(st))
+		o.RestorePoint = w.jobState(st.RestorePointBackup)
 	case odoov1alpha2.UpgradeStepUpgrade:
 		o.UpgradeJob = w.jobState(st.JobName)
 	case odoov1alpha2.UpgradeStepVerify:
@@ -224,7 +229,7 @@ func (w *world) reconcile(crash crashAt) {
 			// Filled in by the controller: both depend on the instance.
 			next.JobName = upgradeJobName(next)
 			if w.beforeUpgrade {
-				next.RestorePoint = simClaim + dumpFile(next)
+				next.RestorePointBackup = restorePointBackupName(next)
 			}
 		}
 		w.store(next, a)
@@ -263,12 +268,19 @@ func (w *world) carryOut(st *odoov1alpha2.UpgradeStatus, a upgrade.Action) {
 	switch a.Kind {
 	case upgrade.TakeSnapshot:
 		w.snapshots[snapshotName(st)] = true
-	case upgrade.CreateRestorePointJob:
-		w.create(restorePointJobName(st), &simJob{kind: kindRestorePoint, file: dumpFile(st)})
+	case upgrade.CreateRestorePointBackup:
+		w.create(st.RestorePointBackup, &simJob{kind: kindRestorePoint})
 	case upgrade.CreateUpgradeJob:
 		w.create(st.JobName, &simJob{kind: kindUpgrade, image: st.ImageAttempted})
 	case upgrade.CreateRestoreJob:
-		w.create(restoreJobName(st), &simJob{kind: kindRestore, file: strings.TrimPrefix(st.RestorePoint, simClaim)})
+		w.create(restoreJobName(st), &simJob{kind: kindRestore, file: st.RestorePointBackup})
+	case upgrade.Cancel:
+		// An unfinished restore point backup is deleted (its pg_dump's locks
+		// would hold up the next upgrade).
+		if j, ok := w.jobs[st.RestorePointBackup]; ok && j.state == upgrade.JobRunning {
+			delete(w.jobs, st.RestorePointBackup)
+			w.deleted = append(w.deleted, st.RestorePointBackup)
+		}
 	case upgrade.Swap:
 		name := restoreJobName(st)
 		if content, ok := w.restored[name]; ok && !w.swapped[name] {
@@ -309,12 +321,24 @@ func (w *world) runningJobs(kinds ...string) []string {
 	return names
 }
 
+// instance is the OdooInstance as the OdooBackupJob controller reads it.
+func (w *world) instance() *odoov1alpha2.OdooInstance {
+	return &odoov1alpha2.OdooInstance{Status: odoov1alpha2.OdooInstanceStatus{
+		Database: &odoov1alpha2.DatabaseStatus{Name: "shop", Initialized: true},
+		Upgrade:  w.status(),
+	}}
+}
+
 // tick lets time pass: Jobs progress, pods follow their Deployments.
 func (w *world) tick() {
 	w.now = w.now.Add(time.Minute)
 	for _, name := range w.jobNames() {
 		j := w.jobs[name]
 		if j.state != upgrade.JobRunning {
+			continue
+		}
+		if j.kind == kindRestorePoint && backupjob.BusyFor(w.instance(), name) != "" {
+			// The OdooBackupJob controller's own rule: it waits, no Job yet.
 			continue
 		}
 		if j.left--; j.left > 0 {
@@ -328,9 +352,13 @@ func (w *world) tick() {
 				j.state, w.db = upgrade.JobSucceeded, j.image
 			}
 		case kindRestorePoint:
-			w.dumps[j.file], j.state = w.db, upgrade.JobSucceeded
+			if w.backupFails {
+				j.state = upgrade.JobFailed
+			} else {
+				w.backups[name], j.state = w.db, upgrade.JobSucceeded
+			}
 		case kindRestore:
-			if content, ok := w.dumps[j.file]; ok {
+			if content, ok := w.backups[j.file]; ok {
 				w.restored[name], j.state = content, upgrade.JobSucceeded
 			} else {
 				j.state = upgrade.JobFailed
@@ -472,8 +500,9 @@ func TestSimulateImageChangeSucceeds(t *testing.T) {
 
 			g.Expect(w.jobsOfKind(kindUpgrade)).To(Equal([]string{st.JobName}))
 			if tc.beforeUpgrade {
-				g.Expect(w.jobsOfKind(kindRestorePoint)).To(Equal([]string{restorePointJobName(st)}))
-				g.Expect(w.dumps).To(Equal(map[string]string{dumpFile(st): imgA}), "the restore point holds the database before the upgrade")
+				g.Expect(st.RestorePointBackup).To(Equal(restorePointBackupName(st)), "status.upgrade names its restore point backup")
+				g.Expect(w.jobsOfKind(kindRestorePoint)).To(Equal([]string{st.RestorePointBackup}))
+				g.Expect(w.backups).To(Equal(map[string]string{st.RestorePointBackup: imgA}), "the restore point holds the database before the upgrade")
 			} else {
 				g.Expect(w.jobsOfKind(kindRestorePoint)).To(BeEmpty())
 			}
@@ -616,7 +645,7 @@ func TestSimulateRestore(t *testing.T) {
 	g.Expect(st.Step).To(Equal(odoov1alpha2.UpgradeStepDone))
 	g.Expect(st.Failed).To(BeTrue())
 	g.Expect(st.Message).To(ContainSubstring(brokenLog))
-	g.Expect(st.Message).To(ContainSubstring("restored the restore point " + st.RestorePoint))
+	g.Expect(st.Message).To(ContainSubstring("restored the restore point backup " + st.RestorePointBackup))
 	g.Expect(w.steps).To(Equal([]odoov1alpha2.UpgradeStep{"Snapshot", "StopCron", "RestorePoint", "Upgrade", "Verify", "Restore", "Done"}))
 	g.Expect(w.jobsOfKind(kindRestorePoint)).To(HaveLen(1))
 	g.Expect(w.jobsOfKind(kindUpgrade)).To(HaveLen(1))
@@ -652,6 +681,27 @@ func TestSimulateRestoreWithoutRestorePoint(t *testing.T) {
 	g.Expect(w.violations).To(BeEmpty())
 }
 
+// A restore point backup that fails fails the upgrade before its Job: the
+// database is untouched, nothing is restored, the old image keeps serving.
+func TestSimulateRestorePointBackupFails(t *testing.T) {
+	g := NewWithT(t)
+	w := newWorld()
+	w.backupFails = true
+	w.onFailure = odoov1alpha2.UpgradeFailureRestore
+	w.setSpec(imgB, cronB)
+	w.run(t)
+	st := w.status()
+	g.Expect(st.Phase).To(Equal(odoov1alpha2.UpgradeFailed))
+	g.Expect(st.Message).To(ContainSubstring("the restore point backup " + st.RestorePointBackup + " failed; the database was not touched"))
+	g.Expect(w.steps).To(Equal([]odoov1alpha2.UpgradeStep{"Snapshot", "StopCron", "RestorePoint", "Done"}))
+	g.Expect(w.jobsOfKind(kindRestorePoint)).To(Equal([]string{st.RestorePointBackup}))
+	g.Expect(w.jobsOfKind(kindUpgrade)).To(BeEmpty())
+	g.Expect(w.jobsOfKind(kindRestore)).To(BeEmpty())
+	g.Expect(w.db).To(Equal(imgA))
+	expectServing(g, w, imgA, cronA)
+	g.Expect(w.violations).To(BeEmpty(), w.traceText())
+}
+
 // spec.backup.beforeUpgrade switched off after Start, onFailure Restore: the
 // failure must never load a restore point that was not taken.
 func TestSimulateBeforeUpgradeSwitchedOffMidUpgrade(t *testing.T) {
@@ -665,7 +715,7 @@ func TestSimulateBeforeUpgradeSwitchedOffMidUpgrade(t *testing.T) {
 	w.run(t)
 	g.Expect(w.status().Phase).To(Equal(odoov1alpha2.UpgradeFailed))
 	for _, name := range w.jobsOfKind(kindRestore) {
-		g.Expect(w.dumps).To(HaveKey(w.jobs[name].file), "restore Job %s loads a restore point that was never taken:\n%s", name, w.traceText())
+		g.Expect(w.backups).To(HaveKey(w.jobs[name].file), "restore Job %s loads a restore point that was never taken:\n%s", name, w.traceText())
 	}
 	expectServing(g, w, imgA, cronA)
 }
@@ -696,7 +746,7 @@ func (w *world) summary() summary {
 	return summary{
 		Steps: w.steps, Phase: st.Phase, Failed: st.Failed, Trigger: st.Trigger, Request: st.Request,
 		From: st.FromImage, Attempted: st.ImageAttempted, Current: st.ImageCurrent, Message: st.Message,
-		JobName: st.JobName, RestorePoint: st.RestorePoint,
+		JobName: st.JobName, RestorePoint: st.RestorePointBackup,
 		Web: w.web, Cron: w.cron, DB: w.db, Kept: w.kept, Jobs: jobs, Swaps: w.swaps,
 	}
 }
@@ -724,6 +774,11 @@ func TestSimulateRestartAtEveryStep(t *testing.T) {
 			w.setSpec(imgB, cronB)
 		}},
 		{"annotation", func(w *world) { w.upgradeNow = "now-1" }},
+		{"restore point backup fails, Restore", func(w *world) {
+			w.backupFails = true
+			w.onFailure = odoov1alpha2.UpgradeFailureRestore
+			w.setSpec(imgB, cronB)
+		}},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
@@ -777,7 +832,7 @@ func TestSimulateSpecChangedMidUpgrade(t *testing.T) {
 	}{
 		{"Snapshot", stepIs(odoov1alpha2.UpgradeStepSnapshot), false},
 		{"StopCron", stepIs(odoov1alpha2.UpgradeStepStopCron), false},
-		{"RestorePoint, dump running", func(w *world) bool {
+		{"RestorePoint, backup running", func(w *world) bool {
 			return stepIs(odoov1alpha2.UpgradeStepRestorePoint)(w) && len(w.runningJobs(kindRestorePoint)) == 1
 		}, false},
 		{"Upgrade, before the Job", func(w *world) bool {
@@ -811,6 +866,11 @@ func TestSimulateSpecChangedMidUpgrade(t *testing.T) {
 				g.Expect(st.Message).To(ContainSubstring("cancelled"))
 				g.Expect(w.jobsOfKind(kindUpgrade)).To(BeEmpty())
 				g.Expect(w.db).To(Equal(imgA))
+			}
+			if strings.HasPrefix(p.name, "RestorePoint") {
+				g.Expect(w.deleted).To(Equal([]string{st.RestorePointBackup}), "the unfinished restore point backup is deleted")
+			} else {
+				g.Expect(w.deleted).To(BeEmpty(), "a finished restore point backup is kept")
 			}
 			expectServing(g, w, imgA, cronA)
 			g.Expect(w.violations).To(BeEmpty(), w.traceText())

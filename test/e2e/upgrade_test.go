@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
 
@@ -178,6 +179,43 @@ func waitEvents(t *testing.T, ns, name string, reasons ...string) map[string]str
 	return types
 }
 
+// restorePointBackups lists the instance's restore point OdooBackupJobs
+// (label bemade.org/upgrade-restore-point) as "name phase".
+func restorePointBackups(t *testing.T, ns, name string) []string {
+	t.Helper()
+	out := framework.Kubectl(t, "get", "odoobackupjobs.v1alpha2.bemade.org", "-n", ns,
+		"-l", "bemade.org/upgrade-restore-point=true,"+instanceLabel+"="+name,
+		"-o", `jsonpath={range .items[*]}{.metadata.name} {.status.phase}{"\n"}{end}`)
+	return strings.Fields(strings.ReplaceAll(strings.TrimSpace(out), " ", "="))
+}
+
+// checkRestorePoint checks that status.upgrade names its restore point, an
+// OdooBackupJob of the instance in dump format without the filestore that
+// reached Completed with exactly one Job, and that it is the only one.
+func checkRestorePoint(t *testing.T, c *framework.Clients, ns, name string, st *odoov1alpha2.UpgradeStatus) {
+	t.Helper()
+	if want := name + "-pre-upgrade-"; !strings.HasPrefix(st.RestorePointBackup, want) {
+		t.Errorf("status.upgrade.restorePointBackup = %q, want %s<hash>", st.RestorePointBackup, want)
+		return
+	}
+	ref := "odoobackupjobs.v1alpha2.bemade.org/" + st.RestorePointBackup
+	got := jsonpath(t, ns, ref, "{.spec.odooInstanceRef.name} {.spec.format} {.spec.withFilestore} {.status.phase} {.status.jobName} {.metadata.ownerReferences[0].kind}")
+	if want := fmt.Sprintf("%s dump false Completed %s-backup OdooInstance", name, st.RestorePointBackup); got != want {
+		t.Errorf("restore point %s: instance format withFilestore phase jobName owner = %q, want %q", st.RestorePointBackup, got, want)
+	}
+	if all := restorePointBackups(t, ns, name); len(all) != 1 || all[0] != st.RestorePointBackup+"=Completed" {
+		t.Errorf("restore point OdooBackupJobs %v, want only %s, Completed", all, st.RestorePointBackup)
+	}
+	jobs := instanceJobs(t, c, ns, name, "backup")
+	if len(jobs) != 1 || jobs[0].Name != st.RestorePointBackup+"-backup" {
+		t.Errorf("backup Jobs %v, want exactly %s-backup", jobNames(jobs), st.RestorePointBackup)
+		return
+	}
+	if _, ok := jobFinished(&jobs[0]); !ok {
+		t.Errorf("restore point Job %s did not complete: %+v", jobs[0].Name, jobs[0].Status.Conditions)
+	}
+}
+
 // ------------------------------------------------------------ recorder
 
 // jobSeen is the instance's upgrade Jobs as one listing showed them.
@@ -185,8 +223,8 @@ type jobSeen struct {
 	n         int  // upgrade Jobs
 	running   bool // one of them has not ended
 	succeeded bool // one of them completed
-	// restorePointDone: every restore-point Job of the listing completed
-	// (false when there is none).
+	// restorePointDone: every backup Job of the listing (the restore
+	// point OdooBackupJob's) completed (false when there is none).
 	restorePointDone bool
 }
 
@@ -294,7 +332,7 @@ func takeSample(ctx context.Context, c *framework.Clients, ns, name string) (sam
 
 func listUpgradeJobs(ctx context.Context, c *framework.Clients, ns, name string) (jobSeen, error) {
 	jobs, err := c.Kube.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{
-		LabelSelector: jobKindLabel + " in (upgrade,restore-point)," + instanceLabel + "=" + name,
+		LabelSelector: jobKindLabel + " in (upgrade,backup)," + instanceLabel + "=" + name,
 	})
 	if err != nil {
 		return jobSeen{}, err
@@ -309,7 +347,7 @@ func listUpgradeJobs(ctx context.Context, c *framework.Clients, ns, name string)
 			seen.n++
 			seen.running = seen.running || !finished
 			seen.succeeded = seen.succeeded || succeeded
-		case "restore-point":
+		case "backup":
 			restorePoints++
 			if succeeded {
 				restorePointsDone++
@@ -419,10 +457,10 @@ func TestUpgradeOnImageChange(t *testing.T) {
 		t.Fatalf("no sample was taken while the upgrade Job ran (%d samples): the invariants above are vacuous", len(samples))
 	}
 
-	// One restore point and one upgrade Job: `odoo -u all` with the new image.
-	if jobs := instanceJobs(t, c, ns, "shop", "restore-point"); len(jobs) != 1 {
-		t.Errorf("restore-point Jobs %v, want one", jobNames(jobs))
-	}
+	// One restore point, an OdooBackupJob named in status.upgrade that
+	// reached Completed with its one Job, and one upgrade Job: `odoo -u all`
+	// with the new image.
+	checkRestorePoint(t, c, ns, "shop", st)
 	jobs := instanceJobs(t, c, ns, "shop", "upgrade")
 	if len(jobs) != 1 {
 		t.Fatalf("upgrade Jobs %v, want one", jobNames(jobs))
@@ -450,7 +488,7 @@ func TestUpgradeOnImageChange(t *testing.T) {
 
 	// status.upgrade, status.deployment, the condition and the events.
 	if st.Trigger != "Image" || st.FromImage != fromImage || st.ImageCurrent != toImage ||
-		st.StartTime == nil || st.CompletionTime == nil || st.Duration == "" || st.RestorePoint == "" {
+		st.StartTime == nil || st.CompletionTime == nil || st.Duration == "" || st.RestorePointBackup == "" {
 		t.Errorf("status.upgrade = %+v", *st)
 	}
 	framework.Eventually(t, wait, "status.deployment images", func() error {
@@ -549,7 +587,7 @@ func TestUpgradeNowAnnotation(t *testing.T) {
 	setImage(t, ns, "shop", toImage)
 	waitTier(t, ns, "shop", toImage)
 	waitTier(t, ns, "shop-cron", toImage)
-	for _, kind := range []string{"upgrade", "restore-point"} {
+	for _, kind := range []string{"upgrade", "backup"} {
 		if jobs := instanceJobs(t, c, ns, "shop", kind); len(jobs) != 0 {
 			t.Errorf("%s Jobs %v with autoUpgrade disabled", kind, jobNames(jobs))
 		}
@@ -600,8 +638,11 @@ func TestUpgradeNowAnnotation(t *testing.T) {
 	if jobs := instanceJobs(t, c, ns, "shop", "upgrade"); len(jobs) != 2 {
 		t.Errorf("upgrade Jobs %v after a new value, want two", jobNames(jobs))
 	}
-	if jobs := instanceJobs(t, c, ns, "shop", "restore-point"); len(jobs) != 2 {
-		t.Errorf("restore-point Jobs %v, want two", jobNames(jobs))
+	if jobs := instanceJobs(t, c, ns, "shop", "backup"); len(jobs) != 2 {
+		t.Errorf("restore point backup Jobs %v, want two", jobNames(jobs))
+	}
+	if got := restorePointBackups(t, ns, "shop"); len(got) != 2 || second.RestorePointBackup == first.RestorePointBackup {
+		t.Errorf("restore point OdooBackupJobs %v, want two, one per upgrade (%s, %s)", got, first.RestorePointBackup, second.RestorePointBackup)
 	}
 	waitTier(t, ns, "shop", toImage)
 	waitTier(t, ns, "shop-cron", toImage)
@@ -620,10 +661,13 @@ func TestUpgradeWithoutModuleTable(t *testing.T) {
 			t.Errorf("status.upgrade.message lacks %q: %s", want, st.Message)
 		}
 	}
-	for _, kind := range []string{"upgrade", "restore-point"} {
+	for _, kind := range []string{"upgrade", "backup"} {
 		if jobs := instanceJobs(t, c, ns, "shop", kind); len(jobs) != 0 {
 			t.Errorf("%s Jobs %v for a database that was not touched", kind, jobNames(jobs))
 		}
+	}
+	if got := restorePointBackups(t, ns, "shop"); len(got) != 0 {
+		t.Errorf("restore point OdooBackupJobs %v for an upgrade that failed at its snapshot", got)
 	}
 	waitTier(t, ns, "shop", fromImage)
 	waitTier(t, ns, "shop-cron", fromImage)
@@ -631,18 +675,27 @@ func TestUpgradeWithoutModuleTable(t *testing.T) {
 
 // killPoint is where TestUpgradeSurvivesOperatorKill kills the operator: as
 // soon as status.upgrade.step is step and, when job is set, a Job of that
-// kind (bemade.org/job) exists too (the operator died with its Job running).
+// kind (bemade.org/job) exists too (the operator died with its Job running;
+// "backup" is the Job of the restore point OdooBackupJob), or, with
+// restorePoint, the restore point OdooBackupJob exists (its Job may not yet).
 type killPoint struct {
-	step odoov1alpha2.UpgradeStep
-	job  string
+	step         odoov1alpha2.UpgradeStep
+	job          string
+	restorePoint bool
 }
 
 func (k killPoint) String() string {
-	if k.job == "" {
+	switch {
+	case k.restorePoint:
+		return string(k.step) + "+odoobackupjob"
+	case k.job == "":
 		return string(k.step)
 	}
 	return string(k.step) + "+" + k.job + "-job"
 }
+
+// odooBackupJobs is the OdooBackupJob resource.
+var odooBackupJobs = schema.GroupVersionResource{Group: "bemade.org", Version: "v1alpha2", Resource: "odoobackupjobs"}
 
 func (k killPoint) instance() string {
 	return "kill-" + strings.ReplaceAll(strings.ToLower(k.String()), "+", "-")
@@ -651,13 +704,15 @@ func (k killPoint) instance() string {
 // TestUpgradeSurvivesOperatorKill: the operator is killed (SIGKILL) as soon
 // as an upgrade reaches each step (and, for the steps that run a Job, once
 // more when that Job exists), then restarted; the upgrade finishes with one
-// restore point, one upgrade Job and the new image everywhere.
+// restore point OdooBackupJob (Completed, one Job), one upgrade Job and the
+// new image everywhere.
 func TestUpgradeSurvivesOperatorKill(t *testing.T) {
 	points := []killPoint{
 		{step: odoov1alpha2.UpgradeStepSnapshot},
 		{step: odoov1alpha2.UpgradeStepStopCron},
 		{step: odoov1alpha2.UpgradeStepRestorePoint},
-		{step: odoov1alpha2.UpgradeStepRestorePoint, job: "restore-point"},
+		{step: odoov1alpha2.UpgradeStepRestorePoint, restorePoint: true},
+		{step: odoov1alpha2.UpgradeStepRestorePoint, job: "backup"},
 		{step: odoov1alpha2.UpgradeStepUpgrade},
 		{step: odoov1alpha2.UpgradeStepUpgrade, job: "upgrade"},
 		{step: odoov1alpha2.UpgradeStepVerify},
@@ -713,7 +768,12 @@ func killAt(t *testing.T, c *framework.Clients, ns string, p killPoint, killed *
 		st := inst.Status.Upgrade
 		return st != nil && st.ImageAttempted == toImage && st.Step == p.step
 	}
+	restorePoints := metav1.ListOptions{LabelSelector: "bemade.org/upgrade-restore-point=true," + instanceLabel + "=" + name}
 	jobExists := func() bool {
+		if p.restorePoint {
+			backups, err := c.Dynamic.Resource(odooBackupJobs).Namespace(ns).List(ctx, restorePoints)
+			return err == nil && len(backups.Items) > 0
+		}
 		if p.job == "" {
 			return true
 		}
@@ -734,12 +794,15 @@ func killAt(t *testing.T, c *framework.Clients, ns string, p killPoint, killed *
 		})
 	}
 
-	// A watch of the instance, or of the point's Jobs.
+	// A watch of the instance, or of the point's OdooBackupJob or Jobs.
 	var w watch.Interface
 	var err error
-	if p.job == "" {
+	switch {
+	case p.restorePoint:
+		w, err = c.Dynamic.Resource(odooBackupJobs).Namespace(ns).Watch(ctx, restorePoints)
+	case p.job == "":
 		w, err = c.Dynamic.Resource(framework.OdooInstances).Namespace(ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
-	} else {
+	default:
 		w, err = c.Kube.BatchV1().Jobs(ns).Watch(ctx, metav1.ListOptions{LabelSelector: jobKindLabel + "=" + p.job + "," + instanceLabel + "=" + name})
 	}
 	if err != nil {
@@ -749,7 +812,7 @@ func killAt(t *testing.T, c *framework.Clients, ns string, p killPoint, killed *
 	go func() {
 		for ev := range w.ResultChan() {
 			inst := &odoov1alpha2.OdooInstance{}
-			if u, ok := ev.Object.(*unstructured.Unstructured); ok {
+			if u, ok := ev.Object.(*unstructured.Unstructured); ok && !p.restorePoint {
 				if runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, inst) != nil {
 					continue
 				}
@@ -798,7 +861,7 @@ func killAt(t *testing.T, c *framework.Clients, ns string, p killPoint, killed *
 	}
 	jobsAtKill := "no Job yet"
 	var present []string
-	for _, kind := range []string{"restore-point", "upgrade"} {
+	for _, kind := range []string{"backup", "upgrade"} {
 		jobs := instanceJobs(t, c, ns, name, kind)
 		for i := range jobs {
 			j := &jobs[i]
@@ -825,11 +888,10 @@ func killAt(t *testing.T, c *framework.Clients, ns string, p killPoint, killed *
 	if st.StartTime == nil || !st.StartTime.Equal(stored.StartTime) {
 		t.Errorf("the upgrade started again after the restart: start %v, before the kill %v", st.StartTime, stored.StartTime)
 	}
-	for _, kind := range []string{"upgrade", "restore-point"} {
-		if jobs := instanceJobs(t, c, ns, name, kind); len(jobs) != 1 {
-			t.Errorf("%s Jobs %v, want exactly one", kind, jobNames(jobs))
-		}
+	if jobs := instanceJobs(t, c, ns, name, "upgrade"); len(jobs) != 1 {
+		t.Errorf("upgrade Jobs %v, want exactly one", jobNames(jobs))
 	}
+	checkRestorePoint(t, c, ns, name, st)
 	waitTier(t, ns, name, toImage)
 	waitTier(t, ns, name+"-cron", toImage)
 	if got := jsonpath(t, ns, "odoo/"+name, "{.status.deployment.currentImage}"); got != toImage {

@@ -19,6 +19,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
@@ -56,6 +58,7 @@ type Reconciler struct {
 
 // +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=bemade.org,resources=odooinstances,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/status,verbs=get;patch
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
@@ -66,12 +69,32 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&odoov1alpha2.OdooBackupJob{}).
 		Owns(&batchv1.Job{}).
+		Watches(&odoov1alpha2.OdooInstance{}, handler.EnqueueRequestsFromMapFunc(r.waitingBackups)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 2}).
 		Complete(r)
 }
 
-// waitRetry is how often a backup waiting for its instance looks again.
+// waitRetry is how often a backup waiting for its instance looks again,
+// besides the instance's own changes.
 const waitRetry = 15 * time.Second
+
+// waitingBackups are the OdooBackupJobs of the instance that have no Job
+// yet: a change of the instance (an upgrade that ended, a restore released)
+// takes them up at once rather than at their next retry.
+func (r *Reconciler) waitingBackups(ctx context.Context, inst client.Object) []reconcile.Request {
+	list := &odoov1alpha2.OdooBackupJobList{}
+	if err := r.List(ctx, list, client.InNamespace(inst.GetNamespace())); err != nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, b := range list.Items {
+		if b.Spec.OdooInstanceRef.Name == inst.GetName() && b.Status.JobName == "" &&
+			b.Status.Phase != odoov1alpha2.JobCompleted && b.Status.Phase != odoov1alpha2.JobFailed {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&b)})
+		}
+	}
+	return reqs
+}
 
 // Reconcile drives one OdooBackupJob: checks, then one create-only Job,
 // whose state is mirrored into status.
@@ -151,7 +174,7 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 		}
 		return ctrl.Result{}, err
 	}
-	if msg := Busy(inst); msg != "" {
+	if msg := BusyFor(inst, b.Name); msg != "" {
 		return pending(msg)
 	}
 	cluster, err := r.Clusters.ClusterOf(ctx, inst)
@@ -162,7 +185,7 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("PostgreSQL server version: %w", err)
 	}
-	loc := Location(b)
+	loc := resources.BackupLocationOf(b, false)
 	in := resources.BackupJobInputs{
 		Backup: b, Location: loc,
 		Data: resources.DataJobInputs{
@@ -186,14 +209,22 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 	return ctrl.Result{}, nil
 }
 
-// Busy says why the instance cannot be backed up now, "" when it can: not
-// initialised, an upgrade in flight, a filestore migration, a restore.
+// Busy says why the instance cannot be backed up or restored now, "" when it
+// can: not initialised, an upgrade in flight, a filestore migration, a restore.
 func Busy(inst *odoov1alpha2.OdooInstance) string {
+	return BusyFor(inst, "")
+}
+
+// BusyFor is Busy for the OdooBackupJob named backup: the restore point of
+// the instance's upgrade in flight (status.upgrade.restorePointBackup) does
+// not wait for that upgrade, which waits for it before touching the database.
+func BusyFor(inst *odoov1alpha2.OdooInstance, backup string) string {
+	up := inst.Status.Upgrade
 	switch {
 	case inst.Status.Database == nil || !inst.Status.Database.Initialized || inst.Status.Database.Name == "":
 		return "waiting for the instance's database to be initialised"
-	case inst.Status.Upgrade != nil && inst.Status.Upgrade.Step != "" && inst.Status.Upgrade.Step != odoov1alpha2.UpgradeStepDone:
-		return "waiting for the instance's upgrade to end (step " + string(inst.Status.Upgrade.Step) + ")"
+	case up != nil && up.Step != "" && up.Step != odoov1alpha2.UpgradeStepDone && (backup == "" || up.RestorePointBackup != backup):
+		return "waiting for the instance's upgrade to end (step " + string(up.Step) + ")"
 	case inst.Status.Filestore != nil && inst.Status.Filestore.Migration != nil &&
 		inst.Status.Filestore.Migration.Phase == odoov1alpha2.FilestoreMigrationCopying:
 		return "waiting for the instance's filestore migration to end"
@@ -201,19 +232,6 @@ func Busy(inst *odoov1alpha2.OdooInstance) string {
 		return "waiting for the restore " + inst.Annotations[odoov1alpha2.AnnotationRestoreHold] + " to end"
 	}
 	return ""
-}
-
-// Location is where the backup goes.
-func Location(b *odoov1alpha2.OdooBackupJob) resources.BackupLocation {
-	d := b.Spec.Destination
-	if d.PVC != nil {
-		file := d.PVC.Path
-		if file == "" {
-			file = b.Name + resources.BackupFileExtension(b.Spec.Format)
-		}
-		return resources.PVCBackupLocation(d.PVC, file, false)
-	}
-	return resources.S3BackupLocation(&d.S3Location)
 }
 
 // DataResult is the part of the data command's termination message read here.

@@ -36,7 +36,7 @@ func (r *Reconciler) prune(ctx context.Context, b *odoov1alpha2.OdooBackupJob) (
 		return ctrl.Result{}, r.deletePruned(ctx, b, "no backup Job ever ran, so no file was written")
 	}
 	before := b.DeepCopy()
-	loc := Location(b)
+	loc := resources.BackupLocationOf(b, false)
 	jobName := resources.PruneJobName(b)
 	job := &batchv1.Job{}
 	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: jobName}, job)

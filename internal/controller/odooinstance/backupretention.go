@@ -8,7 +8,7 @@ import (
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/backup/retention"
-	"github.com/odoo-operator/odoo-operator/internal/controller/backupjob"
+	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
 // pruneMarkPatch marks the OdooBackupJob of that UID for pruning by the
@@ -32,7 +32,7 @@ func scheduledTime(b *odoov1alpha2.OdooBackupJob) time.Time {
 func storageOf(b *odoov1alpha2.OdooBackupJob) string {
 	d := b.Spec.Destination
 	if d.PVC != nil {
-		return "pvc " + d.PVC.ClaimName + " " + backupjob.Location(b).Key
+		return "pvc " + d.PVC.ClaimName + " " + resources.BackupLocationOf(b, false).Key
 	}
 	return "s3 " + d.Endpoint + " " + d.Bucket + " " + d.ObjectKey
 }

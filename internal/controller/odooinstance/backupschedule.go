@@ -3,7 +3,6 @@ package odooinstance
 import (
 	"context"
 	"fmt"
-	"path"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -44,12 +43,7 @@ func dueBackup(sched cron.Schedule, last, now time.Time) (due, next time.Time, o
 // scheduledBackupName is <instance>-<yyyymmddhhmm>, short enough for its
 // Job's name (<name>-backup) to fit 63 characters.
 func scheduledBackupName(inst *odoov1alpha2.OdooInstance, at time.Time) string {
-	suffix := "-" + at.UTC().Format(scheduleStamp)
-	name := inst.Name
-	if limit := 63 - len("-backup") - len(suffix); len(name) > limit {
-		name = name[:limit]
-	}
-	return name + suffix
+	return resources.BackupName(inst.Name, "-"+at.UTC().Format(scheduleStamp))
 }
 
 // scheduledBackup is the OdooBackupJob of one schedule time.
@@ -60,14 +54,6 @@ func scheduledBackup(inst *odoov1alpha2.OdooInstance, at time.Time) *odoov1alpha
 	if format == "" {
 		format = odoov1alpha2.BackupFormatZip
 	}
-	// Every scheduled backup has a file of its own, so that pruning one
-	// never deletes another's.
-	dest := b.Destination.DeepCopy()
-	if dest.PVC == nil {
-		dest.ObjectKey = path.Join(dest.ObjectKey, name+"."+string(format))
-	} else {
-		dest.PVC.Path = path.Join(dest.PVC.Path, name+"."+string(format))
-	}
 	labels := resources.Labels(inst, "backup")
 	labels[LabelScheduledBackup] = "true"
 	return &odoov1alpha2.OdooBackupJob{
@@ -77,7 +63,7 @@ func scheduledBackup(inst *odoov1alpha2.OdooInstance, at time.Time) *odoov1alpha
 		},
 		Spec: odoov1alpha2.OdooBackupJobSpec{
 			OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: inst.Name},
-			Format:          format, WithFilestore: ptr.To(true), Destination: *dest,
+			Format:          format, WithFilestore: ptr.To(true), Destination: resources.BackupDestinationFor(b.Destination, name, format),
 		},
 	}
 }

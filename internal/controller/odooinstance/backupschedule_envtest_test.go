@@ -14,6 +14,7 @@ import (
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/controller/odooinstance"
+	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
 // TestScheduledBackupsAndRetention: the newest due schedule time gets one
@@ -62,6 +63,18 @@ func TestScheduledBackupsAndRetention(t *testing.T) {
 		}, eventually, poll).Should(Succeed())
 	}
 
+	// An upgrade's restore point, completed before all of them: not a
+	// scheduled backup, neither counted nor pruned by the retention.
+	get(g, ns, "shop", inst)
+	rp := resources.RestorePointBackup(inst, &odoov1alpha2.UpgradeStatus{RestorePointBackup: "shop-pre-upgrade-0a1b2c3d"})
+	g.Expect(k8s.Create(ctx, rp)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		got := backupJob(g, ns, rp.Name)
+		now := metav1.NewTime(today.Add(-20 * 24 * time.Hour))
+		got.Status.Phase, got.Status.CompletionTime = odoov1alpha2.JobCompleted, &now
+		g.Expect(k8s.Status().Update(ctx, got)).To(Succeed())
+	}, eventually, poll).Should(Succeed())
+
 	get(g, ns, "shop", inst)
 	patch := client.MergeFrom(inst.DeepCopy())
 	inst.Spec.Backup.Schedule = "0 3 * * *"
@@ -69,7 +82,7 @@ func TestScheduledBackupsAndRetention(t *testing.T) {
 	inst.Spec.Backup.Retention = &odoov1alpha2.BackupRetention{Daily: ptr.To[int32](3), Weekly: ptr.To[int32](0), Monthly: ptr.To[int32](0)}
 	g.Expect(k8s.Patch(ctx, inst, patch)).To(Succeed())
 
-	want := []string{"shop-" + today.Format("200601021504")}
+	want := []string{"shop-" + today.Format("200601021504"), rp.Name}
 	for day := 1; day <= 3; day++ {
 		want = append(want, "shop-"+today.Add(-time.Duration(day)*24*time.Hour).Format("200601021504"))
 	}
@@ -89,10 +102,10 @@ func TestScheduledBackupsAndRetention(t *testing.T) {
 		}
 		slices.Sort(names)
 		slices.Sort(want)
-		g.Expect(names).To(Equal(want), "today's backup is taken, the 3 newest completed kept")
+		g.Expect(names).To(Equal(want), "today's backup is taken, the 3 newest completed kept, the restore point kept")
 		g.Expect(marked+len(names)).To(Equal(len(list.Items)), "the 7 older are marked for pruning or gone")
 	}, 30*time.Second, poll).Should(Succeed())
-	created := backupJob(g, ns, want[len(want)-1])
+	created := backupJob(g, ns, "shop-"+today.Format("200601021504"))
 	g.Expect(created.Spec.Destination.PVC.ClaimName).To(Equal("backups"))
 	g.Expect(created.Spec.Format).To(Equal(odoov1alpha2.BackupFormatZip))
 }

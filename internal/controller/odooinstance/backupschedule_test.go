@@ -61,4 +61,11 @@ func TestScheduledBackup(t *testing.T) {
 	if job.Labels[LabelScheduledBackup] != "true" || job.Annotations["bemade.org/scheduled-time"] != "2026-11-25T03:00:00Z" {
 		t.Errorf("labels %v, annotations %v", job.Labels, job.Annotations)
 	}
+
+	// With a claim, pvc.path is a directory: each backup gets a file of its own.
+	inst.Spec.Backup.Destination = &odoov1alpha2.BackupDestination{PVC: &odoov1alpha2.PVCLocation{ClaimName: "backups", Path: "shop"}}
+	job = scheduledBackup(inst, at)
+	if job.Spec.Destination.PVC.Path != "shop/"+job.Name+".zip" || inst.Spec.Backup.Destination.PVC.Path != "shop" {
+		t.Errorf("pvc.path %q, the instance's %q", job.Spec.Destination.PVC.Path, inst.Spec.Backup.Destination.PVC.Path)
+	}
 }

@@ -124,6 +124,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.PersistentVolumeClaim{}).
 		Owns(&networkingv1.Ingress{}).
 		Owns(&batchv1.Job{}).
+		// An upgrade waits for its restore point OdooBackupJob.
+		Owns(&odoov1alpha2.OdooBackupJob{}).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.instancesForClustersSecret)).
 		Watches(&odoov1alpha2.OdooInitJob{}, handler.EnqueueRequestsFromMapFunc(instanceOfInitJob)).
 		Watches(&odoov1alpha2.OdooUpgradeJob{}, handler.EnqueueRequestsFromMapFunc(instanceOfUpgradeJob)).

@@ -19,7 +19,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/selection"
-	batchv1ac "k8s.io/client-go/applyconfigurations/batch/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -65,7 +64,7 @@ func (r *Reconciler) reconcileUpgrade(ctx context.Context, s *scope) (ctrl.Resul
 		if action.Kind == upgrade.Start {
 			next.JobName = resources.UpgradeJobName(inst, next)
 			if inst.BackupBeforeUpgrade() {
-				next.RestorePoint = resources.RestorePointClaimName(inst) + ":" + resources.RestorePointFile(next)
+				next.RestorePointBackup = resources.RestorePointBackupName(inst, next)
 			}
 		}
 		if err := r.persistUpgrade(ctx, s, next); err != nil {
@@ -132,7 +131,7 @@ func (r *Reconciler) observeUpgrade(ctx context.Context, s *scope) (upgrade.Obse
 	case odoov1alpha2.UpgradeStepStopCron:
 		o.CronStopped, err = r.stopped(ctx, inst, []*appsv1.Deployment{nilIfAbsent(cron)}, resources.ComponentCron)
 	case odoov1alpha2.UpgradeStepRestorePoint:
-		o.RestorePointJob, err = r.jobState(ctx, inst, resources.RestorePointJobName(inst, st))
+		o.RestorePoint, o.Failure, err = r.restorePointState(ctx, inst, st)
 	case odoov1alpha2.UpgradeStepUpgrade:
 		o.UpgradeJob, err = r.jobState(ctx, inst, st.JobName)
 	case odoov1alpha2.UpgradeStepVerify:
@@ -270,7 +269,7 @@ func (r *Reconciler) emitUpgradeEvent(inst *odoov1alpha2.OdooInstance, before, a
 			"%s", failureText(after, 900))
 	case a.Kind == upgrade.Fail && after.Step == odoov1alpha2.UpgradeStepRestore:
 		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, odoov1alpha2.EventUpgradeFailed, "Upgrade",
-			"restoring %s: %s", after.RestorePoint, failureText(after, 800))
+			"restoring the restore point backup %s: %s", after.RestorePointBackup, failureText(after, 800))
 	}
 }
 
@@ -303,14 +302,12 @@ func (r *Reconciler) runUpgradeAction(ctx context.Context, s *scope, st *odoov1a
 	switch a.Kind {
 	case upgrade.TakeSnapshot:
 		return r.takeModuleSnapshot(ctx, s, st)
-	case upgrade.CreateRestorePointJob:
-		return ctrl.Result{}, r.createRestorePointJob(ctx, s, st)
+	case upgrade.CreateRestorePointBackup:
+		return ctrl.Result{}, r.createRestorePointBackup(ctx, s, st)
 	case upgrade.CreateUpgradeJob:
 		return ctrl.Result{}, r.createUpgradeJob(ctx, s, st)
 	case upgrade.Cancel:
-		// A pg_dump still running is only reading: stopping it is harmless,
-		// and its locks would hold up the next upgrade's schema changes.
-		return ctrl.Result{}, r.deleteRunningJob(ctx, s.instance, resources.RestorePointJobName(s.instance, st))
+		return ctrl.Result{}, r.deleteUnfinishedRestorePoint(ctx, s.instance, st)
 	case upgrade.CreateRestoreJob:
 		return ctrl.Result{}, r.createRestoreJob(ctx, s, st)
 	case upgrade.Swap:
@@ -319,20 +316,6 @@ func (r *Reconciler) runUpgradeAction(ctx context.Context, s *scope, st *odoov1a
 		return ctrl.Result{RequeueAfter: upgradeWait}, nil
 	}
 	return ctrl.Result{}, nil
-}
-
-func (r *Reconciler) deleteRunningJob(ctx context.Context, inst *odoov1alpha2.OdooInstance, name string) error {
-	if name == "" {
-		return nil
-	}
-	job := &batchv1.Job{}
-	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: inst.Namespace, Name: name}, job); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	if jobStateOf(job) != upgrade.JobRunning {
-		return nil
-	}
-	return client.IgnoreNotFound(r.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationBackground)))
 }
 
 // takeModuleSnapshot records the module versions before the upgrade in a
@@ -408,36 +391,17 @@ func (r *Reconciler) createUpgradeJob(ctx context.Context, s *scope, st *odoov1a
 	return r.createJob(ctx, "upgrade Job", desired)
 }
 
-// dataJob builds a Job of `odoo-operator data` for the instance's database.
-func (r *Reconciler) dataJob(ctx context.Context, s *scope, name, kind, database string, args ...string) (*batchv1ac.JobApplyConfiguration, error) {
+// dataJobInputs are the connection and images of a Job of `odoo-operator
+// data` on database of the instance's cluster.
+func (r *Reconciler) dataJobInputs(ctx context.Context, s *scope, database string) (resources.DataJobInputs, error) {
 	major, err := r.Databases.ServerMajorVersion(ctx, s.cluster)
 	if err != nil {
-		return nil, wrap("PostgreSQL server version", err)
+		return resources.DataJobInputs{}, wrap("PostgreSQL server version", err)
 	}
-	return resources.DataJob(resources.DataJobInputs{
-		Instance: s.instance, Name: name, Kind: kind,
-		OperatorImage: r.Images.Operator, ClientImage: r.Images.postgresClient(major), Args: args,
+	return resources.DataJobInputs{
+		Instance: s.instance, OperatorImage: r.Images.Operator, ClientImage: r.Images.postgresClient(major),
 		Host: s.cluster.Host, Port: s.cluster.Port, SSLMode: s.cluster.SSLMode, Database: database,
-	}), nil
-}
-
-func (r *Reconciler) createRestorePointJob(ctx context.Context, s *scope, st *odoov1alpha2.UpgradeStatus) error {
-	inst := s.instance
-	claim := &corev1.PersistentVolumeClaim{}
-	if err := r.getOptional(ctx, inst, resources.RestorePointClaimName(inst), claim); err != nil {
-		return err
-	}
-	if claim.UID == "" {
-		if _, err := r.Applier.Apply(ctx, "PersistentVolumeClaim", resources.RestorePointPVC(inst), nil, nil); err != nil {
-			return wrap("restore point claim", err)
-		}
-	}
-	job, err := r.dataJob(ctx, s, resources.RestorePointJobName(inst, st), resources.JobKindRestorePoint, s.dbName,
-		"restore-point", "--dir", resources.RestorePointMountPath, "--name", strings.TrimSuffix(resources.RestorePointFile(st), ".dump"))
-	if err != nil {
-		return err
-	}
-	return r.createJob(ctx, "restore point Job", job)
+	}, nil
 }
 
 // rolledBack is true while an automatic rollback holds spec.image away.

@@ -17,6 +17,8 @@ import (
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
+	"github.com/odoo-operator/odoo-operator/internal/resources"
+	"github.com/odoo-operator/odoo-operator/internal/testutil/s3harness"
 )
 
 const (
@@ -86,9 +88,20 @@ func deploymentImageReplicas(g Gomega, ns, name string) (string, int32) {
 	return container(d).Image, ptr.Deref(d.Spec.Replicas, 1)
 }
 
+// restorePoint returns the upgrade's restore point OdooBackupJob, named in
+// status.upgrade.restorePointBackup, and its one backup Job.
+func restorePoint(g Gomega, ns string) (*odoov1alpha2.OdooBackupJob, *batchv1.Job) {
+	name := upgradeStatus(g, ns).RestorePointBackup
+	g.Expect(name).To(MatchRegexp("^shop-pre-upgrade-[0-9a-f]{8}$"), "status.upgrade names its restore point backup")
+	b := backupJob(g, ns, name)
+	job := oneJob(g, ns, resources.JobKindBackup)
+	g.Expect(job.Name).To(Equal(name + "-backup"))
+	return b, job
+}
+
 // runUpgradeToJob changes the image and plays the cron pods' exit and the
-// restore point Job, until the upgrade Job exists; it checks the maintenance
-// window on the way.
+// restore point backup's Job, until the upgrade Job exists; it checks the
+// maintenance window and the restore point on the way.
 func runUpgradeToJob(g Gomega, ns string) *batchv1.Job {
 	setImage(g, ns, newImage)
 	g.Eventually(func(g Gomega) {
@@ -102,16 +115,29 @@ func runUpgradeToJob(g Gomega, ns string) *batchv1.Job {
 	g.Eventually(func(g Gomega) { markAvailable(g, ns, "shop-cron") }, eventually, poll).Should(Succeed())
 
 	var dump *batchv1.Job
-	g.Eventually(func(g Gomega) { dump = oneJob(g, ns, "restore-point") }, eventually, poll).Should(Succeed())
+	var b *odoov1alpha2.OdooBackupJob
+	g.Eventually(func(g Gomega) {
+		b, dump = restorePoint(g, ns)
+		g.Expect(b.Status.Phase).To(Equal(odoov1alpha2.JobRunning), "the restore point does not wait for the upgrade that asked for it")
+	}, eventually, poll).Should(Succeed())
+	g.Expect(b.Labels).To(HaveKeyWithValue(resources.LabelRestorePoint, "true"))
+	g.Expect(b.OwnerReferences).To(ConsistOf(HaveField("Kind", "OdooInstance")))
+	g.Expect(b.Spec.Format).To(Equal(odoov1alpha2.BackupFormatDump))
+	g.Expect(b.Spec.Destination.PVC.ClaimName).To(Equal("shop-restore-points"), "no spec.backup.destination: the restore point claim")
+	pvc := &corev1.PersistentVolumeClaim{}
+	get(g, ns, "shop-restore-points", pvc)
 	c := dump.Spec.Template.Spec.Containers[0]
-	g.Expect(c.Command).To(ContainElements("data", "restore-point"))
+	g.Expect(c.Command).To(ContainElements("data", "backup", "--format", "dump", "--to", "file:///backup-store/"+b.Name+".dump"))
+	g.Expect(c.Command).NotTo(ContainElement("--filestore"), "an upgrade does not rewrite the filestore")
 	for _, e := range c.Env {
 		if e.Name == "PGPASSWORD" || e.Name == "PGUSER" {
 			g.Expect(e.Value).To(BeEmpty(), "credentials reach the Job only by secretKeyRef")
 			g.Expect(e.ValueFrom.SecretKeyRef.Name).To(Equal("shop-odoo-user"))
 		}
 	}
-	g.Expect(jobsOfKind(g, ns, "upgrade")).To(BeEmpty(), "the upgrade waits for its restore point")
+	g.Consistently(func(g Gomega) {
+		g.Expect(jobsOfKind(g, ns, "upgrade")).To(BeEmpty(), "the upgrade waits for its restore point")
+	}, "500ms", poll).Should(Succeed())
 	setJobCondition(g, dump, batchv1.JobComplete)
 
 	var job *batchv1.Job
@@ -139,6 +165,18 @@ func TestImageChangeRunsGuardedUpgrade(t *testing.T) {
 	inst := upgradeInstance(t, g, ns)
 	job := runUpgradeToJob(g, ns)
 
+	// Any other backup waits for the upgrade to end.
+	g.Expect(k8s.Create(context.Background(), &odoov1alpha2.OdooBackupJob{
+		ObjectMeta: metav1.ObjectMeta{Name: "manual", Namespace: ns},
+		Spec: odoov1alpha2.OdooBackupJobSpec{OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: "shop"},
+			Destination: odoov1alpha2.BackupDestination{PVC: &odoov1alpha2.PVCLocation{ClaimName: "backups"}}},
+	})).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		got := backupJob(g, ns, "manual")
+		g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobPending))
+		g.Expect(got.Status.Message).To(Equal("waiting for the instance's upgrade to end (step Upgrade)"))
+	}, eventually, poll).Should(Succeed())
+
 	// Odoo upgrades sale and commits.
 	moduleSQL(g, inst.Status.Database.Name, `UPDATE ir_module_module SET latest_version = '18.0.1.1' WHERE name = 'sale'`)
 	setJobCondition(g, job, batchv1.JobComplete)
@@ -160,7 +198,8 @@ func TestImageChangeRunsGuardedUpgrade(t *testing.T) {
 		g.Expect(st.Message).To(ContainSubstring("sale 18.0.1.0 → 18.0.1.1"))
 		g.Expect(st.CompletionTime).NotTo(BeNil())
 		g.Expect(st.Duration).NotTo(BeEmpty())
-		g.Expect(st.RestorePoint).To(HavePrefix("shop-restore-points:upgrade-"))
+		g.Expect(st.RestorePointBackup).To(HavePrefix("shop-pre-upgrade-"))
+		g.Expect(backupJob(g, ns, st.RestorePointBackup).Status.Phase).To(Equal(odoov1alpha2.JobCompleted))
 		_, cronReplicas := deploymentImageReplicas(g, ns, "shop-cron")
 		g.Expect(cronReplicas).To(Equal(int32(1)), "cron back to spec.cron.replicas")
 	}, eventually, poll).Should(Succeed())
@@ -173,7 +212,14 @@ func TestImageChangeRunsGuardedUpgrade(t *testing.T) {
 		g.Expect(meta.IsStatusConditionTrue(inst.Status.Conditions, odoov1alpha2.ConditionReady)).To(BeTrue())
 	}, eventually, poll).Should(Succeed())
 	g.Expect(jobsOfKind(g, ns, "upgrade")).To(HaveLen(1))
-	g.Expect(jobsOfKind(g, ns, "restore-point")).To(HaveLen(1))
+	// The waiting backup starts once the upgrade ended, well before its 15 s retry.
+	g.Eventually(func(g Gomega) {
+		g.Expect(backupJob(g, ns, "manual").Status.Phase).To(Equal(odoov1alpha2.JobRunning))
+	}, "5s", poll).Should(Succeed())
+	g.Expect(jobsOfKind(g, ns, resources.JobKindBackup)).To(HaveLen(2))
+	restorePoints := &odoov1alpha2.OdooBackupJobList{}
+	g.Expect(k8s.List(context.Background(), restorePoints, client.InNamespace(ns), client.MatchingLabels{resources.LabelRestorePoint: "true"})).To(Succeed())
+	g.Expect(restorePoints.Items).To(ConsistOf(HaveField("Name", upgradeStatus(g, ns).RestorePointBackup)), "one restore point backup")
 }
 
 func TestPostCheckCatchesLeftoverModulesAndKeepsOldImage(t *testing.T) {
@@ -248,7 +294,10 @@ func TestRevertBeforeTheJobCancelsWithoutTouchingTheDatabase(t *testing.T) {
 		g.Expect(c.Reason).To(Equal(odoov1alpha2.ReasonUpgradeCancelled))
 	}, eventually, poll).Should(Succeed())
 	g.Expect(jobsOfKind(g, ns, "upgrade")).To(BeEmpty())
-	g.Expect(jobsOfKind(g, ns, "restore-point")).To(BeEmpty())
+	g.Expect(jobsOfKind(g, ns, resources.JobKindBackup)).To(BeEmpty())
+	backups := &odoov1alpha2.OdooBackupJobList{}
+	g.Expect(k8s.List(context.Background(), backups, client.InNamespace(ns))).To(Succeed())
+	g.Expect(backups.Items).To(BeEmpty(), "cancelled before the restore point step")
 }
 
 func TestAutoUpgradeDisabledRollsOutDirectlyAndAnnotationRunsOnce(t *testing.T) {
@@ -274,7 +323,7 @@ func TestAutoUpgradeDisabledRollsOutDirectlyAndAnnotationRunsOnce(t *testing.T) 
 		g.Expect(upgradeStatus(g, ns).Step).To(Equal(odoov1alpha2.UpgradeStepStopCron))
 		markAvailable(g, ns, "shop-cron")
 	}, eventually, poll).Should(Succeed())
-	g.Eventually(func(g Gomega) { setJobCondition(g, oneJob(g, ns, "restore-point"), batchv1.JobComplete) }, eventually, poll).Should(Succeed())
+	g.Eventually(func(g Gomega) { setJobCondition(g, oneJob(g, ns, resources.JobKindBackup), batchv1.JobComplete) }, eventually, poll).Should(Succeed())
 	g.Eventually(func(g Gomega) { setJobCondition(g, oneJob(g, ns, "upgrade"), batchv1.JobComplete) }, eventually, poll).Should(Succeed())
 	g.Eventually(func(g Gomega) {
 		markAvailable(g, ns, "shop")
@@ -313,18 +362,6 @@ func TestDatabaseWithoutModuleTableFailsBeforeTouchingIt(t *testing.T) {
 	}, eventually, poll).Should(Succeed())
 }
 
-// jobArg returns the value following flag in the data Job's command.
-func jobArg(g Gomega, job *batchv1.Job, flag string) string {
-	cmd := job.Spec.Template.Spec.Containers[0].Command
-	for i, a := range cmd[:len(cmd)-1] {
-		if a == flag {
-			return cmd[i+1]
-		}
-	}
-	g.Expect(cmd).To(ContainElement(flag))
-	return ""
-}
-
 func jobEnv(job *batchv1.Job, name string) string {
 	for _, e := range job.Spec.Template.Spec.Containers[0].Env {
 		if e.Name == name {
@@ -355,19 +392,30 @@ func checksums(g Gomega, db string) map[string]string {
 }
 
 // TestRestorePolicyBringsBackTheDatabase: a failed upgrade with onFailure
-// Restore loads the restore point into a new database, swaps it in, keeps
-// the half-upgraded one aside, and serves the old image on byte-identical
-// tables. The Jobs are played by the project's own data code.
+// Restore loads its restore point backup (an OdooBackupJob to the
+// instance's spec.backup.destination, here S3) into a new database with the
+// data code of an OdooRestoreJob, swaps it in, keeps the half-upgraded one
+// aside, and serves the old image on byte-identical tables. The backup and
+// restore Jobs are played by the project's own data code.
 func TestRestorePolicyBringsBackTheDatabase(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	playDataJobsAsAdmin(t)
-	dir := t.TempDir()
+	s3 := s3harness.Start(t)
+	ctx := context.Background()
+	g.Expect(k8s.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "s3", Namespace: ns},
+		Data:       map[string][]byte{"accessKey": []byte(s3.AccessKey), "secretKey": []byte(s3.SecretKey)},
+	})).To(Succeed())
 	inst := &odoov1alpha2.OdooInstance{
 		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
 		Spec: odoov1alpha2.OdooInstanceSpec{
 			Image: oldImage, AdminPassword: "pw", Replicas: ptr.To[int32](2),
 			AutoUpgrade: odoov1alpha2.AutoUpgradeSpec{OnFailure: odoov1alpha2.UpgradeFailureRestore},
+			Backup: odoov1alpha2.BackupSpec{Destination: &odoov1alpha2.BackupDestination{S3Location: odoov1alpha2.S3Location{
+				Bucket: s3.Bucket, ObjectKey: "shop", Endpoint: s3.Endpoint, Region: s3harness.Region, Insecure: true,
+				S3CredentialsSecretRef: &odoov1alpha2.S3CredentialsSecretRef{Name: "s3"},
+			}}},
 		},
 	}
 	converge(t, g, ns, inst)
@@ -383,12 +431,17 @@ func TestRestorePolicyBringsBackTheDatabase(t *testing.T) {
 		g.Expect(upgradeStatus(g, ns).Step).To(Equal(odoov1alpha2.UpgradeStepStopCron))
 		markAvailable(g, ns, "shop-cron")
 	}, eventually, poll).Should(Succeed())
-	var dumpJob *batchv1.Job
-	g.Eventually(func(g Gomega) { dumpJob = oneJob(g, ns, "restore-point") }, eventually, poll).Should(Succeed())
-	name := jobArg(g, dumpJob, "--name")
-	_, err := dbtools.Dump(context.Background(), dbtools.DumpOptions{File: dir + "/" + name + ".dump", Database: jobEnv(dumpJob, "PGDATABASE"), PGBinDir: pg.BinDir})
-	g.Expect(err).NotTo(HaveOccurred())
-	setJobCondition(g, dumpJob, batchv1.JobComplete)
+	var backup *odoov1alpha2.OdooBackupJob
+	var backupJobOf *batchv1.Job
+	g.Eventually(func(g Gomega) { backup, backupJobOf = restorePoint(g, ns) }, eventually, poll).Should(Succeed())
+	key := "shop/" + backup.Name + ".dump"
+	g.Expect(backup.Spec.Destination.ObjectKey).To(Equal(key), "spec.backup.destination, objectKey as a prefix")
+	g.Expect(backupJobOf.Spec.Template.Spec.Containers[0].Command).To(ContainElements("--format", "dump", "--to", "s3://"+s3.Bucket+"/"+key))
+	root := t.TempDir()
+	g.Expect(playDataJob(t, g, backupJobOf, root)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(backupJob(g, ns, backup.Name).Status.Phase).To(Equal(odoov1alpha2.JobCompleted))
+	}, eventually, poll).Should(Succeed())
 
 	// The upgrade commits stock, users keep writing, then it dies at a later module.
 	var job *batchv1.Job
@@ -408,20 +461,24 @@ func TestRestorePolicyBringsBackTheDatabase(t *testing.T) {
 		markAvailable(g, ns, "shop-cron")
 	}, eventually, poll).Should(Succeed())
 	var restoreJob *batchv1.Job
-	g.Eventually(func(g Gomega) { restoreJob = oneJob(g, ns, "restore") }, eventually, poll).Should(Succeed())
+	g.Eventually(func(g Gomega) { restoreJob = oneJob(g, ns, resources.JobKindRestore) }, eventually, poll).Should(Succeed())
 	target := jobEnv(restoreJob, "PGDATABASE")
 	g.Expect(target).NotTo(Equal(db), "the live database is never the restore target")
 	g.Expect(adminQuery(g, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", target)).To(Equal(adminQuery(g,
 		"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", db)), "the target belongs to the instance's role")
-	g.Expect(jobArg(g, restoreJob, "--file")).To(Equal(jobArg(g, dumpJob, "--dir")+"/"+name+".dump"),
-		"the restore Job reads the file the restore point Job wrote")
-	g.Expect(dbtools.Restore(context.Background(), dbtools.RestoreOptions{File: dir + "/" + name + ".dump", Database: target, PGBinDir: pg.BinDir})).To(Succeed())
-	setJobCondition(g, restoreJob, batchv1.JobComplete)
+	g.Expect(restoreJob.Spec.Template.Spec.Containers[0].Command).To(ContainElements("data", "restore-backup", "--from", "s3://"+s3.Bucket+"/"+key,
+		"--database", target, "--skip-filestore"), "the restore Job reads the backup the restore point OdooBackupJob stored")
+	for _, e := range restoreJob.Spec.Template.Spec.Containers[0].Env {
+		if e.Name == "AWS_SECRET_ACCESS_KEY" || e.Name == "AWS_ACCESS_KEY_ID" || e.Name == "PGPASSWORD" {
+			g.Expect(e.Value).To(BeEmpty(), "credentials reach the Job only by secretKeyRef")
+		}
+	}
+	g.Expect(playDataJob(t, g, restoreJob, root)).To(Succeed())
 
 	g.Eventually(func(g Gomega) {
 		st := upgradeStatus(g, ns)
 		g.Expect(st.Phase).To(Equal(odoov1alpha2.UpgradeFailed))
-		g.Expect(st.Message).To(ContainSubstring("restored the restore point"))
+		g.Expect(st.Message).To(ContainSubstring("restored the restore point backup " + backup.Name))
 		g.Expect(st.Message).To(ContainSubstring("writes made during the upgrade window are lost"))
 		g.Expect(st.KeptDatabase).NotTo(BeEmpty())
 		image, webReplicas := deploymentImageReplicas(g, ns, "shop")
@@ -431,10 +488,52 @@ func TestRestorePolicyBringsBackTheDatabase(t *testing.T) {
 	g.Expect(checksums(g, db)).To(Equal(before), "the live database holds exactly the restore point")
 	kept := upgradeStatus(g, ns).KeptDatabase
 	g.Expect(adminQuery(g, "SELECT datname FROM pg_database WHERE datname = $1", target)).To(BeEmpty())
-	keptConn, err := pgx.Connect(context.Background(), pg.ConnStringFor(kept))
+	keptConn, err := pgx.Connect(ctx, pg.ConnStringFor(kept))
 	g.Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = keptConn.Close(context.Background()) }()
+	defer func() { _ = keptConn.Close(ctx) }()
 	var version string
-	g.Expect(keptConn.QueryRow(context.Background(), "SELECT latest_version FROM ir_module_module WHERE name = 'stock'").Scan(&version)).To(Succeed())
+	g.Expect(keptConn.QueryRow(ctx, "SELECT latest_version FROM ir_module_module WHERE name = 'stock'").Scan(&version)).To(Succeed())
 	g.Expect(version).To(Equal("18.0.1.2"), "the half-upgraded database is kept for inspection")
+	g.Expect(jobsOfKind(g, ns, resources.JobKindBackup)).To(HaveLen(1))
+	g.Expect(jobsOfKind(g, ns, resources.JobKindRestore)).To(HaveLen(1))
+}
+
+// TestRestorePolicyWithoutItsBackupLeavesTheDatabase: a failed upgrade whose
+// restore point OdooBackupJob was deleted meanwhile restores nothing: the
+// upgrade ends Failed saying so, no restore Job runs, the live database is
+// left as the upgrade left it and the old image serves again.
+func TestRestorePolicyWithoutItsBackupLeavesTheDatabase(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	inst := upgradeInstance(t, g, ns)
+	patch := client.MergeFrom(inst.DeepCopy())
+	inst.Spec.AutoUpgrade.OnFailure = odoov1alpha2.UpgradeFailureRestore
+	g.Expect(k8s.Patch(context.Background(), inst, patch)).To(Succeed())
+	job := runUpgradeToJob(g, ns)
+	name := upgradeStatus(g, ns).RestorePointBackup
+	g.Expect(k8s.Delete(context.Background(), backupJob(g, ns, name))).To(Succeed())
+	moduleSQL(g, inst.Status.Database.Name, `UPDATE ir_module_module SET latest_version = '18.0.1.2' WHERE name = 'stock'`)
+	setJobCondition(g, job, batchv1.JobFailed)
+
+	g.Eventually(func(g Gomega) {
+		markAvailable(g, ns, "shop")
+		markAvailable(g, ns, "shop-cron")
+		st := upgradeStatus(g, ns)
+		g.Expect(st.Phase).To(Equal(odoov1alpha2.UpgradeFailed))
+		g.Expect(st.Step).To(Equal(odoov1alpha2.UpgradeStepDone))
+		g.Expect(st.Message).To(ContainSubstring("the restore point backup " + name + " is gone or did not complete: nothing was restored"))
+		g.Expect(st.KeptDatabase).To(BeEmpty())
+		image, replicas := deploymentImageReplicas(g, ns, "shop")
+		g.Expect(image).To(Equal(oldImage))
+		g.Expect(replicas).To(Equal(int32(2)))
+	}, eventually, poll).Should(Succeed())
+	g.Expect(jobsOfKind(g, ns, resources.JobKindRestore)).To(BeEmpty())
+	db := inst.Status.Database.Name
+	g.Expect(adminQuery(g, "SELECT datname FROM pg_database WHERE datname LIKE $1", db+"_restore_%")).To(BeEmpty(), "no restore target was created")
+	conn, err := pgx.Connect(context.Background(), pg.ConnStringFor(db))
+	g.Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = conn.Close(context.Background()) }()
+	var version string
+	g.Expect(conn.QueryRow(context.Background(), "SELECT latest_version FROM ir_module_module WHERE name = 'stock'").Scan(&version)).To(Succeed())
+	g.Expect(version).To(Equal("18.0.1.2"), "the live database is left as the upgrade left it")
 }

@@ -15,7 +15,8 @@ import (
 )
 
 // A failed upgrade with onFailure Restore: web and cron stop, the restore
-// point is loaded into a new database by a Job, and once it is verified the
+// point backup is loaded into a new database by a Job running the data code
+// of an OdooRestoreJob (`data restore-backup`), and once it is verified the
 // names are swapped: the live database is renamed aside (kept, never
 // dropped) and the restored one takes its name. The live database is never
 // dropped or written before the restored one is complete.
@@ -47,11 +48,21 @@ func (r *Reconciler) observeRestore(ctx context.Context, s *scope, st *odoov1alp
 }
 
 // createRestoreJob creates the empty target database, owned by the
-// instance's role, and the Job that loads the restore point into it.
+// instance's role, and the Job that loads the restore point backup into it
+// from where that OdooBackupJob stored it. A restore point that is gone or
+// did not complete ends the upgrade failed, the live database untouched.
 func (r *Reconciler) createRestoreJob(ctx context.Context, s *scope, st *odoov1alpha2.UpgradeStatus) error {
 	inst := s.instance
+	b, err := r.restorePointBackup(ctx, inst, st)
+	if err != nil {
+		return wrap("restore point OdooBackupJob", err)
+	}
+	if b == nil || b.Status.Phase != odoov1alpha2.JobCompleted {
+		return r.failUpgrade(ctx, s, st, fmt.Sprintf("%s; the restore point backup %s is gone or did not complete: nothing was restored, the live database was left as the upgrade left it",
+			st.Message, st.RestorePointBackup))
+	}
 	target := resources.RestoreDatabaseName(s.dbName, st)
-	err := r.Databases.WithAdmin(ctx, s.cluster, func(conn *pgx.Conn) error {
+	err = r.Databases.WithAdmin(ctx, s.cluster, func(conn *pgx.Conn) error {
 		exists, err := dbtools.DatabaseExists(ctx, conn, target)
 		if err != nil || exists {
 			return err
@@ -61,12 +72,11 @@ func (r *Reconciler) createRestoreJob(ctx context.Context, s *scope, st *odoov1a
 	if err != nil {
 		return wrap("restore target database", err)
 	}
-	job, err := r.dataJob(ctx, s, resources.RestoreJobName(inst, st), resources.JobKindRestore, target,
-		"restore", "--file", resources.RestorePointMountPath+"/"+resources.RestorePointFile(st), "--database", target)
+	in, err := r.dataJobInputs(ctx, s, target)
 	if err != nil {
 		return err
 	}
-	return r.createJob(ctx, "restore Job", job)
+	return r.createJob(ctx, "restore Job", resources.UpgradeRestoreJob(in, st, resources.BackupLocationOf(b, true)))
 }
 
 // swapRestored verifies the restored database against the module snapshot
@@ -106,6 +116,6 @@ func (r *Reconciler) swapRestored(ctx context.Context, s *scope, st *odoov1alpha
 	}
 	r.Databases.Invalidate(s.cluster.Name, s.dbUser, s.dbName)
 	r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, odoov1alpha2.EventUpgradeRestored, "Upgrade",
-		"restored %s into database %q; the database the failed upgrade left is kept as %q", st.RestorePoint, s.dbName, st.KeptDatabase)
+		"restored the restore point backup %s into database %q; the database the failed upgrade left is kept as %q", st.RestorePointBackup, s.dbName, st.KeptDatabase)
 	return nil
 }

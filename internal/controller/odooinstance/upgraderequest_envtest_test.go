@@ -51,7 +51,7 @@ func TestLegacyOdooUpgradeJobRunsGuardedUpgrade(t *testing.T) {
 		g.Expect(got.Status.StartTime).NotTo(BeNil())
 		markAvailable(g, ns, "shop-cron")
 	}, eventually, poll).Should(Succeed())
-	g.Eventually(func(g Gomega) { setJobCondition(g, oneJob(g, ns, "restore-point"), batchv1.JobComplete) }, eventually, poll).Should(Succeed())
+	g.Eventually(func(g Gomega) { setJobCondition(g, oneJob(g, ns, "backup"), batchv1.JobComplete) }, eventually, poll).Should(Succeed())
 
 	var job *batchv1.Job
 	g.Eventually(func(g Gomega) { job = oneJob(g, ns, "upgrade") }, eventually, poll).Should(Succeed())
@@ -116,7 +116,7 @@ func TestScheduledOdooUpgradeJobWaitsForItsTime(t *testing.T) {
 		get(g, ns, "shop", inst)
 		g.Expect(inst.Status.Upgrade).To(BeNil())
 		g.Expect(jobsOfKind(g, ns, "upgrade")).To(BeEmpty())
-		g.Expect(jobsOfKind(g, ns, "restore-point")).To(BeEmpty())
+		g.Expect(jobsOfKind(g, ns, "backup")).To(BeEmpty())
 		g.Expect(upgradeRequest(g, ns, req.Name).Status.Phase).To(Equal(odoov1alpha2.JobPending))
 	}, "2s", poll).Should(Succeed())
 
