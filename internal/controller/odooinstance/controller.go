@@ -229,6 +229,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		{"Service", r.reconcileService},
 		{"Ingress", r.reconcileIngress},
 		{"BackupSchedule", r.reconcileBackupSchedule},
+		{"RestorePoints", r.reconcileRestorePoints},
 	}
 	var errs []error
 	for _, p := range phases {

@@ -321,6 +321,11 @@ func TestAutoUpgradeDisabledRollsOutDirectlyAndAnnotationRunsOnce(t *testing.T) 
 	g.Expect(k8s.Patch(context.Background(), inst, patch)).To(Succeed())
 	g.Eventually(func(g Gomega) {
 		g.Expect(upgradeStatus(g, ns).Step).To(Equal(odoov1alpha2.UpgradeStepStopCron))
+		// The step is stored before cron is scaled to 0: playing the
+		// Deployment controller earlier would report a generation that is
+		// never observed again.
+		_, cronReplicas := deploymentImageReplicas(g, ns, "shop-cron")
+		g.Expect(cronReplicas).To(BeZero())
 		markAvailable(g, ns, "shop-cron")
 	}, eventually, poll).Should(Succeed())
 	g.Eventually(func(g Gomega) { setJobCondition(g, oneJob(g, ns, resources.JobKindBackup), batchv1.JobComplete) }, eventually, poll).Should(Succeed())
@@ -429,6 +434,11 @@ func TestRestorePolicyBringsBackTheDatabase(t *testing.T) {
 	setImage(g, ns, newImage)
 	g.Eventually(func(g Gomega) {
 		g.Expect(upgradeStatus(g, ns).Step).To(Equal(odoov1alpha2.UpgradeStepStopCron))
+		// The step is stored before cron is scaled to 0: playing the
+		// Deployment controller earlier would report a generation that is
+		// never observed again.
+		_, cronReplicas := deploymentImageReplicas(g, ns, "shop-cron")
+		g.Expect(cronReplicas).To(BeZero())
 		markAvailable(g, ns, "shop-cron")
 	}, eventually, poll).Should(Succeed())
 	var backup *odoov1alpha2.OdooBackupJob
