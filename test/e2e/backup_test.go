@@ -23,24 +23,7 @@ func TestBackupJobRunsToCompletion(t *testing.T) {
 	// The sandbox runs the backup for real: the database needs what Odoo's
 	// init would have made (the manifest lists the installed modules).
 	framework.ModuleFixture(t, jsonpath(t, ns, "odoo/shop", "{.status.database.name}"))
-	framework.Apply(t, ns, `apiVersion: v1
-kind: PersistentVolumeClaim
-metadata:
-  name: backups
-spec:
-  accessModes: [ReadWriteOnce]
-  resources: {requests: {storage: 1Gi}}
----
-apiVersion: bemade.org/v1alpha2
-kind: OdooBackupJob
-metadata:
-  name: nightly
-spec:
-  odooInstanceRef: {name: shop}
-  format: zip
-  destination:
-    pvc: {claimName: backups, path: shop}
-`)
+	backupToClaim(t, ns, "nightly", "shop")
 	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Completed", "odoobackupjobs.v1alpha2.bemade.org/nightly", "--timeout=2m")
 
 	job := jsonpath(t, ns, "odoobackupjobs.v1alpha2.bemade.org/nightly", "{.status.jobName}")
@@ -96,23 +79,7 @@ func TestBackupJobFailureCarriesTheReason(t *testing.T) {
 	ns := framework.Namespace(t, "e2e-backup-fail")
 	framework.Apply(t, ns, instanceManifest("shop"))
 	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odoo/shop", "--timeout=2m")
-	framework.Apply(t, ns, `apiVersion: v1
-kind: PersistentVolumeClaim
-metadata:
-  name: backups
-spec:
-  accessModes: [ReadWriteOnce]
-  resources: {requests: {storage: 1Gi}}
----
-apiVersion: bemade.org/v1alpha2
-kind: OdooBackupJob
-metadata:
-  name: nightly
-spec:
-  odooInstanceRef: {name: shop}
-  destination:
-    pvc: {claimName: backups, path: shop}
-`)
+	backupToClaim(t, ns, "nightly", "shop")
 	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Failed", "odoobackupjobs.v1alpha2.bemade.org/nightly", "--timeout=2m")
 	msg := jsonpath(t, ns, "odoobackupjobs.v1alpha2.bemade.org/nightly", "{.status.message}")
 	for _, want := range []string{"exit code 1", "ir_module_module"} {
@@ -125,4 +92,28 @@ spec:
 		"-o", "jsonpath={.items[*].status.phase} {.items[*].status.containerStatuses[0].state.terminated.exitCode}"); code != "Failed 1" {
 		t.Errorf("backup pod phase and exit code %q, want \"Failed 1\"", code)
 	}
+}
+
+// backupToClaim creates the claim "backups" and an OdooBackupJob name of the
+// instance shop, in zip format, to path on that claim.
+func backupToClaim(t *testing.T, ns, name, path string) {
+	t.Helper()
+	framework.Apply(t, ns, fmt.Sprintf(`apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: backups
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: bemade.org/v1alpha2
+kind: OdooBackupJob
+metadata:
+  name: %s
+spec:
+  odooInstanceRef: {name: shop}
+  format: zip
+  destination:
+    pvc: {claimName: backups, path: %s}
+`, name, path))
 }

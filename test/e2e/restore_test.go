@@ -45,24 +45,7 @@ func TestRestoreJobBringsBackTheBackup(t *testing.T) {
 	writeFile(t, filepath.Join(filestore, "filestore", db, attachment), "before")
 	backedUp := checksums(t, db)
 
-	framework.Apply(t, ns, `apiVersion: v1
-kind: PersistentVolumeClaim
-metadata:
-  name: backups
-spec:
-  accessModes: [ReadWriteOnce]
-  resources: {requests: {storage: 1Gi}}
----
-apiVersion: bemade.org/v1alpha2
-kind: OdooBackupJob
-metadata:
-  name: before
-spec:
-  odooInstanceRef: {name: shop}
-  format: zip
-  destination:
-    pvc: {claimName: backups, path: shop/before.zip}
-`)
+	backupToClaim(t, ns, "before", "shop/before.zip")
 	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Completed", "odoobackupjobs.v1alpha2.bemade.org/before", "--timeout=2m")
 	sum := jsonpath(t, ns, "odoobackupjobs.v1alpha2.bemade.org/before", "{.status.sha256}")
 	zipPath := filepath.Join(claimDir(t, ns, "backups"), "shop", "before.zip")
