@@ -199,8 +199,13 @@ func (s *Sampler) due() []types.NamespacedName {
 }
 
 // sample reads the new log lines of the instance's pods, within the budget.
+// A sample is bounded by one interval: a pods/log read that hangs (a stalled
+// connection from the API server to a kubelet) would otherwise hold the
+// instance's sampling flag for ever, and it would never be sampled again.
 func (s *Sampler) sample(ctx context.Context, key types.NamespacedName) {
 	start := s.now()
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Interval)
+	defer cancel()
 	defer func() {
 		s.mu.Lock()
 		if t, ok := s.targets[key]; ok {

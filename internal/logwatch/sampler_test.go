@@ -87,3 +87,43 @@ func TestSamplerReportsErrorsWithinBudget(t *testing.T) {
 		t.Error("a forgotten instance still has a health")
 	}
 }
+
+// blockingSource's reads hang until their context ends, like a pods/log
+// request whose kubelet connection stalled.
+type blockingSource struct{ fakeSource }
+
+func (b *blockingSource) Logs(ctx context.Context, _ *corev1.Pod, _ string, _ time.Time, _ int64) ([]byte, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// A read that hangs ends with the sample's interval: the instance is free
+// to be sampled again, and the pod's starting point is kept for that try.
+func TestSamplerBoundsAHangingRead(t *testing.T) {
+	src := &blockingSource{fakeSource{pods: []corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Name: "web-1", UID: "u1"}}}}}
+	s := NewSampler(src, SamplerOptions{Interval: 50 * time.Millisecond}, logr.Discard())
+	key := types.NamespacedName{Namespace: "ns", Name: "shop"}
+	s.Watch(key)
+	if got := s.due(); len(got) != 1 {
+		t.Fatalf("due = %v", got)
+	}
+	done := make(chan struct{})
+	go func() {
+		s.sample(context.Background(), key)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a hanging read held the sample past its interval")
+	}
+	s.mu.Lock()
+	sampling, since := s.targets[key].sampling, s.targets[key].since["u1"]
+	s.mu.Unlock()
+	if sampling {
+		t.Fatal("the instance is still marked as being sampled")
+	}
+	if since.IsZero() {
+		t.Fatal("the pod's starting point was lost; the next read would miss the lines of this one")
+	}
+}

@@ -80,6 +80,7 @@ func TestLogErrorsAppearInHealth(t *testing.T) {
 		t.Fatal("no web pod")
 	}
 	serveOdooLog(t, ns, pods[0], "{ts} 12 INFO shop odoo.modules.loading: Modules loaded.", missingColumn, failedInit)
+	served := time.Now()
 
 	// The e2e sandbox samples every 5 s (OPERATOR_ARGS in the Makefile).
 	framework.Eventually(t, 30*time.Second, "status.health lists the errors", func() error {
@@ -89,6 +90,7 @@ func TestLogErrorsAppearInHealth(t *testing.T) {
 		}
 		return nil
 	})
+	t.Logf("the errors reached status.health %s after the log was served", time.Since(served).Round(time.Millisecond))
 	if got := jsonpath(t, ns, "odoo/shop", "{.status.health.status}"); got != "Degraded" {
 		t.Errorf("health status = %q, want Degraded", got)
 	}
