@@ -84,6 +84,11 @@ const (
 	JobFailed    JobPhase = "Failed"
 )
 
+// Finished is true for the terminal phases, Completed and Failed.
+func (p JobPhase) Finished() bool {
+	return p == JobCompleted || p == JobFailed
+}
+
 // OdooJobStatus is the status shared by the Odoo job kinds.
 type OdooJobStatus struct {
 	// phase of the job.

@@ -109,13 +109,21 @@ type JobOutcome struct {
 	Message string
 }
 
+// FinishedCondition is the Job's Complete or Failed condition once one is
+// true, nil while the Job runs.
+func FinishedCondition(job *batchv1.Job) *batchv1.JobCondition {
+	for i, c := range job.Status.Conditions {
+		if c.Status == corev1.ConditionTrue && (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) {
+			return &job.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
 // InitJobOutcome reads a Job's conditions and, for a failure, the terminated
 // state of its pod's container.
 func InitJobOutcome(job *batchv1.Job, pods []corev1.Pod) JobOutcome {
-	for _, c := range job.Status.Conditions {
-		if c.Status != corev1.ConditionTrue {
-			continue
-		}
+	if c := FinishedCondition(job); c != nil {
 		switch c.Type {
 		case batchv1.JobComplete:
 			return JobOutcome{Done: true}

@@ -89,7 +89,7 @@ func (r *Reconciler) waitingBackups(ctx context.Context, inst client.Object) []r
 	var reqs []reconcile.Request
 	for _, b := range list.Items {
 		if b.Spec.OdooInstanceRef.Name == inst.GetName() && b.Status.JobName == "" &&
-			b.Status.Phase != odoov1alpha2.JobCompleted && b.Status.Phase != odoov1alpha2.JobFailed {
+			!b.Status.Phase.Finished() {
 			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&b)})
 		}
 	}
@@ -106,7 +106,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if markedForPruning(b) {
 		return r.prune(ctx, b)
 	}
-	if b.Status.Phase == odoov1alpha2.JobCompleted || b.Status.Phase == odoov1alpha2.JobFailed {
+	if b.Status.Phase.Finished() {
 		return ctrl.Result{}, nil
 	}
 	before := b.DeepCopy()
@@ -252,24 +252,21 @@ func (r *Reconciler) mirror(ctx context.Context, b *odoov1alpha2.OdooBackupJob, 
 	if b.Status.StartTime == nil {
 		b.Status.StartTime = job.Status.StartTime
 	}
-	for _, c := range job.Status.Conditions {
-		if c.Status != corev1.ConditionTrue {
-			continue
-		}
+	if c := resources.FinishedCondition(job); c != nil {
 		switch c.Type {
 		case batchv1.JobComplete:
-			res, _, _ := r.result(ctx, job)
+			res, _, _ := JobResult(ctx, r.APIReader, job)
 			b.Status.Phase = odoov1alpha2.JobCompleted
-			b.Status.CompletionTime = completion(job, c)
+			b.Status.CompletionTime = completion(job, *c)
 			if res != nil {
 				b.Status.BackupSize, b.Status.SHA256 = strconv.FormatInt(res.Bytes, 10), res.SHA256
 			}
 			b.Status.Message = "backup stored at " + b.Status.ObjectKey
 			return
 		case batchv1.JobFailed:
-			res, exit, found := r.result(ctx, job)
+			res, exit, found := JobResult(ctx, r.APIReader, job)
 			b.Status.Phase, b.Status.Message, b.Status.CompletionTime = odoov1alpha2.JobFailed,
-				FailureMessage("backup", job, c, res, exit, found), completion(job, c)
+				FailureMessage("backup", job, *c, res, exit, found), completion(job, *c)
 			return
 		}
 	}
@@ -284,11 +281,11 @@ func completion(job *batchv1.Job, c batchv1.JobCondition) *metav1.Time {
 	return &t
 }
 
-// result reads the data container's termination message and exit code from
-// the Job's last pod; nil when there is none.
-func (r *Reconciler) result(ctx context.Context, job *batchv1.Job) (*DataResult, int32, bool) {
+// JobResult reads a data Job's termination message and exit code from its
+// last pod (pods are read with reader, uncached); nil when there is none.
+func JobResult(ctx context.Context, reader client.Reader, job *batchv1.Job) (*DataResult, int32, bool) {
 	pods := &corev1.PodList{}
-	if err := r.APIReader.List(ctx, pods, client.InNamespace(job.Namespace), client.MatchingLabels{"batch.kubernetes.io/job-name": job.Name}); err != nil {
+	if err := reader.List(ctx, pods, client.InNamespace(job.Namespace), client.MatchingLabels{"batch.kubernetes.io/job-name": job.Name}); err != nil {
 		return nil, 0, false
 	}
 	return TerminationResult(pods.Items)

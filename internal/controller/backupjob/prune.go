@@ -20,7 +20,7 @@ import (
 // markedForPruning reports a finished backup whose stored files are to be
 // deleted (annotation bemade.org/prune), and that is not being deleted.
 func markedForPruning(b *odoov1alpha2.OdooBackupJob) bool {
-	finished := b.Status.Phase == odoov1alpha2.JobCompleted || b.Status.Phase == odoov1alpha2.JobFailed
+	finished := b.Status.Phase.Finished()
 	return finished && b.Annotations[odoov1alpha2.AnnotationPrune] != "" && b.DeletionTimestamp.IsZero()
 }
 
@@ -60,22 +60,19 @@ func (r *Reconciler) prune(ctx context.Context, b *odoov1alpha2.OdooBackupJob) (
 		b.Status.Prune = &odoov1alpha2.BackupPruneStatus{JobName: jobName, StartTime: job.Status.StartTime}
 	}
 	b.Status.Prune.Phase = odoov1alpha2.JobRunning
-	for _, c := range job.Status.Conditions {
-		if c.Status != corev1.ConditionTrue {
-			continue
-		}
+	if c := resources.FinishedCondition(job); c != nil {
 		switch c.Type {
 		case batchv1.JobComplete:
-			res, _, _ := r.result(ctx, job)
+			res, _, _ := JobResult(ctx, r.APIReader, job)
 			what := "its stored files were already gone"
 			if res != nil && len(res.Removed) > 0 {
 				what = "deleted " + strings.Join(res.Removed, ", ") + " from " + loc.URL
 			}
 			return ctrl.Result{}, r.deletePruned(ctx, b, what)
 		case batchv1.JobFailed:
-			res, exit, found := r.result(ctx, job)
+			res, exit, found := JobResult(ctx, r.APIReader, job)
 			b.Status.Prune.Phase = odoov1alpha2.JobFailed
-			b.Status.Prune.Message = FailureMessage("prune", job, c, res, exit, found) +
+			b.Status.Prune.Message = FailureMessage("prune", job, *c, res, exit, found) +
 				fmt.Sprintf("; the files of %s may be partly deleted (the .sha256 goes first: the backup no longer counts as complete). "+
 					"Fix the cause (the S3 credentials or endpoint, the claim), then delete Job %s to run it again (its TTL does so after 7 days); "+
 					"deleting this OdooBackupJob instead leaves the files in place", loc.URL, jobName)

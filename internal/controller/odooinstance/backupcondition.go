@@ -56,7 +56,7 @@ func newestFinishedBackup(inst *odoov1alpha2.OdooInstance, backups []odoov1alpha
 	for i := range backups {
 		b := &backups[i]
 		if b.Namespace != inst.Namespace || b.Spec.OdooInstanceRef.Name != inst.Name ||
-			(b.Status.Phase != odoov1alpha2.JobCompleted && b.Status.Phase != odoov1alpha2.JobFailed) {
+			!b.Status.Phase.Finished() {
 			continue
 		}
 		if newest == nil {

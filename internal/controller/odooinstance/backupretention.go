@@ -1,10 +1,13 @@
 package odooinstance
 
 import (
+	"context"
 	"fmt"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/backup/retention"
@@ -16,6 +19,17 @@ import (
 // is refused, not marked).
 func pruneMarkPatch(uid types.UID) []byte {
 	return fmt.Appendf(nil, `{"metadata":{"uid":%q,"annotations":{%q:%q}}}`, uid, odoov1alpha2.AnnotationPrune, odoov1alpha2.PruneRetention)
+}
+
+// markForPruning sets the prune annotation on the OdooBackupJob name of
+// that UID (gone already is fine): the backup controller then deletes its
+// files, then it.
+func (r *Reconciler) markForPruning(ctx context.Context, namespace, name string, uid types.UID) error {
+	job := &odoov1alpha2.OdooBackupJob{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}}
+	if err := r.Patch(ctx, job, client.RawPatch(types.MergePatchType, pruneMarkPatch(uid))); client.IgnoreNotFound(err) != nil {
+		return wrap("marking OdooBackupJob "+name+" for pruning", err)
+	}
+	return nil
 }
 
 // scheduledTime is the schedule time of a scheduled backup (its creation
@@ -54,7 +68,7 @@ func pruneActions(inst *odoov1alpha2.OdooInstance, backups []odoov1alpha2.OdooBa
 			continue
 		}
 		byName[b.Name] = b
-		if b.Status.Phase == odoov1alpha2.JobCompleted || b.Status.Phase == odoov1alpha2.JobFailed {
+		if b.Status.Phase.Finished() {
 			series = append(series, retention.Backup{Name: b.Name, Time: scheduledTime(b), OK: b.Status.Phase == odoov1alpha2.JobCompleted})
 		}
 	}

@@ -104,11 +104,14 @@ func (r *Reconciler) reconcileBackupSchedule(ctx context.Context, s *scope) (ctr
 			fmt.Sprintf("spec.backup.schedule %q: %v; use 5 cron fields, e.g. \"0 3 * * *\"", b.Schedule, err)})
 		return ctrl.Result{}, nil
 	}
-	list := &odoov1alpha2.OdooBackupJobList{}
-	if err := r.APIReader.List(ctx, list, client.InNamespace(inst.Namespace),
-		client.MatchingLabels{LabelScheduledBackup: "true", resources.InstanceLabel: inst.Name}); err != nil {
-		return ctrl.Result{}, err
+	if !s.backupsObserved {
+		return ctrl.Result{}, nil
 	}
+	// The Backups phase read the instance's OdooBackupJobs from the cache
+	// already. A cache behind the API server is harmless here: a due backup
+	// already created is refused as AlreadyExists (deterministic name), and
+	// marks and deletes carry the object's UID as a precondition.
+	list := &odoov1alpha2.OdooBackupJobList{Items: scheduledBackups(inst, s.backups)}
 	// The schedule resumes from its newest backup (a missed time is taken
 	// once), or from the instance's creation when it has none.
 	var last time.Time
@@ -136,9 +139,8 @@ func (r *Reconciler) reconcileBackupSchedule(ctx context.Context, s *scope) (ctr
 		uids[job.Name] = job.UID
 	}
 	for _, name := range mark {
-		job := &odoov1alpha2.OdooBackupJob{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: inst.Namespace}}
-		if err := r.Patch(ctx, job, client.RawPatch(types.MergePatchType, pruneMarkPatch(uids[name]))); client.IgnoreNotFound(err) != nil {
-			return ctrl.Result{}, wrap("marking OdooBackupJob "+name+" for pruning", err)
+		if err := r.markForPruning(ctx, inst.Namespace, name, uids[name]); err != nil {
+			return ctrl.Result{}, err
 		}
 	}
 	for _, name := range forget {
@@ -148,4 +150,15 @@ func (r *Reconciler) reconcileBackupSchedule(ctx context.Context, s *scope) (ctr
 		}
 	}
 	return ctrl.Result{RequeueAfter: next.Sub(now) + time.Second}, nil
+}
+
+// scheduledBackups are the backups the schedule of inst created.
+func scheduledBackups(inst *odoov1alpha2.OdooInstance, backups []odoov1alpha2.OdooBackupJob) []odoov1alpha2.OdooBackupJob {
+	var out []odoov1alpha2.OdooBackupJob
+	for _, b := range backups {
+		if b.Labels[LabelScheduledBackup] == "true" && b.Labels[resources.InstanceLabel] == inst.Name {
+			out = append(out, b)
+		}
+	}
+	return out
 }

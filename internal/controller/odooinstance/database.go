@@ -238,10 +238,6 @@ func (r *Reconciler) reconcileInit(ctx context.Context, s *scope) (ctrl.Result, 
 }
 
 func failedCondition(job *batchv1.Job) bool {
-	for _, c := range job.Status.Conditions {
-		if c.Type == batchv1.JobFailed && c.Status == corev1.ConditionTrue {
-			return true
-		}
-	}
-	return false
+	c := resources.FinishedCondition(job)
+	return c != nil && c.Type == batchv1.JobFailed
 }

@@ -25,10 +25,6 @@ func (r *Reconciler) initRequests(ctx context.Context, inst *odoov1alpha2.OdooIn
 	return list.Items
 }
 
-func terminal(p odoov1alpha2.JobPhase) bool {
-	return p == odoov1alpha2.JobCompleted || p == odoov1alpha2.JobFailed
-}
-
 // findInitRequest picks the oldest open OdooInitJob for an instance whose
 // database is not initialised: its modules replace spec.init's, through the
 // same init Job path.
@@ -38,7 +34,7 @@ func (r *Reconciler) findInitRequest(ctx context.Context, s *scope) (ctrl.Result
 		return ctrl.Result{}, nil
 	}
 	for _, req := range r.initRequests(ctx, s.instance) {
-		if !terminal(req.Status.Phase) && sameNamespace(&req) {
+		if !req.Status.Phase.Finished() && sameNamespace(&req) {
 			s.initRequest = req.DeepCopy()
 			break
 		}
@@ -58,7 +54,7 @@ func (r *Reconciler) updateInitRequest(ctx context.Context, s *scope) {
 		return
 	}
 	for _, req := range r.initRequests(ctx, s.instance) {
-		if terminal(req.Status.Phase) {
+		if req.Status.Phase.Finished() {
 			continue
 		}
 		before := req.DeepCopy()

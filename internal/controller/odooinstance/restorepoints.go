@@ -5,9 +5,6 @@ import (
 	"context"
 	"slices"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
@@ -34,9 +31,8 @@ func (r *Reconciler) reconcileRestorePoints(ctx context.Context, s *scope) (ctrl
 		current = st.RestorePointBackup
 	}
 	for _, b := range staleRestorePoints(s.backups, current, keptRestorePoints) {
-		job := &odoov1alpha2.OdooBackupJob{ObjectMeta: metav1.ObjectMeta{Name: b.Name, Namespace: b.Namespace}}
-		if err := r.Patch(ctx, job, client.RawPatch(types.MergePatchType, pruneMarkPatch(b.UID))); client.IgnoreNotFound(err) != nil {
-			return ctrl.Result{}, wrap("marking the restore point "+b.Name+" for pruning", err)
+		if err := r.markForPruning(ctx, b.Namespace, b.Name, b.UID); err != nil {
+			return ctrl.Result{}, err
 		}
 	}
 	return ctrl.Result{}, nil
@@ -60,7 +56,7 @@ func staleRestorePoints(backups []odoov1alpha2.OdooBackupJob, current string, ke
 	})
 	var stale []odoov1alpha2.OdooBackupJob
 	for i, b := range points {
-		finished := b.Status.Phase == odoov1alpha2.JobCompleted || b.Status.Phase == odoov1alpha2.JobFailed
+		finished := b.Status.Phase.Finished()
 		if i >= keep && finished && b.Name != current {
 			stale = append(stale, b)
 		}

@@ -16,15 +16,13 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/selection"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/controller/tiers"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 	"github.com/odoo-operator/odoo-operator/internal/upgrade"
@@ -193,41 +191,18 @@ func (r *Reconciler) jobState(ctx context.Context, inst *odoov1alpha2.OdooInstan
 }
 
 func jobStateOf(job *batchv1.Job) upgrade.JobState {
-	for _, c := range job.Status.Conditions {
-		if c.Status != corev1.ConditionTrue {
-			continue
-		}
-		switch c.Type {
-		case batchv1.JobComplete:
-			return upgrade.JobSucceeded
-		case batchv1.JobFailed:
-			return upgrade.JobFailed
-		}
+	switch c := resources.FinishedCondition(job); {
+	case c == nil:
+		return upgrade.JobRunning
+	case c.Type == batchv1.JobComplete:
+		return upgrade.JobSucceeded
 	}
-	return upgrade.JobRunning
+	return upgrade.JobFailed
 }
 
-// stopped is true when the Deployments are at 0 replicas and no pod of the
-// components is left (pods are read from the API server: they are not cached).
+// stopped is tiers.Stopped with the operator's uncached reader.
 func (r *Reconciler) stopped(ctx context.Context, inst *odoov1alpha2.OdooInstance, deployments []*appsv1.Deployment, components ...string) (bool, error) {
-	for _, d := range deployments {
-		if d == nil {
-			continue
-		}
-		if ptr.Deref(d.Spec.Replicas, 1) != 0 || d.Status.ObservedGeneration != d.Generation || d.Status.Replicas != 0 {
-			return false, nil
-		}
-	}
-	req, err := labels.NewRequirement(resources.ComponentLabel, selection.In, components)
-	if err != nil {
-		return false, err
-	}
-	pods := &corev1.PodList{}
-	sel := labels.SelectorFromSet(labels.Set{resources.InstanceLabel: inst.Name}).Add(*req)
-	if err := r.APIReader.List(ctx, pods, client.InNamespace(inst.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
-		return false, err
-	}
-	return len(pods.Items) == 0, nil
+	return tiers.Stopped(ctx, r.APIReader, inst, deployments, components...)
 }
 
 // upgradeStatusStale is true when the cache's status.upgrade is older than the

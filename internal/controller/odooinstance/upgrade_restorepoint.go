@@ -79,7 +79,7 @@ func (r *Reconciler) deleteUnfinishedRestorePoint(ctx context.Context, inst *odo
 		return nil
 	}
 	b, err := r.restorePointBackup(ctx, inst, st)
-	if err != nil || b == nil || b.Status.Phase == odoov1alpha2.JobCompleted || b.Status.Phase == odoov1alpha2.JobFailed {
+	if err != nil || b == nil || b.Status.Phase.Finished() {
 		return err
 	}
 	return client.IgnoreNotFound(r.Delete(ctx, b, client.PropagationPolicy(metav1.DeletePropagationBackground)))

@@ -92,7 +92,7 @@ func (r *Reconciler) findUpgradeRequest(ctx context.Context, s *scope) (ctrl.Res
 // Running request whose upgrade is no longer status.upgrade's was answered,
 // see updateUpgradeRequests).
 func pickable(req *odoov1alpha2.OdooUpgradeJob, st *odoov1alpha2.UpgradeStatus) bool {
-	if terminal(req.Status.Phase) || req.Status.Phase == odoov1alpha2.JobRunning || !sameNamespaceRef(req.Namespace, req.Spec.OdooInstanceRef) {
+	if req.Status.Phase.Finished() || req.Status.Phase == odoov1alpha2.JobRunning || !sameNamespaceRef(req.Namespace, req.Spec.OdooInstanceRef) {
 		return false
 	}
 	return st == nil || st.Trigger != upgrade.TriggerRequestPrefix+req.Name
@@ -126,7 +126,7 @@ func (r *Reconciler) updateUpgradeRequests(ctx context.Context, s *scope) {
 		now:         metav1.Now(),
 	}
 	for _, req := range reqs {
-		if terminal(req.Status.Phase) {
+		if req.Status.Phase.Finished() {
 			continue
 		}
 		before := req.DeepCopy()

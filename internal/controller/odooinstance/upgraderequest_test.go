@@ -81,7 +81,7 @@ func TestUpgradeRequestStatus(t *testing.T) {
 				g.Expect(got.JobName).To(Equal("odoo-upgrade-1"))
 				g.Expect(got.StartTime).To(Equal(at(time.Minute)))
 			}
-			if terminal(tt.phase) {
+			if tt.phase.Finished() {
 				g.Expect(got.CompletionTime).NotTo(BeNil())
 			}
 		})

@@ -20,7 +20,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -29,6 +28,7 @@ import (
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/backup/odoozip"
 	"github.com/odoo-operator/odoo-operator/internal/controller/backupjob"
+	"github.com/odoo-operator/odoo-operator/internal/controller/tiers"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
@@ -88,7 +88,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.APIReader.Get(ctx, req.NamespacedName, rj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if rj.Status.Phase == odoov1alpha2.JobCompleted || rj.Status.Phase == odoov1alpha2.JobFailed {
+	if rj.Status.Phase.Finished() {
 		return ctrl.Result{}, nil
 	}
 	before := rj.DeepCopy()
@@ -333,31 +333,20 @@ func (r *Reconciler) untouched(rj *odoov1alpha2.OdooRestoreJob) string {
 
 // mirror follows the load Job; a succeeded one leads to the verification.
 func (r *Reconciler) mirror(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob, job *batchv1.Job) (ctrl.Result, error) {
-	for _, c := range job.Status.Conditions {
-		if c.Status != corev1.ConditionTrue {
-			continue
-		}
+	if c := resources.FinishedCondition(job); c != nil {
 		switch c.Type {
 		case batchv1.JobComplete:
-			if res, _, _ := r.result(ctx, job); res != nil {
+			if res, _, _ := backupjob.JobResult(ctx, r.APIReader, job); res != nil {
 				rj.Status.SHA256 = res.SHA256
 			}
 			return r.verify(ctx, rj)
 		case batchv1.JobFailed:
-			res, exit, found := r.result(ctx, job)
-			r.fail(rj, backupjob.FailureMessage("restore", job, c, res, exit, found)+r.untouched(rj))
+			res, exit, found := backupjob.JobResult(ctx, r.APIReader, job)
+			r.fail(rj, backupjob.FailureMessage("restore", job, *c, res, exit, found)+r.untouched(rj))
 			return ctrl.Result{}, nil
 		}
 	}
 	return ctrl.Result{}, nil
-}
-
-func (r *Reconciler) result(ctx context.Context, job *batchv1.Job) (*backupjob.DataResult, int32, bool) {
-	pods := &corev1.PodList{}
-	if err := r.APIReader.List(ctx, pods, client.InNamespace(job.Namespace), client.MatchingLabels{"batch.kubernetes.io/job-name": job.Name}); err != nil {
-		return nil, 0, false
-	}
-	return backupjob.TerminationResult(pods.Items)
 }
 
 // verify checks the loaded database is an Odoo database of the instance's
@@ -466,33 +455,14 @@ func (r *Reconciler) setHold(ctx context.Context, inst *odoov1alpha2.OdooInstanc
 	return r.Patch(ctx, inst, patch)
 }
 
-// stopped is true once the web and cron Deployments run no replica and no
-// pod of theirs is left.
+// stopped is true once the web and cron Deployments (read live) run no
+// replica and no pod of theirs is left.
 func (r *Reconciler) stopped(ctx context.Context, inst *odoov1alpha2.OdooInstance) (bool, error) {
-	for _, name := range []string{resources.WebName(inst), resources.CronName(inst)} {
-		d := &appsv1.Deployment{}
-		err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: inst.Namespace, Name: name}, d)
-		if apierrors.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return false, err
-		}
-		if ptr.Deref(d.Spec.Replicas, 1) != 0 || d.Status.ObservedGeneration != d.Generation || d.Status.Replicas != 0 {
-			return false, nil
-		}
+	web, cron, err := r.deployments(ctx, inst)
+	if err != nil {
+		return false, err
 	}
-	for _, component := range []string{resources.ComponentWeb, resources.ComponentCron} {
-		pods := &corev1.PodList{}
-		if err := r.APIReader.List(ctx, pods, client.InNamespace(inst.Namespace),
-			client.MatchingLabels{resources.InstanceLabel: inst.Name, resources.ComponentLabel: component}); err != nil {
-			return false, err
-		}
-		if len(pods.Items) > 0 {
-			return false, nil
-		}
-	}
-	return true, nil
+	return tiers.Stopped(ctx, r.APIReader, inst, []*appsv1.Deployment{web, cron}, resources.ComponentWeb, resources.ComponentCron)
 }
 
 // swap renames the live database aside and the target to the live name, in

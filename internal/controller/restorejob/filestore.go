@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -35,13 +34,10 @@ func (r *Reconciler) filestore(ctx context.Context, rj *odoov1alpha2.OdooRestore
 		return ctrl.Result{}, err
 	}
 	st := rj.Status
-	for _, c := range job.Status.Conditions {
-		if c.Status != corev1.ConditionTrue {
-			continue
-		}
+	if c := resources.FinishedCondition(job); c != nil {
 		switch c.Type {
 		case batchv1.JobComplete:
-			res, _, _ := r.result(ctx, job)
+			res, _, _ := backupjob.JobResult(ctx, r.APIReader, job)
 			msg := fmt.Sprintf("the restored filestore is in filestore/%s, the previous one kept in filestore/%s; releasing web and cron", st.Database, st.KeptDatabase)
 			switch {
 			case res != nil && res.Filestore == filestoreMoved:
@@ -54,8 +50,8 @@ func (r *Reconciler) filestore(ctx context.Context, rj *odoov1alpha2.OdooRestore
 			}
 			return r.advance(ctx, rj, odoov1alpha2.RestoreStepStart, msg)
 		case batchv1.JobFailed:
-			res, exit, found := r.result(ctx, job)
-			r.fail(rj, backupjob.FailureMessage("filestore", job, c, res, exit, found)+fmt.Sprintf(
+			res, exit, found := backupjob.JobResult(ctx, r.APIReader, job)
+			r.fail(rj, backupjob.FailureMessage("filestore", job, *c, res, exit, found)+fmt.Sprintf(
 				"; the restored database is already live as %q (the previous one kept as %q) and web and cron stay stopped: "+
 					"put filestore/%s in place of filestore/%s by hand (keep the old one as filestore/%s), then remove the annotation %s from OdooInstance %q",
 				st.Database, st.KeptDatabase, st.TargetDatabase, st.Database, st.KeptDatabase, odoov1alpha2.AnnotationRestoreHold, rj.Spec.OdooInstanceRef.Name))
