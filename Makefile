@@ -53,9 +53,16 @@ verify: generate manifests ## Fail when generated files are not committed.
 # The control plane binaries (etcd, kube-apiserver, ...) built from the Go module
 # proxy by hack/k8s-tools/build.sh into a fixed cache directory.
 K8S_BINS = $(shell hack/k8s-tools/build.sh | tail -1)
-E2E_ENV = SANDBOX_DIR=$(CURDIR)/.sandbox-e2e SANDBOX_ETCD_PORT=23379 SANDBOX_APISERVER_PORT=27443 \
-	SANDBOX_KCM_PORT=21257 SANDBOX_SCHEDULER_PORT=21259 SANDBOX_KWOK_PORT=21250 SANDBOX_PG_PORT=26432 \
-	SANDBOX_OPERATOR_METRICS_PORT=19080 SANDBOX_OPERATOR_HEALTH_PORT=19081 SANDBOX_WEBHOOK_PORT=20443 \
+# E2E_PORT_OFFSET moves every port of the e2e sandbox, so that two checkouts can
+# run `make test-e2e` side by side (e.g. E2E_PORT_OFFSET=100).
+E2E_PORT_OFFSET ?= 0
+# E2E_RUN selects tests (go test -run), e.g. E2E_RUN=TestUpgrade.
+E2E_RUN ?= .
+e2e_port = $(shell echo $$(($(1) + $(E2E_PORT_OFFSET))))
+E2E_ENV = SANDBOX_DIR=$(CURDIR)/.sandbox-e2e SANDBOX_ETCD_PORT=$(call e2e_port,23379) SANDBOX_APISERVER_PORT=$(call e2e_port,27443) \
+	SANDBOX_KCM_PORT=$(call e2e_port,21257) SANDBOX_SCHEDULER_PORT=$(call e2e_port,21259) SANDBOX_KWOK_PORT=$(call e2e_port,21250) \
+	SANDBOX_PG_PORT=$(call e2e_port,26432) SANDBOX_OPERATOR_METRICS_PORT=$(call e2e_port,19080) \
+	SANDBOX_OPERATOR_HEALTH_PORT=$(call e2e_port,19081) SANDBOX_WEBHOOK_PORT=$(call e2e_port,20443) \
 	OPERATOR_ARGS=--log-sample-interval=5s
 
 .PHONY: test
@@ -74,7 +81,7 @@ test-conversions: ## Fuzz every CRD conversion both ways (10,000 objects per dir
 test-e2e: ## Start a separate sandbox, run test/e2e with real kubectl, stop it.
 	$(E2E_ENV) hack/sandbox.sh up
 	set +e; eval "$$($(E2E_ENV) hack/sandbox.sh env)"; \
-	  $(E2E_ENV) go test -count=1 -tags e2e -timeout 30m ./test/e2e/... ; rc=$$?; \
+	  $(E2E_ENV) go test -count=1 -tags e2e -timeout 30m -run '$(E2E_RUN)' ./test/e2e/... ; rc=$$?; \
 	  [ $$rc -eq 0 ] || tail -50 .sandbox-e2e/logs/operator.log; \
 	  $(E2E_ENV) hack/sandbox.sh down; exit $$rc
 
