@@ -49,6 +49,11 @@ func (v *OdooInstanceValidator) ValidateCreate(ctx context.Context, inst *odoov1
 	}
 	errs := validateCluster(inst, clusters, v.DefaultClusterAlias)
 	errs = append(errs, validateSchedule(inst)...)
+	policyErrs, err := v.validatePolicy(ctx, nil, inst, clusters)
+	if err != nil {
+		return nil, err
+	}
+	errs = append(errs, policyErrs...)
 	return warnings(inst), invalid(inst, errs)
 }
 
@@ -69,6 +74,11 @@ func (v *OdooInstanceValidator) ValidateUpdate(ctx context.Context, old, inst *o
 		// cluster leaves the Secret.
 		errs = append(errs, validateCluster(inst, clusters, v.DefaultClusterAlias)...)
 	}
+	policyErrs, err := v.validatePolicy(ctx, old, inst, clusters)
+	if err != nil {
+		return nil, err
+	}
+	errs = append(errs, policyErrs...)
 	var warn admission.Warnings
 	if inst.Spec.AdminPassword != old.Spec.AdminPassword {
 		// Only when the user sets it: the operator's own metadata updates
