@@ -110,7 +110,9 @@ func TestCheck(t *testing.T) {
 			s.Webhook = &odoov1alpha2.WebhookSpec{URL: "https://x.tenant.example.net/hook"}
 		})},
 		{name: "empty values (cluster defaults, no TLS, no webhook) are allowed", allowed: allowed,
-			instance: inst(func(s *odoov1alpha2.OdooInstanceSpec) { s.Ingress = &odoov1alpha2.IngressSpec{Hosts: []odoov1alpha2.Hostname{"a.example.com"}} })},
+			instance: inst(func(s *odoov1alpha2.OdooInstanceSpec) {
+				s.Ingress = &odoov1alpha2.IngressSpec{Hosts: []odoov1alpha2.Hostname{"a.example.com"}}
+			})},
 		{name: "an unlisted cluster names the allowed ones and the policy", allowed: allowed,
 			instance: inst(func(s *odoov1alpha2.OdooInstanceSpec) { s.Database.Cluster = "admin-only" }),
 			wantErrs: []string{`spec.database.cluster: Unsupported value: "admin-only": supported values: "shared-1", "shared-2" (OdooTenantPolicy tenants)`}},
@@ -134,7 +136,9 @@ func TestCheck(t *testing.T) {
 			s.Webhook = &odoov1alpha2.WebhookSpec{URL: "https://hooks.example.com.evil.io/"}
 		}), wantErrs: []string{`host hooks.example.com.evil.io not allowed`}},
 		{name: "an empty list refuses every value", allowed: Allowed{Policies: []string{"p"}, NotificationHosts: []string{}},
-			instance: inst(func(s *odoov1alpha2.OdooInstanceSpec) { s.Webhook = &odoov1alpha2.WebhookSpec{URL: "https://hooks.example.com/"} }),
+			instance: inst(func(s *odoov1alpha2.OdooInstanceSpec) {
+				s.Webhook = &odoov1alpha2.WebhookSpec{URL: "https://hooks.example.com/"}
+			}),
 			wantErrs: []string{`spec.webhook.url: Unsupported value: "https://hooks.example.com/": host hooks.example.com not allowed; none allowed in this namespace (OdooTenantPolicy p)`}},
 		{name: "no policy: nothing is checked", allowed: Allowed{},
 			instance: inst(func(s *odoov1alpha2.OdooInstanceSpec) { s.Database.Cluster = "anything" })},
