@@ -152,3 +152,20 @@ func init() {
 		return nil
 	})
 }
+
+// The condition an OdooTenantPolicy puts on the instances it selects.
+const (
+	// ConditionPolicyCompliant is True when the instance uses only what the
+	// OdooTenantPolicies of its namespace allow, False (reason
+	// PolicyViolation) when a policy tightened after the instance was
+	// admitted no longer allows something it uses. Nothing is stopped or
+	// deleted: the administrator decides. Absent when no policy selects the
+	// namespace.
+	ConditionPolicyCompliant = "PolicyCompliant"
+	// ReasonPolicyViolation means a policy no longer allows a spec value.
+	ReasonPolicyViolation = "PolicyViolation"
+	// ReasonPolicyAllowed means every policy allows the spec.
+	ReasonPolicyAllowed = "Allowed"
+	// EventPolicyViolation is emitted when an instance starts violating a policy.
+	EventPolicyViolation = "PolicyViolation"
+)

@@ -88,6 +88,12 @@ type Options struct {
 	MigrateStorage           bool
 	LegacyDefaultCluster     string
 	LegacyStorageClass       string
+
+	// DisableNetworkPolicies turns the per-instance NetworkPolicies off
+	// (flag --network-policies=false); IngressNamespaces are the ingress
+	// controllers' namespaces.
+	DisableNetworkPolicies bool
+	IngressNamespaces      []string
 }
 
 // Scheme knows the built-in kinds and the bemade.org kinds.
@@ -104,6 +110,7 @@ func Scheme() *runtime.Scheme {
 func NewRootCommand() *cobra.Command {
 	opts := Options{}
 	zapOpts := zap.Options{}
+	networkPolicies := true
 	cmd := &cobra.Command{
 		Use:           "odoo-operator",
 		Short:         "Kubernetes operator that runs Odoo instances safely",
@@ -112,6 +119,7 @@ func NewRootCommand() *cobra.Command {
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+			opts.DisableNetworkPolicies = !networkPolicies
 			return Run(cmd.Context(), opts)
 		},
 	}
@@ -150,6 +158,8 @@ func NewRootCommand() *cobra.Command {
 	f.DurationVar(&opts.LogSampleWindow, "log-sample-window", 10*time.Minute, "how long an Odoo error counts in status.health")
 	f.IntVar(&opts.LogSampleWorkers, "log-sample-workers", 4, "instances whose logs are sampled in parallel")
 	f.Int64Var(&opts.LogSampleBytes, "log-sample-bytes", 256<<10, "log bytes read per instance and sample, shared by its pods")
+	f.BoolVar(&networkPolicies, "network-policies", true, "give each instance NetworkPolicies: web pods reachable from the ingress controllers and the instance's own pods only, cron and Job pods from nothing; egress as its OdooTenantPolicy says (false removes them)")
+	f.StringSliceVar(&opts.IngressNamespaces, "ingress-namespaces", []string{"ingress-nginx"}, "namespaces of the ingress controllers, whose pods may reach the web pods")
 	f.StringVar(&opts.DBAdminPasswordFile, "db-admin-password-file", os.Getenv("DB_ADMIN_PASSWORD_FILE"), "file holding the admin role's password (env DB_ADMIN_PASSWORD_FILE); never pass a password on the command line")
 
 	goFlags := flag.NewFlagSet("controller-runtime", flag.ExitOnError)
@@ -272,6 +282,7 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 		PodLogs:                 logs,
 		Sampler:                 sampler,
 		Notifier:                notifier,
+		Network: odooinstance.NetworkOptions{Disabled: opts.DisableNetworkPolicies, IngressNamespaces: opts.IngressNamespaces},
 		Images: odooinstance.JobImages{
 			Operator:       cmp.Or(opts.OperatorImage, DefaultOperatorImage),
 			PostgresClient: cmp.Or(opts.PostgresClientImage, DefaultPostgresClientImage),

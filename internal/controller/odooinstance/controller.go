@@ -59,6 +59,8 @@ type Reconciler struct {
 	Sampler *logwatch.Sampler
 	// Notifier posts notifications to spec.webhook; nil disables them.
 	Notifier *notify.Notifier
+	// Network are the administrator's NetworkPolicy settings.
+	Network NetworkOptions
 }
 
 // JobImages are the images of the data Jobs (restore points, restores).
@@ -123,6 +125,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.Secret{}).
 		Owns(&corev1.PersistentVolumeClaim{}).
 		Owns(&networkingv1.Ingress{}).
+		Owns(&networkingv1.NetworkPolicy{}).
 		Owns(&batchv1.Job{}).
 		// An upgrade waits for its restore point OdooBackupJob.
 		Owns(&odoov1alpha2.OdooBackupJob{}).
@@ -130,6 +133,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&odoov1alpha2.OdooInitJob{}, handler.EnqueueRequestsFromMapFunc(instanceOfInitJob)).
 		Watches(&odoov1alpha2.OdooUpgradeJob{}, handler.EnqueueRequestsFromMapFunc(instanceOfUpgradeJob)).
 		Watches(&odoov1alpha2.OdooBackupJob{}, handler.EnqueueRequestsFromMapFunc(instanceOfBackupJob)).
+		Watches(&odoov1alpha2.OdooTenantPolicy{}, handler.EnqueueRequestsFromMapFunc(r.instancesForPolicy)).
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.instancesInNamespace)).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1),
 			// A PostgreSQL outage is retried with backoff; cap it so an
@@ -228,6 +233,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		{"Workloads", r.reconcileWorkloads},
 		{"Service", r.reconcileService},
 		{"Ingress", r.reconcileIngress},
+		{"Policy", r.reconcilePolicy},
 		{"BackupSchedule", r.reconcileBackupSchedule},
 		{"RestorePoints", r.reconcileRestorePoints},
 	}
