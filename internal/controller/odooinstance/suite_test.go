@@ -55,7 +55,13 @@ func run(m *testing.M) int {
 		OperatorNamespace: operatorNamespace, ClustersSecret: "postgres-clusters",
 		DBHealthInterval: time.Second, DBRecheckInterval: 2 * time.Second,
 	}
-	mgr, err := ctrl.NewManager(cfg, manager.CtrlOptions(opts))
+	// The manager runs with the operator's generated RBAC only.
+	operatorCfg, err := envtestutil.AsOperator(context.Background(), cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	mgr, err := ctrl.NewManager(operatorCfg, manager.CtrlOptions(opts))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

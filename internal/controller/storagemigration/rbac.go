@@ -12,9 +12,10 @@ package storagemigration
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 //
 // The certificate Rotator (internal/webhook/certs) patches the CRDs'
-// spec.conversion (above), the caBundle of the admission webhook
-// configurations, whose names depend on the kustomize prefix, and reads,
-// watches and writes its Secret in the operator's namespace (the
-// ClusterRole already grants Secrets cluster-wide for the instances).
-// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingwebhookconfigurations;mutatingwebhookconfigurations,verbs=get;patch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update
+// spec.conversion (above) and the caBundle of the one validating webhook
+// configuration, by name (--validating-webhook-config; rename both together).
+// It reads, watches and creates its Secret in the operator's namespace (the
+// ClusterRole grants get, list, watch and create on Secrets for the
+// instances); updating it is granted by the hand-written Role in
+// config/rbac/webhook_certs_role.yaml, in the operator's namespace only.
+// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingwebhookconfigurations,verbs=get;patch,resourceNames=odoo-operator-validating

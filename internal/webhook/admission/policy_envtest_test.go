@@ -93,10 +93,9 @@ func TestTenantPolicyThroughAPIServer(t *testing.T) {
 	g.Expect(k8s.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: operatorNS, Name: "postgres-clusters"},
 		StringData: map[string]string{postgres.ClustersKey: `
-clusters:
-  internal: {host: pg-internal, port: 5432, adminUser: postgres, adminPassword: x, default: true}
-  shared-1: {host: pg-1, port: 5432, adminUser: postgres, adminPassword: x}
-  shared-2: {host: pg-2, port: 5432, adminUser: postgres, adminPassword: x}
+internal: {host: pg-internal, port: 5432, adminUser: postgres, adminPassword: x, default: true}
+shared-1: {host: pg-1, port: 5432, adminUser: postgres, adminPassword: x}
+shared-2: {host: pg-2, port: 5432, adminUser: postgres, adminPassword: x}
 `},
 	})).To(Succeed())
 	policy := &odoov1alpha2.OdooTenantPolicy{
