@@ -282,7 +282,7 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 		PodLogs:                 logs,
 		Sampler:                 sampler,
 		Notifier:                notifier,
-		Network: odooinstance.NetworkOptions{Disabled: opts.DisableNetworkPolicies, IngressNamespaces: opts.IngressNamespaces},
+		Network:                 odooinstance.NetworkOptions{Disabled: opts.DisableNetworkPolicies, IngressNamespaces: opts.IngressNamespaces},
 		Images: odooinstance.JobImages{
 			Operator:       cmp.Or(opts.OperatorImage, DefaultOperatorImage),
 			PostgresClient: cmp.Or(opts.PostgresClientImage, DefaultPostgresClientImage),
