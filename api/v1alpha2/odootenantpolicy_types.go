@@ -10,6 +10,10 @@ import (
 // does not restrict that kind), a list (only those values), and an empty
 // list `[]` (none: the field must stay empty). When several policies select
 // a namespace, a value must be allowed by every one of them (intersection).
+//
+// The lists have no omitempty, on purpose: a Go client must send an empty
+// list as `[]` ("none"), never drop it (which would mean "anything"). A nil
+// list is sent as null, which the API server drops.
 type OdooTenantPolicySpec struct {
 	// namespaceSelector selects the namespaces this policy applies to, by
 	// their labels. An empty selector ({}) selects every namespace.
@@ -23,7 +27,7 @@ type OdooTenantPolicySpec struct {
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=63
 	// +listType=set
-	DatabaseClusters []string `json:"databaseClusters,omitempty"`
+	DatabaseClusters []string `json:"databaseClusters"`
 
 	// issuers are the cert-manager ClusterIssuers spec.ingress.issuer may
 	// name. An empty issuer (no TLS configuration) is always allowed.
@@ -31,7 +35,7 @@ type OdooTenantPolicySpec struct {
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=253
 	// +listType=set
-	Issuers []string `json:"issuers,omitempty"`
+	Issuers []string `json:"issuers"`
 
 	// ingressClasses are the IngressClasses spec.ingress.class may name. An
 	// empty class (the cluster's default, which the administrator chooses) is
@@ -40,7 +44,7 @@ type OdooTenantPolicySpec struct {
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=253
 	// +listType=set
-	IngressClasses []string `json:"ingressClasses,omitempty"`
+	IngressClasses []string `json:"ingressClasses"`
 
 	// storageClasses are the StorageClasses spec.filestore.storageClass may
 	// name. An empty class (the cluster's default, which the administrator
@@ -49,7 +53,7 @@ type OdooTenantPolicySpec struct {
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=253
 	// +listType=set
-	StorageClasses []string `json:"storageClasses,omitempty"`
+	StorageClasses []string `json:"storageClasses"`
 
 	// notificationHosts are the host names spec.webhook.url may point at. A
 	// leading "*." matches any subdomain (not the name itself), e.g.
@@ -58,7 +62,7 @@ type OdooTenantPolicySpec struct {
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=253
 	// +listType=set
-	NotificationHosts []string `json:"notificationHosts,omitempty"`
+	NotificationHosts []string `json:"notificationHosts"`
 
 	// network sets the NetworkPolicies of the selected namespaces' instances.
 	// +optional

@@ -119,6 +119,7 @@ shared-2: {host: pg-2, port: 5432, adminUser: postgres, adminPassword: x}
 	newInstance := func(ns, name string, mut func(*odoov1alpha2.OdooInstanceSpec)) *odoov1alpha2.OdooInstance {
 		inst := &odoov1alpha2.OdooInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
 		inst.Spec.Image = "odoo:18.0"
+		inst.Spec.AdminPassword = "x"
 		inst.Spec.Database.Cluster = "shared-1"
 		mut(&inst.Spec)
 		return inst
