@@ -228,6 +228,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		{"Database", r.reconcileDatabase},
 		{"Config", r.reconcileConfSecret},
 		{"Filestore", r.reconcileFilestore},
+		// Before the first pod (the init Job) starts, after the Database
+		// phase found where PostgreSQL is.
+		{"Policy", r.reconcilePolicy},
 		{"InitRequest", r.findInitRequest},
 		{"Init", r.reconcileInit},
 		{"UpgradeRequest", r.findUpgradeRequest},
@@ -237,7 +240,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		{"Workloads", r.reconcileWorkloads},
 		{"Service", r.reconcileService},
 		{"Ingress", r.reconcileIngress},
-		{"Policy", r.reconcilePolicy},
 		{"BackupSchedule", r.reconcileBackupSchedule},
 		{"RestorePoints", r.reconcileRestorePoints},
 	}

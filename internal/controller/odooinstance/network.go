@@ -2,7 +2,7 @@ package odooinstance
 
 import (
 	"context"
-	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -81,7 +81,7 @@ func (r *Reconciler) setPolicyCondition(inst *odoov1alpha2.OdooInstance, allowed
 	cond := metav1.Condition{
 		Type: odoov1alpha2.ConditionPolicyCompliant, Status: metav1.ConditionTrue,
 		Reason: odoov1alpha2.ReasonPolicyAllowed, ObservedGeneration: inst.Generation,
-		Message: fmt.Sprintf("allowed by OdooTenantPolicy %v", allowed.Policies),
+		Message: "allowed by OdooTenantPolicy " + strings.Join(allowed.Policies, ", "),
 	}
 	if errs := allowed.Check(inst, cluster); len(errs) > 0 {
 		cond.Status, cond.Reason = metav1.ConditionFalse, odoov1alpha2.ReasonPolicyViolation
