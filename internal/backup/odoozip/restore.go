@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
-	"github.com/odoo-operator/odoo-operator/internal/pgtool"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 )
 
@@ -29,9 +28,10 @@ type RestoreOptions struct {
 	FilestoreDir string
 	// SkipFilestore restores the database only.
 	SkipFilestore bool
-	// PGBinDir is the directory of psql; empty: PATH.
+	// PGBinDir is unused: dump.sql is loaded without psql (see
+	// dbtools.LoadSQL). Kept so that callers need not change.
 	PGBinDir string
-	// Stderr, when set, also receives psql's messages.
+	// Stderr, when set, also receives the server's notices and the error.
 	Stderr io.Writer
 }
 
@@ -50,8 +50,11 @@ var ErrTargetNotEmpty = dbtools.ErrTargetNotEmpty
 //     written into);
 //  3. filestore/ is extracted into a temporary directory beside the
 //     destination;
-//  4. dump.sql is streamed from the zip to psql -X -q -v ON_ERROR_STOP=1
-//     --single-transaction, so a failed load leaves the target empty;
+//  4. dump.sql is streamed from the zip to the server in one transaction,
+//     so a failed load leaves the target empty; it is SQL and COPY data
+//     only: no psql runs it, and a psql meta-command (`\! cmd`, `\o |cmd`,
+//     `\copy ... program`) in it stops the load, which is rolled back (see
+//     dbtools.LoadSQL);
 //  5. the installed modules of the restored database must be those of the
 //     manifest;
 //  6. the filestore is moved into place.
@@ -60,11 +63,8 @@ func Restore(ctx context.Context, opts RestoreOptions) (Info, error) {
 	if err := postgres.ValidateDatabaseName(opts.Database); err != nil {
 		return info, fmt.Errorf("restore: target: %w", err)
 	}
-	bin, err := pgtool.Path(opts.PGBinDir, "psql")
+	info, err := Verify(ctx, opts.File, opts.SHA256)
 	if err != nil {
-		return info, err
-	}
-	if info, err = Verify(ctx, opts.File, opts.SHA256); err != nil {
 		return info, err
 	}
 	withFilestore := !opts.SkipFilestore && opts.FilestoreDir != ""
@@ -104,12 +104,10 @@ func Restore(ctx context.Context, opts RestoreOptions) (Info, error) {
 		return info, fmt.Errorf("%w: %s: %w", ErrInvalid, DumpName, err)
 	}
 	defer func() { _ = rc.Close() }()
-	args := []string{"-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", "-", "--dbname=" + pgtool.ConninfoDBName(opts.Database)}
-	cmd, tail := pgtool.Command(ctx, bin, args, nil, opts.Stderr)
-	cmd.Stdin = rc
-	cmd.Stdout = io.Discard
-	if err := cmd.Run(); err != nil {
-		return info, pgtool.Error(ctx, "psql", err, tail)
+	// Never more than the size the zip declares and Verify read.
+	dumpSQL := io.LimitReader(rc, int64(dump.UncompressedSize64))
+	if err := dbtools.LoadSQL(ctx, opts.Database, dumpSQL, dbtools.LoadSQLOptions{Name: DumpName, Stderr: opts.Stderr}); err != nil {
+		return info, err
 	}
 	if err := checkModules(ctx, opts.Database, info.Manifest.Modules); err != nil {
 		return info, err
