@@ -43,6 +43,9 @@ var ErrTargetNotEmpty = dbtools.ErrTargetNotEmpty
 // its filestore into a new directory, in this order, stopping at the first
 // failure:
 //
+//  0. the filestore the zip declares (uncompressed) must fit on the
+//     filestore's volume with SpaceReserve to spare, so a zip bomb is
+//     refused before anything is inflated or written;
 //  1. Verify: the sha256, the zip's CRCs, its layout and its manifest (no
 //     database is touched, no file written);
 //  2. the filestore directory must be absent or empty, and the target
@@ -63,11 +66,24 @@ func Restore(ctx context.Context, opts RestoreOptions) (Info, error) {
 	if err := postgres.ValidateDatabaseName(opts.Database); err != nil {
 		return info, fmt.Errorf("restore: target: %w", err)
 	}
+	withFilestore := !opts.SkipFilestore && opts.FilestoreDir != ""
+	if withFilestore {
+		// Before the archive is even read through: a zip bomb costs neither
+		// the time to inflate it nor the space.
+		if need, err := filestoreDeclaredSize(opts.File); err == nil {
+			free, err := freeSpace(opts.FilestoreDir)
+			if err != nil {
+				return info, err
+			}
+			if err := CheckFits(need, free); err != nil {
+				return info, err
+			}
+		}
+	}
 	info, err := Verify(ctx, opts.File, opts.SHA256)
 	if err != nil {
 		return info, err
 	}
-	withFilestore := !opts.SkipFilestore && opts.FilestoreDir != ""
 	if !opts.SkipFilestore && opts.FilestoreDir == "" && info.FilestoreFiles > 0 {
 		return info, fmt.Errorf("the backup holds a filestore of %d files: give the filestore directory, or skip the filestore", info.FilestoreFiles)
 	}
@@ -149,7 +165,7 @@ func extractMember(ctx context.Context, s *StagedFilestore, rel string, f *zip.F
 		return fmt.Errorf("%w: member %s: %w", ErrInvalid, f.Name, err)
 	}
 	defer func() { _ = rc.Close() }()
-	return s.add(ctx, rel, rc)
+	return s.add(ctx, rel, &exactReader{r: rc, n: int64(f.UncompressedSize64)}) //nolint:gosec // checked against free space
 }
 
 // checkModules compares the installed modules of the restored database
