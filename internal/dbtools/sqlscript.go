@@ -285,7 +285,8 @@ func (s *SQLScanner) word(w string) {
 		return ""
 	}
 	routine := func(w string) bool { return w == "function" || w == "procedure" }
-	if at(0) != "create" || !(routine(at(1)) || at(1) == "or" && at(2) == "replace" && routine(at(3))) || s.parens != 0 {
+	createRoutine := at(0) == "create" && (routine(at(1)) || at(1) == "or" && at(2) == "replace" && routine(at(3)))
+	if !createRoutine || s.parens != 0 {
 		return
 	}
 	switch w {

@@ -23,11 +23,12 @@ import (
 	"github.com/odoo-operator/odoo-operator/test/framework"
 )
 
-// hostileInstance creates a simulated instance (odoo-sim) with extraSpec
-// appended to its spec, waits until it is Ready and gives its database the
-// module table; it returns the database name.
-func hostileInstance(t *testing.T, ns, name, extraSpec string) string {
+// hostileInstance creates a simulated instance (odoo-sim) "shop", waits
+// until it is Ready and gives its database the module table; it returns the
+// database name.
+func hostileInstance(t *testing.T, ns string) string {
 	t.Helper()
+	const name = "shop"
 	framework.Apply(t, ns, fmt.Sprintf(`apiVersion: bemade.org/v1alpha2
 kind: OdooInstance
 metadata:
@@ -38,7 +39,7 @@ spec:
   replicas: 1
   ingress:
     hosts: [%[1]s.example.com]
-`, name)+extraSpec)
+`, name))
 	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", odooRef(name), "--timeout=2m")
 	db := jsonpath(t, ns, "odoo/"+name, "{.status.database.name}")
 	if db == "" {
@@ -106,7 +107,7 @@ const hostileManifest = `{"odoo_dump": "1", "db_name": "x", "version": "18.0", "
 // the live database is untouched.
 func TestHostileArchiveMetaCommands(t *testing.T) {
 	ns := framework.Namespace(t, "e2e-hostile-meta")
-	db := hostileInstance(t, ns, "shop", "")
+	db := hostileInstance(t, ns)
 	before := checksums(t, db)
 	tag := rand.Text()
 	pwned := []string{"/tmp/pwned-" + tag + "-shell", "/tmp/pwned-" + tag + "-copy", "/tmp/pwned-" + tag + "-pipe"}
@@ -145,7 +146,7 @@ func TestHostileArchiveMetaCommands(t *testing.T) {
 // held, and the live database is untouched.
 func TestHostileArchiveZipBomb(t *testing.T) {
 	ns := framework.Namespace(t, "e2e-hostile-bomb")
-	db := hostileInstance(t, ns, "shop", "")
+	db := hostileInstance(t, ns)
 	filestore := claimDir(t, ns, "shop-filestore-pvc")
 	writeFile(t, filepath.Join(filestore, "filestore", db, "ab", "ab12"), "live attachment")
 	claimBefore := treeOf(t, filestore)

@@ -134,7 +134,7 @@ spec:
 // the redirect, and the master password never reaches the second host.
 func TestHostileOdooSourceRedirect(t *testing.T) {
 	ns := framework.Namespace(t, "e2e-hostile-redirect")
-	hostileInstance(t, ns, "shop", "")
+	hostileInstance(t, ns)
 	second := &hits{}
 	sl := framework.TenantListener(t)
 	serveOn(t, sl, second)
@@ -186,7 +186,7 @@ spec:
 // the network in clear.
 func TestHostileOdooSourcePlainHTTP(t *testing.T) {
 	ns := framework.Namespace(t, "e2e-hostile-plain")
-	hostileInstance(t, ns, "shop", "")
+	hostileInstance(t, ns)
 	got := &hits{}
 	l := framework.TenantListener(t)
 	serveOn(t, l, got)

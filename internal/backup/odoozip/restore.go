@@ -121,7 +121,7 @@ func Restore(ctx context.Context, opts RestoreOptions) (Info, error) {
 	}
 	defer func() { _ = rc.Close() }()
 	// Never more than the size the zip declares and Verify read.
-	dumpSQL := io.LimitReader(rc, int64(dump.UncompressedSize64))
+	dumpSQL := &exactReader{r: rc, n: declaredSize(dump)}
 	if err := dbtools.LoadSQL(ctx, opts.Database, dumpSQL, dbtools.LoadSQLOptions{Name: DumpName, Stderr: opts.Stderr}); err != nil {
 		return info, err
 	}
@@ -165,7 +165,7 @@ func extractMember(ctx context.Context, s *StagedFilestore, rel string, f *zip.F
 		return fmt.Errorf("%w: member %s: %w", ErrInvalid, f.Name, err)
 	}
 	defer func() { _ = rc.Close() }()
-	return s.add(ctx, rel, &exactReader{r: rc, n: int64(f.UncompressedSize64)}) //nolint:gosec // checked against free space
+	return s.add(ctx, rel, &exactReader{r: rc, n: declaredSize(f)})
 }
 
 // checkModules compares the installed modules of the restored database

@@ -1,9 +1,11 @@
 package odoozip
 
 import (
+	"archive/zip"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,6 +83,14 @@ func humanBytes(n uint64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// declaredSize is the member's declared uncompressed size as an int64.
+func declaredSize(f *zip.File) int64 {
+	if f.UncompressedSize64 > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(f.UncompressedSize64)
 }
 
 // exactReader fails once r yields more than n bytes: a member is never
