@@ -66,30 +66,9 @@ func apiserverPort(t *testing.T) string {
 	return u.Port()
 }
 
-// TestHostileWebhookToInternalAddresses: tenants point spec.webhook.url at
-// the kube-apiserver, at an internal service on loopback (by address and by
-// a name resolving to it) and at the link-local metadata address. The
-// internal service receives nothing, each instance gets a Warning event
-// saying why; a webhook on a tenant-reachable port still gets its
-// notifications, so the refusals are the policy's, not silence.
-func TestHostileWebhookToInternalAddresses(t *testing.T) {
-	ns := framework.Namespace(t, "e2e-hostile-webhook")
-	internal := &hits{}
-	il := framework.InternalListener(t)
-	serveOn(t, il, internal)
-	_, internalPort, _ := net.SplitHostPort(il.Addr().String())
-	allowed := &receiver{}
-	allowedSrv := tenantServer(t, allowed)
-
-	targets := map[string]string{
-		"apiserver": "https://127.0.0.1:" + apiserverPort(t) + "/api/v1/namespaces",
-		"internal":  "http://127.0.0.1:" + internalPort + "/hook",
-		"byname":    "http://localhost:" + internalPort + "/hook",
-		"metadata":  "http://169.254.169.254/latest/meta-data",
-		"allowed":   allowedSrv.URL + "/hook",
-	}
-	for name, u := range targets {
-		framework.Apply(t, ns, fmt.Sprintf(`apiVersion: bemade.org/v1alpha2
+// webhookInstance is an odoo-sim instance notifying url.
+func webhookInstance(name, url string) string {
+	return fmt.Sprintf(`apiVersion: bemade.org/v1alpha2
 kind: OdooInstance
 metadata:
   name: %[1]s
@@ -99,9 +78,38 @@ spec:
   replicas: 1
   webhook:
     url: %[2]s
-`, name, u))
+`, name, url)
+}
+
+// TestHostileWebhookToInternalAddresses: tenants point spec.webhook.url at
+// the kube-apiserver, at an internal service on loopback and at the
+// link-local metadata address: refused at admission, naming the field. A
+// name resolving to the internal service passes admission, but the service
+// receives nothing and the instance gets a Warning event saying why. A
+// webhook on a tenant-reachable port still gets its notifications, so the
+// refusals are the policy's, not silence.
+func TestHostileWebhookToInternalAddresses(t *testing.T) {
+	ns := framework.Namespace(t, "e2e-hostile-webhook")
+	internal := &hits{}
+	il := framework.InternalListener(t)
+	serveOn(t, il, internal)
+	_, internalPort, _ := net.SplitHostPort(il.Addr().String())
+	allowed := &receiver{}
+	allowedSrv := tenantServer(t, allowed)
+
+	for name, u := range map[string]string{
+		"apiserver": "https://127.0.0.1:" + apiserverPort(t) + "/api/v1/namespaces",
+		"internal":  "http://127.0.0.1:" + internalPort + "/hook",
+		"metadata":  "http://169.254.169.254/latest/meta-data",
+	} {
+		out, err := framework.KubectlStdin(webhookInstance(name, u), "apply", "-n", ns, "-f", "-")
+		if err == nil || !strings.Contains(err.Error(), "spec.webhook.url") || !strings.Contains(err.Error(), "--egress-allow") {
+			t.Errorf("%s (%s): kubectl apply: %v %s; want a refusal naming spec.webhook.url and --egress-allow", name, u, err, out)
+		}
 	}
-	for name := range targets {
+	framework.Apply(t, ns, webhookInstance("byname", "http://localhost:"+internalPort+"/hook")+"---\n"+
+		webhookInstance("allowed", allowedSrv.URL+"/hook"))
+	for _, name := range []string{"byname", "allowed"} {
 		framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", odooRef(name), "--timeout=2m")
 	}
 	framework.Eventually(t, time.Minute, "a notification on the allowed port", func() error {
@@ -110,19 +118,14 @@ spec:
 		}
 		return nil
 	})
-	for name, u := range targets {
-		if name == "allowed" {
-			continue
-		}
-		types := waitEvents(t, ns, name, "NotificationRefused")
-		if types["NotificationRefused"] != "Warning" {
-			t.Errorf("%s: NotificationRefused is a %s event", name, types["NotificationRefused"])
-		}
-		msg := framework.Kubectl(t, "get", "events", "-n", ns, "--field-selector", "involvedObject.name="+name+",reason=NotificationRefused",
-			"-o", "jsonpath={.items[0].message}")
-		if !strings.Contains(msg, "spec.webhook.url") || !strings.Contains(msg, "--egress-allow") {
-			t.Errorf("%s (%s): the event %q does not name spec.webhook.url and --egress-allow", name, u, msg)
-		}
+	types := waitEvents(t, ns, "byname", "NotificationRefused")
+	if types["NotificationRefused"] != "Warning" {
+		t.Errorf("NotificationRefused is a %s event", types["NotificationRefused"])
+	}
+	msg := framework.Kubectl(t, "get", "events", "-n", ns, "--field-selector", "involvedObject.name=byname,reason=NotificationRefused",
+		"-o", "jsonpath={.items[0].message}")
+	if !strings.Contains(msg, "spec.webhook.url") || !strings.Contains(msg, "loopback") || !strings.Contains(msg, "--egress-allow") {
+		t.Errorf("the event %q does not name spec.webhook.url, the loopback address and --egress-allow", msg)
 	}
 	if got := internal.all(); len(got) > 0 {
 		t.Errorf("the internal service received tenant notifications: %v", got)
