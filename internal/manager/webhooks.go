@@ -34,6 +34,7 @@ func setupWebhooks(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		Reader:            mgr.GetClient(),
 		ClustersNamespace: opts.OperatorNamespace, ClustersSecret: opts.ClustersSecret,
 		DefaultClusterAlias: opts.LegacyDefaultCluster,
+		BackupMinInterval:   opts.BackupMinInterval,
 	}
 	if err := validator.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("validating webhook: %w", err)

@@ -59,6 +59,9 @@ type Reconciler struct {
 	Sampler *logwatch.Sampler
 	// Notifier posts notifications to spec.webhook; nil disables them.
 	Notifier *notify.Notifier
+	// BackupMinInterval is the administrator's floor between two times of
+	// spec.backup.schedule (0: schedule.DefaultMinInterval).
+	BackupMinInterval time.Duration
 }
 
 // JobImages are the images of the data Jobs (restore points, restores).
