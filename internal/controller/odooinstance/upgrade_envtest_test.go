@@ -127,7 +127,10 @@ func runUpgradeToJob(g Gomega, ns string) *batchv1.Job {
 	pvc := &corev1.PersistentVolumeClaim{}
 	get(g, ns, "shop-restore-points", pvc)
 	c := dump.Spec.Template.Spec.Containers[0]
-	g.Expect(c.Command).To(ContainElements("data", "backup", "--format", "dump", "--to", "file:///backup-store/"+b.Name+".dump"))
+	inst := &odoov1alpha2.OdooInstance{}
+	get(g, ns, "shop", inst)
+	g.Expect(c.Command).To(ContainElements("data", "backup", "--format", "dump",
+		"--to", "file:///backup-store/"+ns+"/shop-"+string(inst.UID)+"/"+b.Name+"-"+string(b.UID)+".dump"))
 	g.Expect(c.Command).NotTo(ContainElement("--filestore"), "an upgrade does not rewrite the filestore")
 	for _, e := range c.Env {
 		if e.Name == "PGPASSWORD" || e.Name == "PGUSER" {
@@ -444,8 +447,8 @@ func TestRestorePolicyBringsBackTheDatabase(t *testing.T) {
 	var backup *odoov1alpha2.OdooBackupJob
 	var backupJobOf *batchv1.Job
 	g.Eventually(func(g Gomega) { backup, backupJobOf = restorePoint(g, ns) }, eventually, poll).Should(Succeed())
-	key := "shop/" + backup.Name + ".dump"
-	g.Expect(backup.Spec.Destination.ObjectKey).To(Equal(key), "spec.backup.destination, objectKey as a prefix")
+	g.Expect(backup.Spec.Destination.ObjectKey).To(Equal("shop/"+backup.Name+".dump"), "spec.backup.destination, objectKey as a prefix")
+	key := "shop/" + ns + "/shop-" + string(inst.UID) + "/" + backup.Name + "-" + string(backup.UID) + ".dump"
 	g.Expect(backupJobOf.Spec.Template.Spec.Containers[0].Command).To(ContainElements("--format", "dump", "--to", "s3://"+s3.Bucket+"/"+key))
 	root := t.TempDir()
 	g.Expect(playDataJob(t, g, backupJobOf, root)).To(Succeed())
