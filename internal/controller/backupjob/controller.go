@@ -190,7 +190,7 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 		Backup: b, Location: loc,
 		Data: resources.DataJobInputs{
 			Instance: inst, OperatorImage: r.Images.Operator, ClientImage: r.Images.PostgresClient(major),
-			Host: cluster.Host, Port: cluster.Port, SSLMode: cluster.SSLMode, Database: inst.Status.Database.Name,
+			Host: cluster.Host, Port: cluster.Port, SSLMode: cluster.ClientSSLMode(), DBCA: cluster.CACert != "", Database: inst.Status.Database.Name,
 		},
 	}
 	if b.Spec.WithFilestore == nil || *b.Spec.WithFilestore {
