@@ -44,7 +44,7 @@ func Parse(expr string, minInterval time.Duration) (*cron.SpecSchedule, error) {
 	}
 	parsed, err := cron.ParseStandard(trimmed)
 	if err != nil {
-		return nil, fmt.Errorf("%v; use 5 cron fields in UTC, e.g. %s", err, Example)
+		return nil, fmt.Errorf("%w; use 5 cron fields in UTC, e.g. %s", err, Example)
 	}
 	s, ok := parsed.(*cron.SpecSchedule)
 	if !ok {

@@ -56,7 +56,7 @@ func TestHostileBackupsInASharedBucket(t *testing.T) {
 	store, err := objectstore.NewS3(s3.Config(""))
 	g.Expect(err).NotTo(HaveOccurred())
 
-	backup := func(ns, name string) *odoov1alpha2.OdooBackupJob {
+	backup := func(ns, name string) {
 		b := &odoov1alpha2.OdooBackupJob{
 			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 			Spec: odoov1alpha2.OdooBackupJobSpec{
@@ -68,7 +68,6 @@ func TestHostileBackupsInASharedBucket(t *testing.T) {
 			},
 		}
 		g.Expect(k8s.Create(ctx, b)).To(Succeed())
-		return b
 	}
 	jobOf := func(ns, name string) *batchv1.Job {
 		job := &batchv1.Job{}
