@@ -3,6 +3,7 @@ package odooinstance_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -99,6 +100,23 @@ func restorePoint(g Gomega, ns string) (*odoov1alpha2.OdooBackupJob, *batchv1.Jo
 	return b, job
 }
 
+// completeBackupJob ends the backup Job of b as its pod would: the data
+// container's result names the backup's run and a sha256 (the controller
+// counts nothing less as Completed), then the Job completes.
+func completeBackupJob(g Gomega, job *batchv1.Job, b *odoov1alpha2.OdooBackupJob) {
+	ctx := context.Background()
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: job.Name + "-pod", Namespace: job.Namespace,
+			Labels: map[string]string{"batch.kubernetes.io/job-name": job.Name}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "data", Image: "postgres"}}},
+	}
+	g.Expect(k8s.Create(ctx, pod)).To(Succeed())
+	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "data", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+		Message: `{"command":"backup","ok":true,"bytes":1,"sha256":"` + strings.Repeat("0", 64) + `","runId":"` + string(b.UID) + `"}`}}}}
+	g.Expect(k8s.Status().Update(ctx, pod)).To(Succeed())
+	setJobCondition(g, job, batchv1.JobComplete)
+}
+
 // runUpgradeToJob changes the image and plays the cron pods' exit and the
 // restore point backup's Job, until the upgrade Job exists; it checks the
 // maintenance window and the restore point on the way.
@@ -141,7 +159,7 @@ func runUpgradeToJob(g Gomega, ns string) *batchv1.Job {
 	g.Consistently(func(g Gomega) {
 		g.Expect(jobsOfKind(g, ns, "upgrade")).To(BeEmpty(), "the upgrade waits for its restore point")
 	}, "500ms", poll).Should(Succeed())
-	setJobCondition(g, dump, batchv1.JobComplete)
+	completeBackupJob(g, dump, b)
 
 	var job *batchv1.Job
 	g.Eventually(func(g Gomega) { job = oneJob(g, ns, "upgrade") }, eventually, poll).Should(Succeed())
