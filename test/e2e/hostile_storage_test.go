@@ -231,28 +231,29 @@ func TestHostileSecondBackupToAnExistingPath(t *testing.T) {
 // is refused at admission, naming spec.backup.schedule and the fix.
 func TestHostileBackupScheduleRefused(t *testing.T) {
 	ns := framework.Namespace(t, "e2e-hostile-schedule")
-	for schedule, why := range map[string]string{
-		"@every 1s":  "fixed delay",
-		"* * * * *":  "below the minimum of 1h0m0s",
-		"0 0 30 2 *": "never fires",
+	for i, tc := range []struct{ schedule, why string }{
+		{"@every 1s", "fixed delay"},
+		{"* * * * *", "below the minimum of 1h0m0s"},
+		{"0 0 30 2 *", "never fires"},
 	} {
-		manifest := simInstance(fmt.Sprintf(`  backup:
+		// One name per attempt: an instance admitted by mistake does not
+		// turn the next attempt into an update.
+		manifest := strings.Replace(simInstance(fmt.Sprintf(`  backup:
     schedule: %q
     destination: {pvc: {claimName: backups, path: shop}}
-`, schedule))
-		out, err := framework.KubectlStdin(manifest, "apply", "-n", ns, "-f", "-")
+`, tc.schedule)), "name: shop", fmt.Sprintf("name: shop-%d", i), 1)
+		out, err := framework.KubectlStdin(manifest, "create", "-n", ns, "-f", "-")
 		if err == nil {
-			t.Errorf("schedule %q was admitted: %s", schedule, out)
-			_, _ = framework.KubectlE("delete", "-n", ns, odooRef("shop"), "--wait=false")
+			t.Errorf("schedule %q was admitted: %s", tc.schedule, out)
 			continue
 		}
-		for _, want := range []string{"spec.backup.schedule", why, `"0 3 * * *"`} {
+		for _, want := range []string{"spec.backup.schedule", tc.why, `"0 3 * * *"`} {
 			if !strings.Contains(err.Error(), want) {
-				t.Errorf("schedule %q: the refusal %q lacks %q", schedule, err, want)
+				t.Errorf("schedule %q: the refusal %q lacks %q", tc.schedule, err, want)
 			}
 		}
 	}
-	if out, _ := framework.KubectlE("get", "-n", ns, odooRef("shop"), "--ignore-not-found", "-o", "name"); strings.TrimSpace(out) != "" {
-		t.Errorf("an instance with a refused schedule exists: %s", out)
+	if out, _ := framework.KubectlE("get", "-n", ns, "odooinstances.v1alpha2.bemade.org", "-o", "name"); strings.TrimSpace(out) != "" {
+		t.Errorf("instances with a refused schedule exist: %s", out)
 	}
 }
