@@ -349,7 +349,7 @@ func TestAutoUpgradeDisabledRollsOutDirectlyAndAnnotationRunsOnce(t *testing.T) 
 		g.Expect(cronReplicas).To(BeZero())
 		markAvailable(g, ns, "shop-cron")
 	}, eventually, poll).Should(Succeed())
-	g.Eventually(func(g Gomega) { setJobCondition(g, oneJob(g, ns, resources.JobKindBackup), batchv1.JobComplete) }, eventually, poll).Should(Succeed())
+	g.Eventually(func(g Gomega) { b, job := restorePoint(g, ns); completeBackupJob(g, job, b) }, eventually, poll).Should(Succeed())
 	g.Eventually(func(g Gomega) { setJobCondition(g, oneJob(g, ns, "upgrade"), batchv1.JobComplete) }, eventually, poll).Should(Succeed())
 	g.Eventually(func(g Gomega) {
 		markAvailable(g, ns, "shop")
