@@ -74,6 +74,10 @@ const (
 	// ReasonUnknownCluster means spec.database.cluster names no entry of the
 	// clusters Secret.
 	ReasonUnknownCluster = "UnknownCluster"
+	// ReasonBackupScheduleInvalid means spec.backup.schedule is refused (not
+	// cron, never fires, or closer than the administrator's minimum
+	// interval): no scheduled backup is taken until it is fixed.
+	ReasonBackupScheduleInvalid = "BackupScheduleInvalid"
 	// ReasonClustersSecretInvalid means the clusters Secret cannot be parsed.
 	ReasonClustersSecretInvalid = "ClustersSecretInvalid"
 	// ReasonClustersSecretMissing means the legacy --db-host connection is used.

@@ -30,6 +30,7 @@ import (
 	odoov1 "github.com/odoo-operator/odoo-operator/api/v1"
 	odoov1alpha1 "github.com/odoo-operator/odoo-operator/api/v1alpha1"
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/backup/schedule"
 	"github.com/odoo-operator/odoo-operator/internal/controller/backupjob"
 	"github.com/odoo-operator/odoo-operator/internal/controller/odooinstance"
 	"github.com/odoo-operator/odoo-operator/internal/controller/restorejob"
@@ -55,10 +56,13 @@ type Options struct {
 	PostgresClientImage string
 	// LogSampleInterval (0 disables sampling), LogSampleWindow,
 	// LogSampleWorkers and LogSampleBytes bound the log sampler.
-	LogSampleInterval       time.Duration
-	LogSampleWindow         time.Duration
-	LogSampleWorkers        int
-	LogSampleBytes          int64
+	LogSampleInterval time.Duration
+	LogSampleWindow   time.Duration
+	LogSampleWorkers  int
+	LogSampleBytes    int64
+	// BackupMinInterval is the smallest gap allowed between two times of a
+	// spec.backup.schedule.
+	BackupMinInterval       time.Duration
 	MetricsAddr             string
 	ProbeAddr               string
 	LeaderElect             bool
@@ -160,6 +164,7 @@ func NewRootCommand() *cobra.Command {
 	f.DurationVar(&opts.LogSampleInterval, "log-sample-interval", 30*time.Second, "how often each instance's web and cron pod logs are sampled into status.health (0 disables log monitoring)")
 	f.DurationVar(&opts.LogSampleWindow, "log-sample-window", 10*time.Minute, "how long an Odoo error counts in status.health")
 	f.IntVar(&opts.LogSampleWorkers, "log-sample-workers", 4, "instances whose logs are sampled in parallel")
+	f.DurationVar(&opts.BackupMinInterval, "backup-min-interval", schedule.DefaultMinInterval, "smallest gap allowed between two times of an instance's spec.backup.schedule (refused at admission, and reported at reconcile)")
 	f.Int64Var(&opts.LogSampleBytes, "log-sample-bytes", 256<<10, "log bytes read per instance and sample, shared by its pods")
 	f.StringArrayVar(&opts.EgressAllow, "egress-allow", nil, "CIDR[:PORT[-PORT]] that tenants' webhook and live-Odoo URLs may reach although it is loopback, private, link-local or denied (repeatable; default: none)")
 	f.StringArrayVar(&opts.EgressDeny, "egress-deny", nil, "CIDR that tenants' URLs may not reach, beyond the built-in loopback/private/link-local ranges: the cluster's Service and Pod ranges when they are public addresses (repeatable)")
@@ -288,6 +293,7 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 			Legacy:       postgres.LegacyCluster(opts.DBHost, opts.DBPort, opts.DBAdminUser, adminPassword, opts.DBSSLMode),
 		},
 		Health:                  health,
+		BackupMinInterval:       opts.BackupMinInterval,
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
 		PodLogs:                 logs,
 		Sampler:                 sampler,

@@ -40,6 +40,7 @@ func setupWebhooks(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		ClustersNamespace: opts.OperatorNamespace, ClustersSecret: opts.ClustersSecret,
 		DefaultClusterAlias: opts.LegacyDefaultCluster,
 		Egress:              policy,
+		BackupMinInterval:   opts.BackupMinInterval,
 	}
 	if err := validator.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("validating webhook: %w", err)

@@ -81,6 +81,8 @@ type UpgradeInputs struct {
 	FilestoreClaim string
 	// Timeout bounds the Job (activeDeadlineSeconds).
 	Timeout time.Duration
+	// DBCA mounts the cluster's CA for libpq (see WorkloadInputs.DBCA).
+	DBCA bool
 }
 
 // UpgradeModules is the comma list given to `odoo -u`: the request's modules,
@@ -114,6 +116,7 @@ func UpgradeJob(in UpgradeInputs) *batchv1ac.JobApplyConfiguration {
 	labels := Labels(inst, JobKindUpgrade)
 	labels[JobKindLabel] = JobKindUpgrade
 	pod := podSpec(inst, 60, container, claim).WithRestartPolicy(corev1.RestartPolicyNever)
+	withDBCA(pod, inst, in.DBCA)
 	spec := batchv1ac.JobSpec().
 		WithBackoffLimit(0).
 		WithTTLSecondsAfterFinished(7 * 24 * 3600).
@@ -160,6 +163,8 @@ type DataJobInputs struct {
 	// Deadline is the Job's activeDeadlineSeconds; 0 means
 	// DefaultDataJobDeadline.
 	Deadline time.Duration
+	// DBCA mounts the cluster's CA for libpq and pgx (PGSSLROOTCERT).
+	DBCA bool
 }
 
 // DefaultDataJobDeadline bounds every data Job (operator flag
@@ -228,6 +233,7 @@ func DataJob(in DataJobInputs) *batchv1ac.JobApplyConfiguration {
 		WithInitContainers(copier).
 		WithContainers(worker).
 		WithVolumes(volumes...)
+	withDBCA(pod, inst, in.DBCA && !in.NoDatabase)
 	return batchv1ac.Job(in.Name, inst.Namespace).
 		WithLabels(labels).
 		WithOwnerReferences(owner).

@@ -66,6 +66,9 @@ type Reconciler struct {
 	// DataJobDeadline is the data Jobs' activeDeadlineSeconds; 0 means
 	// resources.DefaultDataJobDeadline.
 	DataJobDeadline time.Duration
+	// BackupMinInterval is the administrator's floor between two times of
+	// spec.backup.schedule (0: schedule.DefaultMinInterval).
+	BackupMinInterval time.Duration
 }
 
 // JobImages are the images of the data Jobs (restore points, restores).

@@ -327,7 +327,7 @@ func (r *Reconciler) load(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) 
 		Restore: rj, Location: withEgress(Location(rj), rj, r.Egress), FilestoreClaim: resources.FilestoreClaimName(inst),
 		Data: resources.DataJobInputs{
 			Instance: inst, OperatorImage: r.Images.Operator, ClientImage: r.Images.PostgresClient(major),
-			Host: cluster.Host, Port: cluster.Port, SSLMode: cluster.SSLMode, Database: target,
+			Host: cluster.Host, Port: cluster.Port, SSLMode: cluster.ClientSSLMode(), DBCA: cluster.CACert != "", Database: target,
 			Deadline: r.DataJobDeadline,
 		},
 	})

@@ -7,8 +7,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
-	"github.com/robfig/cron/v3"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/backup/schedule"
 	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 )
@@ -36,6 +37,9 @@ type OdooInstanceValidator struct {
 	// Egress is the operator's egress policy: a spec.webhook.url naming an
 	// address it refuses is refused here already.
 	Egress egress.Policy
+	// BackupMinInterval is the administrator's floor between two times of
+	// spec.backup.schedule (0: schedule.DefaultMinInterval).
+	BackupMinInterval time.Duration
 }
 
 var _ admission.Validator[*odoov1alpha2.OdooInstance] = &OdooInstanceValidator{}
@@ -52,7 +56,7 @@ func (v *OdooInstanceValidator) ValidateCreate(ctx context.Context, inst *odoov1
 		return nil, err
 	}
 	errs := validateCluster(inst, clusters, v.DefaultClusterAlias)
-	errs = append(errs, validateSchedule(inst)...)
+	errs = append(errs, validateSchedule(inst, v.BackupMinInterval)...)
 	errs = append(errs, validateWebhookURL(inst, v.Egress)...)
 	return warnings(inst), invalid(inst, errs)
 }
@@ -66,7 +70,7 @@ func (v *OdooInstanceValidator) ValidateUpdate(ctx context.Context, old, inst *o
 	}
 	errs := validateTransition(old, inst, clusters, v.DefaultClusterAlias)
 	if old.Spec.Backup.Schedule != inst.Spec.Backup.Schedule {
-		errs = append(errs, validateSchedule(inst)...)
+		errs = append(errs, validateSchedule(inst, v.BackupMinInterval)...)
 	}
 	if old.Spec.Webhook == nil || inst.Spec.Webhook == nil || old.Spec.Webhook.URL != inst.Spec.Webhook.URL {
 		errs = append(errs, validateWebhookURL(inst, v.Egress)...)
@@ -207,14 +211,14 @@ func invalid(inst *odoov1alpha2.OdooInstance, errs field.ErrorList) error {
 }
 
 // validateSchedule refuses a spec.backup.schedule that is not a standard
-// 5-field cron expression.
-func validateSchedule(inst *odoov1alpha2.OdooInstance) field.ErrorList {
+// 5-field cron expression in UTC, never fires, or fires closer together than
+// minInterval (the administrator's floor; 0 means the default).
+func validateSchedule(inst *odoov1alpha2.OdooInstance, minInterval time.Duration) field.ErrorList {
 	if inst.Spec.Backup.Schedule == "" {
 		return nil
 	}
-	if _, err := cron.ParseStandard(inst.Spec.Backup.Schedule); err != nil {
-		return field.ErrorList{field.Invalid(field.NewPath("spec", "backup", "schedule"), inst.Spec.Backup.Schedule,
-			fmt.Sprintf("%v; use 5 cron fields in UTC, e.g. \"0 3 * * *\" for 03:00 every day", err))}
+	if _, err := schedule.Parse(inst.Spec.Backup.Schedule, schedule.Floor(minInterval)); err != nil {
+		return field.ErrorList{field.Invalid(field.NewPath("spec", "backup", "schedule"), inst.Spec.Backup.Schedule, err.Error())}
 	}
 	return nil
 }
