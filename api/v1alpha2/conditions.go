@@ -74,6 +74,10 @@ const (
 	// ReasonUnknownCluster means spec.database.cluster names no entry of the
 	// clusters Secret.
 	ReasonUnknownCluster = "UnknownCluster"
+	// ReasonBackupScheduleInvalid means spec.backup.schedule is refused (not
+	// cron, never fires, or closer than the administrator's minimum
+	// interval): no scheduled backup is taken until it is fixed.
+	ReasonBackupScheduleInvalid = "BackupScheduleInvalid"
 	// ReasonClustersSecretInvalid means the clusters Secret cannot be parsed.
 	ReasonClustersSecretInvalid = "ClustersSecretInvalid"
 	// ReasonClustersSecretMissing means the legacy --db-host connection is used.
@@ -136,6 +140,13 @@ const (
 const (
 	// EventInstanceReady is emitted when the instance becomes Ready.
 	EventInstanceReady = "InstanceReady"
+	// EventNotificationRefused is emitted when spec.webhook.url points
+	// where the operator's egress policy forbids (an internal address, or
+	// a name resolving to one): nothing is sent there.
+	EventNotificationRefused = "NotificationRefused"
+	// EventNotificationFailed is emitted when a notification could not be
+	// delivered (after its retries), with the reason.
+	EventNotificationFailed = "NotificationFailed"
 	// EventInstanceNotReady is emitted when a Ready instance stops being Ready.
 	EventInstanceNotReady = "InstanceNotReady"
 	// EventDeploymentUpdated is emitted when a new image is rolled out.

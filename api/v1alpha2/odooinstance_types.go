@@ -488,8 +488,11 @@ type BackupSpec struct {
 	Format BackupFormat `json:"format,omitempty"`
 
 	// destination of scheduled backups. With S3, objectKey is a prefix: each
-	// backup is stored as <objectKey>/<backup name>.<format>; with a pvc, as
-	// <pvc.path>/<backup name>.<format> (pvc.path is a directory here).
+	// backup asks for <objectKey>/<backup name>.<format>; with a pvc, for
+	// <pvc.path>/<backup name>.<format> (pvc.path is a directory here). Like
+	// every backup it is stored under <namespace>/<instance>-<uid>/ there,
+	// named <backup name>-<backup uid>.<format> (see the OdooBackupJob's
+	// status.objectKey).
 	// +optional
 	Destination *BackupDestination `json:"destination,omitempty"`
 

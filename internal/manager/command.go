@@ -30,9 +30,11 @@ import (
 	odoov1 "github.com/odoo-operator/odoo-operator/api/v1"
 	odoov1alpha1 "github.com/odoo-operator/odoo-operator/api/v1alpha1"
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/backup/schedule"
 	"github.com/odoo-operator/odoo-operator/internal/controller/backupjob"
 	"github.com/odoo-operator/odoo-operator/internal/controller/odooinstance"
 	"github.com/odoo-operator/odoo-operator/internal/controller/restorejob"
+	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/logwatch"
 	"github.com/odoo-operator/odoo-operator/internal/notify"
 	"github.com/odoo-operator/odoo-operator/internal/podlogs"
@@ -54,10 +56,13 @@ type Options struct {
 	PostgresClientImage string
 	// LogSampleInterval (0 disables sampling), LogSampleWindow,
 	// LogSampleWorkers and LogSampleBytes bound the log sampler.
-	LogSampleInterval       time.Duration
-	LogSampleWindow         time.Duration
-	LogSampleWorkers        int
-	LogSampleBytes          int64
+	LogSampleInterval time.Duration
+	LogSampleWindow   time.Duration
+	LogSampleWorkers  int
+	LogSampleBytes    int64
+	// BackupMinInterval is the smallest gap allowed between two times of a
+	// spec.backup.schedule.
+	BackupMinInterval       time.Duration
 	MetricsAddr             string
 	ProbeAddr               string
 	LeaderElect             bool
@@ -89,6 +94,15 @@ type Options struct {
 	LegacyDefaultCluster     string
 	LegacyStorageClass       string
 
+	// EgressAllow (CIDR[:PORT[-PORT]]) and EgressDeny (CIDR) shape the
+	// policy of the requests made for tenants (webhooks, live-Odoo
+	// sources); EgressAllowHTTPCredentials lets a master password go over
+	// plain http.
+	EgressAllow                []string
+	EgressDeny                 []string
+	EgressAllowHTTPCredentials bool
+	// DataJobDeadline is every data Job's activeDeadlineSeconds.
+	DataJobDeadline time.Duration
 	// DisableNetworkPolicies turns the per-instance NetworkPolicies off
 	// (flag --network-policies=false); IngressNamespaces are the ingress
 	// controllers' namespaces.
@@ -157,7 +171,12 @@ func NewRootCommand() *cobra.Command {
 	f.DurationVar(&opts.LogSampleInterval, "log-sample-interval", 30*time.Second, "how often each instance's web and cron pod logs are sampled into status.health (0 disables log monitoring)")
 	f.DurationVar(&opts.LogSampleWindow, "log-sample-window", 10*time.Minute, "how long an Odoo error counts in status.health")
 	f.IntVar(&opts.LogSampleWorkers, "log-sample-workers", 4, "instances whose logs are sampled in parallel")
+	f.DurationVar(&opts.BackupMinInterval, "backup-min-interval", schedule.DefaultMinInterval, "smallest gap allowed between two times of an instance's spec.backup.schedule (refused at admission, and reported at reconcile)")
 	f.Int64Var(&opts.LogSampleBytes, "log-sample-bytes", 256<<10, "log bytes read per instance and sample, shared by its pods")
+	f.StringArrayVar(&opts.EgressAllow, "egress-allow", nil, "CIDR[:PORT[-PORT]] that tenants' webhook and live-Odoo URLs may reach although it is loopback, private, link-local or denied (repeatable; default: none)")
+	f.StringArrayVar(&opts.EgressDeny, "egress-deny", nil, "CIDR that tenants' URLs may not reach, beyond the built-in loopback/private/link-local ranges: the cluster's Service and Pod ranges when they are public addresses (repeatable)")
+	f.BoolVar(&opts.EgressAllowHTTPCredentials, "egress-allow-http-credentials", false, "let a live Odoo's master password go over plain http (default: https only)")
+	f.DurationVar(&opts.DataJobDeadline, "data-job-deadline", resources.DefaultDataJobDeadline, "activeDeadlineSeconds of every data Job (backups, restores, prunes, restore points); a Job running longer is stopped and reported as DeadlineExceeded")
 	f.BoolVar(&networkPolicies, "network-policies", true, "give each instance NetworkPolicies: web pods reachable from the ingress controllers and the instance's own pods only, cron and Job pods from nothing; egress as its OdooTenantPolicy says (false removes them)")
 	f.StringSliceVar(&opts.IngressNamespaces, "ingress-namespaces", []string{"ingress-nginx"}, "namespaces of the ingress controllers, whose pods may reach the web pods")
 	f.StringVar(&opts.DBAdminPasswordFile, "db-admin-password-file", os.Getenv("DB_ADMIN_PASSWORD_FILE"), "file holding the admin role's password (env DB_ADMIN_PASSWORD_FILE); never pass a password on the command line")
@@ -254,7 +273,12 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return err
 	}
-	notifier := notify.New(notify.Options{Logger: ctrl.Log.WithName("notify")})
+	policy, err := egress.Parse(opts.EgressAllow, opts.EgressDeny, opts.EgressAllowHTTPCredentials)
+	if err != nil {
+		return err
+	}
+	recorder := mgr.GetEventRecorder("odoo-operator")
+	notifier := notify.New(notify.Options{Logger: ctrl.Log.WithName("notify"), Egress: policy, OnResult: notificationEvents(recorder)})
 	if err := mgr.Add(notifier); err != nil {
 		return err
 	}
@@ -278,10 +302,13 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 			Legacy:       postgres.LegacyCluster(opts.DBHost, opts.DBPort, opts.DBAdminUser, adminPassword, opts.DBSSLMode),
 		},
 		Health:                  health,
+		BackupMinInterval:       opts.BackupMinInterval,
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
 		PodLogs:                 logs,
 		Sampler:                 sampler,
 		Notifier:                notifier,
+		Egress:                  policy,
+		DataJobDeadline:         opts.DataJobDeadline,
 		Network:                 odooinstance.NetworkOptions{Disabled: opts.DisableNetworkPolicies, IngressNamespaces: opts.IngressNamespaces},
 		Images: odooinstance.JobImages{
 			Operator:       cmp.Or(opts.OperatorImage, DefaultOperatorImage),
@@ -294,13 +321,13 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 	images := backupjob.Images{Operator: r.Images.Operator, PostgresClient: r.Images.PostgresClientImage}
 	if err := (&backupjob.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clusters: r, Versions: dbs, Images: images,
-		Recorder: mgr.GetEventRecorder("odoo-operator"),
+		Recorder: mgr.GetEventRecorder("odoo-operator"), DataJobDeadline: opts.DataJobDeadline,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the OdooBackupJob controller: %w", err)
 	}
 	if err := (&restorejob.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clusters: r, Databases: dbs, Images: images,
-		Recorder: mgr.GetEventRecorder("odoo-operator"),
+		Recorder: mgr.GetEventRecorder("odoo-operator"), DataJobDeadline: opts.DataJobDeadline, Egress: policy,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the OdooRestoreJob controller: %w", err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/odoo-operator/odoo-operator/internal/backup/objectstore"
 	"github.com/odoo-operator/odoo-operator/internal/backup/odoozip"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
+	"github.com/odoo-operator/odoo-operator/internal/egress"
 )
 
 // TerminationLogLimit is the size Kubernetes keeps of a container's
@@ -47,8 +48,11 @@ type DataResult struct {
 	File     string `json:"file,omitempty"`
 	Bytes    int64  `json:"bytes,omitempty"`
 	SHA256   string `json:"sha256,omitempty"`
-	// Existing: backup found a complete backup of that name and kept it.
+	// Existing: backup found a complete backup of that name and kept it
+	// (with --run-id, only one that this run wrote).
 	Existing bool `json:"existing,omitempty"`
+	// RunID is the --run-id of the backup that wrote the reported object.
+	RunID string `json:"runId,omitempty"`
 	// Modules counts the modules read (uninstallable ones left out).
 	Modules int `json:"modules,omitempty"`
 	// Pending lists the modules marked 'to upgrade', 'to install' or 'to
@@ -253,8 +257,8 @@ const (
 const filestoreSuffix = ".filestore.tar"
 
 type backupFlags struct {
-	format, filestore, to, database, odooVersion string
-	overwrite                                    bool
+	format, filestore, to, database, odooVersion, runID string
+	overwrite                                           bool
 }
 
 func newBackupCommand(opts *dataOptions) *cobra.Command {
@@ -271,7 +275,9 @@ func newBackupCommand(opts *dataOptions) *cobra.Command {
 			"S3 settings come from the environment: S3_ENDPOINT (host:port or an http(s) URL), S3_BUCKET (when\n" +
 			"the URL names none), S3_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, S3_INSECURE=true for\n" +
 			"plain HTTP, S3_PART_SIZE_MB. A complete backup of that name is kept (\"existing\": true) unless\n" +
-			"--overwrite is given, so a retried Job does not redo it.",
+			"--overwrite is given, so a retried Job does not redo it. With --run-id, the id is recorded in\n" +
+			"NAME.sha256 and only a backup of the same run id is kept: a complete backup written by anyone\n" +
+			"else is neither overwritten nor reported as this one (the command fails).",
 		Args: cobra.NoArgs,
 		RunE: dataRunE(opts, "backup", func(ctx context.Context, log *slog.Logger, stderr io.Writer, res *DataResult) error {
 			return backupTo(ctx, log, opts, f, stderr, res)
@@ -284,6 +290,7 @@ func newBackupCommand(opts *dataOptions) *cobra.Command {
 	fl.StringVar(&f.database, "database", "", "database to back up (empty: PGDATABASE)")
 	fl.StringVar(&f.odooVersion, "odoo-version", "", "Odoo version for manifest.json, e.g. 18.0 (empty: the series of module base)")
 	fl.BoolVar(&f.overwrite, "overwrite", false, "replace a complete backup of the same name")
+	fl.StringVar(&f.runID, "run-id", "", "identifies this backup (the OdooBackupJob's uid): recorded beside it; a complete backup of another run is refused")
 	_ = cmd.MarkFlagRequired("to")
 	return cmd
 }
@@ -309,12 +316,12 @@ func backupTo(ctx context.Context, log *slog.Logger, opts *dataOptions, f backup
 	if err != nil {
 		return err
 	}
-	res.Format, res.Database = f.format, f.database
+	res.Format, res.Database, res.RunID = f.format, f.database, f.runID
 	if res.Database == "" {
 		res.Database = os.Getenv("PGDATABASE")
 	}
 	if !f.overwrite {
-		if done, err := existingBackup(ctx, store, key, f.format == BackupFormatDump && f.filestore != "", res); done || err != nil {
+		if done, err := existingBackup(ctx, store, key, f.format == BackupFormatDump && f.filestore != "", f.runID, res); done || err != nil {
 			if done {
 				log.Info("keeping the complete backup of that name", "to", res.File, "sha256", res.SHA256)
 			}
@@ -354,7 +361,7 @@ func backupTo(ctx context.Context, log *slog.Logger, opts *dataOptions, f backup
 				fsRes, err = odoozip.WriteFilestoreTar(ctx, w, f.filestore)
 				return err
 			}); err == nil {
-				err = objectstore.WriteChecksum(ctx, store, fsKey, fsRes.SHA256)
+				err = objectstore.WriteChecksumRun(ctx, store, fsKey, fsRes.SHA256, f.runID)
 			}
 			res.FilestoreFiles = fsRes.FilestoreFiles
 			log.Info("filestore stored", "key", fsKey, "files", fsRes.FilestoreFiles, "bytes", fsRes.Size)
@@ -366,7 +373,7 @@ func backupTo(ctx context.Context, log *slog.Logger, opts *dataOptions, f backup
 	if n != main.Size {
 		return fmt.Errorf("stored %d bytes of a %d-byte backup", n, main.Size)
 	}
-	if err := objectstore.WriteChecksum(ctx, store, key, main.SHA256); err != nil {
+	if err := objectstore.WriteChecksumRun(ctx, store, key, main.SHA256, f.runID); err != nil {
 		return err
 	}
 	res.Bytes, res.SHA256 = main.Size, main.SHA256
@@ -392,14 +399,24 @@ func openBackupLocation(location string, res *DataResult) (store objectstore.Sto
 
 // existingBackup reports whether a complete backup (the object and its
 // checksum file, and the filestore tar and its checksum when wanted) is
-// already stored under key, filling res.
-func existingBackup(ctx context.Context, store objectstore.Store, key string, withFilestore bool, res *DataResult) (bool, error) {
-	sum, err := objectstore.ReadChecksum(ctx, store, key)
+// already stored under key, filling res. With a runID, a complete backup
+// that another run wrote is an error: it is neither overwritten nor
+// reported as this run's.
+func existingBackup(ctx context.Context, store objectstore.Store, key string, withFilestore bool, runID string, res *DataResult) (bool, error) {
+	sum, run, err := objectstore.ReadChecksumRun(ctx, store, key)
 	if errors.Is(err, objectstore.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
+	}
+	if runID != "" && run != runID {
+		writer := "a writer that recorded no run id"
+		if run != "" {
+			writer = "run " + run
+		}
+		return false, fmt.Errorf("%s already holds a complete backup written by %s, not by this run (%s): it is neither overwritten nor reported as this backup; store this backup under another name",
+			res.File, writer, runID)
 	}
 	obj, err := store.Stat(ctx, key)
 	if errors.Is(err, objectstore.ErrNotFound) {
@@ -436,7 +453,10 @@ func newRestoreBackupCommand(opts *dataOptions) *cobra.Command {
 			"database is loaded. S3 settings come from the environment, as for `data backup`.\n\n" +
 			"With an http(s) URL, the backup is taken from that live Odoo's database manager\n" +
 			"(/web/database/backup, zip with filestore) of the database $ODOO_SOURCE_DATABASE, with the master\n" +
-			"password $ODOO_MASTER_PASSWORD; its sha256 is computed while it downloads.",
+			"password $ODOO_MASTER_PASSWORD; its sha256 is computed while it downloads. The request may not reach\n" +
+			"loopback, private, link-local or cluster addresses, nor send the password over plain http, unless\n" +
+			"$" + egress.EnvAllow + " (CIDR[:PORT[-PORT]],...) and $" + egress.EnvAllowHTTPCredentials + "=true allow it\n" +
+			"($" + egress.EnvDeny + " adds denied CIDRs); the operator sets them from its --egress-* flags.",
 		Args: cobra.NoArgs,
 		RunE: dataRunE(opts, "restore-backup", func(ctx context.Context, log *slog.Logger, stderr io.Writer, res *DataResult) error {
 			return restoreBackup(ctx, log, opts, f, stderr, res)

@@ -53,6 +53,17 @@ type Cluster struct {
 	Default bool
 }
 
+// ClientSSLMode is the sslmode given to Odoo (db_sslmode) and to the data
+// Jobs (PGSSLMODE): the effective one, so a caCert without sslMode means
+// verify-full for them too; "" when neither is set (libpq's own default,
+// prefer, with nothing written).
+func (c Cluster) ClientSSLMode() string {
+	if c.SSLMode == "" && c.CACert == "" {
+		return ""
+	}
+	return c.EffectiveSSLMode()
+}
+
 // EffectiveSSLMode is SSLMode with its default applied.
 func (c Cluster) EffectiveSSLMode() string {
 	switch {

@@ -3,6 +3,7 @@ package resources
 import (
 	"path"
 	"strconv"
+	"strings"
 
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
@@ -49,9 +50,15 @@ type BackupLocation struct {
 	Mounts  []*corev1ac.VolumeMountApplyConfiguration
 }
 
-// S3BackupLocation reaches an S3 object; the credentials come from the
-// Secret by secretKeyRef (keys accessKey and secretKey), never literally.
+// S3BackupLocation reaches the S3 object s3.objectKey; the credentials come
+// from the Secret by secretKeyRef (keys accessKey and secretKey), never
+// literally.
 func S3BackupLocation(s3 *odoov1alpha2.S3Location) BackupLocation {
+	return S3BackupLocationAt(s3, s3.ObjectKey)
+}
+
+// S3BackupLocationAt is S3BackupLocation for the object key of the bucket.
+func S3BackupLocationAt(s3 *odoov1alpha2.S3Location, key string) BackupLocation {
 	env := []*corev1ac.EnvVarApplyConfiguration{
 		corev1ac.EnvVar().WithName("S3_ENDPOINT").WithValue(s3.Endpoint),
 		corev1ac.EnvVar().WithName("S3_BUCKET").WithValue(s3.Bucket),
@@ -65,7 +72,7 @@ func S3BackupLocation(s3 *odoov1alpha2.S3Location) BackupLocation {
 			corev1ac.EnvVar().WithName("AWS_ACCESS_KEY_ID").WithValueFrom(secretKey(ref.Name, S3SecretAccessKeyKey)),
 			corev1ac.EnvVar().WithName("AWS_SECRET_ACCESS_KEY").WithValueFrom(secretKey(ref.Name, S3SecretSecretKeyKey)))
 	}
-	return BackupLocation{URL: "s3://" + s3.Bucket + "/" + s3.ObjectKey, Key: s3.ObjectKey, Env: env}
+	return BackupLocation{URL: "s3://" + s3.Bucket + "/" + key, Key: key, Env: env}
 }
 
 // PVCBackupLocation reaches a file on a claim, mounted at
@@ -80,18 +87,62 @@ func PVCBackupLocation(pvc *odoov1alpha2.PVCLocation, file string, readOnly bool
 	}
 }
 
-// BackupLocationOf is where the OdooBackupJob b stores its backup (the
-// claim mounted read-only when readOnly: what a restore reads).
+// BackupLocationOf is where the OdooBackupJob b stored its backup: the key
+// recorded in status.objectKey before its Job was created (so backups made
+// under an older layout are still found), else the requested one. The claim
+// is mounted read-only when readOnly: what a restore reads.
 func BackupLocationOf(b *odoov1alpha2.OdooBackupJob, readOnly bool) BackupLocation {
+	key := b.Status.ObjectKey
+	if key == "" {
+		key = requestedBackupKey(b)
+	}
+	return backupLocationAt(b, key, readOnly)
+}
+
+// NewBackupLocation is where a new backup b of inst goes: BackupObjectKey of
+// the requested key.
+func NewBackupLocation(b *odoov1alpha2.OdooBackupJob, inst *odoov1alpha2.OdooInstance) BackupLocation {
+	return backupLocationAt(b, BackupObjectKey(requestedBackupKey(b), b, inst), false)
+}
+
+func backupLocationAt(b *odoov1alpha2.OdooBackupJob, key string, readOnly bool) BackupLocation {
 	d := b.Spec.Destination
 	if d.PVC != nil {
-		file := d.PVC.Path
-		if file == "" {
-			file = b.Name + BackupFileExtension(b.Spec.Format)
-		}
-		return PVCBackupLocation(d.PVC, file, readOnly)
+		return PVCBackupLocation(d.PVC, key, readOnly)
 	}
-	return S3BackupLocation(&d.S3Location)
+	return S3BackupLocationAt(&d.S3Location, key)
+}
+
+// requestedBackupKey is the key the spec asks for: spec.destination's
+// objectKey, or pvc.path (default <name>.<format>).
+func requestedBackupKey(b *odoov1alpha2.OdooBackupJob) string {
+	d := b.Spec.Destination
+	if d.PVC == nil {
+		return d.ObjectKey
+	}
+	if d.PVC.Path == "" {
+		return b.Name + BackupFileExtension(b.Spec.Format)
+	}
+	return d.PVC.Path
+}
+
+// BackupObjectKey is where a backup is stored, from the key its spec
+// requests (DIR/NAME.EXT):
+//
+//	DIR/<namespace>/<instance>-<instance uid>/NAME-<backup uid>.EXT
+//
+// Tenants sharing a bucket (or a volume) and prefix never meet, even with
+// same-named instances and backups, nor does a new instance of an old name,
+// and no two OdooBackupJobs ever write or report the same object: each
+// backup's object is new, so finding one there means someone else wrote it.
+func BackupObjectKey(requested string, b *odoov1alpha2.OdooBackupJob, inst *odoov1alpha2.OdooInstance) string {
+	ext := BackupFileExtension(b.Spec.Format)
+	dir, base := path.Split(requested)
+	stem := strings.TrimSuffix(base, ext)
+	if stem == "" {
+		stem = b.Name
+	}
+	return path.Join(dir, inst.Namespace, inst.Name+"-"+string(inst.UID), stem+"-"+string(b.UID)+ext)
 }
 
 // FilestoreDir is the database's filestore inside a data Job that mounts the
@@ -114,7 +165,9 @@ type BackupJobInputs struct {
 // claim mounted read-only, the destination reached by S3 or a mounted claim.
 func BackupJob(in BackupJobInputs) *batchv1ac.JobApplyConfiguration {
 	b := in.Backup
-	args := []string{"backup", "--format", string(b.Spec.Format), "--to", in.Location.URL}
+	// The run id is recorded beside the backup: a complete backup that this
+	// OdooBackupJob did not write is refused, never reported as its own.
+	args := []string{"backup", "--format", string(b.Spec.Format), "--to", in.Location.URL, "--run-id", string(b.UID)}
 	d := in.Data
 	d.Name, d.Kind = BackupJobName(b), JobKindBackup
 	d.Owner = jobOwner("OdooBackupJob", b.Name, b.UID)

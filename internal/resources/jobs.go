@@ -39,6 +39,8 @@ type InitInputs struct {
 	// FilestoreClaim is the claim mounted; empty means FilestoreClaimName.
 	// Not part of the Job's name: it does not change what the Job does.
 	FilestoreClaim string
+	// DBCA mounts the cluster's CA for libpq (see WorkloadInputs.DBCA).
+	DBCA bool
 }
 
 // InitModules is the comma list given to `odoo -i`: spec.init.modules, or base.
@@ -90,6 +92,7 @@ func InitJob(in InitInputs) *batchv1ac.JobApplyConfiguration {
 		claim = FilestoreClaimName(inst)
 	}
 	pod := podSpec(inst, 60, container, claim).WithRestartPolicy(corev1.RestartPolicyNever)
+	withDBCA(pod, inst, in.DBCA)
 	return batchv1ac.Job(name, inst.Namespace).
 		WithLabels(labels).
 		WithOwnerReferences(OwnerReference(inst)).

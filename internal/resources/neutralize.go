@@ -26,6 +26,8 @@ type NeutralizeInputs struct {
 	Restore  *odoov1alpha2.OdooRestoreJob
 	// Database is the restored database, not yet swapped in.
 	Database string
+	// DBCA mounts the cluster's CA for libpq (see WorkloadInputs.DBCA).
+	DBCA bool
 }
 
 // NeutralizeJob runs `odoo neutralize -d <database>` with the instance's
@@ -43,6 +45,7 @@ func NeutralizeJob(in NeutralizeInputs) *batchv1ac.JobApplyConfiguration {
 	labels := Labels(inst, JobKindNeutralize)
 	labels[JobKindLabel] = JobKindNeutralize
 	pod := podSpec(inst, 60, container, FilestoreClaimName(inst)).WithRestartPolicy(corev1.RestartPolicyNever)
+	withDBCA(pod, inst, in.DBCA)
 	return batchv1ac.Job(NeutralizeJobName(rj), inst.Namespace).
 		WithLabels(labels).
 		WithOwnerReferences(jobOwner("OdooRestoreJob", rj.Name, rj.UID)).

@@ -81,6 +81,8 @@ type UpgradeInputs struct {
 	FilestoreClaim string
 	// Timeout bounds the Job (activeDeadlineSeconds).
 	Timeout time.Duration
+	// DBCA mounts the cluster's CA for libpq (see WorkloadInputs.DBCA).
+	DBCA bool
 }
 
 // UpgradeModules is the comma list given to `odoo -u`: the request's modules,
@@ -114,6 +116,7 @@ func UpgradeJob(in UpgradeInputs) *batchv1ac.JobApplyConfiguration {
 	labels := Labels(inst, JobKindUpgrade)
 	labels[JobKindLabel] = JobKindUpgrade
 	pod := podSpec(inst, 60, container, claim).WithRestartPolicy(corev1.RestartPolicyNever)
+	withDBCA(pod, inst, in.DBCA)
 	spec := batchv1ac.JobSpec().
 		WithBackoffLimit(0).
 		WithTTLSecondsAfterFinished(7 * 24 * 3600).
@@ -157,6 +160,24 @@ type DataJobInputs struct {
 	// NoDatabase leaves the libpq environment out: the command never
 	// connects, so the Job needs neither the server nor the credentials.
 	NoDatabase bool
+	// Deadline is the Job's activeDeadlineSeconds; 0 means
+	// DefaultDataJobDeadline.
+	Deadline time.Duration
+	// DBCA mounts the cluster's CA for libpq and pgx (PGSSLROOTCERT).
+	DBCA bool
+}
+
+// DefaultDataJobDeadline bounds every data Job (operator flag
+// --data-job-deadline): a Job that hangs, or that a hostile archive keeps
+// busy, is stopped by Kubernetes and reported as DeadlineExceeded.
+const DefaultDataJobDeadline = 6 * time.Hour
+
+// dataJobDeadlineSeconds is d in whole seconds, at least one.
+func dataJobDeadlineSeconds(d time.Duration) int64 {
+	if d <= 0 {
+		d = DefaultDataJobDeadline
+	}
+	return max(int64(d/time.Second), 1)
 }
 
 // DataJob runs `odoo-operator data <args>` in a PostgreSQL client image, the
@@ -212,11 +233,13 @@ func DataJob(in DataJobInputs) *batchv1ac.JobApplyConfiguration {
 		WithInitContainers(copier).
 		WithContainers(worker).
 		WithVolumes(volumes...)
+	withDBCA(pod, inst, in.DBCA && !in.NoDatabase)
 	return batchv1ac.Job(in.Name, inst.Namespace).
 		WithLabels(labels).
 		WithOwnerReferences(owner).
 		WithSpec(batchv1ac.JobSpec().
 			WithBackoffLimit(0).
+			WithActiveDeadlineSeconds(dataJobDeadlineSeconds(in.Deadline)).
 			WithTTLSecondsAfterFinished(7 * 24 * 3600).
 			WithTemplate(corev1ac.PodTemplateSpec().WithLabels(labels).WithSpec(pod)))
 }

@@ -41,6 +41,9 @@ type WorkloadInputs struct {
 	// FilestoreClaim is the filestore claim the pods mount; empty means
 	// FilestoreClaimName(Instance).
 	FilestoreClaim string
+	// DBCA mounts the cluster's CA (DBCASecretName) for libpq: set when the
+	// cluster has a caCert.
+	DBCA bool
 }
 
 func (in WorkloadInputs) claim() string {
@@ -140,6 +143,7 @@ func deployment(in WorkloadInputs, name, component string, replicas int32,
 	container *corev1ac.ContainerApplyConfiguration) *appsv1ac.DeploymentApplyConfiguration {
 	inst := in.Instance
 	pod := podSpec(inst, grace, container, in.claim())
+	withDBCA(pod, inst, in.DBCA)
 
 	return appsv1ac.Deployment(name, inst.Namespace).
 		WithLabels(Labels(inst, component)).

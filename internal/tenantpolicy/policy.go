@@ -143,11 +143,12 @@ func (a Allowed) Check(inst *odoov1alpha2.OdooInstance, cluster string) field.Er
 		if u, err := url.Parse(wh.URL); err == nil {
 			host = strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 		}
+		// Only the host is echoed: the URL's path or query may be a token.
 		p := field.NewPath("spec", "webhook", "url")
 		if host == "" {
-			errs = append(errs, field.Invalid(p, wh.URL, "has no host name"))
+			errs = append(errs, field.Invalid(p, "", "has no host name"))
 		} else if !slices.ContainsFunc(a.NotificationHosts, func(pattern string) bool { return HostMatches(pattern, host) }) {
-			errs = append(errs, a.notAllowed(p, wh.URL, "host "+host, a.NotificationHosts))
+			errs = append(errs, a.notAllowed(p, host, "host", a.NotificationHosts))
 		}
 	}
 	return errs

@@ -48,7 +48,10 @@ func TestRestoreJobBringsBackTheBackup(t *testing.T) {
 	backupToClaim(t, ns, "before", "shop/before.zip")
 	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Completed", "odoobackupjobs.v1alpha2.bemade.org/before", "--timeout=2m")
 	sum := jsonpath(t, ns, "odoobackupjobs.v1alpha2.bemade.org/before", "{.status.sha256}")
-	zipPath := filepath.Join(claimDir(t, ns, "backups"), "shop", "before.zip")
+	// Stored under the namespace and the instance's uid, named by the
+	// backup's uid: status.objectKey says where.
+	key := jsonpath(t, ns, "odoobackupjobs.v1alpha2.bemade.org/before", "{.status.objectKey}")
+	zipPath := filepath.Join(claimDir(t, ns, "backups"), key)
 	sumFile, err := os.ReadFile(zipPath + ".sha256")
 	if err != nil {
 		t.Fatalf("the backup's checksum file: %v", err)
@@ -71,7 +74,7 @@ func TestRestoreJobBringsBackTheBackup(t *testing.T) {
 	// A restore into a Staging instance is neutralized by default. KWOK runs
 	// no Odoo, so `odoo neutralize` changes nothing and the operator's own
 	// check of the copy refuses it: the live database is untouched.
-	framework.Apply(t, ns, `apiVersion: bemade.org/v1alpha2
+	framework.Apply(t, ns, strings.ReplaceAll(`apiVersion: bemade.org/v1alpha2
 kind: OdooRestoreJob
 metadata:
   name: unneutralized
@@ -79,8 +82,8 @@ spec:
   odooInstanceRef: {name: shop}
   source:
     type: pvc
-    pvc: {claimName: backups, path: shop/before.zip}
-`)
+    pvc: {claimName: backups, path: KEY}
+`, "KEY", key))
 	refused := "odoorestorejobs.v1alpha2.bemade.org/unneutralized"
 	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Failed", refused, "--timeout=2m")
 	if msg := jsonpath(t, ns, refused, "{.status.message}"); !strings.Contains(msg, "database.is_neutralized") || !strings.Contains(msg, "untouched") {
@@ -96,7 +99,7 @@ spec:
 
 	// neutralize: false (the copy is checked in the envtests with a played
 	// `odoo neutralize`).
-	framework.Apply(t, ns, `apiVersion: bemade.org/v1alpha2
+	framework.Apply(t, ns, strings.ReplaceAll(`apiVersion: bemade.org/v1alpha2
 kind: OdooRestoreJob
 metadata:
   name: undo
@@ -106,8 +109,8 @@ spec:
   neutralize: false
   source:
     type: pvc
-    pvc: {claimName: backups, path: shop/before.zip}
-`)
+    pvc: {claimName: backups, path: KEY}
+`, "KEY", key))
 	restore := "odoorestorejobs.v1alpha2.bemade.org/undo"
 	if out, err := framework.KubectlE("wait", "-n", ns, "--for=jsonpath={.status.phase}=Completed", restore, "--timeout=2m"); err != nil {
 		t.Fatalf("the restore did not complete: %v %s\nstatus: %s", err, out, jsonpath(t, ns, restore, "{.status}"))

@@ -104,26 +104,63 @@ func ParseChecksum(b []byte) (string, error) {
 
 // ReadChecksum reads the checksum file beside key.
 func ReadChecksum(ctx context.Context, s Store, key string) (string, error) {
+	sum, _, err := ReadChecksumRun(ctx, s, key)
+	return sum, err
+}
+
+// runIDPrefix starts the line of a checksum file that names the run which
+// wrote the backup; sha256sum -c skips it as a comment.
+const runIDPrefix = "# run-id: "
+
+// ParseRunID reads the run id recorded in a checksum file ("" when none).
+func ParseRunID(b []byte) string {
+	for _, line := range strings.Split(string(b), "\n") {
+		if id, ok := strings.CutPrefix(strings.TrimSpace(line), runIDPrefix); ok {
+			return strings.TrimSpace(id)
+		}
+	}
+	return ""
+}
+
+// ReadChecksumRun reads the checksum file beside key: the sha256, and the
+// run id of the writer when it recorded one.
+func ReadChecksumRun(ctx context.Context, s Store, key string) (sum, runID string, err error) {
 	r, err := s.Get(ctx, ChecksumKey(key))
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer func() { _ = r.Close() }()
 	b, err := io.ReadAll(io.LimitReader(r, 4096))
 	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", ChecksumKey(key), err)
+		return "", "", fmt.Errorf("reading %s: %w", ChecksumKey(key), err)
 	}
-	sum, err := ParseChecksum(b)
+	sum, err = ParseChecksum(b)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", ChecksumKey(key), err)
+		return "", "", fmt.Errorf("%s: %w", ChecksumKey(key), err)
 	}
-	return sum, nil
+	return sum, ParseRunID(b), nil
 }
 
 // WriteChecksum stores the checksum file beside key.
 func WriteChecksum(ctx context.Context, s Store, key, sha256Hex string) error {
-	_, err := s.Put(ctx, ChecksumKey(key), strings.NewReader(ChecksumLine(sha256Hex, key)))
+	return WriteChecksumRun(ctx, s, key, sha256Hex, "")
+}
+
+// WriteChecksumRun stores the checksum file beside key, naming the run
+// that wrote the backup when runID is not empty: a later run can tell a
+// backup it wrote itself from one it finds there.
+func WriteChecksumRun(ctx context.Context, s Store, key, sha256Hex, runID string) error {
+	content := ChecksumLine(sha256Hex, key)
+	if runID = singleLineID(runID); runID != "" {
+		content += runIDPrefix + runID + "\n"
+	}
+	_, err := s.Put(ctx, ChecksumKey(key), strings.NewReader(content))
 	return err
+}
+
+// singleLineID keeps a run id on its line.
+func singleLineID(id string) string {
+	return strings.TrimSpace(strings.NewReplacer("\r", "", "\n", "").Replace(id))
 }
 
 // PutWriter stores what write writes as the object key, streaming it

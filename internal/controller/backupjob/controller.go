@@ -54,6 +54,9 @@ type Reconciler struct {
 	Images    Images
 	// Recorder emits the events of pruned backups.
 	Recorder recorder.EventRecorder
+	// DataJobDeadline is the data Jobs' activeDeadlineSeconds; 0 means
+	// resources.DefaultDataJobDeadline.
+	DataJobDeadline time.Duration
 }
 
 // +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs,verbs=get;list;watch;delete
@@ -185,12 +188,13 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("PostgreSQL server version: %w", err)
 	}
-	loc := resources.BackupLocationOf(b, false)
+	loc := resources.NewBackupLocation(b, inst)
 	in := resources.BackupJobInputs{
 		Backup: b, Location: loc,
 		Data: resources.DataJobInputs{
 			Instance: inst, OperatorImage: r.Images.Operator, ClientImage: r.Images.PostgresClient(major),
-			Host: cluster.Host, Port: cluster.Port, SSLMode: cluster.SSLMode, Database: inst.Status.Database.Name,
+			Host: cluster.Host, Port: cluster.Port, SSLMode: cluster.ClientSSLMode(), DBCA: cluster.CACert != "", Database: inst.Status.Database.Name,
+			Deadline: r.DataJobDeadline,
 		},
 	}
 	if b.Spec.WithFilestore == nil || *b.Spec.WithFilestore {
@@ -244,6 +248,31 @@ type DataResult struct {
 	Removed []string `json:"removed"`
 	// Filestore is what swap-filestore did: "moved" or "absent".
 	Filestore string `json:"filestore"`
+	// RunID is the run that wrote the backup reported (its OdooBackupJob's
+	// uid), Existing that it was found complete rather than written now.
+	RunID    string `json:"runId"`
+	Existing bool   `json:"existing"`
+}
+
+// WrittenBy says why res does not prove that the backup run uid wrote the
+// object it reports ("" when it does): the data command reports the run id
+// that it recorded beside the object. A result without a run id counts only
+// when the command wrote the object itself (a Job of an operator version
+// that passed no --run-id).
+func WrittenBy(res *DataResult, uid string) string {
+	switch {
+	case res == nil:
+		return "its result (the data container's termination message) cannot be read"
+	case !res.OK || len(res.SHA256) != 64:
+		return "its result reports no stored backup"
+	case res.RunID == uid:
+		return ""
+	case res.RunID == "" && !res.Existing:
+		return ""
+	case res.RunID == "":
+		return "it found a backup already stored there that records no run id"
+	}
+	return fmt.Sprintf("it reports the backup of run %s, not of this OdooBackupJob (%s)", res.RunID, uid)
 }
 
 // mirror copies the Job's state into status.
@@ -256,11 +285,16 @@ func (r *Reconciler) mirror(ctx context.Context, b *odoov1alpha2.OdooBackupJob, 
 		switch c.Type {
 		case batchv1.JobComplete:
 			res, _, _ := JobResult(ctx, r.APIReader, job)
-			b.Status.Phase = odoov1alpha2.JobCompleted
 			b.Status.CompletionTime = completion(job, *c)
-			if res != nil {
-				b.Status.BackupSize, b.Status.SHA256 = strconv.FormatInt(res.Bytes, 10), res.SHA256
+			if why := WrittenBy(res, string(b.UID)); why != "" {
+				// Never Completed for an object this backup did not write.
+				b.Status.Phase = odoov1alpha2.JobFailed
+				b.Status.Message = fmt.Sprintf("the backup Job %s ended, but %s: %s is not counted as this backup; create a new OdooBackupJob",
+					job.Name, why, b.Status.ObjectKey)
+				return
 			}
+			b.Status.Phase = odoov1alpha2.JobCompleted
+			b.Status.BackupSize, b.Status.SHA256 = strconv.FormatInt(res.Bytes, 10), res.SHA256
 			b.Status.Message = "backup stored at " + b.Status.ObjectKey
 			return
 		case batchv1.JobFailed:
@@ -295,6 +329,15 @@ func JobResult(ctx context.Context, reader client.Reader, job *batchv1.Job) (*Da
 // container's exit code when known, and the data command's own error (else
 // the Job condition's message).
 func FailureMessage(what string, job *batchv1.Job, c batchv1.JobCondition, res *DataResult, exit int32, found bool) string {
+	if c.Reason == batchv1.JobReasonDeadlineExceeded {
+		// Kubernetes stopped it: the data command never wrote a result.
+		limit := "its deadline"
+		if d := job.Spec.ActiveDeadlineSeconds; d != nil {
+			limit = "its deadline of " + (time.Duration(*d) * time.Second).String()
+		}
+		return fmt.Sprintf("the %s Job %s ran longer than %s (activeDeadlineSeconds, operator flag --data-job-deadline) and was stopped (DeadlineExceeded)",
+			what, job.Name, limit)
+	}
 	msg := fmt.Sprintf("the %s Job %s failed (%s", what, job.Name, c.Reason)
 	if found {
 		msg += fmt.Sprintf(", exit code %d", exit)

@@ -122,8 +122,11 @@ func TestBackupJobToS3(t *testing.T) {
 	g.Expect(job.Name).To(Equal("nightly-backup"))
 	g.Expect(job.OwnerReferences).To(ConsistOf(HaveField("Kind", "OdooBackupJob")))
 	c := job.Spec.Template.Spec.Containers[0]
-	g.Expect(c.Command).To(ContainElements("data", "backup", "--format", "zip", "--to", "s3://"+s3.Bucket+"/shop/nightly.zip",
-		"--filestore", "/var/lib/odoo/filestore/"+db))
+	// The object is under the namespace and the instance's uid, named by
+	// the backup's uid, and the Job names its run.
+	key := "shop/" + ns + "/shop-" + string(inst.UID) + "/nightly-" + string(b.UID) + ".zip"
+	g.Expect(c.Command).To(ContainElements("data", "backup", "--format", "zip", "--to", "s3://"+s3.Bucket+"/"+key,
+		"--filestore", "/var/lib/odoo/filestore/"+db, "--run-id", string(b.UID)))
 	for _, e := range c.Env {
 		if e.Name == "AWS_SECRET_ACCESS_KEY" || e.Name == "AWS_ACCESS_KEY_ID" || e.Name == "PGPASSWORD" {
 			g.Expect(e.Value).To(BeEmpty(), "credentials reach the Job only by secretKeyRef")
@@ -141,16 +144,16 @@ func TestBackupJobToS3(t *testing.T) {
 
 	store, err := objectstore.NewS3(s3.Config(""))
 	g.Expect(err).NotTo(HaveOccurred())
-	sum, err := objectstore.ReadChecksum(context.Background(), store, "shop/nightly.zip")
+	sum, err := objectstore.ReadChecksum(context.Background(), store, key)
 	g.Expect(err).NotTo(HaveOccurred())
-	obj, err := store.Stat(context.Background(), "shop/nightly.zip")
+	obj, err := store.Stat(context.Background(), key)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Eventually(func(g Gomega) {
 		got := backupJob(g, ns, "nightly")
 		g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobCompleted))
 		g.Expect(got.Status.SHA256).To(Equal(sum))
 		g.Expect(got.Status.BackupSize).To(Equal(strconv.FormatInt(obj.Size, 10)))
-		g.Expect(got.Status.ObjectKey).To(Equal("shop/nightly.zip"))
+		g.Expect(got.Status.ObjectKey).To(Equal(key))
 		g.Expect(got.Status.CompletionTime).NotTo(BeNil())
 		get(g, ns, "shop", inst)
 		g.Expect(inst.Status.LastBackup).NotTo(BeNil())
@@ -197,7 +200,10 @@ func TestBackupJobFailuresAreExplained(t *testing.T) {
 	pvc("broken", func(b *odoov1alpha2.OdooBackupJob) { b.Spec.Format = odoov1alpha2.BackupFormatDump })
 	var job *batchv1.Job
 	g.Eventually(func(g Gomega) { job = oneJob(g, ns, resources.JobKindBackup) }, eventually, poll).Should(Succeed())
-	g.Expect(job.Spec.Template.Spec.Containers[0].Command).To(ContainElements("--to", "file:///backup-store/broken.dump"))
+	inst := &odoov1alpha2.OdooInstance{}
+	get(g, ns, "shop", inst)
+	g.Expect(job.Spec.Template.Spec.Containers[0].Command).To(ContainElements("--to",
+		"file:///backup-store/"+ns+"/shop-"+string(inst.UID)+"/broken-"+string(backupJob(g, ns, "broken").UID)+".dump"))
 	g.Expect(job.Spec.Template.Spec.Containers[0].Command).NotTo(ContainElement("--filestore"))
 	for i, e := range job.Spec.Template.Spec.Containers[0].Env {
 		if e.Name == "PGDATABASE" {

@@ -26,8 +26,10 @@ import (
 )
 
 // createFinishedBackup creates an OdooBackupJob and gives it the status of
-// a backup whose Job ran and ended in phase (the backup controller may take
-// the new object up first; once finished it leaves it alone).
+// a backup whose Job ran and ended in phase, stored where an operator of the
+// old layout stored it (status.objectKey: the key as requested; the backup
+// controller may take the new object up first; once finished it leaves it
+// alone).
 func createFinishedBackup(g Gomega, b *odoov1alpha2.OdooBackupJob, phase odoov1alpha2.JobPhase, msg string) {
 	ctx := context.Background()
 	g.Expect(k8s.Create(ctx, b)).To(Succeed())
@@ -37,6 +39,10 @@ func createFinishedBackup(g Gomega, b *odoov1alpha2.OdooBackupJob, phase odoov1a
 			now := metav1.Now()
 			got.Status.Phase, got.Status.CompletionTime, got.Status.Message = phase, &now, msg
 			got.Status.JobName = b.Name + "-backup"
+			got.Status.ObjectKey = b.Spec.Destination.ObjectKey
+			if d := b.Spec.Destination.PVC; d != nil {
+				got.Status.ObjectKey = d.Path
+			}
 			g.Expect(k8s.Status().Update(ctx, got)).To(Succeed())
 		}
 		g.Consistently(func(g Gomega) {

@@ -42,13 +42,15 @@ func scheduledTime(b *odoov1alpha2.OdooBackupJob) time.Time {
 	return at
 }
 
-// storageOf identifies where a backup's files are.
+// storageOf identifies where a backup's files are (the key recorded in its
+// status, else the requested one).
 func storageOf(b *odoov1alpha2.OdooBackupJob) string {
 	d := b.Spec.Destination
+	key := resources.BackupLocationOf(b, false).Key
 	if d.PVC != nil {
-		return "pvc " + d.PVC.ClaimName + " " + resources.BackupLocationOf(b, false).Key
+		return "pvc " + d.PVC.ClaimName + " " + key
 	}
-	return "s3 " + d.Endpoint + " " + d.Bucket + " " + d.ObjectKey
+	return "s3 " + d.Endpoint + " " + d.Bucket + " " + key
 }
 
 // pruneActions applies the retention to the scheduled backups of inst.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/robfig/cron/v3"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -16,6 +15,7 @@ import (
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/backup/retention"
+	"github.com/odoo-operator/odoo-operator/internal/backup/schedule"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
@@ -24,21 +24,6 @@ const LabelScheduledBackup = "bemade.org/scheduled-backup"
 
 // scheduleStamp is the time format in the names of scheduled backups.
 const scheduleStamp = "200601021504"
-
-// maxMissedScan bounds the walk over schedule times missed while the
-// operator was down; only the newest missed time runs.
-const maxMissedScan = 100000
-
-// dueBackup returns the newest schedule time after last and not after now,
-// and the next schedule time after now. ok is false when none is due.
-func dueBackup(sched cron.Schedule, last, now time.Time) (due, next time.Time, ok bool) {
-	t := sched.Next(last)
-	for i := 0; i < maxMissedScan && !t.After(now); i++ {
-		due, ok = t, true
-		t = sched.Next(t)
-	}
-	return due, t, ok
-}
 
 // scheduledBackupName is <instance>-<yyyymmddhhmm>, short enough for its
 // Job's name (<name>-backup) to fit 63 characters.
@@ -97,11 +82,12 @@ func (r *Reconciler) reconcileBackupSchedule(ctx context.Context, s *scope) (ctr
 	if b.Schedule == "" || b.Destination == nil || (!s.initialized && !initialized(inst)) {
 		return ctrl.Result{}, nil
 	}
-	sched, err := cron.ParseStandard(b.Schedule)
+	sched, err := schedule.Parse(b.Schedule, schedule.Floor(r.BackupMinInterval))
 	if err != nil {
-		// Admission refuses it; an object stored before that rule is told.
-		s.degraded = append(s.degraded, problem{"BackupScheduleInvalid",
-			fmt.Sprintf("spec.backup.schedule %q: %v; use 5 cron fields, e.g. \"0 3 * * *\"", b.Schedule, err)})
+		// Admission refuses it; an object stored before that rule (or before
+		// the administrator raised the floor) is told, and takes no backup.
+		s.degraded = append(s.degraded, problem{odoov1alpha2.ReasonBackupScheduleInvalid,
+			fmt.Sprintf("spec.backup.schedule: %v; no scheduled backup is taken until it is fixed", err)})
 		return ctrl.Result{}, nil
 	}
 	if !s.backupsObserved {
@@ -124,7 +110,7 @@ func (r *Reconciler) reconcileBackupSchedule(ctx context.Context, s *scope) (ctr
 		last = inst.CreationTimestamp.Time
 	}
 	now := time.Now().UTC()
-	due, next, ok := dueBackup(sched, last, now)
+	due, next, ok := schedule.Due(sched, last, now)
 	log.FromContext(ctx).V(1).Info("backup schedule", "last", last, "due", due, "ok", ok, "next", next, "backups", len(list.Items))
 	if ok {
 		if err := r.Create(ctx, scheduledBackup(inst, due)); err != nil && !apierrors.IsAlreadyExists(err) {
@@ -148,6 +134,11 @@ func (r *Reconciler) reconcileBackupSchedule(ctx context.Context, s *scope) (ctr
 		if err := r.Delete(ctx, job, client.Preconditions{UID: ptr.To(uids[name])}); client.IgnoreNotFound(err) != nil {
 			return ctrl.Result{}, wrap("deleting OdooBackupJob "+name, err)
 		}
+	}
+	if next.IsZero() {
+		// No time within five years (a 29 February far ahead): looked at
+		// again with the instance's next change.
+		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{RequeueAfter: next.Sub(now) + time.Second}, nil
 }

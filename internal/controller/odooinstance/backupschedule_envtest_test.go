@@ -8,6 +8,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -108,4 +109,36 @@ func TestScheduledBackupsAndRetention(t *testing.T) {
 	created := backupJob(g, ns, "shop-"+today.Format("200601021504"))
 	g.Expect(created.Spec.Destination.PVC.ClaimName).To(Equal("backups"))
 	g.Expect(created.Spec.Format).To(Equal(odoov1alpha2.BackupFormatZip))
+}
+
+// TestBackupScheduleBelowTheFloorIsReported: a schedule stored before the
+// webhook refused it (every minute, below the default one-hour floor) takes
+// no backup; the instance says why, naming the field and the fix, in its
+// Degraded condition and a Warning event.
+func TestBackupScheduleBelowTheFloorIsReported(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	inst := &odoov1alpha2.OdooInstance{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
+		Spec:       odoov1alpha2.OdooInstanceSpec{Image: oldImage, AdminPassword: "pw"},
+	}
+	converge(t, g, ns, inst)
+	get(g, ns, "shop", inst)
+	patch := client.MergeFrom(inst.DeepCopy())
+	inst.Spec.Backup.Schedule = "* * * * *"
+	inst.Spec.Backup.Destination = &odoov1alpha2.BackupDestination{PVC: &odoov1alpha2.PVCLocation{ClaimName: "backups"}}
+	g.Expect(k8s.Patch(context.Background(), inst, patch)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		get(g, ns, "shop", inst)
+		c := meta.FindStatusCondition(inst.Status.Conditions, odoov1alpha2.ConditionDegraded)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Reason).To(Equal(odoov1alpha2.ReasonBackupScheduleInvalid))
+		g.Expect(c.Message).To(And(ContainSubstring("spec.backup.schedule"), ContainSubstring("--backup-min-interval"), ContainSubstring(`"0 3 * * *"`)))
+		g.Expect(eventReasons(g, ns)).To(HaveKeyWithValue(odoov1alpha2.EventReconcileFailed, ContainSubstring("spec.backup.schedule")))
+	}, eventually, poll).Should(Succeed())
+	list := &odoov1alpha2.OdooBackupJobList{}
+	g.Consistently(func(g Gomega) {
+		g.Expect(k8s.List(context.Background(), list, client.InNamespace(ns))).To(Succeed())
+		g.Expect(list.Items).To(BeEmpty(), "a refused schedule takes no backup")
+	}, "2s", poll).Should(Succeed())
 }

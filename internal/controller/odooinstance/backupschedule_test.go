@@ -5,44 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/robfig/cron/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 )
-
-func TestDueBackup(t *testing.T) {
-	daily, err := cron.ParseStandard("0 3 * * *")
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := func(s string) time.Time {
-		v, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	tests := []struct {
-		name      string
-		last, now string
-		due       string // "" = none due
-		next      string
-	}{
-		{"nothing due yet", "2026-11-25T03:00:00Z", "2026-11-25T12:00:00Z", "", "2026-11-26T03:00:00Z"},
-		{"one due", "2026-11-24T03:00:00Z", "2026-11-25T12:00:00Z", "2026-11-25T03:00:00Z", "2026-11-26T03:00:00Z"},
-		{"exactly at the time", "2026-11-24T03:00:00Z", "2026-11-25T03:00:00Z", "2026-11-25T03:00:00Z", "2026-11-26T03:00:00Z"},
-		{"after a week down only the newest runs", "2026-11-17T03:00:00Z", "2026-11-25T12:00:00Z", "2026-11-25T03:00:00Z", "2026-11-26T03:00:00Z"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			due, next, ok := dueBackup(daily, at(tt.last), at(tt.now))
-			if ok != (tt.due != "") || (ok && !due.Equal(at(tt.due))) || !next.Equal(at(tt.next)) {
-				t.Errorf("dueBackup = %v, %v, %v; want %q, %q", due, next, ok, tt.due, tt.next)
-			}
-		})
-	}
-}
 
 func TestScheduledBackup(t *testing.T) {
 	inst := &odoov1alpha2.OdooInstance{ObjectMeta: metav1.ObjectMeta{Name: strings.Repeat("a", 60), Namespace: "ns"}}

@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/logwatch"
 	"github.com/odoo-operator/odoo-operator/internal/notify"
 	"github.com/odoo-operator/odoo-operator/internal/ssa"
@@ -59,6 +60,15 @@ type Reconciler struct {
 	Sampler *logwatch.Sampler
 	// Notifier posts notifications to spec.webhook; nil disables them.
 	Notifier *notify.Notifier
+	// Egress is the policy the notifier enforces; notify checks
+	// spec.webhook.url against it first, to say why nothing is sent.
+	Egress egress.Policy
+	// DataJobDeadline is the data Jobs' activeDeadlineSeconds; 0 means
+	// resources.DefaultDataJobDeadline.
+	DataJobDeadline time.Duration
+	// BackupMinInterval is the administrator's floor between two times of
+	// spec.backup.schedule (0: schedule.DefaultMinInterval).
+	BackupMinInterval time.Duration
 	// Network are the administrator's NetworkPolicy settings.
 	Network NetworkOptions
 }
@@ -88,14 +98,17 @@ func (i JobImages) postgresClient(major int) string {
 // +kubebuilder:rbac:groups=bemade.org,resources=odooupgradejobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooupgradejobs/status,verbs=get;update;patch
 // Children are written with server-side apply (patch; create when absent)
-// and never updated whole; only what the controller deletes has delete.
-// Secrets are never deleted (see docs/security.md, "RBAC and Secret access").
+// and never updated whole; only what the controller deletes has delete. The
+// one Secret deleted is <name>-db-ca, the public CA copy the operator made,
+// when the cluster loses its caCert (see docs/security.md, "RBAC and Secret
+// access").
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
 // +kubebuilder:rbac:groups="",resources=pods/log,verbs=get
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create
-// +kubebuilder:rbac:groups="",resources=services;secrets,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch

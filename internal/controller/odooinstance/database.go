@@ -186,7 +186,7 @@ func (r *Reconciler) reconcileInit(ctx context.Context, s *scope) (ctrl.Result, 
 		modules, demo = req.Spec.Modules, req.Spec.Demo
 	}
 	in := resources.InitInputs{Instance: inst, Image: inst.Spec.Image, Database: s.dbName, Modules: modules, Demo: demo, ConfHash: s.confHash,
-		FilestoreClaim: resources.FilestoreClaimName(inst)}
+		FilestoreClaim: resources.FilestoreClaimName(inst), DBCA: s.cluster.CACert != ""}
 	name := resources.InitJobName(in)
 	s.initJobName = name
 	job := &batchv1.Job{}

@@ -86,7 +86,7 @@ func (r *Reconciler) reconcileConfSecret(ctx context.Context, s *scope) (ctrl.Re
 	conf := resources.RenderOdooConf(resources.ConfInputs{
 		Instance: inst,
 		Database: resources.DatabaseConnection{
-			Host: s.cluster.Host, Port: s.cluster.Port, SSLMode: s.cluster.SSLMode,
+			Host: s.cluster.Host, Port: s.cluster.Port, SSLMode: s.cluster.ClientSSLMode(),
 			Name: s.dbName, User: s.dbUser, Password: s.dbPassword,
 		},
 		AdminPassword: s.adminPassword,
@@ -96,15 +96,37 @@ func (r *Reconciler) reconcileConfSecret(ctx context.Context, s *scope) (ctrl.Re
 	if err := r.getOptional(ctx, inst, resources.ConfSecretName(inst), current); err != nil {
 		return ctrl.Result{}, err
 	}
-	_, err := r.Applier.Apply(ctx, "Secret", resources.ConfSecret(inst, conf), nilIfAbsent(current), nil)
-	return ctrl.Result{}, wrap("odoo.conf Secret", err)
+	if _, err := r.Applier.Apply(ctx, "Secret", resources.ConfSecret(inst, conf), nilIfAbsent(current), nil); err != nil {
+		return ctrl.Result{}, wrap("odoo.conf Secret", err)
+	}
+	return ctrl.Result{}, r.reconcileDBCASecret(ctx, s)
+}
+
+// reconcileDBCASecret keeps the cluster's caCert in <name>-db-ca for the
+// pods and Jobs that mount it (before they are built), and deletes the one
+// it made when the cluster no longer has a caCert.
+func (r *Reconciler) reconcileDBCASecret(ctx context.Context, s *scope) error {
+	inst := s.instance
+	current := &corev1.Secret{}
+	if err := r.getOptional(ctx, inst, resources.DBCASecretName(inst), current); err != nil {
+		return err
+	}
+	if s.cluster.CACert == "" {
+		if current.UID == "" || !ownedBy(current, inst) {
+			return nil
+		}
+		return wrap("deleting the CA Secret", client.IgnoreNotFound(r.Delete(ctx, current, client.Preconditions{UID: &current.UID})))
+	}
+	_, err := r.Applier.Apply(ctx, "Secret", resources.DBCASecret(inst, s.cluster.CACert), nilIfAbsent(current), nil)
+	return wrap("CA Secret", err)
 }
 
 // reconcileWorkloads applies the web and cron Deployments.
 func (r *Reconciler) reconcileWorkloads(ctx context.Context, s *scope) (ctrl.Result, error) {
 	inst := s.instance
 	in := resources.WorkloadInputs{Instance: inst, WebImage: s.serving.WebImage, CronImage: s.serving.CronImage, ConfHash: s.confHash, Hold: s.hold(),
-		StopWeb: s.serving.StopWeb, StopCron: s.serving.StopCron, FilestoreClaim: resources.FilestoreClaimName(inst)}
+		StopWeb: s.serving.StopWeb, StopCron: s.serving.StopCron, FilestoreClaim: resources.FilestoreClaimName(inst),
+		DBCA: s.cluster.CACert != ""}
 	if in.WebImage == "" {
 		// The upgrade phase did not run (an earlier phase stopped): keep
 		// what the status says is running rather than jump to spec.image.

@@ -54,6 +54,9 @@ func run(m *testing.M) int {
 		DBHost: pg.Host, DBPort: int32(pg.Port), DBAdminUser: pg.AdminUser, DBAdminPasswordFile: pg.PasswordFile,
 		OperatorNamespace: operatorNamespace, ClustersSecret: "postgres-clusters",
 		DBHealthInterval: time.Second, DBRecheckInterval: 2 * time.Second,
+		// The fake live Odoo of the restore tests listens on loopback over
+		// plain http: allowed as an administrator would allow it.
+		EgressAllow: []string{"127.0.0.1/32"}, EgressAllowHTTPCredentials: true,
 	}
 	// The manager runs with the operator's generated RBAC only.
 	operatorCfg, err := envtestutil.AsOperator(context.Background(), cfg)

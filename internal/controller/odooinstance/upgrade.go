@@ -361,7 +361,7 @@ func (r *Reconciler) createUpgradeJob(ctx context.Context, s *scope, st *odoov1a
 	inst := s.instance
 	desired := resources.UpgradeJob(resources.UpgradeInputs{
 		Instance: inst, Upgrade: st, Database: s.dbName, ConfHash: s.confHash,
-		FilestoreClaim: resources.FilestoreClaimName(inst), Timeout: inst.UpgradeTimeout(),
+		FilestoreClaim: resources.FilestoreClaimName(inst), Timeout: inst.UpgradeTimeout(), DBCA: s.cluster.CACert != "",
 	})
 	return r.createJob(ctx, "upgrade Job", desired)
 }
@@ -375,7 +375,8 @@ func (r *Reconciler) dataJobInputs(ctx context.Context, s *scope, database strin
 	}
 	return resources.DataJobInputs{
 		Instance: s.instance, OperatorImage: r.Images.Operator, ClientImage: r.Images.postgresClient(major),
-		Host: s.cluster.Host, Port: s.cluster.Port, SSLMode: s.cluster.SSLMode, Database: database,
+		Host: s.cluster.Host, Port: s.cluster.Port, SSLMode: s.cluster.ClientSSLMode(), DBCA: s.cluster.CACert != "", Database: database,
+		Deadline: r.DataJobDeadline,
 	}, nil
 }
 

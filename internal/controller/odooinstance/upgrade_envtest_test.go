@@ -3,6 +3,7 @@ package odooinstance_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -99,6 +100,23 @@ func restorePoint(g Gomega, ns string) (*odoov1alpha2.OdooBackupJob, *batchv1.Jo
 	return b, job
 }
 
+// completeBackupJob ends the backup Job of b as its pod would: the data
+// container's result names the backup's run and a sha256 (the controller
+// counts nothing less as Completed), then the Job completes.
+func completeBackupJob(g Gomega, job *batchv1.Job, b *odoov1alpha2.OdooBackupJob) {
+	ctx := context.Background()
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: job.Name + "-pod", Namespace: job.Namespace,
+			Labels: map[string]string{"batch.kubernetes.io/job-name": job.Name}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "data", Image: "postgres"}}},
+	}
+	g.Expect(k8s.Create(ctx, pod)).To(Succeed())
+	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "data", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+		Message: `{"command":"backup","ok":true,"bytes":1,"sha256":"` + strings.Repeat("0", 64) + `","runId":"` + string(b.UID) + `"}`}}}}
+	g.Expect(k8s.Status().Update(ctx, pod)).To(Succeed())
+	setJobCondition(g, job, batchv1.JobComplete)
+}
+
 // runUpgradeToJob changes the image and plays the cron pods' exit and the
 // restore point backup's Job, until the upgrade Job exists; it checks the
 // maintenance window and the restore point on the way.
@@ -127,7 +145,10 @@ func runUpgradeToJob(g Gomega, ns string) *batchv1.Job {
 	pvc := &corev1.PersistentVolumeClaim{}
 	get(g, ns, "shop-restore-points", pvc)
 	c := dump.Spec.Template.Spec.Containers[0]
-	g.Expect(c.Command).To(ContainElements("data", "backup", "--format", "dump", "--to", "file:///backup-store/"+b.Name+".dump"))
+	inst := &odoov1alpha2.OdooInstance{}
+	get(g, ns, "shop", inst)
+	g.Expect(c.Command).To(ContainElements("data", "backup", "--format", "dump",
+		"--to", "file:///backup-store/"+ns+"/shop-"+string(inst.UID)+"/"+b.Name+"-"+string(b.UID)+".dump"))
 	g.Expect(c.Command).NotTo(ContainElement("--filestore"), "an upgrade does not rewrite the filestore")
 	for _, e := range c.Env {
 		if e.Name == "PGPASSWORD" || e.Name == "PGUSER" {
@@ -138,7 +159,7 @@ func runUpgradeToJob(g Gomega, ns string) *batchv1.Job {
 	g.Consistently(func(g Gomega) {
 		g.Expect(jobsOfKind(g, ns, "upgrade")).To(BeEmpty(), "the upgrade waits for its restore point")
 	}, "500ms", poll).Should(Succeed())
-	setJobCondition(g, dump, batchv1.JobComplete)
+	completeBackupJob(g, dump, b)
 
 	var job *batchv1.Job
 	g.Eventually(func(g Gomega) { job = oneJob(g, ns, "upgrade") }, eventually, poll).Should(Succeed())
@@ -328,7 +349,7 @@ func TestAutoUpgradeDisabledRollsOutDirectlyAndAnnotationRunsOnce(t *testing.T) 
 		g.Expect(cronReplicas).To(BeZero())
 		markAvailable(g, ns, "shop-cron")
 	}, eventually, poll).Should(Succeed())
-	g.Eventually(func(g Gomega) { setJobCondition(g, oneJob(g, ns, resources.JobKindBackup), batchv1.JobComplete) }, eventually, poll).Should(Succeed())
+	g.Eventually(func(g Gomega) { b, job := restorePoint(g, ns); completeBackupJob(g, job, b) }, eventually, poll).Should(Succeed())
 	g.Eventually(func(g Gomega) { setJobCondition(g, oneJob(g, ns, "upgrade"), batchv1.JobComplete) }, eventually, poll).Should(Succeed())
 	g.Eventually(func(g Gomega) {
 		markAvailable(g, ns, "shop")
@@ -444,8 +465,8 @@ func TestRestorePolicyBringsBackTheDatabase(t *testing.T) {
 	var backup *odoov1alpha2.OdooBackupJob
 	var backupJobOf *batchv1.Job
 	g.Eventually(func(g Gomega) { backup, backupJobOf = restorePoint(g, ns) }, eventually, poll).Should(Succeed())
-	key := "shop/" + backup.Name + ".dump"
-	g.Expect(backup.Spec.Destination.ObjectKey).To(Equal(key), "spec.backup.destination, objectKey as a prefix")
+	g.Expect(backup.Spec.Destination.ObjectKey).To(Equal("shop/"+backup.Name+".dump"), "spec.backup.destination, objectKey as a prefix")
+	key := "shop/" + ns + "/shop-" + string(inst.UID) + "/" + backup.Name + "-" + string(backup.UID) + ".dump"
 	g.Expect(backupJobOf.Spec.Template.Spec.Containers[0].Command).To(ContainElements("--format", "dump", "--to", "s3://"+s3.Bucket+"/"+key))
 	root := t.TempDir()
 	g.Expect(playDataJob(t, g, backupJobOf, root)).To(Succeed())

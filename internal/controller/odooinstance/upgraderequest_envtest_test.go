@@ -51,7 +51,7 @@ func TestLegacyOdooUpgradeJobRunsGuardedUpgrade(t *testing.T) {
 		g.Expect(got.Status.StartTime).NotTo(BeNil())
 		markAvailable(g, ns, "shop-cron")
 	}, eventually, poll).Should(Succeed())
-	g.Eventually(func(g Gomega) { setJobCondition(g, oneJob(g, ns, "backup"), batchv1.JobComplete) }, eventually, poll).Should(Succeed())
+	g.Eventually(func(g Gomega) { b, job := restorePoint(g, ns); completeBackupJob(g, job, b) }, eventually, poll).Should(Succeed())
 
 	var job *batchv1.Job
 	g.Eventually(func(g Gomega) { job = oneJob(g, ns, "upgrade") }, eventually, poll).Should(Succeed())

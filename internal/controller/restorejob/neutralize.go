@@ -145,7 +145,15 @@ func (r *Reconciler) neutralize(ctx context.Context, rj *odoov1alpha2.OdooRestor
 	name := resources.NeutralizeJobName(rj)
 	err = r.APIReader.Get(ctx, client.ObjectKey{Namespace: rj.Namespace, Name: name}, job)
 	if apierrors.IsNotFound(err) {
-		desired := resources.NeutralizeJob(resources.NeutralizeInputs{Instance: inst, Restore: rj, Database: rj.Status.TargetDatabase})
+		// The Job reaches the database like the instance's pods, with the
+		// cluster's CA when it has one.
+		cluster, err := r.Clusters.ClusterOf(ctx, inst)
+		if err != nil {
+			rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
+			return ctrl.Result{RequeueAfter: waitRetry}, nil
+		}
+		desired := resources.NeutralizeJob(resources.NeutralizeInputs{Instance: inst, Restore: rj, Database: rj.Status.TargetDatabase,
+			DBCA: cluster.CACert != ""})
 		if err := r.Apply(ctx, desired, client.FieldOwner(resources.FieldManager)); err != nil && !apierrors.IsAlreadyExists(err) {
 			return ctrl.Result{}, fmt.Errorf("neutralize Job: %w", err)
 		}

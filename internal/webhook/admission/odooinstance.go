@@ -7,8 +7,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
-	"github.com/robfig/cron/v3"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -18,6 +18,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/backup/schedule"
+	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 )
 
@@ -32,6 +34,12 @@ type OdooInstanceValidator struct {
 	// DefaultClusterAlias is the name legacy conversions fill in
 	// (--legacy-default-cluster): it means "the default cluster".
 	DefaultClusterAlias string
+	// Egress is the operator's egress policy: a spec.webhook.url naming an
+	// address it refuses is refused here already.
+	Egress egress.Policy
+	// BackupMinInterval is the administrator's floor between two times of
+	// spec.backup.schedule (0: schedule.DefaultMinInterval).
+	BackupMinInterval time.Duration
 }
 
 var _ admission.Validator[*odoov1alpha2.OdooInstance] = &OdooInstanceValidator{}
@@ -48,7 +56,8 @@ func (v *OdooInstanceValidator) ValidateCreate(ctx context.Context, inst *odoov1
 		return nil, err
 	}
 	errs := validateCluster(inst, clusters, v.DefaultClusterAlias)
-	errs = append(errs, validateSchedule(inst)...)
+	errs = append(errs, validateSchedule(inst, v.BackupMinInterval)...)
+	errs = append(errs, validateWebhookURL(inst, v.Egress)...)
 	policyErrs, err := v.validatePolicy(ctx, nil, inst, clusters)
 	if err != nil {
 		return nil, err
@@ -66,7 +75,10 @@ func (v *OdooInstanceValidator) ValidateUpdate(ctx context.Context, old, inst *o
 	}
 	errs := validateTransition(old, inst, clusters, v.DefaultClusterAlias)
 	if old.Spec.Backup.Schedule != inst.Spec.Backup.Schedule {
-		errs = append(errs, validateSchedule(inst)...)
+		errs = append(errs, validateSchedule(inst, v.BackupMinInterval)...)
+	}
+	if old.Spec.Webhook == nil || inst.Spec.Webhook == nil || old.Spec.Webhook.URL != inst.Spec.Webhook.URL {
+		errs = append(errs, validateWebhookURL(inst, v.Egress)...)
 	}
 	if old.Spec.Database.Cluster != inst.Spec.Database.Cluster {
 		// Re-checking an unchanged name on every update would block
@@ -86,6 +98,22 @@ func (v *OdooInstanceValidator) ValidateUpdate(ctx context.Context, old, inst *o
 		warn = warnings(inst)
 	}
 	return warn, invalid(inst, errs)
+}
+
+// validateWebhookURL refuses a spec.webhook.url whose host is a literal
+// address the egress policy refuses (the kube-apiserver on 127.0.0.1, the
+// metadata service): the cheap part of the check the notifier makes on every
+// connection. Names are resolved only then. The URL is not echoed: its path
+// or query may be a token.
+func validateWebhookURL(inst *odoov1alpha2.OdooInstance, p egress.Policy) field.ErrorList {
+	wh := inst.Spec.Webhook
+	if wh == nil || wh.URL == "" {
+		return nil
+	}
+	if err := p.CheckURL(wh.URL, false); err != nil {
+		return field.ErrorList{field.Forbidden(field.NewPath("spec", "webhook", "url"), err.Error())}
+	}
+	return nil
 }
 
 // ValidateDelete allows every deletion: the finalizer carries out the policy.
@@ -193,14 +221,14 @@ func invalid(inst *odoov1alpha2.OdooInstance, errs field.ErrorList) error {
 }
 
 // validateSchedule refuses a spec.backup.schedule that is not a standard
-// 5-field cron expression.
-func validateSchedule(inst *odoov1alpha2.OdooInstance) field.ErrorList {
+// 5-field cron expression in UTC, never fires, or fires closer together than
+// minInterval (the administrator's floor; 0 means the default).
+func validateSchedule(inst *odoov1alpha2.OdooInstance, minInterval time.Duration) field.ErrorList {
 	if inst.Spec.Backup.Schedule == "" {
 		return nil
 	}
-	if _, err := cron.ParseStandard(inst.Spec.Backup.Schedule); err != nil {
-		return field.ErrorList{field.Invalid(field.NewPath("spec", "backup", "schedule"), inst.Spec.Backup.Schedule,
-			fmt.Sprintf("%v; use 5 cron fields in UTC, e.g. \"0 3 * * *\" for 03:00 every day", err))}
+	if _, err := schedule.Parse(inst.Spec.Backup.Schedule, schedule.Floor(minInterval)); err != nil {
+		return field.ErrorList{field.Invalid(field.NewPath("spec", "backup", "schedule"), inst.Spec.Backup.Schedule, err.Error())}
 	}
 	return nil
 }

@@ -151,7 +151,7 @@ shared-2: {host: pg-2, port: 5432, adminUser: postgres, adminPassword: x}
 			`spec.ingress.issuer: Unsupported value: "internal-ca": supported values: "letsencrypt"`,
 			`spec.ingress.class: Unsupported value: "internal-only": supported values: "nginx"`,
 			`spec.filestore.storageClass: Unsupported value: "local-nvme": supported values: "fast"`,
-			`spec.webhook.url: Unsupported value: "https://10.96.0.1/api": host 10.96.0.1 not allowed; none allowed in this namespace (OdooTenantPolicy tenants)`,
+			`spec.webhook.url: Unsupported value: "10.96.0.1": host not allowed; none allowed in this namespace (OdooTenantPolicy tenants)`,
 		} {
 			g.Expect(err.Error()).To(ContainSubstring(want))
 		}
