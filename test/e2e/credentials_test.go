@@ -102,7 +102,7 @@ spec:
 	pgLog := filepath.Join(state, "postgres", "postgres.log")
 	logs = append(logs, pgLog)
 	for _, f := range logs {
-		b, err := os.ReadFile(f) //nolint:gosec // the sandbox's own logs
+		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Errorf("reading %s: %v", f, err)
 			continue
@@ -111,7 +111,7 @@ spec:
 	}
 	// The server log holds the statements (log_statement=all), and the
 	// instance's role got its password as a SCRAM verifier.
-	b, _ := os.ReadFile(pgLog) //nolint:gosec // the sandbox's own log
+	b, _ := os.ReadFile(pgLog)
 	role := regexp.QuoteMeta(`"odoo.` + ns + `.shop"`)
 	if !regexp.MustCompile(`statement: CREATE ROLE ` + role + ` WITH .* PASSWORD 'SCRAM-SHA-256\$4096:`).Match(b) {
 		t.Errorf("%s has no CREATE ROLE statement for the instance's role with a SCRAM verifier: is log_statement=all on?", pgLog)
@@ -121,7 +121,7 @@ spec:
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	seen := 0
 	for _, f := range procs {
-		b, err := os.ReadFile(f) //nolint:gosec // /proc
+		b, err := os.ReadFile(f)
 		if err != nil || len(b) == 0 {
 			continue
 		}
@@ -129,7 +129,7 @@ spec:
 		scan("the command line of process "+filepath.Base(filepath.Dir(f))+" ("+strings.SplitN(string(b), "\x00", 2)[0]+")", string(b))
 	}
 	for _, c := range []string{"operator", "sandbox-jobplayer"} {
-		pid, err := os.ReadFile(filepath.Join(state, "pids", c+".pid")) //nolint:gosec // the sandbox's own pid file
+		pid, err := os.ReadFile(filepath.Join(state, "pids", c+".pid"))
 		if err != nil {
 			t.Errorf("%s pid: %v", c, err)
 			continue
