@@ -156,12 +156,6 @@ const initJobInstanceIndex = "spec.odooInstanceRef.name"
 // instancesForClustersSecret requeues every instance when the clusters Secret
 // changes: it is read from the cache, so a change is seen at once.
 func (r *Reconciler) instancesForClustersSecret(ctx context.Context, o client.Object) []reconcile.Request {
-	if name, ok := strings.CutSuffix(o.GetName(), userSecretSuffix); ok && name != "" && len(o.GetOwnerReferences()) == 0 {
-		// A <name>-odoo-user Secret the operator did not make (a refused
-		// one, which its owner-reference watch cannot see): its removal
-		// lets the instance go on at once.
-		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
-	}
 	if o.GetNamespace() != r.Clusters.Namespace || o.GetName() != r.Clusters.SecretName {
 		return nil
 	}
@@ -175,9 +169,6 @@ func (r *Reconciler) instancesForClustersSecret(ctx context.Context, o client.Ob
 	}
 	return reqs
 }
-
-// userSecretSuffix ends the name of an instance's database credentials Secret.
-const userSecretSuffix = "-odoo-user"
 
 func instanceOfInitJob(_ context.Context, o client.Object) []reconcile.Request {
 	job := o.(*odoov1alpha2.OdooInitJob)
