@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/test/framework"
 )
 
@@ -46,7 +47,7 @@ spec:
 	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Completed", "odoobackupjobs.v1alpha2.bemade.org/leaks", "--timeout=2m")
 	const next = "odoo-sim:18.0-next"
 	setImage(t, ns, "shop", next)
-	waitUpgrade(t, framework.NewClients(t), ns, "shop", "Succeeded", attempted(next))
+	waitUpgrade(t, framework.NewClients(t), ns, "shop", odoov1alpha2.UpgradeSuccess, attempted(next))
 
 	admin, err := url.Parse(framework.SandboxPostgres(t))
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/testutil/pgattack"
 	"github.com/odoo-operator/odoo-operator/test/framework"
 )
@@ -196,6 +197,8 @@ func TestHostileDatabaseFunctionsRunWithTheTenantsRights(t *testing.T) {
 	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", odooRef("shop"), "--timeout=2m")
 	db := jsonpath(t, ns, odooRef("shop"), "{.status.database.name}")
 	role := "odoo." + ns + ".shop"
+	// A database retained by an earlier run still holds its traps.
+	framework.SandboxSQL(t, db, `DROP SCHEMA public CASCADE; CREATE SCHEMA public AUTHORIZATION pg_database_owner; GRANT USAGE ON SCHEMA public TO PUBLIC`)
 	framework.ModuleFixture(t, db)
 	framework.SandboxSQL(t, db, `CREATE TABLE ir_config_parameter (id serial PRIMARY KEY, key varchar NOT NULL, value text);
 		INSERT INTO ir_config_parameter (key, value) VALUES ('database.is_neutralized', 'true')`)
@@ -215,7 +218,7 @@ func TestHostileDatabaseFunctionsRunWithTheTenantsRights(t *testing.T) {
 	c := framework.NewClients(t)
 	const next = "odoo-sim:18.0-next"
 	setImage(t, ns, "shop", next)
-	st := waitUpgrade(t, c, ns, "shop", "Succeeded", attempted(next))
+	st := waitUpgrade(t, c, ns, "shop", odoov1alpha2.UpgradeSuccess, attempted(next))
 	untouched(t, before, "after the upgrade read the trapped tables")
 	if !strings.Contains(st.Message, "upgraded to "+next) {
 		t.Errorf("upgrade message %q", st.Message)

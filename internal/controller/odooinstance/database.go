@@ -115,7 +115,7 @@ func (r *Reconciler) reconcileDatabase(ctx context.Context, s *scope) (ctrl.Resu
 	s.dbName = databaseName(inst)
 	if spec := inst.Spec.Database.Name; spec != "" && spec != s.dbName {
 		s.stalled = &problem{odoov1alpha2.ReasonDatabaseNameChanged, fmt.Sprintf(
-			"spec.database.name %q differs from the database in use %q; the operator never switches databases by itself: set spec.database.name back to %[2]q (or remove it), and restore a backup to move the data",
+			"spec.database.name %q differs from the database in use %q; the operator never switches databases by itself: set spec.database.name back to %[2]q, and restore a backup into a new instance to move the data",
 			spec, s.dbName)}
 		s.stop = true
 		return ctrl.Result{}, nil

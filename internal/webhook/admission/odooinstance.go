@@ -216,7 +216,7 @@ func validateDatabaseName(old, inst *odoov1alpha2.OdooInstance) field.ErrorList 
 	fix := fmt.Sprintf("set it back to %q", before)
 	if inUse != "" {
 		why += fmt.Sprintf("; the database in use is %q", inUse)
-		fix = fmt.Sprintf("set it back to %q (or remove it)", inUse)
+		fix = fmt.Sprintf("set it back to %q", inUse)
 	}
 	return field.ErrorList{field.Forbidden(field.NewPath("spec", "database", "name"), fmt.Sprintf(
 		"cannot change from %q to %q: %s; %s, and to move the data into another database, back up and restore it into a new instance",

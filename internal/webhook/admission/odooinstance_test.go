@@ -157,7 +157,7 @@ func TestValidateDatabaseName(t *testing.T) {
 		{name: "set to the name in use", old: inUse("", "ns_shop"), new: inUse("ns_shop", "ns_shop")},
 		{name: "removed once recorded", old: inUse("shop", "shop"), new: inUse("", "shop")},
 		{name: "set later to another name", old: inUse("", "ns_shop"), new: inUse("keycloak", "ns_shop"),
-			wantErr: `spec.database.name: Forbidden: cannot change from "" to "keycloak": it can be set only when the instance is created; the database in use is "ns_shop"; set it back to "ns_shop" (or remove it)`},
+			wantErr: `spec.database.name: Forbidden: cannot change from "" to "keycloak": it can be set only when the instance is created; the database in use is "ns_shop"; set it back to "ns_shop"`},
 		{name: "changed", old: inUse("a", "a"), new: inUse("b", "a"),
 			wantErr: `spec.database.name: Forbidden: cannot change from "a" to "b"`},
 		{name: "changed before the name is recorded", old: inUse("a", ""), new: inUse("b", ""),
