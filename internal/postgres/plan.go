@@ -247,7 +247,7 @@ func PlanEnsure(role DesiredRole, db DesiredDatabase, or ObservedRole, od Observ
 	}
 	if od.Exists && od.Owner != role.Name {
 		return nil, fmt.Errorf("%w: database %q already exists and is owned by role %q, not by the instance's role %q; refusing to take it over "+
-			"(pick another spec.database.name, or, to adopt a database that really is this instance's, have a PostgreSQL administrator run ALTER DATABASE %s OWNER TO %s)",
+			"(recreate the instance with another spec.database.name, or, to adopt a database that really is this instance's, have a PostgreSQL administrator run ALTER DATABASE %s OWNER TO %s)",
 			ErrConflict, db.Name, od.Owner, role.Name, ident(db.Name), ident(role.Name))
 	}
 
