@@ -212,7 +212,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		}
 	}
 
-	s := &scope{instance: inst, before: inst.DeepCopy()}
+	// initialized starts as recorded: a reconcile that stops before the Init
+	// phase (a Stalled instance) must not write it back as false.
+	s := &scope{instance: inst, before: inst.DeepCopy(), initialized: initialized(inst)}
 	if !inst.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
 	}

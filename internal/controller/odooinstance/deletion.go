@@ -29,13 +29,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		return ctrl.Result{}, nil
 	}
 	dbName := databaseName(inst)
+	// Always the derived role, never the Secret's username: the Secret is in
+	// the tenant's namespace and could name another tenant's role.
 	role := resources.RoleName(inst)
-	user := &corev1.Secret{}
-	if err := r.Get(ctx, types.NamespacedName{Namespace: inst.Namespace, Name: resources.UserSecretName(inst)}, user); err == nil {
-		if u := string(user.Data[resources.UserSecretUsernameKey]); u != "" {
-			role = u
-		}
-	}
 	cluster := ""
 	if inst.Status.Database != nil {
 		cluster = inst.Status.Database.Cluster

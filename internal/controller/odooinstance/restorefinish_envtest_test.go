@@ -104,7 +104,7 @@ func TestRestoreJobRefusesWhenAMailServerStaysActive(t *testing.T) {
 func refusedNeutralize(t *testing.T, neutralizeSQL, want string) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
-	playDataJobsAsAdmin(t)
+	playDataJobsOnTestPostgres(t)
 	inst := upgradeInstance(t, g, ns)
 	db := inst.Status.Database.Name
 	root := t.TempDir()
@@ -153,7 +153,7 @@ func refusedNeutralize(t *testing.T, neutralizeSQL, want string) {
 func TestRestoreJobIntoProductionDropsThePreviousDatabaseWhenAsked(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
-	playDataJobsAsAdmin(t)
+	playDataJobsOnTestPostgres(t)
 	inst := upgradeInstance(t, g, ns)
 	db := inst.Status.Database.Name
 	ctx := context.Background()
@@ -234,7 +234,7 @@ func TestRestoreJobIntoProductionDropsThePreviousDatabaseWhenAsked(t *testing.T)
 func TestRestoreJobFilestoreFailureKeepsTheHold(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
-	playDataJobsAsAdmin(t)
+	playDataJobsOnTestPostgres(t)
 	inst := upgradeInstance(t, g, ns)
 	db := inst.Status.Database.Name
 	root := t.TempDir()

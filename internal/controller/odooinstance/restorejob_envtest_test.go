@@ -75,7 +75,7 @@ func holdOf(g Gomega, ns string) string {
 func TestRestoreJobFromS3SwapsTheBackupIn(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
-	playDataJobsAsAdmin(t)
+	playDataJobsOnTestPostgres(t)
 	s3 := s3harness.Start(t)
 	s3.SetEnv(t)
 	inst := upgradeInstance(t, g, ns)
@@ -212,7 +212,7 @@ func TestRestoreJobFromS3SwapsTheBackupIn(t *testing.T) {
 func TestRestoreJobRefusesACorruptedBackup(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
-	playDataJobsAsAdmin(t)
+	playDataJobsOnTestPostgres(t)
 	inst := upgradeInstance(t, g, ns)
 	db := inst.Status.Database.Name
 	root := t.TempDir()

@@ -299,7 +299,7 @@ func (r *Reconciler) runUpgradeAction(ctx context.Context, s *scope, st *odoov1a
 func (r *Reconciler) takeModuleSnapshot(ctx context.Context, s *scope, st *odoov1alpha2.UpgradeStatus) (ctrl.Result, error) {
 	inst := s.instance
 	var modules []dbtools.Module
-	err := r.Databases.WithDatabase(ctx, s.cluster, s.dbName, func(conn *pgx.Conn) error {
+	err := r.Databases.WithTenantDatabase(ctx, s.cluster, s.tenantLogin(), s.dbName, func(conn *pgx.Conn) error {
 		var err error
 		modules, err = dbtools.ReadModules(ctx, conn)
 		return err

@@ -54,6 +54,18 @@ func moduleSQL(g Gomega, db, sql string) {
 	defer func() { _ = conn.Close(ctx) }()
 	_, err = conn.Exec(ctx, sql)
 	g.Expect(err).NotTo(HaveOccurred())
+	// Odoo connects as the instance's role, so its tables are the role's:
+	// the operator reads them as that role, the data Jobs dump them as it.
+	_, err = conn.Exec(ctx, `DO $$
+DECLARE
+  r record;
+  owner text := (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database());
+BEGIN
+  FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user LOOP
+    EXECUTE format('ALTER TABLE public.%I OWNER TO %I', r.tablename, owner);
+  END LOOP;
+END $$`)
+	g.Expect(err).NotTo(HaveOccurred())
 }
 
 func setImage(g Gomega, ns string, image string) {
@@ -397,9 +409,10 @@ func jobEnv(job *batchv1.Job, name string) string {
 	return ""
 }
 
-// playDataJobsAsAdmin points the data code at the test PostgreSQL, as the
-// Job's environment would.
-func playDataJobsAsAdmin(t *testing.T) {
+// playDataJobsOnTestPostgres points the data code at the test PostgreSQL, as
+// the Job's environment would; playDataJob then logs in with the instance's
+// credentials from its Secret, as the Job does.
+func playDataJobsOnTestPostgres(t *testing.T) {
 	t.Setenv("PGHOST", pg.Host)
 	t.Setenv("PGPORT", fmt.Sprint(pg.Port))
 	t.Setenv("PGUSER", pg.AdminUser)
@@ -426,7 +439,7 @@ func checksums(g Gomega, db string) map[string]string {
 func TestRestorePolicyBringsBackTheDatabase(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
-	playDataJobsAsAdmin(t)
+	playDataJobsOnTestPostgres(t)
 	s3 := s3harness.Start(t)
 	ctx := context.Background()
 	g.Expect(k8s.Create(ctx, &corev1.Secret{

@@ -90,7 +90,7 @@ func (r *Reconciler) swapRestored(ctx context.Context, s *scope, st *odoov1alpha
 		return err
 	}
 	var got []dbtools.Module
-	if err := r.Databases.WithDatabase(ctx, s.cluster, restored, func(conn *pgx.Conn) error {
+	if err := r.Databases.WithTenantDatabase(ctx, s.cluster, s.tenantLogin(), restored, func(conn *pgx.Conn) error {
 		got, err = dbtools.ReadModules(ctx, conn)
 		return err
 	}); err != nil {

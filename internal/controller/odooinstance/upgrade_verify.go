@@ -61,7 +61,7 @@ func (r *Reconciler) judgeUpgrade(ctx context.Context, s *scope, st *odoov1alpha
 		return nil, err
 	}
 	var after []dbtools.Module
-	err = r.Databases.WithDatabase(ctx, s.cluster, s.dbName, func(conn *pgx.Conn) error {
+	err = r.Databases.WithTenantDatabase(ctx, s.cluster, s.tenantLogin(), s.dbName, func(conn *pgx.Conn) error {
 		var err error
 		after, err = dbtools.ReadModules(ctx, conn)
 		return err

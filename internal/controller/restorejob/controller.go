@@ -38,7 +38,9 @@ import (
 // Databases runs statements on a cluster as its admin.
 type Databases interface {
 	WithAdmin(ctx context.Context, c postgres.Cluster, fn func(*pgx.Conn) error) error
-	WithDatabase(ctx context.Context, c postgres.Cluster, db string, fn func(*pgx.Conn) error) error
+	// WithTenantDatabase reads inside a database as the instance's own role,
+	// never as the admin.
+	WithTenantDatabase(ctx context.Context, c postgres.Cluster, login postgres.TenantLogin, db string, fn func(*pgx.Conn) error) error
 	ServerMajorVersion(ctx context.Context, c postgres.Cluster) (int, error)
 	Invalidate(cluster, role, db string)
 }
@@ -302,6 +304,11 @@ func (r *Reconciler) load(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) 
 		return ctrl.Result{RequeueAfter: waitRetry}, nil
 	}
 	target := rj.Status.TargetDatabase
+	login, err := r.tenantLogin(ctx, inst)
+	if err != nil {
+		rj.Status.Message = err.Error()
+		return ctrl.Result{RequeueAfter: waitRetry}, nil
+	}
 	err = r.Databases.WithAdmin(ctx, cluster, func(conn *pgx.Conn) error {
 		exists, err := dbtools.DatabaseExists(ctx, conn, target)
 		if err != nil || exists {
@@ -314,7 +321,10 @@ func (r *Reconciler) load(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) 
 		if owner == "" {
 			return fmt.Errorf("the live database %q does not exist", rj.Status.Database)
 		}
-		return dbtools.CreateEmptyDatabase(ctx, conn, target, owner)
+		if owner != login.Role {
+			return fmt.Errorf("the live database %q is owned by %q, not by the instance's role %q: nothing is restored into it", rj.Status.Database, owner, login.Role)
+		}
+		return dbtools.CreateEmptyDatabase(ctx, conn, target, login.Role)
 	})
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("restore target database: %w", err)
@@ -373,8 +383,13 @@ func (r *Reconciler) verify(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob
 		rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
 		return ctrl.Result{RequeueAfter: waitRetry}, nil
 	}
+	login, err := r.tenantLogin(ctx, inst)
+	if err != nil {
+		rj.Status.Message = err.Error()
+		return ctrl.Result{RequeueAfter: waitRetry}, nil
+	}
 	var mods []dbtools.Module
-	err = r.Databases.WithDatabase(ctx, cluster, rj.Status.TargetDatabase, func(conn *pgx.Conn) error {
+	err = r.Databases.WithTenantDatabase(ctx, cluster, login, rj.Status.TargetDatabase, func(conn *pgx.Conn) error {
 		mods, err = dbtools.ReadModules(ctx, conn)
 		return err
 	})

@@ -130,7 +130,7 @@ func readNeutralizeFacts(ctx context.Context, conn *pgx.Conn) (NeutralizeFacts, 
 }
 
 // neutralize runs the neutralize Job on the target database, then checks
-// the result in-process through the admin connection; a database that is
+// the result in-process, logged in as the instance's own role; a database that is
 // not neutralized fails the restore before anything is stopped or swapped.
 func (r *Reconciler) neutralize(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (ctrl.Result, error) {
 	inst, err := r.instance(ctx, rj)
@@ -179,8 +179,13 @@ func (r *Reconciler) neutralize(ctx context.Context, rj *odoov1alpha2.OdooRestor
 		rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
 		return ctrl.Result{RequeueAfter: waitRetry}, nil
 	}
+	login, err := r.tenantLogin(ctx, inst)
+	if err != nil {
+		rj.Status.Message = err.Error()
+		return ctrl.Result{RequeueAfter: waitRetry}, nil
+	}
 	var facts NeutralizeFacts
-	err = r.Databases.WithDatabase(ctx, cluster, rj.Status.TargetDatabase, func(conn *pgx.Conn) error {
+	err = r.Databases.WithTenantDatabase(ctx, cluster, login, rj.Status.TargetDatabase, func(conn *pgx.Conn) error {
 		facts, err = readNeutralizeFacts(ctx, conn)
 		return err
 	})
