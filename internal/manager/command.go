@@ -75,6 +75,11 @@ type Options struct {
 	DBHealthInterval        time.Duration
 	DBRecheckInterval       time.Duration
 
+	// BackupStartDeadline bounds how long a backup may take to start (its
+	// Secrets and claims present, its pod scheduled and its container
+	// started) before it fails and its Job is deleted.
+	BackupStartDeadline time.Duration
+
 	EnableWebhooks           bool
 	WebhookHost              string
 	WebhookPort              int
@@ -149,6 +154,7 @@ func NewRootCommand() *cobra.Command {
 	f.DurationVar(&opts.LogSampleInterval, "log-sample-interval", 30*time.Second, "how often each instance's web and cron pod logs are sampled into status.health (0 disables log monitoring)")
 	f.DurationVar(&opts.LogSampleWindow, "log-sample-window", 10*time.Minute, "how long an Odoo error counts in status.health")
 	f.IntVar(&opts.LogSampleWorkers, "log-sample-workers", 4, "instances whose logs are sampled in parallel")
+	f.DurationVar(&opts.BackupStartDeadline, "backup-start-deadline", 5*time.Minute, "how long a backup may take to start (missing Secret or claim, unschedulable pod, image pull error) before it fails and its Job is deleted, releasing the claims")
 	f.Int64Var(&opts.LogSampleBytes, "log-sample-bytes", 256<<10, "log bytes read per instance and sample, shared by its pods")
 	f.StringVar(&opts.DBAdminPasswordFile, "db-admin-password-file", os.Getenv("DB_ADMIN_PASSWORD_FILE"), "file holding the admin role's password (env DB_ADMIN_PASSWORD_FILE); never pass a password on the command line")
 
@@ -283,7 +289,7 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 	images := backupjob.Images{Operator: r.Images.Operator, PostgresClient: r.Images.PostgresClientImage}
 	if err := (&backupjob.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clusters: r, Versions: dbs, Images: images,
-		Recorder: mgr.GetEventRecorder("odoo-operator"),
+		Recorder: mgr.GetEventRecorder("odoo-operator"), StartDeadline: opts.BackupStartDeadline,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the OdooBackupJob controller: %w", err)
 	}

@@ -136,6 +136,13 @@ func decideFilestore(status odoov1alpha2.FilestoreStatus, o fsObserved) fsAction
 func (r *Reconciler) reconcileFilestore(ctx context.Context, s *scope) (ctrl.Result, error) {
 	inst := s.instance
 	claim := resources.FilestoreClaimName(inst)
+	// A re-created instance takes up the claim its predecessor of the same
+	// name kept, when a migration had moved it off the default name.
+	if retained, err := r.retainedFilestore(ctx, inst); err != nil {
+		return ctrl.Result{}, err
+	} else if retained != "" {
+		claim = retained
+	}
 	pvc := &corev1.PersistentVolumeClaim{}
 	if err := r.getOptional(ctx, inst, claim, pvc); err != nil {
 		return ctrl.Result{}, err
