@@ -219,6 +219,9 @@ func TestDeletionPolicy(t *testing.T) {
 					g.Expect(c.DeletionTimestamp).To(BeNil(), "Retain keeps claim %s", name)
 					g.Expect(c.OwnerReferences).To(BeEmpty(), "claim %s no longer names the deleted instance as owner", name)
 				}
+				get(g, ns, filestore.Name, filestore)
+				g.Expect(filestore.Annotations).To(HaveKeyWithValue(odoov1alpha2.AnnotationRetainedFilestore, inst.Name),
+					"the filestore claim in use is marked for a re-created instance of the same name")
 				g.Eventually(func() []string { return eventNotes(g, ns, odoov1alpha2.EventDatabaseRetained) }, eventually, poll).
 					Should(ContainElement(And(ContainSubstring(filestore.Name), ContainSubstring(points.Name))))
 			} else {
