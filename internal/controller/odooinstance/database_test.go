@@ -233,7 +233,7 @@ func TestDeletionPolicy(t *testing.T) {
 						To(BeTrue(), "Delete deletes claim %s", name)
 				}
 				g.Eventually(func() []string { return eventNotes(g, ns, odoov1alpha2.EventClaimDeleted) }, eventually, poll).
-					Should(ContainElements(ContainSubstring(filestore.Name), ContainSubstring(points.Name)))
+					Should(ContainElement(And(ContainSubstring(filestore.Name), ContainSubstring(points.Name))))
 			}
 		})
 	}

@@ -149,6 +149,7 @@ func (r *Reconciler) deleteClaimsOnDelete(ctx context.Context, s *scope) (ctrl.R
 	if len(claims) == 0 {
 		return ctrl.Result{}, r.removeFinalizer(ctx, inst)
 	}
+	var deleted []string
 	for i := range claims {
 		pvc := &claims[i]
 		if !pvc.DeletionTimestamp.IsZero() {
@@ -157,8 +158,13 @@ func (r *Reconciler) deleteClaimsOnDelete(ctx context.Context, s *scope) (ctrl.R
 		if err := r.Delete(ctx, pvc, client.Preconditions{UID: &pvc.UID}); client.IgnoreNotFound(err) != nil {
 			return ctrl.Result{}, fmt.Errorf("deleting claim %s: %w", pvc.Name, err)
 		}
+		deleted = append(deleted, pvc.Name)
+	}
+	if len(deleted) > 0 {
+		// One event: the events API folds events of one reason into a
+		// series that keeps the first note.
 		r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, odoov1alpha2.EventClaimDeleted, "Delete",
-			"deletionPolicy Delete: deleted claim %s (%s) and its files", pvc.Name, pvc.Labels[resources.ComponentLabel])
+			"deletionPolicy Delete: deleted claims %s and their files", strings.Join(deleted, ", "))
 	}
 	pods, err := r.podsUsing(ctx, inst.Namespace, names)
 	if err != nil {
