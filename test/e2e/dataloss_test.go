@@ -116,7 +116,8 @@ func TestDeletionRetainKeepsClaimsAndRecreateConverges(t *testing.T) {
 
 // TestBackupThatCannotStartFailsWithinTheDeadline: a backup whose S3
 // credentials Secret is missing, one whose destination claim is missing and
-// one whose pod cannot be scheduled (its destination claim never binds) fail
+// one whose pod cannot be scheduled (its destination claim's volume is
+// pinned to a node that does not exist) fail
 // within the start deadline with the reason on the OdooBackupJob, a
 // BackupNotStarted event and the instance's BackupSucceeded=False; the
 // unschedulable one's Job is deleted, so its pod no longer holds the
@@ -130,12 +131,34 @@ func TestBackupThatCannotStartFailsWithinTheDeadline(t *testing.T) {
 	backupToClaim(t, ns, "good", "shop/good.zip")
 	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Completed", backupRef+"good", "--timeout=2m")
 
+	// A claim bound to a volume only a node that does not exist can reach:
+	// the scheduler finds no node for a pod that mounts it.
+	pv := "e2e-pinned-" + ns
+	framework.Apply(t, "", fmt.Sprintf(`apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: %[1]s
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  storageClassName: pinned
+  persistentVolumeReclaimPolicy: Retain
+  hostPath: {path: /nonexistent/%[1]s}
+  claimRef: {namespace: %[2]s, name: pinned}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+      - matchExpressions:
+        - {key: kubernetes.io/hostname, operator: In, values: [no-such-node]}
+`, pv, ns))
+	t.Cleanup(func() { _, _ = framework.KubectlE("delete", "pv", pv, "--wait=false") })
 	framework.Apply(t, ns, `apiVersion: v1
 kind: PersistentVolumeClaim
 metadata:
-  name: never-bound
+  name: pinned
 spec:
-  storageClassName: no-such-class
+  storageClassName: pinned
+  volumeName: `+pv+`
   accessModes: [ReadWriteOnce]
   resources: {requests: {storage: 1Gi}}
 ---
@@ -147,7 +170,7 @@ spec:
   odooInstanceRef: {name: shop}
   format: zip
   destination:
-    pvc: {claimName: never-bound, path: shop}
+    pvc: {claimName: pinned, path: shop}
 ---
 apiVersion: bemade.org/v1alpha2
 kind: OdooBackupJob
@@ -193,6 +216,12 @@ spec:
     type: pvc
     pvc: {claimName: backups, path: shop/good.zip}
 `)
+	framework.Eventually(t, backupStartDeadline, "the restore waits for the hung backup", func() error {
+		if msg := jsonpath(t, ns, "odoorestorejobs.v1alpha2.bemade.org/after", "{.status.message}"); !strings.Contains(msg, "waiting for the backup unschedulable") {
+			return fmt.Errorf("the restore's message is %q", msg)
+		}
+		return nil
+	})
 
 	for name, want := range map[string][]string{
 		"unschedulable": {"did not start within 20s", "cannot be scheduled", "Unschedulable", "was deleted"},
@@ -268,7 +297,7 @@ spec:
 	if got := jsonpath(t, ns, restore, "{.status.targetDatabaseDropped}"); got != "true" {
 		t.Errorf("status.targetDatabaseDropped = %q, want true", got)
 	}
-	if left := pgValue(t, `SELECT string_agg(datname, ',') FROM pg_database WHERE starts_with(datname, $1)`, db+"_restore_"); left != "" {
+	if left := pgValue(t, `SELECT coalesce(string_agg(datname, ','), '') FROM pg_database WHERE starts_with(datname, $1)`, db+"_restore_"); left != "" {
 		t.Errorf("the failed restore left databases %s", left)
 	}
 	if got := checksums(t, db); fmt.Sprint(got) != fmt.Sprint(live) {
