@@ -45,7 +45,10 @@ const backupRef = "odoobackupjobs.v1alpha2.bemade.org/"
 // database, its filestore claim and the files in it; the instance
 // re-created under the same name becomes Ready without manual steps on the
 // same claim and sees the file. With deletionPolicy Delete, its deletion
-// drops the database and deletes the claims, with an event per claim.
+// drops the database and deletes the claims, with an event naming them, and
+// the instance re-created after that becomes Ready on a new claim (before,
+// the finished backup pod kept the deleted claim Terminating and the new
+// init pod Pending).
 func TestDeletionRetainKeepsClaimsAndRecreateConverges(t *testing.T) {
 	ns := framework.Namespace(t, "e2e-retain")
 	manifest := simInstance("shop", "")
@@ -111,6 +114,17 @@ func TestDeletionRetainKeepsClaimsAndRecreateConverges(t *testing.T) {
 	}
 	if notes := eventNotes(t, ns, "ClaimDeleted"); !strings.Contains(notes, claim) {
 		t.Errorf("no ClaimDeleted event names %s: %q", claim, notes)
+	}
+
+	// Re-created after a Delete: no Terminating claim held by a finished
+	// backup pod stands in the way; the instance starts afresh.
+	framework.Apply(t, ns, manifest)
+	if out, err := framework.KubectlE("wait", "-n", ns, "--for=condition=Ready", odooRef("shop"), "--timeout=2m"); err != nil {
+		t.Fatalf("the instance re-created after deletionPolicy Delete did not become Ready: %v %s\n%s", err, out,
+			framework.Kubectl(t, "get", "pods,pvc", "-n", ns, "-o", "wide"))
+	}
+	if got := jsonpath(t, ns, "pvc/"+claim, "{.spec.volumeName}"); got == volume {
+		t.Errorf("the instance re-created after deletionPolicy Delete is on the deleted claim's volume %s", volume)
 	}
 }
 
