@@ -2,8 +2,10 @@ package odooinstance_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -45,4 +47,31 @@ func TestRecreatedInstanceTakesUpItsRetainedMigratedClaim(t *testing.T) {
 	g.Expect(inst.Status.Filestore.ClaimName).To(Equal("pneumac-staging-filestore-1234abcd"))
 	err := k8s.Get(ctx, key(ns, resources.FilestorePVCName(inst)), &corev1.PersistentVolumeClaim{})
 	g.Expect(err).To(HaveOccurred(), "no new empty default claim is created beside the retained one")
+}
+
+// TestDeletionPolicyDeleteNamesDatabasesItDidNotMake: deletionPolicy Delete
+// drops the instance's database, but a database its role owns that the
+// operator did not make is kept, named in a DatabaseLeftover Warning event,
+// and keeps the role.
+func TestDeletionPolicyDeleteNamesDatabasesItDidNotMake(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	inst := pneumacStaging(ns)
+	inst.Spec.DeletionPolicy = odoov1alpha2.DeletionPolicyDelete
+	converge(t, g, ns, inst)
+	db, role := inst.Status.Database.Name, "odoo."+ns+".pneumac-staging"
+	foreign := db + "_accounting"
+	adminExec(g, fmt.Sprintf("CREATE DATABASE %s OWNER %s", pgx.Identifier{foreign}.Sanitize(), pgx.Identifier{role}.Sanitize()))
+	t.Cleanup(func() {
+		g := NewWithT(t)
+		adminExec(g, "DROP DATABASE IF EXISTS "+pgx.Identifier{foreign}.Sanitize())
+		adminExec(g, "DROP ROLE IF EXISTS "+pgx.Identifier{role}.Sanitize())
+	})
+
+	deleteAndWait(g, inst)
+	g.Expect(databaseExists(g, db)).To(BeFalse(), "Delete drops the instance's database")
+	g.Expect(databaseExists(g, foreign)).To(BeTrue(), "a database the operator did not make is kept")
+	g.Expect(adminQuery(g, "SELECT rolname FROM pg_roles WHERE rolname = $1", role)).To(Equal(role), "the role owning it is kept")
+	g.Eventually(func() []string { return eventNotes(g, ns, odoov1alpha2.EventDatabaseLeftover) }, eventually, poll).
+		Should(ContainElement(And(ContainSubstring(foreign), ContainSubstring(role), ContainSubstring("drop them by hand"))))
 }
