@@ -11,7 +11,6 @@ import (
 	. "github.com/onsi/gomega"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -169,15 +168,7 @@ func TestBackupJobFailuresAreExplained(t *testing.T) {
 	playDataJobsAsAdmin(t)
 	upgradeInstance(t, g, ns)
 	ctx := context.Background()
-	// The destination claim exists: a backup whose claim is missing waits
-	// for it and fails at the start deadline, without a Job.
-	g.Expect(k8s.Create(ctx, &corev1.PersistentVolumeClaim{
-		ObjectMeta: metav1.ObjectMeta{Name: "backups", Namespace: ns},
-		Spec: corev1.PersistentVolumeClaimSpec{
-			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
-		},
-	})).To(Succeed())
+	createBackupsClaim(g, ns)
 	pvc := func(name string, mod func(*odoov1alpha2.OdooBackupJob)) {
 		b := &odoov1alpha2.OdooBackupJob{
 			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},

@@ -163,6 +163,7 @@ func TestImageChangeRunsGuardedUpgrade(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	inst := upgradeInstance(t, g, ns)
+	createBackupsClaim(g, ns)
 	job := runUpgradeToJob(g, ns)
 
 	// Any other backup waits for the upgrade to end.
