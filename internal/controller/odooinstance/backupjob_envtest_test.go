@@ -172,6 +172,7 @@ func TestBackupJobFailuresAreExplained(t *testing.T) {
 	playDataJobsOnTestPostgres(t)
 	upgradeInstance(t, g, ns)
 	ctx := context.Background()
+	createBackupsClaim(g, ns)
 	pvc := func(name string, mod func(*odoov1alpha2.OdooBackupJob)) {
 		b := &odoov1alpha2.OdooBackupJob{
 			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},

@@ -131,7 +131,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
 		Owns(&corev1.Secret{}).
-		Owns(&corev1.PersistentVolumeClaim{}).
+		// Claims carry no owner reference (deletionPolicy decides their
+		// fate): they are mapped to their instance by its label.
+		Watches(&corev1.PersistentVolumeClaim{}, handler.EnqueueRequestsFromMapFunc(instanceOfClaim)).
 		Owns(&networkingv1.Ingress{}).
 		Owns(&batchv1.Job{}).
 		// An upgrade waits for its restore point OdooBackupJob.

@@ -2,6 +2,7 @@ package odooinstance_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -136,11 +137,12 @@ func refusedNeutralize(t *testing.T, neutralizeSQL, want string) {
 		g.Expect(got.Status.Neutralized).To(BeFalse())
 		g.Expect(got.Status.Message).To(ContainSubstring(want))
 		g.Expect(got.Status.Message).To(ContainSubstring("the live database \"" + db + "\" is untouched"))
-		g.Expect(got.Status.Message).To(ContainSubstring("left for inspection"))
+		g.Expect(got.Status.Message).To(ContainSubstring(fmt.Sprintf("the temporary database %q this restore had created was dropped", target)))
+		g.Expect(got.Status.TargetDatabaseDropped).To(BeTrue())
 		g.Expect(eventReasons(g, ns)).To(HaveKeyWithValue(odoov1alpha2.EventRestoreFailed, ContainSubstring(want)))
 	}, eventually, poll).Should(Succeed())
 	g.Expect(checksums(g, db)).To(Equal(liveSums))
-	g.Expect(databaseExists(g, target)).To(BeTrue())
+	g.Expect(databaseExists(g, target)).To(BeFalse(), "a refused restore drops the temporary database it created")
 	g.Expect(holdOf(g, ns)).To(BeEmpty())
 	g.Expect(jobsOfKind(g, ns, resources.JobKindRestoreFilestore)).To(BeEmpty())
 }

@@ -2,6 +2,7 @@ package odooinstance_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -241,7 +242,9 @@ func TestRestoreJobRefusesACorruptedBackup(t *testing.T) {
 		g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobFailed))
 		g.Expect(got.Status.Message).To(ContainSubstring("the restore Job bad-restore failed (BackoffLimitExceeded, exit code 1): "))
 		g.Expect(got.Status.Message).To(ContainSubstring("the live database \"" + db + "\" is untouched"))
-		g.Expect(got.Status.Message).To(ContainSubstring("left for inspection"))
+		g.Expect(got.Status.Message).To(ContainSubstring(fmt.Sprintf("the temporary database %q this restore had created was dropped", got.Status.TargetDatabase)))
+		g.Expect(got.Status.TargetDatabaseDropped).To(BeTrue())
+		g.Expect(databaseExists(g, got.Status.TargetDatabase)).To(BeFalse(), "a failed load drops the temporary database it created")
 	}, eventually, poll).Should(Succeed())
 	g.Expect(checksums(g, db)).To(Equal(liveSums))
 	g.Expect(holdOf(g, ns)).To(BeEmpty())

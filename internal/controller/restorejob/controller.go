@@ -293,7 +293,7 @@ func (r *Reconciler) load(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) 
 	inst, err := r.instance(ctx, rj)
 	if err != nil {
 		if apierrors.IsNotFound(err) {
-			r.fail(rj, fmt.Sprintf("OdooInstance %q disappeared before the backup was loaded; nothing was restored", rj.Spec.OdooInstanceRef.Name))
+			r.failBeforeSwap(ctx, rj, fmt.Sprintf("OdooInstance %q disappeared before the backup was loaded; nothing was restored", rj.Spec.OdooInstanceRef.Name))
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
@@ -349,8 +349,7 @@ func (r *Reconciler) load(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) 
 
 // untouched ends the failure messages of the steps before the swap.
 func (r *Reconciler) untouched(rj *odoov1alpha2.OdooRestoreJob) string {
-	return fmt.Sprintf("; the live database %q is untouched; the target database %q is left for inspection (drop it when done)",
-		rj.Status.Database, rj.Status.TargetDatabase)
+	return fmt.Sprintf("; the live database %q is untouched", rj.Status.Database)
 }
 
 // mirror follows the load Job; a succeeded one leads to the verification.
@@ -364,7 +363,7 @@ func (r *Reconciler) mirror(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob
 			return r.verify(ctx, rj)
 		case batchv1.JobFailed:
 			res, exit, found := backupjob.JobResult(ctx, r.APIReader, job)
-			r.fail(rj, backupjob.FailureMessage("restore", job, *c, res, exit, found)+r.untouched(rj))
+			r.failBeforeSwap(ctx, rj, backupjob.FailureMessage("restore", job, *c, res, exit, found))
 			return ctrl.Result{}, nil
 		}
 	}
@@ -394,14 +393,14 @@ func (r *Reconciler) verify(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob
 		return err
 	})
 	if errors.Is(err, dbtools.ErrNoModuleTable) {
-		r.fail(rj, "the restored database is not an Odoo database: "+err.Error()+r.untouched(rj))
+		r.failBeforeSwap(ctx, rj, "the restored database is not an Odoo database: "+err.Error())
 		return ctrl.Result{}, nil
 	}
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("verifying the restored database: %w", err)
 	}
 	if msg := CheckModules(mods, inst.Spec.Image); msg != "" {
-		r.fail(rj, msg+r.untouched(rj))
+		r.failBeforeSwap(ctx, rj, msg)
 		return ctrl.Result{}, nil
 	}
 	if Neutralize(rj, inst) {

@@ -136,7 +136,7 @@ func (r *Reconciler) neutralize(ctx context.Context, rj *odoov1alpha2.OdooRestor
 	inst, err := r.instance(ctx, rj)
 	if err != nil {
 		if apierrors.IsNotFound(err) {
-			r.fail(rj, fmt.Sprintf("OdooInstance %q disappeared before the restored database was neutralized", rj.Spec.OdooInstanceRef.Name)+r.untouched(rj))
+			r.failBeforeSwap(ctx, rj, fmt.Sprintf("OdooInstance %q disappeared before the restored database was neutralized", rj.Spec.OdooInstanceRef.Name))
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
@@ -171,7 +171,7 @@ func (r *Reconciler) neutralize(ctx context.Context, rj *odoov1alpha2.OdooRestor
 	case !out.Done:
 		return ctrl.Result{}, nil
 	case out.Failed:
-		r.fail(rj, "`odoo neutralize` failed: "+out.Message+r.untouched(rj))
+		r.failBeforeSwap(ctx, rj, "`odoo neutralize` failed: "+out.Message)
 		return ctrl.Result{}, nil
 	}
 	cluster, err := r.Clusters.ClusterOf(ctx, inst)
@@ -193,8 +193,8 @@ func (r *Reconciler) neutralize(ctx context.Context, rj *odoov1alpha2.OdooRestor
 		return ctrl.Result{}, fmt.Errorf("checking the neutralized database: %w", err)
 	}
 	if msg := CheckNeutralized(facts); msg != "" {
-		r.fail(rj, fmt.Sprintf("the restored database %q is not neutralized after the Job %s: %s; the restore is refused (deactivate it in the restore's source, or set spec.neutralize: false for a disaster-recovery restore)",
-			rj.Status.TargetDatabase, job.Name, msg)+r.untouched(rj))
+		r.failBeforeSwap(ctx, rj, fmt.Sprintf("the restored database %q is not neutralized after the Job %s: %s; the restore is refused (deactivate it in the restore's source, or set spec.neutralize: false for a disaster-recovery restore)",
+			rj.Status.TargetDatabase, job.Name, msg))
 		return ctrl.Result{}, nil
 	}
 	rj.Status.Neutralized = true
