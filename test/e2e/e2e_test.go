@@ -41,7 +41,7 @@ func TestPneumacStagingExample(t *testing.T) {
 	if got := jsonpath(t, ns, "deploy/pneumac-staging", "{.status.availableReplicas}"); got != "3" {
 		t.Errorf("web available replicas = %q, want 3", got)
 	}
-	if got := jsonpath(t, ns, "deploy/pneumac-staging", "{.spec.template.spec.containers[0].command}"); got != `["/entrypoint.sh","odoo"]` {
+	if got := jsonpath(t, ns, "deploy/pneumac-staging", "{.spec.template.spec.containers[0].command}"); got != `["odoo","-c","/etc/odoo/odoo.conf"]` {
 		t.Errorf("web command = %s", got)
 	}
 	env := jsonpath(t, ns, "deploy/pneumac-staging", `{range .spec.template.spec.containers[0].env[*]}{.name}={.value};{end}`)
@@ -54,7 +54,7 @@ func TestPneumacStagingExample(t *testing.T) {
 	if got := jsonpath(t, ns, "deploy/pneumac-staging-cron", "{.status.availableReplicas}"); got != "1" {
 		t.Errorf("cron available replicas = %q, want 1", got)
 	}
-	if got := jsonpath(t, ns, "deploy/pneumac-staging-cron", "{.spec.template.spec.containers[0].command}"); got != `["/entrypoint.sh","odoo","--no-http"]` {
+	if got := jsonpath(t, ns, "deploy/pneumac-staging-cron", "{.spec.template.spec.containers[0].command}"); got != `["odoo","-c","/etc/odoo/odoo.conf","--no-http"]` {
 		t.Errorf("cron command = %s", got)
 	}
 	env = jsonpath(t, ns, "deploy/pneumac-staging-cron", `{range .spec.template.spec.containers[0].env[*]}{.name}={.value};{end}`)
