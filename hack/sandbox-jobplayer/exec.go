@@ -34,6 +34,13 @@ func execute(ctx context.Context, p *plan, output string, started func(pid int))
 	defer func() { _ = out.Close() }()
 	cmd := exec.CommandContext(ctx, p.binary, p.args...) //nolint:gosec // the host's operator binary (or Odoo) with the pod's own arguments
 	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = p.env, p.dir, out, out
+	var cri *criLog
+	var streams []*criStream
+	if p.criLog {
+		cri = &criLog{out: out}
+		streams = []*criStream{cri.stream("stdout"), cri.stream("stderr")}
+		cmd.Stdout, cmd.Stderr = streams[0], streams[1]
+	}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
 	if err = cmd.Start(); err == nil {
@@ -42,12 +49,17 @@ func execute(ctx context.Context, p *plan, output string, started func(pid int))
 		}
 		err = cmd.Wait()
 	}
+	for _, s := range streams {
+		s.flush()
+	}
 	res := outcome{exitCode: exitCode(err)}
 	if b, rerr := os.ReadFile(p.terminationLog); rerr == nil {
 		res.message = truncate(string(b), terminationMessageLimit)
 	}
 	if res.message == "" && res.exitCode != 0 && p.fallbackToLogs {
-		if b, rerr := os.ReadFile(output); rerr == nil { //nolint:gosec // the file just written
+		if cri != nil {
+			res.message = tail(cri.rawTail(), 2048)
+		} else if b, rerr := os.ReadFile(output); rerr == nil { //nolint:gosec // the file just written
 			res.message = tail(string(b), 2048)
 		}
 	}

@@ -8,8 +8,12 @@
 // host's operator binary with the same `data ...` arguments (paths
 // rewritten to those directories) and writes the exit code and termination
 // message on the pod as annotations, on which hack/kwok/kwok.yaml ends the
-// pod. Pods of the Odoo image (init, upgrade, neutralize, filestore copy)
-// are not touched: KWOK plays them as before.
+// pod.
+//
+// With --odoo-dir, it also runs every pod whose first container's image is
+// of the repository `odoo` (odoo:18.0, odoo:18.0-<variant>) as a real Odoo
+// process on the host, for as long as the pod lives, and writes the pod's
+// status itself (KWOK leaves those pods alone): see reconcileOdoo.
 package main
 
 import (

@@ -52,7 +52,7 @@ func (pl *planner) planOdoo(ctx context.Context, pod *corev1.Pod, images odooIma
 		}
 	}
 	dir := filepath.Join(pl.workDir, string(pod.UID))
-	p := &plan{dir: dir, terminationLog: filepath.Join(dir, "termination-log"),
+	p := &plan{dir: dir, terminationLog: filepath.Join(dir, "termination-log"), criLog: true,
 		fallbackToLogs: c.TerminationMessagePolicy == corev1.TerminationMessageFallbackToLogsOnError}
 	paths, _, err := pl.mounts(ctx, pod, c, p)
 	if err != nil {

@@ -253,6 +253,9 @@ func (p *player) supervise(pod *corev1.Pod, pl *plan, ports odooPorts, st contai
 		}
 	}
 	go func() {
+		// stopped: the run was cancelled (the pod is being deleted, or the
+		// player stops), not ended by its process.
+		stopped := false
 		defer func() {
 			cancel()
 			p.ports.release(pod.UID)
@@ -261,7 +264,7 @@ func (p *player) supervise(pod *corev1.Pod, pl *plan, ports odooPorts, st contai
 			delete(p.running, key)
 			p.done[pod.UID] = true
 			p.mu.Unlock()
-			if p.base.Err() == nil {
+			if stopped && p.base.Err() == nil {
 				// Stopped because the pod is being deleted: remove it.
 				rctx, rcancel := context.WithTimeout(context.WithoutCancel(p.base), time.Minute)
 				defer rcancel()
@@ -287,6 +290,7 @@ func (p *player) supervise(pod *corev1.Pod, pl *plan, ports odooPorts, st contai
 			stopProbe()
 			logger.Info("exited", "exitCode", res.exitCode, "seconds", time.Since(startedAt.Time).Round(time.Millisecond).Seconds(), "killed", ctx.Err() != nil)
 			if ctx.Err() != nil {
+				stopped = true
 				return
 			}
 			reason := "Completed"
@@ -311,6 +315,7 @@ func (p *player) supervise(pod *corev1.Pod, pl *plan, ports odooPorts, st contai
 			})
 			select {
 			case <-ctx.Done():
+				stopped = true
 				return
 			case <-time.After(delay):
 			}

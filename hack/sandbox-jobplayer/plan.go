@@ -33,6 +33,9 @@ type plan struct {
 	// fallbackToLogs: the container's terminationMessagePolicy is
 	// FallbackToLogsOnError.
 	fallbackToLogs bool
+	// criLog writes the output in the container runtime's log format, for
+	// kwok to serve as the pod's log.
+	criLog bool
 }
 
 // errUnsupported marks a pod the player cannot run faithfully: it fails
