@@ -94,7 +94,7 @@ func TestRealOdooInit(t *testing.T) {
 		t.Errorf("GET /web/health: %d %s", resp.StatusCode, body)
 	}
 	logs := framework.Kubectl(t, "logs", "-n", ns, pod)
-	for _, want := range []string{"odoo: Odoo version 18.0", "HTTP service (werkzeug) running on 127.0.0.1:" + port, "odoo.modules.loading: Modules loaded."} {
+	for _, want := range []string{"odoo: Odoo version 18.0", "HTTP service (werkzeug) running on localhost:" + port, "odoo.modules.loading: Modules loaded."} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("kubectl logs %s lacks %q:\n%s", pod, want, logs)
 		}
