@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +29,10 @@ import (
 // 2 cores: the upgrade scenario runs once and serves two tests.
 
 const realWait = 5 * time.Minute
+
+// realRun makes the instance names of one test run unique: an instance
+// keeps its database when deleted, and these tests need Odoo's own init.
+var realRun = strconv.FormatInt(time.Now().Unix()%46656, 36)
 
 // realInstanceManifest is an instance sized for the sandbox: one web pod
 // in threaded mode, one cron pod.
@@ -68,9 +73,10 @@ func webPodPort(t *testing.T, ns, name string) (pod, port string) {
 // `kubectl logs` shows Odoo's own startup lines.
 func TestRealOdooInit(t *testing.T) {
 	ns := framework.Namespace(t, "e2e-real-init")
-	framework.Apply(t, ns, realInstanceManifest("plain", "odoo:18.0"))
-	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", odooRef("plain"), "--timeout="+realWait.String())
-	db := jsonpath(t, ns, "odoo/plain", "{.status.database.name}")
+	name := "plain-" + realRun
+	framework.Apply(t, ns, realInstanceManifest(name, "odoo:18.0"))
+	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", odooRef(name), "--timeout="+realWait.String())
+	db := jsonpath(t, ns, "odoo/"+name, "{.status.database.name}")
 
 	if got := framework.SandboxQuery(t, db, "SELECT state FROM ir_module_module WHERE name = 'base'"); !slices.Equal(got, []string{"installed"}) {
 		t.Errorf("base module state %v, want [installed]", got)
@@ -83,7 +89,7 @@ func TestRealOdooInit(t *testing.T) {
 		t.Errorf("odoo:18.0 knows the test add-ons %v", got)
 	}
 
-	pod, port := webPodPort(t, ns, "plain")
+	pod, port := webPodPort(t, ns, name)
 	resp, err := http.Get("http://127.0.0.1:" + port + "/web/health") //nolint:noctx // a test's one request
 	if err != nil {
 		t.Fatalf("GET /web/health of %s: %v", pod, err)
@@ -109,9 +115,9 @@ func TestRealOdooInit(t *testing.T) {
 // realUpgrade is the one run of the guarded upgrade odoo:18.0-v1 ->
 // odoo:18.0-v2 on real Odoo, shared by the tests that look at it.
 type realUpgrade struct {
-	ns, db  string
-	st      *odoov1alpha2.UpgradeStatus
-	samples []sample
+	ns, name, db string
+	st           *odoov1alpha2.UpgradeStatus
+	samples      []sample
 	// podsSeen: every web and cron pod a watch saw during the upgrade.
 	podsSeen map[string]corev1.Pod
 	cmdlines []string // every sandbox process's command line seen
@@ -128,28 +134,29 @@ const (
 	realTo   = "odoo:18.0-v2"
 )
 
-// upgradedShop runs (once) an instance "shop" on odoo:18.0-v1 to Ready,
+// upgradedShop runs (once) an instance "shop-<run>" on odoo:18.0-v1 to Ready,
 // then its guarded upgrade to odoo:18.0-v2, recording the Deployments,
 // pods and Jobs throughout and every sandbox process's command line.
 func upgradedShop(t *testing.T) *realUpgrade {
 	t.Helper()
 	realUpgradeOnce.Do(func() {
-		r := &realUpgrade{ns: framework.Namespace(t, "e2e-real-upgrade")}
+		r := &realUpgrade{ns: framework.Namespace(t, "e2e-real-upgrade"), name: "shop-" + realRun}
+		name := r.name
 		c := framework.NewClients(t)
 		scan := framework.ScanSandboxProcesses(t)
 		defer func() { r.cmdlines = scan.Stop() }()
-		framework.Apply(t, r.ns, realInstanceManifest("shop", realFrom))
-		framework.Kubectl(t, "wait", "-n", r.ns, "--for=condition=Ready", odooRef("shop"), "--timeout="+realWait.String())
-		r.db = jsonpath(t, r.ns, "odoo/shop", "{.status.database.name}")
-		pw, err := base64.StdEncoding.DecodeString(framework.Kubectl(t, "get", "secret", "-n", r.ns, "shop-odoo-user", "-o", "jsonpath={.data.password}"))
+		framework.Apply(t, r.ns, realInstanceManifest(name, realFrom))
+		framework.Kubectl(t, "wait", "-n", r.ns, "--for=condition=Ready", odooRef(name), "--timeout="+realWait.String())
+		r.db = jsonpath(t, r.ns, "odoo/"+name, "{.status.database.name}")
+		pw, err := base64.StdEncoding.DecodeString(framework.Kubectl(t, "get", "secret", "-n", r.ns, name+"-odoo-user", "-o", "jsonpath={.data.password}"))
 		if err != nil || len(pw) == 0 {
 			t.Fatalf("the instance's database password: %v", err)
 		}
-		r.secrets = []string{"master-shop-Zq7", string(pw)}
+		r.secrets = []string{"master-" + name + "-Zq7", string(pw)}
 		if got := framework.SandboxQuery(t, r.db, "SELECT latest_version FROM ir_module_module WHERE name = 'odoo_operator_shop' AND state = 'installed'"); !slices.Equal(got, []string{"18.0.1.0.0"}) {
 			t.Fatalf("before the upgrade: odoo_operator_shop %v, want installed at 18.0.1.0.0", got)
 		}
-		rec := startRecorder(t, c, r.ns, "shop")
+		rec := startRecorder(t, c, r.ns, name)
 		w, err := c.Kube.CoreV1().Pods(r.ns).Watch(context.Background(), metav1.ListOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -165,10 +172,10 @@ func upgradedShop(t *testing.T) *realUpgrade {
 			}
 		}()
 		defer func() { w.Stop(); <-watched }()
-		setImage(t, r.ns, "shop", realTo)
-		r.st = waitUpgradeWithin(t, c, r.ns, "shop", realWait)
-		waitTier(t, r.ns, "shop", realTo)
-		waitTier(t, r.ns, "shop-cron", realTo)
+		setImage(t, r.ns, name, realTo)
+		r.st = waitUpgradeWithin(t, c, r.ns, name, realWait)
+		waitTier(t, r.ns, name, realTo)
+		waitTier(t, r.ns, name+"-cron", realTo)
 		r.samples = rec.stop()
 		rec.logSummary(t, r.samples)
 		realUpgradeRun = r
@@ -249,7 +256,7 @@ func TestRealOdooGuardedUpgrade(t *testing.T) {
 	if newPods < 2 {
 		t.Errorf("the pod watch saw %d web/cron pods on %s, want both tiers", newPods, realTo)
 	}
-	if got := jsonpath(t, r.ns, "odoo/shop", `{.status.conditions[?(@.type=="UpgradeSucceeded")].status}`); got != "True" {
+	if got := jsonpath(t, r.ns, "odoo/"+r.name, `{.status.conditions[?(@.type=="UpgradeSucceeded")].status}`); got != "True" {
 		t.Errorf("UpgradeSucceeded condition = %q", got)
 	}
 	// The upgrade Job ran the real Odoo and exited 0.
