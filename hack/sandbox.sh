@@ -411,8 +411,12 @@ start_operator() {
   kc patch validatingwebhookconfiguration odoo-operator-validating --type=json -p "[
     {\"op\": \"remove\", \"path\": \"/webhooks/0/clientConfig/service\"},
     {\"op\": \"add\", \"path\": \"/webhooks/0/clientConfig/url\", \"value\": \"https://127.0.0.1:$WEBHOOK_PORT/validate-bemade-org-v1alpha2-odooinstance\"}]" >/dev/null
+  # Tenants' URLs (webhooks, live-Odoo sources) may reach loopback only on
+  # the "tenant-reachable" ports 31000-31999 (real Odoo pods, test
+  # listeners): never the apiserver, PostgreSQL or the operator itself.
   start_bg operator env KUBECONFIG="$KUBECONFIG_PATH" "$ROOT/bin/odoo-operator" \
     --leader-elect=false \
+    --egress-allow=127.0.0.1/32:31000-31999 \
     --metrics-bind-address="$OPERATOR_METRICS_ADDR" \
     --health-probe-bind-address="$OPERATOR_HEALTH_ADDR" \
     --db-host=127.0.0.1 --db-port="$pg_port" \
@@ -452,7 +456,11 @@ start_jobplayer() {
     odoo=(--odoo-dir="$("$ROOT/hack/odoo.sh" install)" --odoo-addons-dir="$ROOT/test/odoo/addons"
       --http-ports="${SANDBOX_ODOO_HTTP_PORTS:-31000-31499}")
   fi
-  start_bg sandbox-jobplayer env KUBECONFIG="$KUBECONFIG_PATH" "$ROOT/bin/sandbox-jobplayer" \
+  # The data Jobs' trust store: the system's CAs and the sandbox's, so an
+  # e2e test can serve https (a live Odoo source) with a sandbox certificate.
+  local trust=$PKI/jobs-trust.pem
+  cat /etc/ssl/certs/ca-certificates.crt "$PKI/ca.crt" >"$trust" 2>/dev/null || cp "$PKI/ca.crt" "$trust"
+  start_bg sandbox-jobplayer env KUBECONFIG="$KUBECONFIG_PATH" SSL_CERT_FILE="$trust" "$ROOT/bin/sandbox-jobplayer" \
     --operator-binary="$ROOT/bin/odoo-operator" --pg-bin-dir="${PG_BIN:-/usr/lib/postgresql/15/bin}" \
     --work-dir="$STATE/jobplayer" --logs-dir="$LOGS/jobs" "${odoo[@]}"
   sleep 0.5

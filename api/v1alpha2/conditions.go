@@ -136,6 +136,13 @@ const (
 const (
 	// EventInstanceReady is emitted when the instance becomes Ready.
 	EventInstanceReady = "InstanceReady"
+	// EventNotificationRefused is emitted when spec.webhook.url points
+	// where the operator's egress policy forbids (an internal address, or
+	// a name resolving to one): nothing is sent there.
+	EventNotificationRefused = "NotificationRefused"
+	// EventNotificationFailed is emitted when a notification could not be
+	// delivered (after its retries), with the reason.
+	EventNotificationFailed = "NotificationFailed"
 	// EventInstanceNotReady is emitted when a Ready instance stops being Ready.
 	EventInstanceNotReady = "InstanceNotReady"
 	// EventDeploymentUpdated is emitted when a new image is rolled out.

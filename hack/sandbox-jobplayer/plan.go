@@ -228,14 +228,20 @@ func (pl *planner) claimDir(ctx context.Context, ns, name string) (string, error
 // env resolves c's environment the way a kubelet does (value,
 // secretKeyRef, configMapKeyRef, a few fieldRefs, envFrom), without $(VAR)
 // expansion, which the data Jobs do not use. The process also gets PATH,
-// PG_BIN_DIR (the host's PostgreSQL client tools, unless the pod sets it)
-// and TMPDIR and HOME in the pod's scratch directory.
+// PG_BIN_DIR (the host's PostgreSQL client tools, unless the pod sets it),
+// TMPDIR and HOME in the pod's scratch directory, and the player's own
+// SSL_CERT_FILE (the trust store the image would have).
 func (pl *planner) env(ctx context.Context, pod *corev1.Pod, c corev1.Container, paths pathMap, p *plan) error {
 	tmp := filepath.Join(p.dir, "tmp")
 	if err := os.MkdirAll(tmp, 0o750); err != nil {
 		return err
 	}
 	p.env = []string{"PATH=" + os.Getenv("PATH"), "TMPDIR=" + tmp, "HOME=" + tmp, "PG_BIN_DIR=" + pl.pgBinDir}
+	if f := os.Getenv("SSL_CERT_FILE"); f != "" {
+		// The pod image's trust store: the sandbox's CA besides the
+		// system's, so a test's https server can play a real source.
+		p.env = append(p.env, "SSL_CERT_FILE="+f)
+	}
 	set := func(name, value string) {
 		p.env = append(p.env, name+"="+value)
 		p.envNames = append(p.envNames, name)

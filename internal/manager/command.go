@@ -33,6 +33,7 @@ import (
 	"github.com/odoo-operator/odoo-operator/internal/controller/backupjob"
 	"github.com/odoo-operator/odoo-operator/internal/controller/odooinstance"
 	"github.com/odoo-operator/odoo-operator/internal/controller/restorejob"
+	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/logwatch"
 	"github.com/odoo-operator/odoo-operator/internal/notify"
 	"github.com/odoo-operator/odoo-operator/internal/podlogs"
@@ -88,6 +89,16 @@ type Options struct {
 	MigrateStorage           bool
 	LegacyDefaultCluster     string
 	LegacyStorageClass       string
+
+	// EgressAllow (CIDR[:PORT[-PORT]]) and EgressDeny (CIDR) shape the
+	// policy of the requests made for tenants (webhooks, live-Odoo
+	// sources); EgressAllowHTTPCredentials lets a master password go over
+	// plain http.
+	EgressAllow                []string
+	EgressDeny                 []string
+	EgressAllowHTTPCredentials bool
+	// DataJobDeadline is every data Job's activeDeadlineSeconds.
+	DataJobDeadline time.Duration
 }
 
 // Scheme knows the built-in kinds and the bemade.org kinds.
@@ -150,6 +161,10 @@ func NewRootCommand() *cobra.Command {
 	f.DurationVar(&opts.LogSampleWindow, "log-sample-window", 10*time.Minute, "how long an Odoo error counts in status.health")
 	f.IntVar(&opts.LogSampleWorkers, "log-sample-workers", 4, "instances whose logs are sampled in parallel")
 	f.Int64Var(&opts.LogSampleBytes, "log-sample-bytes", 256<<10, "log bytes read per instance and sample, shared by its pods")
+	f.StringArrayVar(&opts.EgressAllow, "egress-allow", nil, "CIDR[:PORT[-PORT]] that tenants' webhook and live-Odoo URLs may reach although it is loopback, private, link-local or denied (repeatable; default: none)")
+	f.StringArrayVar(&opts.EgressDeny, "egress-deny", nil, "CIDR that tenants' URLs may not reach, beyond the built-in loopback/private/link-local ranges: the cluster's Service and Pod ranges when they are public addresses (repeatable)")
+	f.BoolVar(&opts.EgressAllowHTTPCredentials, "egress-allow-http-credentials", false, "let a live Odoo's master password go over plain http (default: https only)")
+	f.DurationVar(&opts.DataJobDeadline, "data-job-deadline", resources.DefaultDataJobDeadline, "activeDeadlineSeconds of every data Job (backups, restores, prunes, restore points); a Job running longer is stopped and reported as DeadlineExceeded")
 	f.StringVar(&opts.DBAdminPasswordFile, "db-admin-password-file", os.Getenv("DB_ADMIN_PASSWORD_FILE"), "file holding the admin role's password (env DB_ADMIN_PASSWORD_FILE); never pass a password on the command line")
 
 	goFlags := flag.NewFlagSet("controller-runtime", flag.ExitOnError)
@@ -244,7 +259,12 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return err
 	}
-	notifier := notify.New(notify.Options{Logger: ctrl.Log.WithName("notify")})
+	policy, err := egress.Parse(opts.EgressAllow, opts.EgressDeny, opts.EgressAllowHTTPCredentials)
+	if err != nil {
+		return err
+	}
+	recorder := mgr.GetEventRecorder("odoo-operator")
+	notifier := notify.New(notify.Options{Logger: ctrl.Log.WithName("notify"), Egress: policy, OnResult: notificationEvents(recorder)})
 	if err := mgr.Add(notifier); err != nil {
 		return err
 	}
@@ -272,6 +292,8 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 		PodLogs:                 logs,
 		Sampler:                 sampler,
 		Notifier:                notifier,
+		Egress:                  policy,
+		DataJobDeadline:         opts.DataJobDeadline,
 		Images: odooinstance.JobImages{
 			Operator:       cmp.Or(opts.OperatorImage, DefaultOperatorImage),
 			PostgresClient: cmp.Or(opts.PostgresClientImage, DefaultPostgresClientImage),
@@ -283,13 +305,13 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 	images := backupjob.Images{Operator: r.Images.Operator, PostgresClient: r.Images.PostgresClientImage}
 	if err := (&backupjob.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clusters: r, Versions: dbs, Images: images,
-		Recorder: mgr.GetEventRecorder("odoo-operator"),
+		Recorder: mgr.GetEventRecorder("odoo-operator"), DataJobDeadline: opts.DataJobDeadline,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the OdooBackupJob controller: %w", err)
 	}
 	if err := (&restorejob.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clusters: r, Databases: dbs, Images: images,
-		Recorder: mgr.GetEventRecorder("odoo-operator"),
+		Recorder: mgr.GetEventRecorder("odoo-operator"), DataJobDeadline: opts.DataJobDeadline, Egress: policy,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the OdooRestoreJob controller: %w", err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/odoo-operator/odoo-operator/internal/backup/objectstore"
 	"github.com/odoo-operator/odoo-operator/internal/backup/odoozip"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
+	"github.com/odoo-operator/odoo-operator/internal/egress"
 )
 
 // TerminationLogLimit is the size Kubernetes keeps of a container's
@@ -436,7 +437,10 @@ func newRestoreBackupCommand(opts *dataOptions) *cobra.Command {
 			"database is loaded. S3 settings come from the environment, as for `data backup`.\n\n" +
 			"With an http(s) URL, the backup is taken from that live Odoo's database manager\n" +
 			"(/web/database/backup, zip with filestore) of the database $ODOO_SOURCE_DATABASE, with the master\n" +
-			"password $ODOO_MASTER_PASSWORD; its sha256 is computed while it downloads.",
+			"password $ODOO_MASTER_PASSWORD; its sha256 is computed while it downloads. The request may not reach\n" +
+			"loopback, private, link-local or cluster addresses, nor send the password over plain http, unless\n" +
+			"$" + egress.EnvAllow + " (CIDR[:PORT[-PORT]],...) and $" + egress.EnvAllowHTTPCredentials + "=true allow it\n" +
+			"($" + egress.EnvDeny + " adds denied CIDRs); the operator sets them from its --egress-* flags.",
 		Args: cobra.NoArgs,
 		RunE: dataRunE(opts, "restore-backup", func(ctx context.Context, log *slog.Logger, stderr io.Writer, res *DataResult) error {
 			return restoreBackup(ctx, log, opts, f, stderr, res)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/odoo-operator/odoo-operator/internal/backup/odoosource"
+	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
@@ -38,6 +39,12 @@ func restoreFromOdoo(ctx context.Context, log *slog.Logger, opts *dataOptions, f
 		return fmt.Errorf("$%s is empty: the source Odoo's master password is needed to back it up", EnvOdooMasterPassword)
 	}
 	res.File, res.Database, res.Format = f.from, f.database, BackupFormatZip
+	// The operator's egress policy, passed by environment: the Job makes the
+	// tenant's request, so it enforces the same limits as the operator.
+	policy, err := egress.FromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
 	work, err := os.MkdirTemp(f.workDir, "restore-backup-")
 	if err != nil {
 		return fmt.Errorf("--work-dir: %w", err)
@@ -45,7 +52,7 @@ func restoreFromOdoo(ctx context.Context, log *slog.Logger, opts *dataOptions, f
 	defer func() { _ = os.RemoveAll(work) }()
 	file := filepath.Join(work, "source.zip")
 	log.Info("downloading from a live Odoo", "url", f.from, "sourceDatabase", source)
-	got, err := odoosource.Fetch(ctx, odoosource.Options{URL: f.from, Database: source, MasterPassword: password, File: file})
+	got, err := odoosource.Fetch(ctx, odoosource.Options{URL: f.from, Database: source, MasterPassword: password, File: file, Egress: policy})
 	if err != nil {
 		return err
 	}

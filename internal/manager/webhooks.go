@@ -11,6 +11,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/odoo-operator/odoo-operator/internal/controller/storagemigration"
+	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/webhook/admission"
 	"github.com/odoo-operator/odoo-operator/internal/webhook/certs"
 	"github.com/odoo-operator/odoo-operator/internal/webhook/conversion"
@@ -30,10 +31,15 @@ func setupWebhooks(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	}); err != nil {
 		return fmt.Errorf("conversion webhook: %w", err)
 	}
+	policy, err := egress.Parse(opts.EgressAllow, opts.EgressDeny, opts.EgressAllowHTTPCredentials)
+	if err != nil {
+		return err
+	}
 	validator := &admission.OdooInstanceValidator{
 		Reader:            mgr.GetClient(),
 		ClustersNamespace: opts.OperatorNamespace, ClustersSecret: opts.ClustersSecret,
 		DefaultClusterAlias: opts.LegacyDefaultCluster,
+		Egress:              policy,
 	}
 	if err := validator.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("validating webhook: %w", err)

@@ -19,6 +19,8 @@ import (
 
 	"github.com/go-logr/logr"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/odoo-operator/odoo-operator/internal/egress"
 )
 
 // Defaults of Options.
@@ -47,8 +49,14 @@ var (
 
 // Options configure a Notifier. Zero values select the defaults.
 type Options struct {
-	// Client sends the requests. Default: a client on a clone of
-	// http.DefaultTransport, so the environment's proxy settings apply. The
+	// Egress is what a tenant's webhook URL may reach: the default refuses
+	// loopback, link-local, private and the cluster's ranges, checked on
+	// the resolved address of every connection (egress.Policy.Control), so
+	// a tenant cannot make the operator POST to the kube-apiserver or a
+	// metadata service. The default client uses no proxy.
+	Egress egress.Policy
+	// Client sends the requests instead of the default client on Egress's
+	// guarded transport; it bypasses Egress, so only tests set it. The
 	// Notifier uses a shallow copy of it whose CheckRedirect follows only
 	// 307 and 308 to the same scheme and host: a redirect must not take a
 	// signed body to another host, and 301/302/303 would turn the POST into
@@ -194,13 +202,12 @@ func New(opts Options) *Notifier {
 		opts.Logger = ctrllog.Log.WithName("notify")
 	}
 	var client http.Client
-	switch t, ok := http.DefaultTransport.(*http.Transport); {
-	case opts.Client != nil:
+	if opts.Client != nil {
 		client = *opts.Client
-	case ok:
-		// A Transport of our own: the shared pool is not affected by, nor
-		// affects, the operator's other clients.
-		client.Transport = t.Clone()
+	} else {
+		// A Transport of our own, guarded: the shared pool is not affected
+		// by, nor affects, the operator's other clients.
+		client.Transport = opts.Egress.Transport()
 	}
 	client.CheckRedirect = sameHostRedirect
 	return &Notifier{
@@ -232,6 +239,12 @@ func (n *Notifier) Send(target Target, ev Event) {
 
 	if err := validateURL(target.URL); err != nil {
 		n.finish(d, OutcomeFailed, 0, err)
+		return
+	}
+	// A literal address the policy refuses fails at once, without retries;
+	// names are checked when connecting.
+	if err := n.opts.Egress.CheckURL(target.URL, false); err != nil {
+		n.finish(d, OutcomeFailed, 0, fmt.Errorf("webhook URL %s: %w", d.logURL, err))
 		return
 	}
 	body, err := json.Marshal(ev)

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +19,8 @@ import (
 	"github.com/go-logr/logr/funcr"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/odoo-operator/odoo-operator/internal/egress"
 )
 
 // The manager must run the Notifier only on the leader.
@@ -64,6 +69,8 @@ func status(code int) func(int, http.ResponseWriter, *http.Request) {
 	return func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(code) }
 }
 
+var loopbackAllowed = egress.Policy{Allow: []egress.Rule{{Prefix: netip.MustParsePrefix("127.0.0.0/8")}}}
+
 // quiet discards logs. logr.Discard() would not do: it is the zero Logger,
 // which New replaces by controller-runtime's.
 var quiet = funcr.New(func(_, _ string) {}, funcr.Options{})
@@ -83,6 +90,11 @@ func newNotifier(t *testing.T, opts Options) (*Notifier, chan Result) {
 		opts.BackoffMax = 5 * time.Millisecond
 	}
 	opts.OnResult = func(r Result) { results <- r }
+	if opts.Egress.Allow == nil {
+		// The test servers listen on loopback, which the default policy
+		// refuses: these tests allow it, as an administrator would.
+		opts.Egress = loopbackAllowed
+	}
 	return New(opts), results
 }
 
@@ -658,5 +670,27 @@ func TestMetrics(t *testing.T) {
 		if got := counterValue(t, o) - before[o]; got != want {
 			t.Errorf("%s grew by %v, want %v", o, got, want)
 		}
+	}
+}
+
+// With the default egress policy, a webhook URL at an internal address
+// (the kube-apiserver on loopback, say) receives nothing, whether the URL
+// names the address or a name that resolves to it; the result says why.
+func TestInternalReceiverRefused(t *testing.T) {
+	srv := newServer(t, status(http.StatusOK))
+	n, results := newNotifier(t, Options{Egress: egress.Policy{Allow: []egress.Rule{}}, MaxRetries: -1})
+	start(t, n)
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	for _, u := range []string{srv.URL + "/hook", fmt.Sprintf("http://localhost:%d/hook", port)} {
+		n.Send(Target{URL: u}, Event{Type: EventPhaseChanged})
+		r := next(t, results, "result")
+		if r.Outcome != OutcomeFailed || !errors.Is(r.Err, egress.ErrRefused) || !strings.Contains(r.Err.Error(), "--egress-allow") {
+			t.Errorf("%s: outcome %s, error %v; want failed, refused by the egress policy", u, r.Outcome, r.Err)
+		}
+	}
+	select {
+	case req := <-srv.reqs:
+		t.Fatalf("the internal receiver got a request: %s", req.path)
+	default:
 	}
 }

@@ -2,6 +2,7 @@ package resources
 
 import (
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	batchv1 "k8s.io/api/batch/v1"
@@ -27,7 +28,7 @@ func TestDataJobLabel(t *testing.T) {
 		"restore": convert[batchv1.Job](t, RestoreBackupJob(RestoreBackupJobInputs{Data: data, Restore: restore, Location: PVCBackupLocation(pvc, "shop.zip", true)})),
 		"filestore swap": convert[batchv1.Job](t, RestoreFilestoreJob(RestoreFilestoreJobInputs{Data: data, Restore: restore,
 			Target: "prod_shop_restore_1", Kept: "prod_shop_pre_restore_1", FilestoreClaim: "shop-filestore-pvc"})),
-		"prune":           convert[batchv1.Job](t, PruneJob(backup, PVCBackupLocation(pvc, "shop.zip", false), "operator:1")),
+		"prune":           convert[batchv1.Job](t, PruneJob(backup, PVCBackupLocation(pvc, "shop.zip", false), "operator:1", 0)),
 		"upgrade restore": convert[batchv1.Job](t, UpgradeRestoreJob(data, upgrade, PVCBackupLocation(pvc, "shop.dump", true))),
 	}
 	for name, job := range dataJobs {
@@ -36,8 +37,16 @@ func TestDataJobLabel(t *testing.T) {
 			g.Expect(job.Labels).To(HaveKeyWithValue(DataJobLabel, "true"))
 			g.Expect(job.Spec.Template.Labels).To(HaveKeyWithValue(DataJobLabel, "true"))
 			g.Expect(job.Spec.Template.Spec.Containers[0].Command[1]).To(Equal("data"))
+			// Every data Job is bounded (the default: no deadline given).
+			g.Expect(job.Spec.ActiveDeadlineSeconds).To(HaveValue(Equal(int64(DefaultDataJobDeadline.Seconds()))))
 		})
 	}
+	data.Deadline = 90 * time.Minute
+	g := NewWithT(t)
+	g.Expect(convert[batchv1.Job](t, BackupJob(BackupJobInputs{Data: data, Backup: backup, Location: PVCBackupLocation(pvc, "shop.zip", false)})).Spec.ActiveDeadlineSeconds).
+		To(HaveValue(Equal(int64(5400))), "the operator's --data-job-deadline")
+	g.Expect(convert[batchv1.Job](t, PruneJob(backup, PVCBackupLocation(pvc, "shop.zip", false), "operator:1", time.Minute)).Spec.ActiveDeadlineSeconds).
+		To(HaveValue(Equal(int64(60))))
 
 	odooJobs := map[string]*batchv1.Job{
 		"init": convert[batchv1.Job](t, InitJob(InitInputs{Instance: inst, Image: "odoo:18.0", Database: "prod_shop"})),

@@ -17,7 +17,7 @@ func TestPruneJob(t *testing.T) {
 	b.Spec.OdooInstanceRef.Name = "shop"
 	s3 := &odoov1alpha2.S3Location{Bucket: "b", ObjectKey: "shop/x.zip", Endpoint: "https://s3",
 		S3CredentialsSecretRef: &odoov1alpha2.S3CredentialsSecretRef{Name: "creds"}}
-	job := PruneJob(b, S3BackupLocation(s3), "operator:v1")
+	job := PruneJob(b, S3BackupLocation(s3), "operator:v1", 0)
 	if n := *job.Name; len(n) > 63 || !strings.HasSuffix(n, "-prune") {
 		t.Errorf("name %q", n)
 	}
@@ -43,7 +43,7 @@ func TestPruneJob(t *testing.T) {
 		t.Errorf("volumes %d (want the tools only)", len(job.Spec.Template.Spec.Volumes))
 	}
 
-	pvc := PruneJob(b, PVCBackupLocation(&odoov1alpha2.PVCLocation{ClaimName: "backups"}, "shop/x.zip", false), "operator:v1")
+	pvc := PruneJob(b, PVCBackupLocation(&odoov1alpha2.PVCLocation{ClaimName: "backups"}, "shop/x.zip", false), "operator:v1", 0)
 	m := pvc.Spec.Template.Spec.Containers[0].VolumeMounts
 	if len(m) != 2 || *m[1].MountPath != BackupStoreMountPath || (m[1].ReadOnly != nil && *m[1].ReadOnly) {
 		t.Errorf("mounts %+v", m)

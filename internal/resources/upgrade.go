@@ -157,6 +157,22 @@ type DataJobInputs struct {
 	// NoDatabase leaves the libpq environment out: the command never
 	// connects, so the Job needs neither the server nor the credentials.
 	NoDatabase bool
+	// Deadline is the Job's activeDeadlineSeconds; 0 means
+	// DefaultDataJobDeadline.
+	Deadline time.Duration
+}
+
+// DefaultDataJobDeadline bounds every data Job (operator flag
+// --data-job-deadline): a Job that hangs, or that a hostile archive keeps
+// busy, is stopped by Kubernetes and reported as DeadlineExceeded.
+const DefaultDataJobDeadline = 6 * time.Hour
+
+// dataJobDeadlineSeconds is d in whole seconds, at least one.
+func dataJobDeadlineSeconds(d time.Duration) int64 {
+	if d <= 0 {
+		d = DefaultDataJobDeadline
+	}
+	return max(int64(d/time.Second), 1)
 }
 
 // DataJob runs `odoo-operator data <args>` in a PostgreSQL client image, the
@@ -217,6 +233,7 @@ func DataJob(in DataJobInputs) *batchv1ac.JobApplyConfiguration {
 		WithOwnerReferences(owner).
 		WithSpec(batchv1ac.JobSpec().
 			WithBackoffLimit(0).
+			WithActiveDeadlineSeconds(dataJobDeadlineSeconds(in.Deadline)).
 			WithTTLSecondsAfterFinished(7 * 24 * 3600).
 			WithTemplate(corev1ac.PodTemplateSpec().WithLabels(labels).WithSpec(pod)))
 }

@@ -139,6 +139,19 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// tenantServer serves h on a port a tenant's URL may reach in the sandbox
+// (framework.TenantListener): other loopback ports are refused by the
+// operator's egress policy.
+func tenantServer(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	_ = srv.Listener.Close()
+	srv.Listener = framework.TenantListener(t)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 func (rc *receiver) find(event string) (post, bool) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
@@ -156,8 +169,7 @@ func (rc *receiver) find(event string) (post, bool) {
 func TestErroringImageIsRolledBack(t *testing.T) {
 	ns := framework.Namespace(t, "e2e-rollback")
 	rc := &receiver{}
-	srv := httptest.NewServer(rc)
-	t.Cleanup(srv.Close)
+	srv := tenantServer(t, rc)
 	key := "notify-key-" + ns
 	framework.Kubectl(t, "create", "secret", "generic", "hooks", "-n", ns, "--from-literal=key="+key)
 	framework.Apply(t, ns, instanceManifest("shop")+fmt.Sprintf(`  autoUpgrade:

@@ -19,6 +19,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/odoo-operator/odoo-operator/internal/egress"
 )
 
 // ErrRefused is returned when the Odoo answered, but not with a backup.
@@ -35,8 +37,15 @@ type Options struct {
 	MasterPassword string
 	// File is where the zip is written; it must not exist.
 	File string
-	// Client sends the request; nil means a client whose only timeout is
-	// on the response headers (a large backup streams for long).
+	// Egress is what the URL may reach: by default no loopback, private,
+	// link-local or cluster address, checked on every connection after DNS
+	// resolution, and the master password over https only.
+	Egress egress.Policy
+	// Client sends the request instead of a client on Egress's guarded
+	// transport (whose only timeout is on the response headers: a large
+	// backup streams for long); it bypasses Egress's address check. Either
+	// way a redirect is followed only to the same scheme, host and port:
+	// Go re-sends the body, hence the master password, on a 307 or 308.
 	Client *http.Client
 }
 
@@ -75,6 +84,9 @@ func Fetch(ctx context.Context, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if err := opts.Egress.CheckURL(opts.URL, true); err != nil {
+		return Result{}, fmt.Errorf("%s: %w", redacted(u), err)
+	}
 	endpoint := u.JoinPath("web", "database", "backup").String()
 	form := url.Values{"master_pwd": {opts.MasterPassword}, "name": {opts.Database}, "backup_format": {"zip"}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
@@ -82,10 +94,15 @@ func Fetch(ctx context.Context, opts Options) (Result, error) {
 		return Result{}, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	hc := opts.Client
-	if hc == nil {
-		hc = &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, ResponseHeaderTimeout: 10 * time.Minute}}
+	var hc http.Client
+	if opts.Client != nil {
+		hc = *opts.Client
+	} else {
+		t := opts.Egress.Transport()
+		t.ResponseHeaderTimeout = 10 * time.Minute
+		hc.Transport = t
 	}
+	hc.CheckRedirect = egress.SameOrigin
 	resp, err := hc.Do(req)
 	if err != nil {
 		// The error names the URL only: the password is in the body.
@@ -157,6 +174,9 @@ func clip(s string, n int) string {
 	}
 	return string(r[:n]) + "…"
 }
+
+// redacted is the URL's scheme and host.
+func redacted(u *url.URL) string { return u.Scheme + "://" + u.Host }
 
 // unwrapURLError drops *url.Error's "Post <url>:" prefix, which the caller
 // already names.

@@ -9,12 +9,15 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/odoo-operator/odoo-operator/internal/backup/odoosource"
+	"github.com/odoo-operator/odoo-operator/internal/egress"
 )
 
 const password = "s3cr3t-master"
@@ -64,6 +67,10 @@ func aZip(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
+// loopbackHTTP lets these tests reach their fake Odoo on loopback over
+// plain http, as an administrator would allow it.
+var loopbackHTTP = egress.Policy{Allow: []egress.Rule{{Prefix: netip.MustParsePrefix("127.0.0.0/8")}}, AllowHTTPCredentials: true}
+
 func TestFetch(t *testing.T) {
 	body := aZip(t)
 	srv := fakeOdoo(t, body)
@@ -89,7 +96,7 @@ func TestFetch(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "source.zip")
-			got, err := odoosource.Fetch(context.Background(), odoosource.Options{URL: c.url, Database: c.db, MasterPassword: c.pw, File: file})
+			got, err := odoosource.Fetch(context.Background(), odoosource.Options{URL: c.url, Database: c.db, MasterPassword: c.pw, File: file, Egress: loopbackHTTP})
 			if c.wantErr == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -116,5 +123,66 @@ func TestFetch(t *testing.T) {
 				t.Fatalf("a refused fetch left %s behind", file)
 			}
 		})
+	}
+}
+
+// A source that redirects to another host never gets the master password
+// there: the redirect is refused before the second request.
+func TestFetchRefusesARedirectToAnotherHost(t *testing.T) {
+	var stolen atomic.Int32
+	thief := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ParseForm() == nil && r.PostForm.Get("master_pwd") != "" {
+			stolen.Add(1)
+		}
+		_, _ = w.Write(aZip(t))
+	}))
+	t.Cleanup(thief.Close)
+	_, port, _ := strings.Cut(strings.TrimPrefix(thief.URL, "http://"), ":")
+	source := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// localhost and 127.0.0.1: another host (and port), same machine.
+		http.Redirect(w, r, "http://localhost:"+port+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(source.Close)
+	file := filepath.Join(t.TempDir(), "source.zip")
+	_, err := odoosource.Fetch(context.Background(), odoosource.Options{URL: source.URL, Database: "prod", MasterPassword: password, File: file,
+		Egress: egress.Policy{Allow: []egress.Rule{{Prefix: netip.MustParsePrefix("127.0.0.0/8")}, {Prefix: netip.MustParsePrefix("::1/128")}}, AllowHTTPCredentials: true}})
+	if !errors.Is(err, egress.ErrRedirect) {
+		t.Fatalf("Fetch: %v, want ErrRedirect", err)
+	}
+	if n := stolen.Load(); n != 0 {
+		t.Fatalf("the redirect target received the master password %d times", n)
+	}
+	if _, serr := os.Stat(file); !os.IsNotExist(serr) {
+		t.Fatalf("a refused fetch left %s behind", file)
+	}
+}
+
+// Without the administrator's leave, the master password goes over https
+// only, and never to an internal address.
+func TestFetchRefusesPlainHTTPAndInternalAddresses(t *testing.T) {
+	var got atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { got.Add(1) }))
+	t.Cleanup(srv.Close)
+	https := strings.Replace(srv.URL, "http://", "https://", 1)
+	for _, c := range []struct {
+		name, url string
+		policy    egress.Policy
+		want      string
+	}{
+		{"plain http", srv.URL, egress.Policy{Allow: loopbackHTTP.Allow}, "use https"},
+		{"loopback", https, egress.Policy{}, "loopback"},
+		{"a name resolving to loopback", strings.Replace(https, "127.0.0.1", "localhost", 1), egress.Policy{}, "loopback"},
+		{"link-local", "https://169.254.169.254", egress.Policy{}, "link-local"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := odoosource.Fetch(context.Background(), odoosource.Options{URL: c.url, Database: "prod", MasterPassword: password,
+				File: filepath.Join(t.TempDir(), "source.zip"), Egress: c.policy})
+			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), password) {
+				t.Fatalf("Fetch: %v, want a refusal naming %q", err, c.want)
+			}
+		})
+	}
+	if n := got.Load(); n != 0 {
+		t.Fatalf("the listener received %d requests", n)
 	}
 }

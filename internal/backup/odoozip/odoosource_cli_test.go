@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/odoo-operator/odoo-operator/internal/dbtools/dbtoolstest"
+	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/manager"
 )
 
@@ -52,6 +53,10 @@ func TestDataRestoreBackupFromALiveOdoo(t *testing.T) {
 	dbtoolstest.CreateEmpty(t, s, target)
 	dbtoolstest.SetPGEnv(t, s, s.AdminUser, s.AdminPassword, "postgres")
 	t.Setenv(manager.EnvOdooSourceDatabase, src)
+	// The fake Odoo listens on loopback over plain http: allowed here as an
+	// administrator would allow it (the operator passes its flags so).
+	t.Setenv(egress.EnvAllow, "127.0.0.1/32")
+	t.Setenv(egress.EnvAllowHTTPCredentials, "true")
 	restoredFilestore := filepath.Join(t.TempDir(), "filestore", target)
 	restore := []string{"restore-backup", "--from", odoo.URL, "--database", target, "--filestore", restoredFilestore,
 		"--work-dir", t.TempDir(), "--pg-bin-dir", s.BinDir}

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
-	"github.com/odoo-operator/odoo-operator/internal/pgtool"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 )
 
@@ -29,9 +28,10 @@ type RestoreOptions struct {
 	FilestoreDir string
 	// SkipFilestore restores the database only.
 	SkipFilestore bool
-	// PGBinDir is the directory of psql; empty: PATH.
+	// PGBinDir is unused: dump.sql is loaded without psql (see
+	// dbtools.LoadSQL). Kept so that callers need not change.
 	PGBinDir string
-	// Stderr, when set, also receives psql's messages.
+	// Stderr, when set, also receives the server's notices and the error.
 	Stderr io.Writer
 }
 
@@ -43,6 +43,9 @@ var ErrTargetNotEmpty = dbtools.ErrTargetNotEmpty
 // its filestore into a new directory, in this order, stopping at the first
 // failure:
 //
+//  0. the filestore the zip declares (uncompressed) must fit on the
+//     filestore's volume with SpaceReserve to spare, so a zip bomb is
+//     refused before anything is inflated or written;
 //  1. Verify: the sha256, the zip's CRCs, its layout and its manifest (no
 //     database is touched, no file written);
 //  2. the filestore directory must be absent or empty, and the target
@@ -50,8 +53,11 @@ var ErrTargetNotEmpty = dbtools.ErrTargetNotEmpty
 //     written into);
 //  3. filestore/ is extracted into a temporary directory beside the
 //     destination;
-//  4. dump.sql is streamed from the zip to psql -X -q -v ON_ERROR_STOP=1
-//     --single-transaction, so a failed load leaves the target empty;
+//  4. dump.sql is streamed from the zip to the server in one transaction,
+//     so a failed load leaves the target empty; it is SQL and COPY data
+//     only: no psql runs it, and a psql meta-command (`\! cmd`, `\o |cmd`,
+//     `\copy ... program`) in it stops the load, which is rolled back (see
+//     dbtools.LoadSQL);
 //  5. the installed modules of the restored database must be those of the
 //     manifest;
 //  6. the filestore is moved into place.
@@ -60,14 +66,24 @@ func Restore(ctx context.Context, opts RestoreOptions) (Info, error) {
 	if err := postgres.ValidateDatabaseName(opts.Database); err != nil {
 		return info, fmt.Errorf("restore: target: %w", err)
 	}
-	bin, err := pgtool.Path(opts.PGBinDir, "psql")
+	withFilestore := !opts.SkipFilestore && opts.FilestoreDir != ""
+	if withFilestore {
+		// Before the archive is even read through: a zip bomb costs neither
+		// the time to inflate it nor the space.
+		if need, err := filestoreDeclaredSize(opts.File); err == nil {
+			free, err := freeSpace(opts.FilestoreDir)
+			if err != nil {
+				return info, err
+			}
+			if err := CheckFits(need, free); err != nil {
+				return info, err
+			}
+		}
+	}
+	info, err := Verify(ctx, opts.File, opts.SHA256)
 	if err != nil {
 		return info, err
 	}
-	if info, err = Verify(ctx, opts.File, opts.SHA256); err != nil {
-		return info, err
-	}
-	withFilestore := !opts.SkipFilestore && opts.FilestoreDir != ""
 	if !opts.SkipFilestore && opts.FilestoreDir == "" && info.FilestoreFiles > 0 {
 		return info, fmt.Errorf("the backup holds a filestore of %d files: give the filestore directory, or skip the filestore", info.FilestoreFiles)
 	}
@@ -104,12 +120,10 @@ func Restore(ctx context.Context, opts RestoreOptions) (Info, error) {
 		return info, fmt.Errorf("%w: %s: %w", ErrInvalid, DumpName, err)
 	}
 	defer func() { _ = rc.Close() }()
-	args := []string{"-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", "-", "--dbname=" + pgtool.ConninfoDBName(opts.Database)}
-	cmd, tail := pgtool.Command(ctx, bin, args, nil, opts.Stderr)
-	cmd.Stdin = rc
-	cmd.Stdout = io.Discard
-	if err := cmd.Run(); err != nil {
-		return info, pgtool.Error(ctx, "psql", err, tail)
+	// Never more than the size the zip declares and Verify read.
+	dumpSQL := &exactReader{r: rc, n: declaredSize(dump)}
+	if err := dbtools.LoadSQL(ctx, opts.Database, dumpSQL, dbtools.LoadSQLOptions{Name: DumpName, Stderr: opts.Stderr}); err != nil {
+		return info, err
 	}
 	if err := checkModules(ctx, opts.Database, info.Manifest.Modules); err != nil {
 		return info, err
@@ -151,7 +165,7 @@ func extractMember(ctx context.Context, s *StagedFilestore, rel string, f *zip.F
 		return fmt.Errorf("%w: member %s: %w", ErrInvalid, f.Name, err)
 	}
 	defer func() { _ = rc.Close() }()
-	return s.add(ctx, rel, rc)
+	return s.add(ctx, rel, &exactReader{r: rc, n: declaredSize(f)})
 }
 
 // checkModules compares the installed modules of the restored database

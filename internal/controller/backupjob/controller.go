@@ -54,6 +54,9 @@ type Reconciler struct {
 	Images    Images
 	// Recorder emits the events of pruned backups.
 	Recorder recorder.EventRecorder
+	// DataJobDeadline is the data Jobs' activeDeadlineSeconds; 0 means
+	// resources.DefaultDataJobDeadline.
+	DataJobDeadline time.Duration
 }
 
 // +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs,verbs=get;list;watch;delete
@@ -191,6 +194,7 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 		Data: resources.DataJobInputs{
 			Instance: inst, OperatorImage: r.Images.Operator, ClientImage: r.Images.PostgresClient(major),
 			Host: cluster.Host, Port: cluster.Port, SSLMode: cluster.SSLMode, Database: inst.Status.Database.Name,
+			Deadline: r.DataJobDeadline,
 		},
 	}
 	if b.Spec.WithFilestore == nil || *b.Spec.WithFilestore {
@@ -295,6 +299,15 @@ func JobResult(ctx context.Context, reader client.Reader, job *batchv1.Job) (*Da
 // container's exit code when known, and the data command's own error (else
 // the Job condition's message).
 func FailureMessage(what string, job *batchv1.Job, c batchv1.JobCondition, res *DataResult, exit int32, found bool) string {
+	if c.Reason == batchv1.JobReasonDeadlineExceeded {
+		// Kubernetes stopped it: the data command never wrote a result.
+		limit := "its deadline"
+		if d := job.Spec.ActiveDeadlineSeconds; d != nil {
+			limit = "its deadline of " + (time.Duration(*d) * time.Second).String()
+		}
+		return fmt.Sprintf("the %s Job %s ran longer than %s (activeDeadlineSeconds, operator flag --data-job-deadline) and was stopped (DeadlineExceeded)",
+			what, job.Name, limit)
+	}
 	msg := fmt.Sprintf("the %s Job %s failed (%s", what, job.Name, c.Reason)
 	if found {
 		msg += fmt.Sprintf(", exit code %d", exit)

@@ -49,7 +49,7 @@ func (r *Reconciler) prune(ctx context.Context, b *odoov1alpha2.OdooBackupJob) (
 		if err := r.Status().Patch(ctx, b, client.MergeFrom(before)); err != nil {
 			return ctrl.Result{}, err
 		}
-		if err := r.Apply(ctx, resources.PruneJob(b, loc, r.Images.Operator), client.FieldOwner(resources.FieldManager)); err != nil {
+		if err := r.Apply(ctx, resources.PruneJob(b, loc, r.Images.Operator, r.DataJobDeadline), client.FieldOwner(resources.FieldManager)); err != nil {
 			return ctrl.Result{}, fmt.Errorf("prune Job: %w", err)
 		}
 		return ctrl.Result{}, nil

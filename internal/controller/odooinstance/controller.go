@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/logwatch"
 	"github.com/odoo-operator/odoo-operator/internal/notify"
 	"github.com/odoo-operator/odoo-operator/internal/ssa"
@@ -59,6 +60,12 @@ type Reconciler struct {
 	Sampler *logwatch.Sampler
 	// Notifier posts notifications to spec.webhook; nil disables them.
 	Notifier *notify.Notifier
+	// Egress is the policy the notifier enforces; notify checks
+	// spec.webhook.url against it first, to say why nothing is sent.
+	Egress egress.Policy
+	// DataJobDeadline is the data Jobs' activeDeadlineSeconds; 0 means
+	// resources.DefaultDataJobDeadline.
+	DataJobDeadline time.Duration
 }
 
 // JobImages are the images of the data Jobs (restore points, restores).

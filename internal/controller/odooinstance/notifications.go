@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"net"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -45,6 +47,11 @@ func notificationsFor(before, after *odoov1alpha2.OdooInstance) []notify.Event {
 	return events
 }
 
+func isDNSError(err error) bool {
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr)
+}
+
 // notify sends the notifications of a stored status change to
 // spec.webhook. It never blocks: the notifier queues and retries.
 func (r *Reconciler) notify(ctx context.Context, before, after *odoov1alpha2.OdooInstance) {
@@ -54,6 +61,14 @@ func (r *Reconciler) notify(ctx context.Context, before, after *odoov1alpha2.Odo
 	}
 	events := notificationsFor(before, after)
 	if len(events) == 0 {
+		return
+	}
+	// The notifier refuses the connection anyway; this says why, on the
+	// instance. A name that does not resolve now is left to the notifier,
+	// which retries.
+	if err := r.Egress.ResolveURL(ctx, nil, wh.URL, false); err != nil && !isDNSError(err) {
+		r.Recorder.Eventf(after, nil, corev1.EventTypeWarning, odoov1alpha2.EventNotificationRefused, "Notify",
+			"spec.webhook.url: %s; no notification is sent there", err.Error())
 		return
 	}
 	target := notify.Target{URL: wh.URL}

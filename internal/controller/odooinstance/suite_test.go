@@ -54,6 +54,9 @@ func run(m *testing.M) int {
 		DBHost: pg.Host, DBPort: int32(pg.Port), DBAdminUser: pg.AdminUser, DBAdminPasswordFile: pg.PasswordFile,
 		OperatorNamespace: operatorNamespace, ClustersSecret: "postgres-clusters",
 		DBHealthInterval: time.Second, DBRecheckInterval: 2 * time.Second,
+		// The fake live Odoo of the restore tests listens on loopback over
+		// plain http: allowed as an administrator would allow it.
+		EgressAllow: []string{"127.0.0.1/32"}, EgressAllowHTTPCredentials: true,
 	}
 	mgr, err := ctrl.NewManager(cfg, manager.CtrlOptions(opts))
 	if err != nil {

@@ -376,6 +376,7 @@ func (r *Reconciler) dataJobInputs(ctx context.Context, s *scope, database strin
 	return resources.DataJobInputs{
 		Instance: s.instance, OperatorImage: r.Images.Operator, ClientImage: r.Images.postgresClient(major),
 		Host: s.cluster.Host, Port: s.cluster.Port, SSLMode: s.cluster.SSLMode, Database: database,
+		Deadline: r.DataJobDeadline,
 	}, nil
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/odoo-operator/odoo-operator/internal/controller/backupjob"
 	"github.com/odoo-operator/odoo-operator/internal/controller/tiers"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
+	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
@@ -53,6 +54,12 @@ type Reconciler struct {
 	Images    backupjob.Images
 	// Recorder emits the restore's events; nil emits none.
 	Recorder recorder.EventRecorder
+	// DataJobDeadline is the data Jobs' activeDeadlineSeconds; 0 means
+	// resources.DefaultDataJobDeadline.
+	DataJobDeadline time.Duration
+	// Egress is what a restore from a live Odoo may connect to; its Job
+	// gets it too.
+	Egress egress.Policy
 }
 
 // +kubebuilder:rbac:groups=bemade.org,resources=odoorestorejobs,verbs=get;list;watch
@@ -202,7 +209,11 @@ func (r *Reconciler) validate(ctx context.Context, rj *odoov1alpha2.OdooRestoreJ
 		rj.Status.Phase, rj.Status.Message = odoov1alpha2.JobPending, msg
 		return ctrl.Result{RequeueAfter: waitRetry}, nil
 	}
-	if msg := Invalid(rj); msg != "" {
+	msg := Invalid(rj)
+	if msg == "" {
+		msg = egressRefusal(rj, r.Egress)
+	}
+	if msg != "" {
 		r.fail(rj, msg)
 		return ctrl.Result{}, nil
 	}
@@ -313,10 +324,11 @@ func (r *Reconciler) load(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) 
 		return ctrl.Result{}, fmt.Errorf("PostgreSQL server version: %w", err)
 	}
 	desired := resources.RestoreBackupJob(resources.RestoreBackupJobInputs{
-		Restore: rj, Location: Location(rj), FilestoreClaim: resources.FilestoreClaimName(inst),
+		Restore: rj, Location: withEgress(Location(rj), rj, r.Egress), FilestoreClaim: resources.FilestoreClaimName(inst),
 		Data: resources.DataJobInputs{
 			Instance: inst, OperatorImage: r.Images.Operator, ClientImage: r.Images.PostgresClient(major),
 			Host: cluster.Host, Port: cluster.Port, SSLMode: cluster.SSLMode, Database: target,
+			Deadline: r.DataJobDeadline,
 		},
 	})
 	if err := r.Apply(ctx, desired, client.FieldOwner(resources.FieldManager)); err != nil && !apierrors.IsAlreadyExists(err) {

@@ -81,6 +81,7 @@ func (r *Reconciler) createFilestoreJob(ctx context.Context, rj *odoov1alpha2.Od
 		Data: resources.DataJobInputs{
 			Instance: inst, OperatorImage: r.Images.Operator, ClientImage: r.Images.PostgresClient(major),
 			Host: cluster.Host, Port: cluster.Port, SSLMode: cluster.SSLMode, Database: st.Database,
+			Deadline: r.DataJobDeadline,
 		},
 	})
 	if err := r.Apply(ctx, desired, client.FieldOwner(resources.FieldManager)); err != nil && !apierrors.IsAlreadyExists(err) {

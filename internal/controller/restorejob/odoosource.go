@@ -7,11 +7,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/backup/odoosource"
+	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
@@ -31,6 +33,34 @@ func invalidOdooSource(src *odoov1alpha2.OdooSource) string {
 		return "source.odoo.url: " + err.Error()
 	}
 	return ""
+}
+
+// egressRefusal checks a live-Odoo source's URL against the operator's
+// egress policy where that is cheap (the scheme, a literal address), ""
+// when it passes: the master password goes over https only, unless the
+// administrator allows plain http, and never to an internal address the
+// administrator did not allow. The Job checks every connection again.
+func egressRefusal(rj *odoov1alpha2.OdooRestoreJob, p egress.Policy) string {
+	src := rj.Spec.Source
+	if src.Type != odoov1alpha2.RestoreSourceOdoo || src.Odoo == nil {
+		return ""
+	}
+	if err := p.CheckURL(src.Odoo.URL, true); err != nil {
+		return "source.odoo.url: " + err.Error()
+	}
+	return ""
+}
+
+// withEgress gives the Job of a restore from a live Odoo the operator's
+// egress policy, which it enforces on its own connections.
+func withEgress(loc resources.BackupLocation, rj *odoov1alpha2.OdooRestoreJob, p egress.Policy) resources.BackupLocation {
+	if rj.Spec.Source.Type != odoov1alpha2.RestoreSourceOdoo {
+		return loc
+	}
+	for _, kv := range p.Env() {
+		loc.Env = append(loc.Env, corev1ac.EnvVar().WithName(kv[0]).WithValue(kv[1]))
+	}
+	return loc
 }
 
 // odooPasswordSecret is the Secret key the Job reads the source's master

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 )
 
@@ -32,6 +33,9 @@ type OdooInstanceValidator struct {
 	// DefaultClusterAlias is the name legacy conversions fill in
 	// (--legacy-default-cluster): it means "the default cluster".
 	DefaultClusterAlias string
+	// Egress is the operator's egress policy: a spec.webhook.url naming an
+	// address it refuses is refused here already.
+	Egress egress.Policy
 }
 
 var _ admission.Validator[*odoov1alpha2.OdooInstance] = &OdooInstanceValidator{}
@@ -49,6 +53,7 @@ func (v *OdooInstanceValidator) ValidateCreate(ctx context.Context, inst *odoov1
 	}
 	errs := validateCluster(inst, clusters, v.DefaultClusterAlias)
 	errs = append(errs, validateSchedule(inst)...)
+	errs = append(errs, validateWebhookURL(inst, v.Egress)...)
 	return warnings(inst), invalid(inst, errs)
 }
 
@@ -63,6 +68,9 @@ func (v *OdooInstanceValidator) ValidateUpdate(ctx context.Context, old, inst *o
 	if old.Spec.Backup.Schedule != inst.Spec.Backup.Schedule {
 		errs = append(errs, validateSchedule(inst)...)
 	}
+	if old.Spec.Webhook == nil || inst.Spec.Webhook == nil || old.Spec.Webhook.URL != inst.Spec.Webhook.URL {
+		errs = append(errs, validateWebhookURL(inst, v.Egress)...)
+	}
 	if old.Spec.Database.Cluster != inst.Spec.Database.Cluster {
 		// Re-checking an unchanged name on every update would block
 		// unrelated edits (finalizers, labels, the storage migration) once a
@@ -76,6 +84,22 @@ func (v *OdooInstanceValidator) ValidateUpdate(ctx context.Context, old, inst *o
 		warn = warnings(inst)
 	}
 	return warn, invalid(inst, errs)
+}
+
+// validateWebhookURL refuses a spec.webhook.url whose host is a literal
+// address the egress policy refuses (the kube-apiserver on 127.0.0.1, the
+// metadata service): the cheap part of the check the notifier makes on every
+// connection. Names are resolved only then. The URL is not echoed: its path
+// or query may be a token.
+func validateWebhookURL(inst *odoov1alpha2.OdooInstance, p egress.Policy) field.ErrorList {
+	wh := inst.Spec.Webhook
+	if wh == nil || wh.URL == "" {
+		return nil
+	}
+	if err := p.CheckURL(wh.URL, false); err != nil {
+		return field.ErrorList{field.Forbidden(field.NewPath("spec", "webhook", "url"), err.Error())}
+	}
+	return nil
 }
 
 // ValidateDelete allows every deletion: the finalizer carries out the policy.

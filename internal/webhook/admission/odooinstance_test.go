@@ -9,6 +9,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 )
 
@@ -136,4 +137,33 @@ func TestWarnings(t *testing.T) {
 	g.Expect(warnings(inst)).To(BeEmpty())
 	inst.Spec.AdminPassword = "x"
 	g.Expect(strings.Join(warnings(inst), "")).To(ContainSubstring("prefer spec.adminPasswordSecretRef"))
+}
+
+// A webhook URL at a literal internal address is refused at admission,
+// naming the field but not echoing the URL (its path may be a token).
+func TestValidateWebhookURL(t *testing.T) {
+	sandbox, err := egress.Parse([]string{"127.0.0.1/32:31000-31999"}, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		url, want string
+	}{
+		{"https://hooks.example.com/odoo?token=abc", ""},
+		{"http://127.0.0.1:31500/hook", ""},
+		{"https://127.0.0.1:6443/api/v1/secrets?token=abc", "loopback"},
+		{"http://169.254.169.254/latest", "link-local"},
+		{"http://[::ffff:10.0.0.1]/x", "private"},
+		{"http://localhost:6443/x", ""}, // a name: judged when resolved and connected
+	} {
+		inst := &odoov1alpha2.OdooInstance{}
+		inst.Spec.Webhook = &odoov1alpha2.WebhookSpec{URL: tc.url}
+		errs := validateWebhookURL(inst, sandbox)
+		switch {
+		case tc.want == "" && len(errs) > 0:
+			t.Errorf("%s: %v", tc.url, errs)
+		case tc.want != "" && (len(errs) != 1 || errs[0].Field != "spec.webhook.url" || !strings.Contains(errs[0].Error(), tc.want) || strings.Contains(errs[0].Error(), "token")):
+			t.Errorf("%s: %v, want a spec.webhook.url error saying %q without the URL", tc.url, errs, tc.want)
+		}
+	}
 }
