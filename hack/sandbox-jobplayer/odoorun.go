@@ -284,7 +284,7 @@ func (p *player) supervise(pod *corev1.Pod, pl *plan, ports odooPorts, st contai
 			})
 			probeCtx, stopProbe := context.WithCancel(ctx)
 			if web {
-				go p.probe(probeCtx, fmt.Sprintf("http://127.0.0.1:%d%s", ports.http, probePath(pod)), box, update)
+				go p.probe(probeCtx, fmt.Sprintf("http://127.0.0.1:%d%s", ports.http, probePath(pod)), update)
 			}
 			res := execute(ctx, pl, output, func(pid int) { p.annotatePID(ctx, key, pod.UID, pid) })
 			stopProbe()
@@ -325,7 +325,7 @@ func (p *player) supervise(pod *corev1.Pod, pl *plan, ports odooPorts, st contai
 
 // probe follows the readiness of a web pod: GET url every second until it
 // answers 2xx, then every 5 s; three failures in a row make it unready.
-func (p *player) probe(ctx context.Context, url string, box *stateBox, update func(func(*containerState))) {
+func (p *player) probe(ctx context.Context, url string, update func(func(*containerState))) {
 	hc := &http.Client{Timeout: 3 * time.Second}
 	ready, failures := false, 0
 	for {
