@@ -93,11 +93,12 @@ scale: ## Create N instances on the running sandbox and report time to Ready, RS
 ##@ Sandbox
 
 .PHONY: sandbox
-sandbox: ## Start the local sandbox (control plane, KWOK, PostgreSQL, operator) and apply config/samples.
+sandbox: ## Start the local sandbox (control plane, KWOK, PostgreSQL, operator, real Odoo) and apply config/samples.
 	hack/sandbox.sh up
 	eval "$$(hack/sandbox.sh env)"; \
 	  kubectl apply -k config/samples; \
-	  kubectl wait --for=condition=Ready odooinstances.v1alpha2.bemade.org --all --timeout=120s; \
+	  echo "waiting for the sample instance: a real Odoo init, ~20-40 s on 2 cores"; \
+	  kubectl wait --for=condition=Ready odooinstances.v1alpha2.bemade.org --all --timeout=600s; \
 	  kubectl get odooinstances.v1alpha2.bemade.org,deploy,svc,ingress,pvc -o wide; \
 	  echo; echo 'Next: eval "$$(hack/sandbox.sh env)"; kubectl get odoo -w'
 

@@ -30,10 +30,10 @@ import (
 // test real Odoo).
 const simImage = "odoo-sim:18.0"
 
-// simInstance is instanceManifest on the simulated image, extra appended to
-// its spec.
+// simInstance is instanceManifest (on the simulated image), extra appended
+// to its spec.
 func simInstance(name, extra string) string {
-	return strings.Replace(instanceManifest(name), "image: odoo:18.0", "image: "+simImage, 1) + extra
+	return instanceManifest(name) + extra
 }
 
 // tenantPassword is the password of the instance's <name>-odoo-user Secret,

@@ -41,10 +41,11 @@ const odooNeutralizeSQL = `UPDATE ir_mail_server SET active = false;
 // playNeutralize stands in for the Odoo container of a neutralize Job: it
 // runs sql on the database the Job names with -d, then completes the Job.
 func playNeutralize(g Gomega, job *batchv1.Job, sql string) {
-	args := job.Spec.Template.Spec.Containers[0].Args
-	g.Expect(args).To(HaveLen(3))
-	g.Expect(args[:2]).To(Equal([]string{"neutralize", "-d"}))
-	moduleSQL(g, args[2], sql)
+	c := job.Spec.Template.Spec.Containers[0]
+	g.Expect(c.Command).To(Equal([]string{"odoo", "neutralize", "-c", "/etc/odoo/odoo.conf"}))
+	g.Expect(c.Args).To(HaveLen(2))
+	g.Expect(c.Args[0]).To(Equal("-d"))
+	moduleSQL(g, c.Args[1], sql)
 	setJobCondition(g, job, batchv1.JobComplete)
 }
 

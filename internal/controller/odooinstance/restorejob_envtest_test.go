@@ -141,7 +141,8 @@ func TestRestoreJobFromS3SwapsTheBackupIn(t *testing.T) {
 	g.Expect(neutralize.OwnerReferences).To(ConsistOf(HaveField("Kind", "OdooRestoreJob")))
 	nc := neutralize.Spec.Template.Spec.Containers[0]
 	g.Expect(nc.Image).To(Equal(oldImage))
-	g.Expect(nc.Args).To(Equal([]string{"neutralize", "-d", target}))
+	g.Expect(nc.Command).To(Equal([]string{"odoo", "neutralize", "-c", "/etc/odoo/odoo.conf"}))
+	g.Expect(nc.Args).To(Equal([]string{"-d", target}))
 	g.Expect(neutralize.Spec.Template.Spec.Volumes).To(ContainElement(HaveField("Secret.SecretName", "shop-odoo-conf")), "the same odoo.conf as the other Odoo Jobs")
 	for _, e := range nc.Env {
 		g.Expect(e.Name).NotTo(BeElementOf("PGPASSWORD", "PASSWORD"))
