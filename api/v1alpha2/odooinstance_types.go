@@ -879,7 +879,9 @@ type HealthError struct {
 	// timestamp of the newest occurrence.
 	// +optional
 	Timestamp *metav1.Time `json:"timestamp,omitempty"`
-	// level is the Odoo log level (ERROR, CRITICAL).
+	// level is the Odoo log level: ERROR or CRITICAL, INFO or WARNING for a
+	// worker or thread past its memory, CPU or time limit, empty for a line
+	// without Odoo's prefix.
 	// +optional
 	Level string `json:"level,omitempty"`
 	// message is the error line.
