@@ -63,7 +63,7 @@ E2E_ENV = SANDBOX_DIR=$(CURDIR)/.sandbox-e2e SANDBOX_ETCD_PORT=$(call e2e_port,2
 	SANDBOX_KCM_PORT=$(call e2e_port,21257) SANDBOX_SCHEDULER_PORT=$(call e2e_port,21259) SANDBOX_KWOK_PORT=$(call e2e_port,21250) \
 	SANDBOX_PG_PORT=$(call e2e_port,26432) SANDBOX_OPERATOR_METRICS_PORT=$(call e2e_port,19080) \
 	SANDBOX_OPERATOR_HEALTH_PORT=$(call e2e_port,19081) SANDBOX_WEBHOOK_PORT=$(call e2e_port,20443) \
-	OPERATOR_ARGS=--log-sample-interval=5s
+	OPERATOR_ARGS="--log-sample-interval=5s --backup-start-deadline=20s"
 
 .PHONY: test
 test: verify lint test-unit test-conversions test-e2e ## Everything CI runs: generated files, lint, unit + envtest, conversion fuzzing, end to end.
@@ -93,11 +93,12 @@ scale: ## Create N instances on the running sandbox and report time to Ready, RS
 ##@ Sandbox
 
 .PHONY: sandbox
-sandbox: ## Start the local sandbox (control plane, KWOK, PostgreSQL, operator) and apply config/samples.
+sandbox: ## Start the local sandbox (control plane, KWOK, PostgreSQL, operator, real Odoo) and apply config/samples.
 	hack/sandbox.sh up
 	eval "$$(hack/sandbox.sh env)"; \
 	  kubectl apply -k config/samples; \
-	  kubectl wait --for=condition=Ready odooinstances.v1alpha2.bemade.org --all --timeout=120s; \
+	  echo "waiting for the sample instance: a real Odoo init, ~20-40 s on 2 cores"; \
+	  kubectl wait --for=condition=Ready odooinstances.v1alpha2.bemade.org --all --timeout=600s; \
 	  kubectl get odooinstances.v1alpha2.bemade.org,deploy,svc,ingress,pvc -o wide; \
 	  echo; echo 'Next: eval "$$(hack/sandbox.sh env)"; kubectl get odoo -w'
 

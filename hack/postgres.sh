@@ -135,7 +135,8 @@ cmd_up() {
       { tail -20 "$PGWORK/initdb.log" >&2; die "initdb failed"; }
     rm -f "$run/pwfile"
     # Settings live in postgresql.auto.conf so that every (re)start uses them.
-    # fsync etc. are off: this server holds only disposable test data.
+    # fsync etc. are off: this server holds only disposable test data. Every
+    # statement is logged: TestNoCredentialLeaks scans the SQL text.
     cat >>"$run/data/postgresql.auto.conf" <<EOF
 listen_addresses = '127.0.0.1'
 port = $port
@@ -147,6 +148,7 @@ logging_collector = off
 log_destination = 'stderr'
 log_line_prefix = '%m [%p] %q%u@%d '
 log_connections = on
+log_statement = 'all'
 EOF
   fi
   port=$(cat "$PGWORK/port")

@@ -13,21 +13,40 @@
 #   kubeconfig        prints the kubeconfig path
 #   restart-operator  rebuilds (go build -o bin/odoo-operator ./cmd) and restarts the operator
 #
-# Behaviour of the fake cluster (see hack/kwok/kwok.yaml): pods become Ready, Job
-# pods succeed, and pods whose first container image ends in "-broken" fail with
-# exit code 255 and serve real Odoo failure lines via `kubectl logs`.
+# Behaviour of the fake cluster (see the contract at the top of hack/kwok/kwok.yaml):
+# pods of the image repository `odoo` (odoo:18.0, odoo:18.0-v1, ...) run REAL
+# Odoo 18.0 on the host; every other pod is simulated by KWOK: Ready at once,
+# Job pods succeed, and a first container image ending in "-broken" fails with
+# exit code 255 and serves real Odoo failure lines via `kubectl logs`. Use the
+# repository `odoo-sim` (odoo-sim:18.0, odoo-sim:18.1, odoo-sim:18.0-broken)
+# for simulated Odoo.
+#
+# Real Odoo: `up` runs hack/odoo.sh install (Odoo's Debian Python packages,
+# Odoo 18.0 unpacked once into ~/.cache/odoo-operator/odoo/18.0) and starts
+# hack/sandbox-jobplayer, which runs each `odoo` pod's container as
+# `/usr/bin/python3 <odoo>/odoo-bin <the pod's args>` with the pod's env, its
+# Secret volumes materialised privately (0600) and its claims' hostPath
+# directories; the config file Odoo reads is the pod's own odoo.conf. Image
+# tags: 18.0 (Odoo's add-ons) and 18.0-<variant> (plus test/odoo/addons/<variant>:
+# v1, v2, broken, errors, missing); another tag waits in ImagePullBackOff.
+# A web pod serves HTTP on 127.0.0.1:<port> from 31000-31499, recorded in its
+# annotation sandbox.odoo-operator.dev/http-port (its process id in
+# sandbox.odoo-operator.dev/pid); Ready follows the real GET /web/health; cron
+# pods run Odoo's cron worker; Job pods (init, upgrade, neutralize) end with
+# Odoo's exit code; a crashing process restarts with a kubelet's back-off;
+# deleting a pod stops its process. `kubectl logs` shows the real output, kept
+# in $SANDBOX_DIR/logs/jobs/<ns>_<pod>.log.
 #
 # The operator's data Jobs (label bemade.org/data-job=true: backups, restores,
-# restore points, every Job of `odoo-operator data ...`) really run: if
-# hack/sandbox-jobplayer exists, `up` builds and starts it (bin/sandbox-jobplayer).
-# For each such pod, once, it resolves the container's env (secretKeyRef and
-# configMapKeyRef included), maps its claims to their hostPath directories under
-# $SANDBOX_DIR/volumes, runs the host's bin/odoo-operator with the same `data ...`
-# arguments against the sandbox PostgreSQL (pg_dump/psql of PG_BIN, default
-# /usr/lib/postgresql/15/bin), and KWOK ends the pod with the real exit code and
-# termination message. Each run's output: $SANDBOX_DIR/logs/jobs/<ns>_<pod>.log;
-# the player's own log: $SANDBOX_DIR/logs/sandbox-jobplayer.log. Jobs of the
-# Odoo image (init, upgrade, filestore copy) are still only played by KWOK.
+# restore points, every Job of `odoo-operator data ...`) really run too, by the
+# same player: for each such pod, once, it resolves the container's env
+# (secretKeyRef and configMapKeyRef included), maps its claims to their hostPath
+# directories under $SANDBOX_DIR/volumes, runs the host's bin/odoo-operator with
+# the same `data ...` arguments against the sandbox PostgreSQL (pg_dump/psql of
+# PG_BIN, default /usr/lib/postgresql/15/bin), and KWOK ends the pod with the
+# real exit code and termination message. Each run's output:
+# $SANDBOX_DIR/logs/jobs/<ns>_<pod>.log; the player's own log:
+# $SANDBOX_DIR/logs/sandbox-jobplayer.log.
 # restart-operator's rebuild of bin/odoo-operator is what the next runs use;
 # a change to the player or to hack/kwok needs `down` and `up`.
 #
@@ -45,6 +64,8 @@
 #   SANDBOX_WEBHOOK_PORT    the operator's webhook port the apiserver calls (default 19443)
 #   SANDBOX_OPERATOR        0 = do not build/start the operator (default 1)
 #   OPERATOR_ARGS           extra operator flags (word-split)
+#   SANDBOX_ODOO            0 = no real Odoo: `odoo` pods are left Pending (default 1)
+#   SANDBOX_ODOO_HTTP_PORTS 127.0.0.1 port range of the real web pods (default 31000-31499)
 #   BIN / ODOO_OPERATOR_CACHE  where build.sh puts the binaries (see there)
 # All ports are below the Linux ephemeral range (32768+) and bound to 127.0.0.1.
 # The operator gets --metrics-bind-address=127.0.0.1:18080 and
@@ -421,20 +442,27 @@ start_provisioner() {
 }
 
 # Runs the data Jobs' pods for real with the host's operator binary (built by
-# start_operator, or here when the operator is not started).
+# start_operator, or here when the operator is not started), and the pods of
+# the odoo image as real Odoo processes.
 start_jobplayer() {
   [[ -d $ROOT/hack/sandbox-jobplayer ]] || return 0
   log "sandbox-jobplayer: go build -o bin/sandbox-jobplayer ./hack/sandbox-jobplayer"
   (cd "$ROOT" && go build -o bin/sandbox-jobplayer ./hack/sandbox-jobplayer) || die "sandbox-jobplayer build failed"
   [[ -x $ROOT/bin/odoo-operator ]] || (cd "$ROOT" && go build -o bin/odoo-operator ./cmd) || die "operator build failed"
   mkdir -p "$LOGS/jobs"
+  local odoo=()
+  if [[ ${SANDBOX_ODOO:-1} == 1 ]]; then
+    log "real Odoo: hack/odoo.sh install (first time: apt packages and unpacking, ~10 s)"
+    odoo=(--odoo-dir="$("$ROOT/hack/odoo.sh" install)" --odoo-addons-dir="$ROOT/test/odoo/addons"
+      --http-ports="${SANDBOX_ODOO_HTTP_PORTS:-31000-31499}")
+  fi
   # The data Jobs' trust store: the system's CAs and the sandbox's, so an
   # e2e test can serve https (a live Odoo source) with a sandbox certificate.
   local trust=$PKI/jobs-trust.pem
   cat /etc/ssl/certs/ca-certificates.crt "$PKI/ca.crt" >"$trust" 2>/dev/null || cp "$PKI/ca.crt" "$trust"
   start_bg sandbox-jobplayer env KUBECONFIG="$KUBECONFIG_PATH" SSL_CERT_FILE="$trust" "$ROOT/bin/sandbox-jobplayer" \
     --operator-binary="$ROOT/bin/odoo-operator" --pg-bin-dir="${PG_BIN:-/usr/lib/postgresql/15/bin}" \
-    --work-dir="$STATE/jobplayer" --logs-dir="$LOGS/jobs"
+    --work-dir="$STATE/jobplayer" --logs-dir="$LOGS/jobs" "${odoo[@]}"
   sleep 0.5
   alive sandbox-jobplayer || fail_component sandbox-jobplayer "sandbox-jobplayer exited during startup"
 }

@@ -96,6 +96,16 @@ const (
 	ReasonDatabaseMissing = "DatabaseMissing"
 	// ReasonDatabaseReady means role and database exist and are initialised.
 	ReasonDatabaseReady = "DatabaseReady"
+	// ReasonDatabaseCredentialsRefused means the <name>-odoo-user Secret was
+	// not created by the operator for this instance or names another role
+	// than the instance's; it is never used.
+	ReasonDatabaseCredentialsRefused = "DatabaseCredentialsRefused"
+	// ReasonDatabaseConflict means the database exists and is not owned by
+	// the instance's role (or the role is privileged): it is never taken over.
+	ReasonDatabaseConflict = "DatabaseConflict"
+	// ReasonDatabaseNameChanged means spec.database.name differs from the
+	// database in use, which never changes.
+	ReasonDatabaseNameChanged = "DatabaseNameChanged"
 	// ReasonDeletionFailed means dropping the database or role failed.
 	ReasonDeletionFailed = "DeletionFailed"
 	// ReasonFilestoreMigrating means the filestore is being copied to a claim

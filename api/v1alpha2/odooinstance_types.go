@@ -231,9 +231,9 @@ type IngressSpec struct {
 	Class string `json:"class,omitempty"`
 }
 
-// DatabaseSpec selects where the instance's database lives.
-//
-// +kubebuilder:validation:XValidation:rule="!has(oldSelf.name) || (has(self.name) && self.name == oldSelf.name)",message="spec.database.name is immutable once set: changing it would point the instance at another database; restore a backup into the new name instead"
+// DatabaseSpec selects where the instance's database lives. Its name is
+// checked at the OdooInstance level, where the database in use
+// (status.database.name) is visible.
 type DatabaseSpec struct {
 	// cluster names an entry of the operator's PostgreSQL clusters Secret. Empty
 	// uses the entry marked default.
@@ -729,6 +729,7 @@ type DatabaseStatus struct {
 
 	// name of the database.
 	// +optional
+	// +kubebuilder:validation:MaxLength=63
 	Name string `json:"name,omitempty"`
 
 	// initialized is true once Odoo's base module is installed in the database.
@@ -878,7 +879,9 @@ type HealthError struct {
 	// timestamp of the newest occurrence.
 	// +optional
 	Timestamp *metav1.Time `json:"timestamp,omitempty"`
-	// level is the Odoo log level (ERROR, CRITICAL).
+	// level is the Odoo log level: ERROR or CRITICAL, INFO or WARNING for a
+	// worker or thread past its memory, CPU or time limit, empty for a line
+	// without Odoo's prefix.
 	// +optional
 	Level string `json:"level,omitempty"`
 	// message is the error line.
@@ -921,6 +924,7 @@ const (
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
 // +kubebuilder:printcolumn:name="Backup",type=string,JSONPath=`.status.conditions[?(@.type=="BackupSucceeded")].status`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.spec.database) || !has(oldSelf.spec.database.name) || (has(self.spec.database) && has(self.spec.database.name) && (self.spec.database.name == oldSelf.spec.database.name || (has(self.status) && has(self.status.database) && has(self.status.database.name) && self.spec.database.name == self.status.database.name)))",message="spec.database.name is immutable once set: changing it would point the instance at another database; it can only be set back to the database in use (status.database.name); to move the data, restore a backup into a new instance",fieldPath=".spec.database.name"
 type OdooInstance struct {
 	metav1.TypeMeta `json:",inline"`
 

@@ -3,7 +3,8 @@
 #
 # kwok picks a pod's log file only by pod name/namespace (ClusterLogs selector or a
 # `Logs` object named after the pod); it cannot select by image. So this watches
-# all pods and, for each pod whose first container image ends in "-broken", creates
+# all pods and, for each pod whose first container image ends in "-broken" (and is
+# not of the `odoo` repository, whose pods run real Odoo), creates
 # a kwok.x-k8s.io/v1alpha1 `Logs` object with the pod's name, owned by the pod (the
 # garbage collector deletes it with the pod). Every other pod falls back to the
 # ClusterLogs in kwok.yaml (logs/healthy.log).
@@ -56,6 +57,8 @@ while true; do
     -o jsonpath='{.metadata.namespace}{" "}{.metadata.name}{" "}{.metadata.uid}{" "}{.spec.containers[0].name}{" "}{.spec.containers[0].image}{"\n"}' 2>/dev/null |
     while read -r ns name uid container image; do
       [[ $image == *-broken ]] || continue
+      # The odoo repository runs real Odoo: sandbox-jobplayer serves its logs.
+      [[ $image == odoo:* ]] && continue
       [[ -z ${seen[$uid]:-} ]] || continue
       seen[$uid]=1
       apply_logs "$ns" "$name" "$uid" "$container"

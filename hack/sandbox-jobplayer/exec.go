@@ -20,10 +20,10 @@ type outcome struct {
 }
 
 // execute runs binary with the plan's arguments and environment, its
-// output going to output (the pod's log file). Cancelling ctx (the pod was
+// output going to output (the pod's log file); started gets the process id. Cancelling ctx (the pod was
 // deleted, the player stops) sends SIGTERM, as a kubelet does, then SIGKILL
 // after 10 s.
-func execute(ctx context.Context, binary string, p *plan, output string) outcome {
+func execute(ctx context.Context, p *plan, output string, started func(pid int)) outcome {
 	if err := os.WriteFile(p.terminationLog, nil, 0o600); err != nil {
 		return outcome{exitCode: 128, message: "sandbox job player: " + err.Error()}
 	}
@@ -32,17 +32,34 @@ func execute(ctx context.Context, binary string, p *plan, output string) outcome
 		return outcome{exitCode: 128, message: "sandbox job player: " + err.Error()}
 	}
 	defer func() { _ = out.Close() }()
-	cmd := exec.CommandContext(ctx, binary, p.args...) //nolint:gosec // the host's operator binary with the pod's own arguments
+	cmd := exec.CommandContext(ctx, p.binary, p.args...) //nolint:gosec // the host's operator binary (or Odoo) with the pod's own arguments
 	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = p.env, p.dir, out, out
+	var cri *criLog
+	var streams []*criStream
+	if p.criLog {
+		cri = &criLog{out: out}
+		streams = []*criStream{cri.stream("stdout"), cri.stream("stderr")}
+		cmd.Stdout, cmd.Stderr = streams[0], streams[1]
+	}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
-	err = cmd.Run()
+	if err = cmd.Start(); err == nil {
+		if started != nil {
+			started(cmd.Process.Pid)
+		}
+		err = cmd.Wait()
+	}
+	for _, s := range streams {
+		s.flush()
+	}
 	res := outcome{exitCode: exitCode(err)}
 	if b, rerr := os.ReadFile(p.terminationLog); rerr == nil {
 		res.message = truncate(string(b), terminationMessageLimit)
 	}
 	if res.message == "" && res.exitCode != 0 && p.fallbackToLogs {
-		if b, rerr := os.ReadFile(output); rerr == nil { //nolint:gosec // the file just written
+		if cri != nil {
+			res.message = tail(cri.rawTail(), 2048)
+		} else if b, rerr := os.ReadFile(output); rerr == nil { //nolint:gosec // the file just written
 			res.message = tail(string(b), 2048)
 		}
 	}

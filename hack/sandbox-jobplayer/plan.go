@@ -17,7 +17,10 @@ import (
 // the pod's `data ...` arguments and environment, paths rewritten to the
 // host directories behind the pod's volumes.
 type plan struct {
-	args []string
+	// binary is what runs: the operator binary for data Jobs, Python with
+	// odoo-bin for Odoo pods.
+	binary string
+	args   []string
 	// env holds the resolved values, secrets included: it goes to the
 	// process only, never to a log line.
 	env []string
@@ -30,6 +33,9 @@ type plan struct {
 	// fallbackToLogs: the container's terminationMessagePolicy is
 	// FallbackToLogsOnError.
 	fallbackToLogs bool
+	// criLog writes the output in the container runtime's log format, for
+	// kwok to serve as the pod's log.
+	criLog bool
 }
 
 // errUnsupported marks a pod the player cannot run faithfully: it fails
@@ -69,7 +75,7 @@ func (pl *planner) plan(ctx context.Context, pod *corev1.Pod) (*plan, error) {
 		}
 	}
 	dir := filepath.Join(pl.workDir, string(pod.UID))
-	p := &plan{dir: dir, terminationLog: filepath.Join(dir, "termination-log"), fallbackToLogs: c.TerminationMessagePolicy == corev1.TerminationMessageFallbackToLogsOnError}
+	p := &plan{binary: pl.binary, dir: dir, terminationLog: filepath.Join(dir, "termination-log"), fallbackToLogs: c.TerminationMessagePolicy == corev1.TerminationMessageFallbackToLogsOnError}
 	paths, unmapped, err := pl.mounts(ctx, pod, c, p)
 	if err != nil {
 		return nil, err
@@ -118,8 +124,13 @@ func (pl *planner) mounts(ctx context.Context, pod *corev1.Pod, c corev1.Contain
 			host = v.HostPath.Path
 		case v.EmptyDir != nil:
 			host = filepath.Join(p.dir, "volumes", v.Name)
+		case v.Secret != nil:
+			if host, err = pl.secretDir(ctx, pod.Namespace, v, p); err != nil {
+				return nil, nil, err
+			}
 		default:
-			// E.g. the ServiceAccount token the API server adds: fine
+			// E.g. the ServiceAccount token the API server adds (a
+			// projected volume): fine
 			// while the command names no path in it.
 			others = append(others, mapping{container: m.MountPath, host: "(volume " + v.Name + ": not a claim, a hostPath or an emptyDir)"})
 			continue
@@ -136,6 +147,60 @@ func (pl *planner) mounts(ctx context.Context, pod *corev1.Pod, c corev1.Contain
 		ms = append(ms, mapping{container: m.MountPath, host: host})
 	}
 	return newPathMap(ms...), newPathMap(others...), nil
+}
+
+// secretDir materialises a Secret volume the way a kubelet does (each key,
+// or the listed items, as a file) into the run's private directory: the
+// directory 0700, the files 0600 whatever the volume's defaultMode, since
+// every process on the host can read a more open file. A missing Secret is
+// waited for, unless optional.
+func (pl *planner) secretDir(ctx context.Context, ns string, v corev1.Volume, p *plan) (string, error) {
+	src := v.Secret
+	s := &corev1.Secret{}
+	_, ok, err := keyOf(pl.api.Get(ctx, client.ObjectKey{Namespace: ns, Name: src.SecretName}, s),
+		"Secret", src.SecretName, "", src.Optional, func() (string, bool) { return "", true })
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(p.dir, "secrets", v.Name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	if err := os.Chmod(filepath.Dir(dir), 0o700); err != nil { //nolint:gosec // a directory: 0700 is private
+		return "", err
+	}
+	if !ok {
+		return dir, nil
+	}
+	files := map[string][]byte{}
+	if len(src.Items) == 0 {
+		for k, b := range s.Data {
+			files[k] = b
+		}
+	}
+	for _, it := range src.Items {
+		b, found := s.Data[it.Key]
+		if !found {
+			if src.Optional == nil || !*src.Optional {
+				return "", fmt.Errorf("%w: Secret %s has no key %s", errNotReady, src.SecretName, it.Key)
+			}
+			continue
+		}
+		files[it.Path] = b
+	}
+	for name, b := range files {
+		if strings.Contains(name, "..") || filepath.IsAbs(name) {
+			return "", unsupported("Secret %s: item path %q", src.SecretName, name)
+		}
+		f := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(f, b, 0o600); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
 }
 
 // claimDir is the host directory of a bound claim's hostPath volume.

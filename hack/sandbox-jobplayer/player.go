@@ -18,6 +18,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
 // The annotations the player writes on a pod. hack/kwok/kwok.yaml's stage
@@ -41,6 +43,9 @@ type player struct {
 	client.Client
 	planner *planner
 	logsDir string
+	// images and ports serve the pods of the `odoo` image (reconcileOdoo).
+	images odooImages
+	ports  *portPool
 	// base is cancelled when the player stops: runs in flight are killed
 	// and left unreported (the next player fails them as lost).
 	base context.Context
@@ -57,6 +62,8 @@ type run struct {
 	cancel context.CancelFunc
 }
 
+// Reconcile plays a data Job's pod (label bemade.org/data-job=true) or a
+// pod of the `odoo` image repository; main's predicate filters out others.
 func (p *player) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	pod := &corev1.Pod{}
 	err := p.planner.api.Get(ctx, req.NamespacedName, pod)
@@ -66,6 +73,12 @@ func (p *player) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, 
 	}
 	if err != nil {
 		return ctrl.Result{}, err
+	}
+	if pod.Labels[resources.DataJobLabel] != "true" {
+		if len(pod.Spec.Containers) > 0 && isOdooImage(pod.Spec.Containers[0].Image) {
+			return p.reconcileOdoo(ctx, pod)
+		}
+		return ctrl.Result{}, nil
 	}
 	if !pod.DeletionTimestamp.IsZero() {
 		p.stop(req.NamespacedName, pod.UID)
@@ -143,7 +156,7 @@ func (p *player) start(key types.NamespacedName, uid types.UID, pl *plan) {
 		defer cancel()
 		defer func() { _ = os.RemoveAll(pl.dir) }()
 		startedAt := time.Now()
-		res := execute(ctx, p.planner.binary, pl, output)
+		res := execute(ctx, pl, output, nil)
 		stopped := ctx.Err() != nil
 		p.mu.Lock()
 		delete(p.running, key)

@@ -55,3 +55,33 @@ func (pm pathMap) rewrite(s string) string {
 	}
 	return s
 }
+
+// replaceIn replaces every mounted path in a shell script by its host
+// directory, and /tmp by tmp (the pod's scratch directory): a path is
+// replaced where it is followed by "/", a blank, a quote, a ";" or the end.
+func (pm pathMap) replaceIn(script, tmp string) string {
+	all := append(pathMap{{container: "/tmp", host: tmp}}, pm...)
+	all = newPathMap(all...)
+	var b strings.Builder
+	for i := 0; i < len(script); {
+		matched := false
+		if i == 0 || strings.ContainsRune(" \t\n;'\"=(", rune(script[i-1])) {
+			for _, m := range all {
+				if !strings.HasPrefix(script[i:], m.container) {
+					continue
+				}
+				end := i + len(m.container)
+				if end == len(script) || strings.ContainsRune("/ \t\n;'\")", rune(script[end])) {
+					b.WriteString(m.host)
+					i, matched = end, true
+					break
+				}
+			}
+		}
+		if !matched {
+			b.WriteByte(script[i])
+			i++
+		}
+	}
+	return b.String()
+}

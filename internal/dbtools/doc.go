@@ -12,7 +12,9 @@
 //   - TableChecksums fingerprints every table of schema public, to compare a
 //     restored database with its source.
 //   - SwapDatabases, CreateEmptyDatabase and DatabaseExists run in the
-//     operator on an admin connection.
+//     operator on an admin connection to the maintenance database; reads
+//     inside an instance's database run as the instance's own role
+//     (postgres.Manager.WithTenantDatabase), never as the admin.
 //
 // Connections: the Job side takes its connection from the libpq environment
 // (PGHOST, PGPORT, PGUSER, PGPASSWORD or PGPASSFILE, PGDATABASE, PGSSLMODE,

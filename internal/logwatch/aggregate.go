@@ -24,7 +24,8 @@ type ErrorEntry struct {
 
 // Health is an instance's error picture over the window.
 type Health struct {
-	// Errors is the number of ERROR and CRITICAL records in the window.
+	// Errors is the number of Notable records in the window: ERROR and
+	// CRITICAL records and the limit hits Odoo logs at INFO or WARNING.
 	Errors int
 	// LastMinute is the number of them in the minute before the newest
 	// sample: the rate compared with spec.rollback.errorThreshold.
@@ -66,9 +67,10 @@ func NewAggregator(window time.Duration) *Aggregator {
 // Sampled records that a sample was read, even one without errors.
 func (a *Aggregator) Sampled() { a.sampled = true }
 
-// Add records rec if it is an ERROR or CRITICAL record.
+// Add records rec if it is Notable: an ERROR or CRITICAL record, or a
+// limit hit or unprefixed problem line.
 func (a *Aggregator) Add(rec Record) {
-	if rec.Level != LevelError && rec.Level != LevelCritical {
+	if !Notable(rec) {
 		return
 	}
 	sig := Signature(rec)

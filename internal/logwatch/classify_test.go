@@ -44,7 +44,7 @@ var sampleCategories = map[int]struct {
 	18: {Serialization, nil}, // Sentry rendering: no Odoo prefix
 	19: {Resource, nil},      // memory limit, logged at INFO
 	20: {Resource, nil},      // real time limit, logged at INFO
-	22: {Resource, nil},      // pasted without timestamp and PID, so no prefix
+	22: {Resource, nil},      // pasted without timestamp and PID: read as an ERROR record (parseLoose)
 	24: {ModuleLoading, nil}, // upgrade failing in a migration script; a ValueError, nothing more specific
 	// A websocket request served by a prefork worker: a routing mistake
 	// none of the categories describes.
@@ -53,8 +53,8 @@ var sampleCategories = map[int]struct {
 	// record says why the update failed.
 	27: {Other, nil},
 	// Startup warnings about configuration, not a failure. The runtime's
-	// timestamp glued to Odoo's prefix hides it, so all lines are one
-	// record with no level.
+	// timestamp glued to Odoo's prefix is skipped (parseLoose), so each
+	// line is its own WARNING or INFO record.
 	28: {Other, nil},
 	// The JSON layout is not parsed (one record with no level), but its
 	// message is the one logged after a failed module load (docs B.3).

@@ -26,19 +26,28 @@ func sqlError(rec Record) string {
 
 // exceptionLine returns the exception line of a record's traceback, such as
 // "ValueError: load_module arg#2 should be a file or None", or "". It is the
-// last unindented line after the first "Traceback" line, not counting
-// Python's chaining lines, so it is found even when a chained traceback was
-// cut off by the reporter or by the continuation cap.
+// first unindented line after the last stack frame, so it is found even when
+// a chained traceback was cut off by the reporter or by the continuation cap,
+// when the "Traceback" line is missing (a log read from the middle of a
+// record), and when the exception's message runs over several lines (psycopg
+// appends "LINE 1: ..." to its errors).
 func exceptionLine(rec Record) string {
-	found, in := "", false
+	found, in, framed := "", false, false
 	for _, l := range rec.Continuation {
 		switch {
 		case l == tracebackStart:
-			in = true
-		case !in || l == "" || l[0] == ' ' || l[0] == '\t' || l == chainedCause || l == chainedContext:
-		default:
-			found = l
+			in, framed = true, true
+		case strings.HasPrefix(l, framePrefix):
+			in, framed = true, true
+		case !in || l == "" || l == chainedCause || l == chainedContext:
+		case l[0] == ' ' || l[0] == '\t':
+			framed = framed || in
+		case framed:
+			found, framed = l, false
 		}
 	}
 	return found
 }
+
+// framePrefix starts a stack frame line of a Python traceback.
+const framePrefix = `  File "`

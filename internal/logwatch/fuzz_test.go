@@ -15,7 +15,61 @@ import (
 var (
 	refHeader = regexp.MustCompile(`^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) (\d{1,9}) (DEBUG|INFO|WARNING|ERROR|CRITICAL) (\S*) ([\w.\-]+): (.*)$`)
 	refCRI    = regexp.MustCompile(`^\d{4}-\d\d-\d\dT[^ ]+ (?:stdout|stderr) ([FP])(?: (.*))?$`)
+
+	// The layouts parseLoose reads around Odoo's prefix.
+	refANSI    = regexp.MustCompile(`\x1b(?:\[[^\x40-\x7e]*[\x40-\x7e]?)?`)
+	refOuter   = regexp.MustCompile(`^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:(?:[.,]\d*)(?:Z|[+-]\d\d(?::\d\d|\d\d)?)? ?|Z ?|[+-]\d\d(?::\d\d|\d\d)? ?| )`)
+	refSyslog  = regexp.MustCompile(`^(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d [^ ]+ (?:[\w.\-/]+(?:\[[^\]]*\])?: )?`)
+	refOdooSys = regexp.MustCompile(`^(?:Odoo|OpenERP) Server [^:]*:([^:]*):(DEBUG|INFO|WARNING|ERROR|CRITICAL):([\w.\-]+):(.*)$`)
+	refBare    = regexp.MustCompile(`^(DEBUG|INFO|WARNING|ERROR|CRITICAL) ([^ ]*) ((?:odoo|openerp|werkzeug)(?:\.[\w.\-]*)?): (.*)$`)
 )
+
+// refRecord is what the reference reads from a line that opens a record.
+type refRecord struct {
+	level, db, logger, msg string
+	pid                    int
+	stamp                  string // Odoo's timestamp, "" when none
+}
+
+// refParse opens a record from a line the slow way, or returns false.
+func refParse(l string) (refRecord, bool) {
+	if m := refHeader.FindStringSubmatch(l); m != nil {
+		return refFromHeader(m), true
+	}
+	if len(l) < 8 {
+		return refRecord{}, false
+	}
+	if strings.IndexByte(l, 0x1b) >= 0 {
+		l = refANSI.ReplaceAllString(l, "")
+		if m := refHeader.FindStringSubmatch(l); m != nil {
+			return refFromHeader(m), true
+		}
+	}
+	if m := refOuter.FindString(l); m != "" {
+		if h := refHeader.FindStringSubmatch(l[len(m):]); h != nil {
+			return refFromHeader(h), true
+		}
+		return refRecord{}, false
+	}
+	if m := refSyslog.FindString(l); m != "" {
+		l = l[len(m):]
+		if h := refHeader.FindStringSubmatch(l); h != nil {
+			return refFromHeader(h), true
+		}
+	}
+	if m := refOdooSys.FindStringSubmatch(l); m != nil {
+		return refRecord{level: m[2], db: m[1], logger: m[3], msg: m[4]}, true
+	}
+	if m := refBare.FindStringSubmatch(l); m != nil {
+		return refRecord{level: m[1], db: m[2], logger: m[3], msg: m[4]}, true
+	}
+	return refRecord{}, false
+}
+
+func refFromHeader(m []string) refRecord {
+	pid, _ := strconv.Atoi(m[2])
+	return refRecord{level: m[3], db: m[4], logger: m[5], msg: m[6], pid: pid, stamp: m[1]}
+}
 
 // refLines splits data into log lines the slow way: physical lines, "\r"
 // removed, CRI prefixes removed with refCRI and P records joined to the next
@@ -67,6 +121,9 @@ func FuzzParser(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(data)
+	}
+	for _, l := range looseLines {
+		f.Add([]byte(l.line + "\n"))
 	}
 	f.Add([]byte("\n \r\n2025-03-30 17:08:55,986 1 ERROR  x: \n2026-01-01T00:00:00Z stdout P a\n2026-01-01T00:00:00Z stdout P"))
 
@@ -127,9 +184,9 @@ func FuzzParser(f *testing.F) {
 		if len(lines) != st.Lines {
 			t.Fatalf("parser read %d lines, reference %d", st.Lines, len(lines))
 		}
-		var headers [][]string
+		var headers []refRecord
 		for _, l := range lines {
-			if m := refHeader.FindStringSubmatch(l); m != nil {
+			if m, ok := refParse(l); ok {
 				headers = append(headers, m)
 			}
 		}
@@ -141,16 +198,18 @@ func FuzzParser(f *testing.F) {
 		}
 		for i, m := range headers {
 			r := recs[i]
-			db := m[4]
+			db := m.db
 			if db == "?" {
 				db = ""
 			}
-			pid, _ := strconv.Atoi(m[2])
-			if string(r.Level) != m[3] || r.PID != pid || r.Database != db || r.Logger != m[5] ||
-				r.Message != strings.TrimRight(m[6], " \t") {
-				t.Fatalf("record %d = %+v, header %q", i, r, m)
+			if string(r.Level) != m.level || r.PID != m.pid || r.Database != db || r.Logger != m.logger ||
+				r.Message != strings.TrimRight(m.msg, " \t") {
+				t.Fatalf("record %d = %+v, header %+v", i, r, m)
 			}
-			if ts, err := time.Parse("2006-01-02 15:04:05,000", m[1]); err == nil && !ts.Equal(r.Time) {
+			if m.stamp == "" && !r.Time.IsZero() {
+				t.Fatalf("record %d: Time %v, want none", i, r.Time)
+			}
+			if ts, err := time.Parse("2006-01-02 15:04:05,000", m.stamp); err == nil && !ts.Equal(r.Time) {
 				t.Fatalf("record %d: Time %v, want %v", i, r.Time, ts)
 			}
 		}

@@ -26,6 +26,9 @@ type Parser struct {
 	long []byte
 	join []byte
 
+	// plain holds a line without its ANSI colours; reused.
+	plain []byte
+
 	cur    Record
 	hasCur bool
 	cont   continuation
@@ -75,7 +78,7 @@ func (p *Parser) Next() (Record, bool) {
 			return p.finish(), true
 		}
 		p.stats.Lines++
-		if rec, ok := p.parseHeader(line); ok {
+		if rec, ok := p.parseAny(line); ok {
 			if !p.hasCur {
 				p.cur, p.hasCur = rec, true
 				continue
@@ -94,6 +97,15 @@ func (p *Parser) Next() (Record, bool) {
 			p.hasCur = true
 		}
 	}
+}
+
+// parseAny parses Odoo's prefix, exactly (parseHeader) or in one of the
+// forms around it that parseLoose knows.
+func (p *Parser) parseAny(line []byte) (Record, bool) {
+	if rec, ok := p.parseHeader(line); ok {
+		return rec, true
+	}
+	return p.parseLoose(line)
 }
 
 // Err returns the first read error other than io.EOF.

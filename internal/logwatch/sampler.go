@@ -247,7 +247,13 @@ func (s *Sampler) sample(ctx context.Context, key types.NamespacedName) {
 		logBytesRead.Add(float64(len(data)))
 		p := NewParser(bytes.NewReader(data))
 		for rec, ok := p.Next(); ok; rec, ok = p.Next() {
-			if rec.Level == LevelError || rec.Level == LevelCritical {
+			if Notable(rec) {
+				if rec.Time.IsZero() {
+					// A line without Odoo's timestamp (entrypoint
+					// output, a pasted or syslog layout) happened
+					// within this sample.
+					rec.Time = start
+				}
 				records = append(records, rec)
 			}
 		}

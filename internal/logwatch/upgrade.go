@@ -30,12 +30,22 @@ type UpgradeLogVerdict struct {
 	Module string
 	// ErrorLine is the first ERROR or CRITICAL record as "logger: message",
 	// followed by psycopg's ERROR: line or the traceback's exception line
-	// when there is one; at most MaxErrorLineBytes long.
+	// when there is one; at most MaxErrorLineBytes long. When the upgrade
+	// failed and that record has neither (Odoo 18 logs "Failed to load
+	// registry" bare, the traceback follows with "Failed to initialize
+	// database"), the exception line comes from the first error record up
+	// to the end of the failure's burst of error records that has one: the
+	// exception that failed a migration, say.
 	ErrorLine string
 	// Category is Classify's verdict on the record ErrorLine comes from.
 	Category Category
 	// Errors counts the ERROR and CRITICAL records.
 	Errors int
+	// StatesReset is true when Odoo logged "Transient module states were
+	// reset": after a failed load, Odoo 18 sets the modules it had marked
+	// 'to upgrade' or 'to remove' back to 'installed' and 'to install' back
+	// to 'uninstalled', so only the versions show what the run committed.
+	StatesReset bool
 	// Err is the read error that cut the log short, if any; the verdict
 	// then covers what was read.
 	Err error
@@ -49,10 +59,13 @@ func JudgeUpgradeLog(r io.Reader) UpgradeLogVerdict {
 	var (
 		v        UpgradeLogVerdict
 		first    Record // first ERROR or CRITICAL record
+		cause    Record // first of them with an exception or SQL error line, up to the failure's burst
 		loading  string // module of the last progress line before the failure
 		named    string // module named by an error record up to the failure
 		traced   string // module from the traceback of first or the failure
 		hasFirst bool
+		hasCause bool
+		burst    bool // still in the error records that follow the failure
 	)
 	p := NewParser(r)
 	for rec, ok := p.Next(); ok; rec, ok = p.Next() {
@@ -63,7 +76,17 @@ func JudgeUpgradeLog(r io.Reader) UpgradeLogVerdict {
 				first, hasFirst = rec, true
 			}
 		}
+		if strings.Contains(rec.Message, "Transient module states were reset") {
+			v.StatesReset = true
+		}
 		if v.Failed {
+			// Odoo 18 logs "Failed to load registry" bare and the traceback
+			// with the CRITICAL "Failed to initialize database" right after:
+			// the exception belongs to the failure.
+			burst = burst && isErr
+			if burst && !hasCause && hasDetail(rec) {
+				cause, hasCause = rec, true
+			}
 			continue
 		}
 		if m := progressModule(rec); m != "" {
@@ -76,18 +99,40 @@ func JudgeUpgradeLog(r io.Reader) UpgradeLogVerdict {
 			if traced == "" {
 				traced = tracebackModule(rec)
 			}
+			if !hasCause && hasDetail(rec) {
+				cause, hasCause = rec, true
+			}
 		}
 		v.Failed = isFailure(rec)
+		burst = v.Failed
 	}
 	v.Err = p.Err()
 	if hasFirst {
-		v.ErrorLine = errorLine(first)
+		v.ErrorLine = errorLine(first, first)
 		v.Category = Classify(first)
+		// A failure whose first error says nothing of the cause (Odoo 18's
+		// bare "Failed to load registry") is reported with the exception
+		// at the end of the traceback that follows.
+		if v.Failed && hasCause && !hasDetail(first) {
+			v.ErrorLine = errorLine(first, cause)
+			if c := Classify(cause); c != Other {
+				v.Category = c
+			}
+		}
 	}
 	if v.Failed {
 		v.Module = firstNonEmpty(loading, named, traced)
 	}
 	return v
+}
+
+// hasDetail reports whether rec carries the line that says what went wrong:
+// a traceback's exception line or psycopg's ERROR: line.
+func hasDetail(rec Record) bool {
+	if isBadQuery(rec) {
+		return sqlError(rec) != ""
+	}
+	return exceptionLine(rec) != ""
 }
 
 func isFailure(rec Record) bool {
@@ -140,14 +185,26 @@ func namedModule(rec Record) string {
 }
 
 // tracebackModule returns the addon of the innermost traceback line that
-// mentions one, as a path (".../addons/<name>/...", which also matches
-// "extra-addons/<name>/") or a Python module ("odoo.addons.<name>").
+// mentions one: the directory holding a migrations/ script, else a path
+// ".../addons/<name>/..." (which also matches "extra-addons/<name>/"), or a
+// Python module ("odoo.addons.<name>", "openerp.addons.<name>"). The
+// migrations rule comes first because add-ons directories are often nested
+// (".../addons/<repository>/<name>/migrations/...").
 func tracebackModule(rec Record) string {
 	for i := len(rec.Continuation) - 1; i >= 0; i-- {
 		l := rec.Continuation[i]
-		if j := strings.LastIndex(l, "odoo.addons."); j >= 0 {
-			if m := moduleName(l[j+len("odoo.addons."):], ""); m != "" {
-				return m
+		if j := strings.LastIndex(l, "/migrations/"); j >= 0 {
+			if k := strings.LastIndexByte(l[:j], '/'); k >= 0 {
+				if m := moduleName(l[k+1:j], ""); m != "" && len(m) == j-k-1 {
+					return m
+				}
+			}
+		}
+		for _, pkg := range [...]string{"odoo.addons.", "openerp.addons."} {
+			if j := strings.LastIndex(l, pkg); j >= 0 {
+				if m := moduleName(l[j+len(pkg):], ""); m != "" {
+					return m
+				}
 			}
 		}
 		if j := strings.LastIndex(l, "addons/"); j >= 0 {
@@ -172,22 +229,25 @@ func moduleName(s, end string) string {
 	return s[:i]
 }
 
-// errorLine renders rec for UpgradeLogVerdict.ErrorLine, keeping room for
-// the detail line, which usually says more than a long message.
-func errorLine(rec Record) string {
+// errorLine renders rec for UpgradeLogVerdict.ErrorLine with the detail
+// line of cause (rec itself, or the record with the traceback of rec's
+// failure), keeping room for the detail, which usually says more than a
+// long message.
+func errorLine(rec, cause Record) string {
 	head := rec.Message
 	if rec.Logger != "" {
 		head = rec.Logger + ": " + rec.Message
 	}
-	detail := exceptionLine(rec)
-	if isBadQuery(rec) {
-		detail = sqlError(rec)
+	detail := exceptionLine(cause)
+	if isBadQuery(cause) {
+		detail = sqlError(cause)
 	}
 	if detail == "" {
 		return truncate(head, MaxErrorLineBytes)
 	}
 	const sep = " | "
-	detail = truncate(detail, MaxErrorLineBytes/2)
+	// The detail says what went wrong: it gets two thirds of the room.
+	detail = truncate(detail, MaxErrorLineBytes*2/3)
 	return truncate(head, MaxErrorLineBytes-len(sep)-len(detail)) + sep + detail
 }
 

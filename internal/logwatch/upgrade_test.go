@@ -41,10 +41,13 @@ func sampleText(t *testing.T, nums ...int) string {
 func TestJudgeUpgradeLogKwokFiles(t *testing.T) {
 	broken := judgeFile(t, "../../hack/kwok/logs/broken.log")
 	want := UpgradeLogVerdict{
-		Failed:    true,
-		Module:    "web",
-		ErrorLine: "odoo.modules.module: Couldn't load module web",
-		Category:  ModuleLoading,
+		Failed: true,
+		Module: "web",
+		// The CRITICAL line names no cause; the traceback of the failure
+		// that follows does.
+		ErrorLine:   "odoo.modules.module: Couldn't load module web | ModuleNotFoundError: No module named 'odoo.addons.web'",
+		Category:    ModuleLoading,
+		StatesReset: true,
 		// CRITICAL Couldn't load module, ERROR server-wide module, ERROR
 		// bad query, ERROR registry, CRITICAL initialize database.
 		Errors: 5,
@@ -84,8 +87,8 @@ KeyError: 'x'
 		want UpgradeLogVerdict
 	}{
 		{"last progress line names the module", failingUpgrade, UpgradeLogVerdict{
-			Failed: true, Module: "sale", Errors: 3, Category: ModuleLoading,
-			ErrorLine: "odoo.modules.registry: Failed to load registry",
+			Failed: true, Module: "sale", Errors: 3, Category: ModuleLoading, StatesReset: true,
+			ErrorLine: "odoo.modules.registry: Failed to load registry | odoo.tools.convert.ParseError: while parsing /usr/lib/python3/dist-packages/odoo/addons/sale/views/sale_views.xml:4",
 		}},
 		{"traceback names the module", tracebackOnly, UpgradeLogVerdict{
 			Failed: true, Module: "my_mod", Errors: 1, Category: ModuleLoading,
@@ -96,7 +99,7 @@ KeyError: 'x'
 			ErrorLine: "odoo.service.server: Failed to initialize database `walplast_mig`. | ValueError: load_module arg#2 should be a file or None",
 		}},
 		{"missing table (sample 3): psycopg's line says why", sampleText(t, 3), UpgradeLogVerdict{
-			Failed: true, Errors: 2, Category: DatabaseSchema,
+			Failed: true, Errors: 2, Category: DatabaseSchema, StatesReset: true,
 			ErrorLine: `odoo.sql_db: bad query: SELECT * FROM ir_model WHERE state='manual' | ERROR: relation "ir_model" does not exist`,
 		}},
 		{"inconsistent states exit 0 but fail (sample 8)", sampleText(t, 8), UpgradeLogVerdict{

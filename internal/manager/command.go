@@ -80,6 +80,11 @@ type Options struct {
 	DBHealthInterval        time.Duration
 	DBRecheckInterval       time.Duration
 
+	// BackupStartDeadline bounds how long a backup may take to start (its
+	// Secrets and claims present, its pod scheduled and its container
+	// started) before it fails and its Job is deleted.
+	BackupStartDeadline time.Duration
+
 	EnableWebhooks           bool
 	WebhookHost              string
 	WebhookPort              int
@@ -172,6 +177,7 @@ func NewRootCommand() *cobra.Command {
 	f.DurationVar(&opts.LogSampleWindow, "log-sample-window", 10*time.Minute, "how long an Odoo error counts in status.health")
 	f.IntVar(&opts.LogSampleWorkers, "log-sample-workers", 4, "instances whose logs are sampled in parallel")
 	f.DurationVar(&opts.BackupMinInterval, "backup-min-interval", schedule.DefaultMinInterval, "smallest gap allowed between two times of an instance's spec.backup.schedule (refused at admission, and reported at reconcile)")
+	f.DurationVar(&opts.BackupStartDeadline, "backup-start-deadline", 5*time.Minute, "how long a backup may take to start (missing Secret or claim, unschedulable pod, image pull error) before it fails and its Job is deleted, releasing the claims")
 	f.Int64Var(&opts.LogSampleBytes, "log-sample-bytes", 256<<10, "log bytes read per instance and sample, shared by its pods")
 	f.StringArrayVar(&opts.EgressAllow, "egress-allow", nil, "CIDR[:PORT[-PORT]] that tenants' webhook and live-Odoo URLs may reach although it is loopback, private, link-local or denied (repeatable; default: none)")
 	f.StringArrayVar(&opts.EgressDeny, "egress-deny", nil, "CIDR that tenants' URLs may not reach, beyond the built-in loopback/private/link-local ranges: the cluster's Service and Pod ranges when they are public addresses (repeatable)")
@@ -321,7 +327,7 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 	images := backupjob.Images{Operator: r.Images.Operator, PostgresClient: r.Images.PostgresClientImage}
 	if err := (&backupjob.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clusters: r, Versions: dbs, Images: images,
-		Recorder: mgr.GetEventRecorder("odoo-operator"), DataJobDeadline: opts.DataJobDeadline,
+		Recorder: mgr.GetEventRecorder("odoo-operator"), DataJobDeadline: opts.DataJobDeadline, StartDeadline: opts.BackupStartDeadline,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the OdooBackupJob controller: %w", err)
 	}

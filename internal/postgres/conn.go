@@ -29,8 +29,10 @@ func poolConfig(c Cluster, o ManagerOptions) (*pgxpool.Config, error) {
 	cc.Database = o.MaintenanceDatabase
 	cc.ConnectTimeout = o.ConnectTimeout
 	// Nothing from the operator's own PG* environment (PGOPTIONS,
-	// PGTARGETSESSIONATTRS, ...) leaks into the admin sessions.
-	cc.RuntimeParams = map[string]string{"application_name": o.ApplicationName}
+	// PGTARGETSESSIONATTRS, ...) leaks into the admin sessions. search_path
+	// is pg_catalog alone: an admin statement never resolves a name to an
+	// object a tenant created in the maintenance database's public schema.
+	cc.RuntimeParams = map[string]string{"application_name": o.ApplicationName, "search_path": "pg_catalog"}
 	cc.ValidateConnect = nil
 	cc.Fallbacks = nil
 	cc.TLSConfig = nil

@@ -225,19 +225,29 @@ func TestEnsureDatabaseOwnership(t *testing.T) {
 	c := clusterFor(s, "main")
 	pw := randomPassword()
 
-	// A database the admin made (a restore, a migration) is handed over.
+	// A database the admin made (another application's, e.g. keycloak) is
+	// never taken over, not even by a role created for it.
 	roleName, dbName := names(t, "adopt")
 	mustExec(t, conn, "CREATE DATABASE "+ident(dbName))
-	mustEnsure(t, m, c, DesiredRole{Name: roleName, Password: pw}, DesiredDatabase{Name: dbName}, "CreateRole,SetDatabaseOwner")
-	var owner string
-	if err := conn.QueryRow(testCtx(t), "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", dbName).Scan(&owner); err != nil || owner != roleName {
-		t.Fatalf("owner = %q, %v", owner, err)
+	res, err := m.Ensure(testCtx(t), c, DesiredRole{Name: roleName, Password: pw}, DesiredDatabase{Name: dbName})
+	if !errors.Is(err, ErrConflict) {
+		t.Fatalf("Ensure on the admin's database: %v (actions %v)", err, res.Actions)
 	}
+	var owner string
+	if err := conn.QueryRow(testCtx(t), "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", dbName).Scan(&owner); err != nil || owner != c.AdminUser {
+		t.Fatalf("owner of the admin's database = %q, %v; want it unchanged (%q)", owner, err, c.AdminUser)
+	}
+	// The opt-in of a migrating cluster: an administrator hands the database
+	// to the instance's role; then it is adopted as is.
+	mustExec(t, conn, "CREATE ROLE "+ident(roleName)+" LOGIN")
+	mustExec(t, conn, "ALTER DATABASE "+ident(dbName)+" OWNER TO "+ident(roleName))
+	mustEnsure(t, m, c, DesiredRole{Name: roleName, Password: pw}, DesiredDatabase{Name: dbName}, "SetRolePassword")
+	mustLogin(t, s, roleName, pw, dbName)
 
 	// Another tenant's database is never taken over.
 	otherRole, otherDB := names(t, "other")
 	mustEnsure(t, m, c, DesiredRole{Name: otherRole, Password: pw}, DesiredDatabase{Name: otherDB}, "CreateRole,CreateDatabase")
-	_, err := m.Ensure(testCtx(t), c, DesiredRole{Name: roleName, Password: pw}, DesiredDatabase{Name: otherDB})
+	_, err = m.Ensure(testCtx(t), c, DesiredRole{Name: roleName, Password: pw}, DesiredDatabase{Name: otherDB})
 	if !errors.Is(err, ErrConflict) {
 		t.Fatalf("Ensure on another role's database: %v", err)
 	}
@@ -404,7 +414,8 @@ func TestNonSuperuserAdmin(t *testing.T) {
 		t.Fatalf("Drop: %v, %v", actions, err)
 	}
 
-	// A database an admin pre-created is handed over after joining the role.
+	// A database an admin pre-created is never taken over; once the admin
+	// hands it to the role (the opt-in), it is adopted.
 	roleName2, dbName2 := names(t, "precreated")
 	admin, err := pgx.ConnectConfig(testCtx(t), func() *pgx.ConnConfig {
 		cfg, _ := pgx.ParseConfig(s.ConnString())
@@ -416,8 +427,12 @@ func TestNonSuperuserAdmin(t *testing.T) {
 	}
 	defer func() { _ = admin.Close(context.Background()) }()
 	mustExec(t, admin, "CREATE DATABASE "+ident(dbName2))
-	mustEnsure(t, m2, c, DesiredRole{Name: roleName2, Password: role.Password}, DesiredDatabase{Name: dbName2},
-		"CreateRole,GrantRoleToAdmin,SetDatabaseOwner")
+	if _, err := m2.Ensure(testCtx(t), c, DesiredRole{Name: roleName2, Password: role.Password}, DesiredDatabase{Name: dbName2}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("Ensure on a database the admin pre-created: %v", err)
+	}
+	mustExec(t, admin, "CREATE ROLE "+ident(roleName2)+" LOGIN")
+	mustExec(t, conn, "ALTER DATABASE "+ident(dbName2)+" OWNER TO "+ident(roleName2))
+	mustEnsure(t, m2, c, DesiredRole{Name: roleName2, Password: role.Password}, DesiredDatabase{Name: dbName2}, "SetRolePassword")
 	mustLogin(t, s, roleName2, role.Password, dbName2)
 	if _, err := m2.Drop(testCtx(t), c, roleName2, dbName2); err != nil {
 		t.Fatal(err)

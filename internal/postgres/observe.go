@@ -29,8 +29,7 @@ func observeQuery(superuser bool, major int) string {
   CASE WHEN r.oid IS NULL THEN %t ELSE %s END,
   d.oid IS NOT NULL,
   COALESCE(o.rolname, ''),
-  COALESCE(d.datistemplate, false),
-  COALESCE(o.rolsuper OR o.rolname = current_user, false)
+  COALESCE(d.datistemplate, false)
 FROM (VALUES (1)) AS v(x)
 LEFT JOIN %s r ON r.rolname = $1
 LEFT JOIN pg_database d ON d.datname = $2
@@ -46,7 +45,7 @@ func observe(ctx context.Context, conn *pgxpool.Conn, roleName, dbName string) (
 	)
 	err := conn.QueryRow(ctx, observeQuery(superuser, serverMajor(conn)), roleName, dbName).Scan(
 		&or.Exists, &or.CanLogin, &or.Privileged, &verifier, &or.AdminCanUse,
-		&od.Exists, &od.Owner, &od.IsTemplate, &od.OwnerAdoptable)
+		&od.Exists, &od.Owner, &od.IsTemplate)
 	if err != nil {
 		return or, od, opErr("observe", err)
 	}

@@ -62,10 +62,6 @@ type ObservedDatabase struct {
 	Exists     bool
 	Owner      string
 	IsTemplate bool
-	// OwnerAdoptable: the current owner is the admin itself or a superuser,
-	// so ownership may be handed to the instance's role. A database owned by
-	// another ordinary role is never taken over.
-	OwnerAdoptable bool
 }
 
 // Action is one change to apply, in order. String never contains a password
@@ -97,9 +93,6 @@ type SetRoleLogin struct{ Role string }
 // CreateDatabase creates the database the way Odoo does (template0, UTF8,
 // LC_COLLATE 'C'), owned by the role.
 type CreateDatabase struct{ Database, Owner string }
-
-// SetDatabaseOwner hands the database over to the role.
-type SetDatabaseOwner struct{ Database, From, To string }
 
 // DropDatabase drops the database, closing its connections (WITH (FORCE)).
 type DropDatabase struct{ Database string }
@@ -144,14 +137,6 @@ func (a CreateDatabase) sql(string) string {
 	return "CREATE DATABASE " + ident(a.Database) + " WITH OWNER " + ident(a.Owner) +
 		" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C'"
 }
-
-func (a SetDatabaseOwner) String() string {
-	return fmt.Sprintf("change owner of database %q from %q to %q", a.Database, a.From, a.To)
-}
-func (a SetDatabaseOwner) sql(string) string {
-	return "ALTER DATABASE " + ident(a.Database) + " OWNER TO " + ident(a.To)
-}
-func (SetDatabaseOwner) needsVerifier() bool { return false }
 
 func (a DropDatabase) String() string { return fmt.Sprintf("drop database %q", a.Database) }
 func (a DropDatabase) sql(string) string {
@@ -229,8 +214,18 @@ func validateIdentifier(kind, name string) error {
 // PlanEnsure returns the actions that bring the role and the database to the
 // desired state, in order; none when they are already there. It refuses
 // (ErrConflict) to manage a privileged role, a template database or a
-// database owned by another ordinary role, and (ErrInvalid) bad names or
-// passwords.
+// database that exists and is not owned by the instance's role, and
+// (ErrInvalid) bad names or passwords.
+//
+// An existing database is adopted only when it is provably the instance's:
+// its owner is already the instance's role, which only this instance derives
+// (odoo.<namespace>.<name>) and which cannot create databases. It is then
+// the database the operator created for it, the one the reference operator's
+// Odoo created as that role, or one a PostgreSQL administrator handed over
+// on purpose (ALTER DATABASE ... OWNER TO the role: the opt-in for migrating
+// clusters). Ownership is never changed by the operator: a database owned by
+// the admin, a superuser or any other role (another application's, another
+// tenant's) is never taken over.
 func PlanEnsure(role DesiredRole, db DesiredDatabase, or ObservedRole, od ObservedDatabase) ([]Action, error) {
 	if err := ValidateRoleName(role.Name); err != nil {
 		return nil, err
@@ -250,8 +245,10 @@ func PlanEnsure(role DesiredRole, db DesiredDatabase, or ObservedRole, od Observ
 	if od.Exists && od.IsTemplate {
 		return nil, fmt.Errorf("%w: database %q is a template database; refusing to manage it", ErrConflict, db.Name)
 	}
-	if od.Exists && od.Owner != role.Name && !od.OwnerAdoptable {
-		return nil, fmt.Errorf("%w: database %q is owned by role %q, not by %q; refusing to take it over", ErrConflict, db.Name, od.Owner, role.Name)
+	if od.Exists && od.Owner != role.Name {
+		return nil, fmt.Errorf("%w: database %q already exists and is owned by role %q, not by the instance's role %q; refusing to take it over "+
+			"(recreate the instance with another spec.database.name, or, to adopt a database that really is this instance's, have a PostgreSQL administrator run ALTER DATABASE %s OWNER TO %s)",
+			ErrConflict, db.Name, od.Owner, role.Name, ident(db.Name), ident(role.Name))
 	}
 
 	var actions []Action
@@ -275,15 +272,11 @@ func PlanEnsure(role DesiredRole, db DesiredDatabase, or ObservedRole, od Observ
 		}
 	}
 
-	needDB := !od.Exists || od.Owner != role.Name
-	if needDB && !or.AdminCanUse {
-		actions = append(actions, GrantRoleToAdmin{Role: role.Name})
-	}
-	switch {
-	case !od.Exists:
+	if !od.Exists {
+		if !or.AdminCanUse {
+			actions = append(actions, GrantRoleToAdmin{Role: role.Name})
+		}
 		actions = append(actions, CreateDatabase{Database: db.Name, Owner: role.Name})
-	case od.Owner != role.Name:
-		actions = append(actions, SetDatabaseOwner{Database: db.Name, From: od.Owner, To: role.Name})
 	}
 	return actions, nil
 }

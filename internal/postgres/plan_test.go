@@ -87,15 +87,32 @@ func TestPlanEnsure(t *testing.T) {
 			},
 		},
 		{
-			name: "database owned by the admin is handed over", role: role, db: db, or: okRole,
-			od:   ObservedDatabase{Exists: true, Owner: "postgres", OwnerAdoptable: true},
-			want: []Action{SetDatabaseOwner{Database: db.Name, From: "postgres", To: role.Name}},
+			// Another application's database (keycloak) made by the admin.
+			name: "database owned by the admin is never taken over", role: role, db: db, or: okRole,
+			od: ObservedDatabase{Exists: true, Owner: "postgres"}, wantErr: ErrConflict,
 		},
 		{
-			name: "non-superuser admin joins the role before handing over", role: role, db: db,
+			name: "database owned by a superuser is never taken over", role: role, db: db, or: okRole,
+			od: ObservedDatabase{Exists: true, Owner: "dba"}, wantErr: ErrConflict,
+		},
+		{
+			name: "non-superuser admin: database owned by the admin itself is never taken over", role: role, db: db,
+			or: with(okRole, func(o *ObservedRole) { o.AdminCanUse = false; o.VerifierKnown = false; o.PasswordRecorded = true }),
+			od: ObservedDatabase{Exists: true, Owner: "ops"}, wantErr: ErrConflict,
+		},
+		{
+			// Created by the operator, by the reference operator's Odoo as
+			// the role, or handed over by a PostgreSQL administrator.
+			name: "database already owned by the role is adopted as is", role: role, db: db,
+			or:   with(okRole, func(o *ObservedRole) { o.Verifier = other }),
+			od:   ObservedDatabase{Exists: true, Owner: role.Name},
+			want: []Action{SetRolePassword{Role: role.Name, Reason: "stored password differs"}},
+		},
+		{
+			name: "non-superuser admin: no grant needed to adopt an owned database", role: role, db: db,
 			or:   with(okRole, func(o *ObservedRole) { o.AdminCanUse = false; o.VerifierKnown = false; o.PasswordRecorded = true }),
-			od:   ObservedDatabase{Exists: true, Owner: "ops", OwnerAdoptable: true},
-			want: []Action{GrantRoleToAdmin{Role: role.Name}, SetDatabaseOwner{Database: db.Name, From: "ops", To: role.Name}},
+			od:   okDB,
+			want: nil,
 		},
 		{
 			name: "database owned by another ordinary role", role: role, db: db, or: okRole,
@@ -168,7 +185,7 @@ func TestPlanDrop(t *testing.T) {
 			or: with(role, func(o *ObservedRole) { o.AdminCanUse = false }), od: db,
 			want: []Action{GrantRoleToAdmin{Role: r}, DropDatabase{Database: d}, DropRole{Role: r}},
 		},
-		{name: "database owned by someone else", roleName: r, dbName: d, or: role, od: ObservedDatabase{Exists: true, Owner: "postgres", OwnerAdoptable: true}, wantErr: ErrConflict},
+		{name: "database owned by someone else", roleName: r, dbName: d, or: role, od: ObservedDatabase{Exists: true, Owner: "postgres"}, wantErr: ErrConflict},
 		{name: "database without role", dbName: d, od: db, wantErr: ErrConflict},
 		{name: "template", roleName: r, dbName: d, or: role, od: ObservedDatabase{Exists: true, Owner: r, IsTemplate: true}, wantErr: ErrConflict},
 		{name: "privileged role", roleName: r, dbName: d, or: with(role, func(o *ObservedRole) { o.Privileged = true }), wantErr: ErrConflict},
@@ -214,8 +231,6 @@ func TestActionSQLAndString(t *testing.T) {
 		{CreateDatabase{Database: "ns_a", Owner: "odoo.ns.a"},
 			`CREATE DATABASE "ns_a" WITH OWNER "odoo.ns.a" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C'`,
 			`create database "ns_a" owned by "odoo.ns.a"`, false},
-		{SetDatabaseOwner{Database: "d", From: "postgres", To: "r"}, `ALTER DATABASE "d" OWNER TO "r"`,
-			`change owner of database "d" from "postgres" to "r"`, false},
 		{DropDatabase{Database: "d"}, `DROP DATABASE IF EXISTS "d" WITH (FORCE)`, `drop database "d"`, false},
 		{DropRole{Role: "r"}, `DROP ROLE IF EXISTS "r"`, `drop role "r"`, false},
 	}

@@ -81,7 +81,7 @@ func InitJob(in InitInputs) *batchv1ac.JobApplyConfiguration {
 		args = append(args, "--without-demo=all")
 	}
 	container := odooContainer(inst, in.Image, webResources(inst)).
-		WithCommand("/entrypoint.sh", "odoo").
+		WithCommand(OdooCommand()...).
 		WithArgs(args...).
 		WithEnv(mergeEnv(inst, nil)...)
 	name := InitJobName(in)

@@ -79,7 +79,7 @@ func TestInitJob(t *testing.T) {
 			g.Expect(pod.RestartPolicy).To(Equal(corev1.RestartPolicyNever))
 			c := pod.Containers[0]
 			g.Expect(c.Image).To(Equal(testImage))
-			g.Expect(c.Command).To(Equal([]string{"/entrypoint.sh", "odoo"}))
+			g.Expect(c.Command).To(Equal([]string{"odoo", "-c", "/etc/odoo/odoo.conf"}))
 			g.Expect(c.Args).To(Equal(tt.wantArgs))
 			// Credentials only through the conf Secret: no literal secret in env.
 			for _, e := range c.Env {

@@ -39,8 +39,8 @@ type NeutralizeInputs struct {
 func NeutralizeJob(in NeutralizeInputs) *batchv1ac.JobApplyConfiguration {
 	inst, rj := in.Instance, in.Restore
 	container := odooContainer(inst, inst.Spec.Image, webResources(inst)).
-		WithCommand("/entrypoint.sh", "odoo").
-		WithArgs("neutralize", "-d", in.Database).
+		WithCommand(OdooCommand("neutralize")...).
+		WithArgs("-d", in.Database).
 		WithEnv(mergeEnv(inst, nil)...)
 	labels := Labels(inst, JobKindNeutralize)
 	labels[JobKindLabel] = JobKindNeutralize

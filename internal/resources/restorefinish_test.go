@@ -31,8 +31,8 @@ func TestNeutralizeJob(t *testing.T) {
 	g.Expect(job.Spec.ActiveDeadlineSeconds).NotTo(BeNil())
 	c := job.Spec.Template.Spec.Containers[0]
 	g.Expect(c.Image).To(Equal(testImage))
-	g.Expect(c.Command).To(Equal([]string{"/entrypoint.sh", "odoo"}))
-	g.Expect(c.Args).To(Equal([]string{"neutralize", "-d", "prod_shop_restore_1"}))
+	g.Expect(c.Command).To(Equal([]string{"odoo", "neutralize", "-c", "/etc/odoo/odoo.conf"}))
+	g.Expect(c.Args).To(Equal([]string{"-d", "prod_shop_restore_1"}))
 	g.Expect(c.Env).To(ContainElement(corev1.EnvVar{Name: "TZ", Value: "UTC"}))
 	g.Expect(c.VolumeMounts).To(ContainElement(HaveField("MountPath", ConfMountPath)))
 	vols := job.Spec.Template.Spec.Volumes

@@ -86,7 +86,9 @@ func RestorePointClaimName(inst *odoov1alpha2.OdooInstance) string {
 
 // RestorePointPVC is the claim of the instance's restore points when it has
 // no spec.backup.destination: one dump per upgrade, sized like the
-// filestore, in the filestore's storage class.
+// filestore, in the filestore's storage class. Like the filestore claim it has
+// no owner reference: spec.deletionPolicy decides whether it outlives the
+// instance.
 func RestorePointPVC(inst *odoov1alpha2.OdooInstance) *corev1ac.PersistentVolumeClaimApplyConfiguration {
 	spec := corev1ac.PersistentVolumeClaimSpec().
 		WithAccessModes(corev1.ReadWriteOnce).
@@ -97,7 +99,6 @@ func RestorePointPVC(inst *odoov1alpha2.OdooInstance) *corev1ac.PersistentVolume
 	}
 	return corev1ac.PersistentVolumeClaim(RestorePointClaimName(inst), inst.Namespace).
 		WithLabels(Labels(inst, "restore-points")).
-		WithOwnerReferences(OwnerReference(inst)).
 		WithSpec(spec)
 }
 

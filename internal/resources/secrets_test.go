@@ -85,3 +85,52 @@ func TestNewPassword(t *testing.T) {
 	}
 	g.Expect(seen).To(HaveLen(1000))
 }
+
+func TestCheckUserSecret(t *testing.T) {
+	inst := newInstance()
+	inst.UID = "uid-1"
+	own := func(mutate func(*corev1.Secret)) *corev1.Secret {
+		s := NewUserSecret(inst, "pw")
+		if mutate != nil {
+			mutate(s)
+		}
+		return s
+	}
+	tests := []struct {
+		name   string
+		secret *corev1.Secret
+		want   string
+	}{
+		{name: "the operator's own", secret: own(nil)},
+		{name: "the reference operator's (owner reference without controller flag)", secret: own(func(s *corev1.Secret) {
+			s.OwnerReferences[0].Controller = nil
+		})},
+		{name: "another tenant's role", secret: own(func(s *corev1.Secret) {
+			s.Data[UserSecretUsernameKey] = []byte("odoo.victim.shop")
+		}), want: `names role "odoo.victim.shop", but this instance's role is always "odoo.prod.shop"`},
+		{name: "no owner reference (pre-created by the tenant)", secret: own(func(s *corev1.Secret) {
+			s.OwnerReferences = nil
+		}), want: "was not created by the operator for this OdooInstance"},
+		{name: "owner reference to an earlier instance of the same name", secret: own(func(s *corev1.Secret) {
+			s.OwnerReferences[0].UID = "uid-0"
+		}), want: "no owner reference to its UID uid-1"},
+		{name: "owner reference to another kind", secret: own(func(s *corev1.Secret) {
+			s.OwnerReferences[0].Kind = "ConfigMap"
+		}), want: "was not created by the operator"},
+		{name: "no password", secret: own(func(s *corev1.Secret) {
+			delete(s.Data, UserSecretPasswordKey)
+		}), want: `has no "password"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			got := CheckUserSecret(inst, tt.secret)
+			if tt.want == "" {
+				g.Expect(got).To(BeEmpty())
+				return
+			}
+			g.Expect(got).To(ContainSubstring(tt.want))
+			g.Expect(got).NotTo(ContainSubstring("pw\""))
+		})
+	}
+}

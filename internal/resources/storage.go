@@ -12,6 +12,14 @@ import (
 // class and access modes are immutable and its size can only grow, so when the
 // claim exists the builder keeps what it has and only ever raises the size:
 // changing the class is a data migration, not an apply.
+//
+// The claim has no owner reference: the garbage collector would delete the
+// attachments with the instance (even before its finalizer ran, under a
+// foreground deletion) whatever spec.deletionPolicy says. The instance's
+// finalizer deletes it under deletionPolicy Delete and keeps it otherwise;
+// its labels name the instance, so a re-created instance of that name finds
+// it again. Applying without the owner reference also removes the one an
+// earlier operator version set.
 func FilestorePVC(inst *odoov1alpha2.OdooInstance, name, class string, existing *corev1.PersistentVolumeClaim) *corev1ac.PersistentVolumeClaimApplyConfiguration {
 	size := inst.StorageSize()
 	accessModes := []corev1.PersistentVolumeAccessMode{inst.FilestoreAccessMode()}
@@ -35,12 +43,13 @@ func FilestorePVC(inst *odoov1alpha2.OdooInstance, name, class string, existing 
 	}
 	return corev1ac.PersistentVolumeClaim(name, inst.Namespace).
 		WithLabels(Labels(inst, "filestore")).
-		WithOwnerReferences(OwnerReference(inst)).
 		WithSpec(spec)
 }
 
 // FilestoreTargetPVC is the claim a migration copies into: class, with the
 // access modes of source and a size no smaller than source's, so the copy fits.
+// Like FilestorePVC it has no owner reference: once swapped in, it is the
+// instance's filestore.
 func FilestoreTargetPVC(inst *odoov1alpha2.OdooInstance, name, class string, source *corev1.PersistentVolumeClaim) *corev1ac.PersistentVolumeClaimApplyConfiguration {
 	size := inst.StorageSize()
 	accessModes := []corev1.PersistentVolumeAccessMode{inst.FilestoreAccessMode()}
@@ -61,7 +70,6 @@ func FilestoreTargetPVC(inst *odoov1alpha2.OdooInstance, name, class string, sou
 	}
 	return corev1ac.PersistentVolumeClaim(name, inst.Namespace).
 		WithLabels(Labels(inst, "filestore")).
-		WithOwnerReferences(OwnerReference(inst)).
 		WithSpec(spec)
 }
 

@@ -106,7 +106,7 @@ func UpgradeJob(in UpgradeInputs) *batchv1ac.JobApplyConfiguration {
 	}
 	args = append(args, "--stop-after-init", "--no-http", "--workers=0", "--max-cron-threads=0", "-d", in.Database)
 	container := odooContainer(inst, st.ImageAttempted, webResources(inst)).
-		WithCommand("/entrypoint.sh", "odoo").
+		WithCommand(OdooCommand()...).
 		WithArgs(args...).
 		WithEnv(mergeEnv(inst, nil)...)
 	claim := in.FilestoreClaim

@@ -92,7 +92,7 @@ func WebDeployment(in WorkloadInputs) *appsv1ac.DeploymentApplyConfiguration {
 	inst := in.Instance
 	workers := inst.Workers()
 	container := odooContainer(inst, in.WebImage, webResources(inst)).
-		WithCommand("/entrypoint.sh", "odoo").
+		WithCommand(OdooCommand()...).
 		WithArgs("--max-cron-threads=0", fmt.Sprintf("--workers=%d", workers)).
 		WithEnv(mergeEnv(inst, []corev1.EnvVar{
 			{Name: "MAX_CRON_THREADS", Value: "0"},
@@ -116,7 +116,7 @@ func CronDeployment(in WorkloadInputs) *appsv1ac.DeploymentApplyConfiguration {
 		resources = *inst.Spec.Cron.Resources
 	}
 	container := odooContainer(inst, in.CronImage, resources).
-		WithCommand("/entrypoint.sh", "odoo", "--no-http").
+		WithCommand(append(OdooCommand(), "--no-http")...).
 		WithArgs(fmt.Sprintf("--max-cron-threads=%d", threads), "--workers=0").
 		WithEnv(mergeEnv(inst, []corev1.EnvVar{
 			{Name: "MAX_CRON_THREADS", Value: fmt.Sprint(threads)},

@@ -212,7 +212,7 @@ func TestWebDeployment(t *testing.T) {
 			g.Expect(d.Spec.Replicas).To(HaveValue(Equal(tt.wantReplicas)))
 			g.Expect(d.Spec.Template.Spec.TerminationGracePeriodSeconds).To(HaveValue(Equal(int64(60))))
 			c := odooContainerOf(g, d)
-			g.Expect(c.Command).To(Equal([]string{"/entrypoint.sh", "odoo"}))
+			g.Expect(c.Command).To(Equal([]string{"odoo", "-c", "/etc/odoo/odoo.conf"}))
 			g.Expect(c.Args).To(Equal([]string{"--max-cron-threads=0", "--workers=" + tt.wantWorkers}))
 			g.Expect(envOf(c)).To(Equal(tt.wantEnv))
 
@@ -325,7 +325,7 @@ func TestCronDeployment(t *testing.T) {
 			g.Expect(d.Spec.Strategy.RollingUpdate).To(BeNil())
 			g.Expect(d.Spec.Template.Spec.TerminationGracePeriodSeconds).To(HaveValue(Equal(int64(120))))
 			c := odooContainerOf(g, d)
-			g.Expect(c.Command).To(Equal([]string{"/entrypoint.sh", "odoo", "--no-http"}))
+			g.Expect(c.Command).To(Equal([]string{"odoo", "-c", "/etc/odoo/odoo.conf", "--no-http"}))
 			g.Expect(c.Args).To(Equal([]string{"--max-cron-threads=" + tt.wantThreads, "--workers=0"}))
 			g.Expect(envOf(c)).To(Equal(tt.wantEnv))
 			g.Expect(c.Ports).To(BeEmpty(), "cron serves no HTTP")

@@ -75,7 +75,7 @@ func TestInstanceInitializesBeforeOdooStarts(t *testing.T) {
 // (KWOK exits it with 255); the instance says why and keeps the database.
 func TestBrokenInitLeavesInstanceDegraded(t *testing.T) {
 	ns := framework.Namespace(t, "e2e-broken-init")
-	framework.Apply(t, ns, strings.Replace(instanceManifest("broken"), "image: odoo:18.0", "image: odoo:18.0-broken", 1))
+	framework.Apply(t, ns, strings.Replace(instanceManifest("broken"), "image: odoo-sim:18.0", "image: odoo-sim:18.0-broken", 1))
 	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Degraded", "odoo/broken", "--timeout=2m")
 	msg := jsonpath(t, ns, "odoo/broken", `{.status.conditions[?(@.type=="Degraded")].message}`)
 	for _, want := range []string{"initialising database", "exited with code 255", "kept for inspection"} {

@@ -28,82 +28,91 @@ func jsonpath(t *testing.T, ns, resource, path string) string {
 	return framework.Kubectl(t, "get", "-n", ns, resource, "-o", "jsonpath="+path)
 }
 
-func TestPneumacStagingExample(t *testing.T) {
-	ns := framework.Namespace(t, "e2e-pneumac")
+// TestSampleInstance: the README's sample (config/samples) on real Odoo:
+// Ready with a real database, the roadmap's command and env, scaling and a
+// configuration change.
+func TestSampleInstance(t *testing.T) {
+	ns := framework.Namespace(t, "e2e-sample")
 	sample, err := os.ReadFile(filepath.Join(framework.RepoRoot(), "config", "samples", "bemade_v1alpha2_odooinstance.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	framework.Apply(t, ns, string(sample))
-	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odoo/pneumac-staging", "--timeout=2m")
+	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odoo/shop", "--timeout=5m")
 
-	// Web: 3 available replicas with the roadmap's command and env.
-	if got := jsonpath(t, ns, "deploy/pneumac-staging", "{.status.availableReplicas}"); got != "3" {
-		t.Errorf("web available replicas = %q, want 3", got)
+	// A real Odoo database, with the image's test add-on.
+	db := jsonpath(t, ns, "odoo/shop", "{.status.database.name}")
+	if got := framework.SandboxQuery(t, db, "SELECT name || '=' || state FROM ir_module_module WHERE name IN ('base', 'odoo_operator_shop') ORDER BY name"); strings.Join(got, ",") != "base=installed,odoo_operator_shop=installed" {
+		t.Errorf("modules %v, want base and odoo_operator_shop installed", got)
 	}
-	if got := jsonpath(t, ns, "deploy/pneumac-staging", "{.spec.template.spec.containers[0].command}"); got != `["/entrypoint.sh","odoo"]` {
+
+	// Web: 1 available replica (threaded) with the roadmap's command and env.
+	if got := jsonpath(t, ns, "deploy/shop", "{.status.availableReplicas}"); got != "1" {
+		t.Errorf("web available replicas = %q, want 1", got)
+	}
+	if got := jsonpath(t, ns, "deploy/shop", "{.spec.template.spec.containers[0].command}"); got != `["odoo","-c","/etc/odoo/odoo.conf"]` {
 		t.Errorf("web command = %s", got)
 	}
-	env := jsonpath(t, ns, "deploy/pneumac-staging", `{range .spec.template.spec.containers[0].env[*]}{.name}={.value};{end}`)
-	for _, want := range []string{"MAX_CRON_THREADS=0;", "WORKERS=5;"} {
+	env := jsonpath(t, ns, "deploy/shop", `{range .spec.template.spec.containers[0].env[*]}{.name}={.value};{end}`)
+	for _, want := range []string{"MAX_CRON_THREADS=0;", "WORKERS=0;"} {
 		if !strings.Contains(env, want) {
 			t.Errorf("web env %q lacks %q", env, want)
 		}
 	}
 	// Cron: 1 available replica, no HTTP.
-	if got := jsonpath(t, ns, "deploy/pneumac-staging-cron", "{.status.availableReplicas}"); got != "1" {
+	if got := jsonpath(t, ns, "deploy/shop-cron", "{.status.availableReplicas}"); got != "1" {
 		t.Errorf("cron available replicas = %q, want 1", got)
 	}
-	if got := jsonpath(t, ns, "deploy/pneumac-staging-cron", "{.spec.template.spec.containers[0].command}"); got != `["/entrypoint.sh","odoo","--no-http"]` {
+	if got := jsonpath(t, ns, "deploy/shop-cron", "{.spec.template.spec.containers[0].command}"); got != `["odoo","-c","/etc/odoo/odoo.conf","--no-http"]` {
 		t.Errorf("cron command = %s", got)
 	}
-	env = jsonpath(t, ns, "deploy/pneumac-staging-cron", `{range .spec.template.spec.containers[0].env[*]}{.name}={.value};{end}`)
+	env = jsonpath(t, ns, "deploy/shop-cron", `{range .spec.template.spec.containers[0].env[*]}{.name}={.value};{end}`)
 	for _, want := range []string{"MAX_CRON_THREADS=1;", "HTTP_ENABLE=False;"} {
 		if !strings.Contains(env, want) {
 			t.Errorf("cron env %q lacks %q", env, want)
 		}
 	}
 	// The other objects exist; odoo.conf is a Secret, and no ConfigMap holds it.
-	framework.Kubectl(t, "get", "-n", ns, "service/pneumac-staging", "ingress/pneumac-staging",
-		"pvc/pneumac-staging-filestore-pvc", "secret/pneumac-staging-odoo-conf", "secret/pneumac-staging-odoo-user")
-	if got := jsonpath(t, ns, "pvc/pneumac-staging-filestore-pvc", "{.status.phase}"); got != "Bound" {
+	framework.Kubectl(t, "get", "-n", ns, "service/shop", "ingress/shop",
+		"pvc/shop-filestore-pvc", "secret/shop-odoo-conf", "secret/shop-odoo-user")
+	if got := jsonpath(t, ns, "pvc/shop-filestore-pvc", "{.status.phase}"); got != "Bound" {
 		t.Errorf("filestore claim phase = %q, want Bound", got)
 	}
-	if cms := framework.Kubectl(t, "get", "configmap", "-n", ns, "-o", "name"); strings.Contains(cms, "pneumac") {
+	if cms := framework.Kubectl(t, "get", "configmap", "-n", ns, "-o", "name"); strings.Contains(cms, "shop") {
 		t.Errorf("a ConfigMap of the instance exists: %s", cms)
 	}
 	table := framework.Kubectl(t, "get", "odoo", "-n", ns)
-	for _, want := range []string{"IMAGE", "READY", "PHASE", "URL", "registry.bemade.org/pneumac/odoo:18.0", "True", "Running", "https://pneumac-staging.example.com"} {
+	for _, want := range []string{"IMAGE", "READY", "PHASE", "URL", "odoo:18.0-v1", "True", "Running", "https://shop.example.com"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("kubectl get odoo lacks %q:\n%s", want, table)
 		}
 	}
 
 	// Scaling the instance (through its scale subresource) scales web only.
-	cronVersion := jsonpath(t, ns, "deploy/pneumac-staging-cron", "{.metadata.resourceVersion}")
-	webHash := jsonpath(t, ns, "deploy/pneumac-staging", `{.spec.template.metadata.annotations.bemade\.org/odoo-conf-hash}`)
-	framework.Kubectl(t, "scale", "-n", ns, "odoo/pneumac-staging", "--replicas=4")
-	framework.Eventually(t, wait, "web scaled to 4", func() error {
-		if got := jsonpath(t, ns, "deploy/pneumac-staging", "{.status.availableReplicas}"); got != "4" {
+	cronVersion := jsonpath(t, ns, "deploy/shop-cron", "{.metadata.resourceVersion}")
+	webHash := jsonpath(t, ns, "deploy/shop", `{.spec.template.metadata.annotations.bemade\.org/odoo-conf-hash}`)
+	framework.Kubectl(t, "scale", "-n", ns, "odoo/shop", "--replicas=2")
+	framework.Eventually(t, wait, "web scaled to 2", func() error {
+		if got := jsonpath(t, ns, "deploy/shop", "{.status.availableReplicas}"); got != "2" {
 			return fmt.Errorf("available replicas %q", got)
 		}
-		if got := jsonpath(t, ns, "odoo/pneumac-staging", "{.status.readyReplicas}"); got != "4" {
+		if got := jsonpath(t, ns, "odoo/shop", "{.status.readyReplicas}"); got != "2" {
 			return fmt.Errorf("instance readyReplicas %q", got)
 		}
 		return nil
 	})
-	if got := jsonpath(t, ns, "deploy/pneumac-staging-cron", "{.metadata.resourceVersion}"); got != cronVersion {
+	if got := jsonpath(t, ns, "deploy/shop-cron", "{.metadata.resourceVersion}"); got != cronVersion {
 		t.Errorf("cron Deployment was written by a web scale: resourceVersion %s -> %s", cronVersion, got)
 	}
-	if got := jsonpath(t, ns, "deploy/pneumac-staging", `{.spec.template.metadata.annotations.bemade\.org/odoo-conf-hash}`); got != webHash {
+	if got := jsonpath(t, ns, "deploy/shop", `{.spec.template.metadata.annotations.bemade\.org/odoo-conf-hash}`); got != webHash {
 		t.Errorf("scaling rolled the web pods: hash %s -> %s", webHash, got)
 	}
 
 	// A configOptions change rolls both tiers.
-	cronHash := jsonpath(t, ns, "deploy/pneumac-staging-cron", `{.spec.template.metadata.annotations.bemade\.org/odoo-conf-hash}`)
-	framework.Kubectl(t, "patch", "-n", ns, "odoo/pneumac-staging", "--type=merge", "-p", `{"spec":{"configOptions":{"limit_time_real":"900"}}}`)
+	cronHash := jsonpath(t, ns, "deploy/shop-cron", `{.spec.template.metadata.annotations.bemade\.org/odoo-conf-hash}`)
+	framework.Kubectl(t, "patch", "-n", ns, "odoo/shop", "--type=merge", "-p", `{"spec":{"configOptions":{"limit_time_real":"900"}}}`)
 	framework.Eventually(t, wait, "both tiers rolled", func() error {
-		for _, d := range []string{"deploy/pneumac-staging", "deploy/pneumac-staging-cron"} {
+		for _, d := range []string{"deploy/shop", "deploy/shop-cron"} {
 			h := jsonpath(t, ns, d, `{.spec.template.metadata.annotations.bemade\.org/odoo-conf-hash}`)
 			if h == webHash || h == cronHash {
 				return fmt.Errorf("%s still has the old configuration hash", d)
@@ -111,10 +120,10 @@ func TestPneumacStagingExample(t *testing.T) {
 		}
 		return nil
 	})
-	for _, d := range []string{"deploy/pneumac-staging", "deploy/pneumac-staging-cron"} {
-		framework.Kubectl(t, "rollout", "status", "-n", ns, d, "--timeout=2m")
+	for _, d := range []string{"deploy/shop", "deploy/shop-cron"} {
+		framework.Kubectl(t, "rollout", "status", "-n", ns, d, "--timeout=5m")
 	}
-	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odoo/pneumac-staging", "--timeout=2m")
+	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odoo/shop", "--timeout=5m")
 }
 
 func TestBadInputIsRefusedAtAdmission(t *testing.T) {
@@ -137,7 +146,7 @@ kind: OdooInstance
 metadata:
   name: bad-%d
 spec:
-  image: odoo:18.0
+  image: odoo-sim:18.0
   adminPassword: x
   %s
 `, i, tc.spec)
@@ -160,7 +169,7 @@ kind: OdooInstance
 metadata:
   name: %[1]s
 spec:
-  image: odoo:18.0
+  image: odoo-sim:18.0
   adminPassword: master-%[1]s
   replicas: 1
   workers: 2

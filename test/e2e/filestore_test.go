@@ -70,7 +70,7 @@ func TestFilestoreMigrationFailure(t *testing.T) {
 	ns := framework.Namespace(t, "e2e-fs-migrate-fail")
 	framework.Apply(t, ns, instanceManifest("shop"))
 	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odooinstances.v1alpha2.bemade.org/shop", "--timeout=2m")
-	framework.Kubectl(t, "annotate", "-n", ns, "odooinstances.v1alpha2.bemade.org/shop", "bemade.org/migration-image=odoo:18.0-broken")
+	framework.Kubectl(t, "annotate", "-n", ns, "odooinstances.v1alpha2.bemade.org/shop", "bemade.org/migration-image=odoo-sim:18.0-broken")
 	framework.Kubectl(t, "patch", "-n", ns, "odooinstances.v1alpha2.bemade.org/shop", "--type=merge", "-p", `{"spec":{"filestore":{"storageClass":"e2e-fast"}}}`)
 
 	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.filestore.migration.phase}=Failed", "odooinstances.v1alpha2.bemade.org/shop", "--timeout=2m")

@@ -75,7 +75,7 @@ func TestLogErrorsAppearInHealth(t *testing.T) {
 	ns := framework.Namespace(t, "e2e-health")
 	framework.Apply(t, ns, instanceManifest("shop"))
 	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odoo/shop", "--timeout=2m")
-	pods := webPods(t, ns, "shop", "odoo:18.0")
+	pods := webPods(t, ns, "shop", "odoo-sim:18.0")
 	if len(pods) == 0 {
 		t.Fatal("no web pod")
 	}
@@ -181,11 +181,11 @@ func TestErroringImageIsRolledBack(t *testing.T) {
     secretRef: {name: hooks, key: key}
 `, srv.URL))
 	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odoo/shop", "--timeout=2m")
-	framework.Kubectl(t, "patch", "-n", ns, "odooinstances.v1alpha2.bemade.org/shop", "--type=merge", "-p", `{"spec":{"image":"odoo:18.1"}}`)
+	framework.Kubectl(t, "patch", "-n", ns, "odooinstances.v1alpha2.bemade.org/shop", "--type=merge", "-p", `{"spec":{"image":"odoo-sim:18.1"}}`)
 
 	served := map[string]bool{}
-	framework.Eventually(t, 90*time.Second, "rolled back to odoo:18.0", func() error {
-		for _, pod := range webPods(t, ns, "shop", "odoo:18.1") {
+	framework.Eventually(t, 90*time.Second, "rolled back to odoo-sim:18.0", func() error {
+		for _, pod := range webPods(t, ns, "shop", "odoo-sim:18.1") {
 			if !served[pod] {
 				serveOdooLog(t, ns, pod, missingColumn, missingColumn, missingColumn, failedInit, failedInit)
 				served[pod] = true
@@ -196,16 +196,16 @@ func TestErroringImageIsRolledBack(t *testing.T) {
 		}
 		return nil
 	})
-	framework.Eventually(t, time.Minute, "web back on odoo:18.0", func() error {
-		if got := jsonpath(t, ns, "deploy/shop", "{.spec.template.spec.containers[0].image}"); got != "odoo:18.0" {
+	framework.Eventually(t, time.Minute, "web back on odoo-sim:18.0", func() error {
+		if got := jsonpath(t, ns, "deploy/shop", "{.spec.template.spec.containers[0].image}"); got != "odoo-sim:18.0" {
 			return fmt.Errorf("web image %s", got)
 		}
-		if got := jsonpath(t, ns, "deploy/shop-cron", "{.spec.template.spec.containers[0].image}"); got != "odoo:18.0" {
+		if got := jsonpath(t, ns, "deploy/shop-cron", "{.spec.template.spec.containers[0].image}"); got != "odoo-sim:18.0" {
 			return fmt.Errorf("cron image %s", got)
 		}
 		return nil
 	})
-	if got := jsonpath(t, ns, "odoo/shop", "{.status.deployment.rollback.fromImage}"); got != "odoo:18.1" {
+	if got := jsonpath(t, ns, "odoo/shop", "{.status.deployment.rollback.fromImage}"); got != "odoo-sim:18.1" {
 		t.Errorf("rollback.fromImage = %q", got)
 	}
 	if jobs := framework.Kubectl(t, "get", "jobs", "-n", ns, "-l", "bemade.org/job=upgrade", "-o", "name"); strings.TrimSpace(jobs) != "" {
@@ -223,14 +223,14 @@ func TestErroringImageIsRolledBack(t *testing.T) {
 		if !notify.Verify(p.body, p.signature, []byte(key)) {
 			return fmt.Errorf("signature %q does not verify", p.signature)
 		}
-		if !strings.Contains(string(p.body), `"previousImage":"odoo:18.1"`) || strings.Contains(string(p.body), key) {
+		if !strings.Contains(string(p.body), `"previousImage":"odoo-sim:18.1"`) || strings.Contains(string(p.body), key) {
 			return fmt.Errorf("body %s", p.body)
 		}
 		return nil
 	})
 	// The rollback holds: the erroring image is not rolled out again.
 	time.Sleep(10 * time.Second)
-	if got := jsonpath(t, ns, "deploy/shop", "{.spec.template.spec.containers[0].image}"); got != "odoo:18.0" {
+	if got := jsonpath(t, ns, "deploy/shop", "{.spec.template.spec.containers[0].image}"); got != "odoo-sim:18.0" {
 		t.Errorf("after the rollback, web image %s", got)
 	}
 }

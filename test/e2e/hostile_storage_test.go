@@ -18,9 +18,9 @@ import (
 
 const backupRef = "odoobackupjobs.v1alpha2.bemade.org/"
 
-// simInstance is a simulated instance "shop" (KWOK plays its pods) with
+// storageInstance is a simulated instance "shop" (KWOK plays its pods) with
 // extraSpec appended to its spec.
-func simInstance(extraSpec string) string {
+func storageInstance(extraSpec string) string {
 	return `apiVersion: bemade.org/v1alpha2
 kind: OdooInstance
 metadata:
@@ -66,7 +66,7 @@ spec:
 // database.
 func tenantWithRow(t *testing.T, ns, row string) string {
 	t.Helper()
-	framework.Apply(t, ns, simInstance(""))
+	framework.Apply(t, ns, storageInstance(""))
 	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", odooRef("shop"), "--timeout=2m")
 	db := jsonpath(t, ns, "odoo/shop", "{.status.database.name}")
 	framework.ModuleFixture(t, db)
@@ -238,7 +238,7 @@ func TestHostileBackupScheduleRefused(t *testing.T) {
 	} {
 		// One name per attempt: an instance admitted by mistake does not
 		// turn the next attempt into an update.
-		manifest := strings.Replace(simInstance(fmt.Sprintf(`  backup:
+		manifest := strings.Replace(storageInstance(fmt.Sprintf(`  backup:
     schedule: %q
     destination: {pvc: {claimName: backups, path: shop}}
 `, tc.schedule)), "name: shop", fmt.Sprintf("name: shop-%d", i), 1)

@@ -32,9 +32,9 @@ import (
 // real Odoo failure lines as their log.
 
 const (
-	fromImage   = "odoo:18.0" // instanceManifest's image
-	toImage     = "odoo:18.1"
-	brokenImage = "odoo:18.0-broken"
+	fromImage   = "odoo-sim:18.0" // instanceManifest's image
+	toImage     = "odoo-sim:18.1"
+	brokenImage = "odoo-sim:18.0-broken"
 
 	jobKindLabel  = "bemade.org/job"
 	instanceLabel = "bemade.org/instance"

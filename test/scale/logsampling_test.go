@@ -45,7 +45,7 @@ func TestLogSamplingCost(t *testing.T) {
 	ns := framework.Namespace(t, fmt.Sprintf("logs-%d", n))
 	var manifest strings.Builder
 	for i := range n {
-		fmt.Fprintf(&manifest, "---\napiVersion: bemade.org/v1alpha2\nkind: OdooInstance\nmetadata:\n  name: logs-%04d\nspec:\n  image: odoo:18.0\n  adminPassword: pw\n  replicas: 1\n", i)
+		fmt.Fprintf(&manifest, "---\napiVersion: bemade.org/v1alpha2\nkind: OdooInstance\nmetadata:\n  name: logs-%04d\nspec:\n  image: odoo-sim:18.0\n  adminPassword: pw\n  replicas: 1\n", i)
 	}
 	framework.Apply(t, ns, manifest.String())
 	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odooinstances.v1alpha2.bemade.org", "--all", "--timeout=20m")

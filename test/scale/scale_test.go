@@ -34,7 +34,7 @@ kind: OdooInstance
 metadata:
   name: odoo-%04d
 spec:
-  image: odoo:18.0
+  image: odoo-sim:18.0
   adminPassword: master-%04d
   replicas: 1
   workers: 2

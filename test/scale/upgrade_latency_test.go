@@ -49,7 +49,7 @@ kind: OdooInstance
 metadata:
   name: shop
 spec:
-  image: odoo:18.0
+  image: odoo-sim:18.0
   adminPassword: master-shop
   replicas: 1
   workers: 2
@@ -81,7 +81,7 @@ spec:
 		odoov1alpha2.UpgradeStepUpgrade, odoov1alpha2.UpgradeStepVerify, odoov1alpha2.UpgradeStepRollout, odoov1alpha2.UpgradeStepDone,
 	}
 	for i := 1; i <= n; i++ {
-		image := fmt.Sprintf("odoo:18.%d", i)
+		image := fmt.Sprintf("odoo-sim:18.%d", i)
 		framework.Kubectl(t, "patch", "-n", ns, "odooinstances.v1alpha2.bemade.org/shop", "--type=merge", "-p", fmt.Sprintf(`{"spec":{"image":%q}}`, image))
 		framework.Eventually(t, 2*time.Minute, "upgrade to "+image, func() error {
 			inst := &odoov1alpha2.OdooInstance{}

@@ -52,19 +52,24 @@ type Reconciler struct {
 	Clusters  Clusters
 	Versions  ServerVersions
 	Images    Images
-	// Recorder emits the events of pruned backups.
+	// Recorder emits the events of pruned backups and of backups that did
+	// not start.
 	Recorder recorder.EventRecorder
 	// DataJobDeadline is the data Jobs' activeDeadlineSeconds; 0 means
 	// resources.DefaultDataJobDeadline.
 	DataJobDeadline time.Duration
+	// StartDeadline is how long a backup may take to start before it fails
+	// and its Job is deleted (0: DefaultStartDeadline).
+	StartDeadline time.Duration
 }
 
 // +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/status,verbs=get;patch
-// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
+// +kubebuilder:rbac:groups="",resources=secrets;persistentvolumeclaims,verbs=get
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // SetupWithManager registers the controller.
@@ -159,6 +164,11 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: jobName}, job)
 	switch {
 	case apierrors.IsNotFound(err):
+		if b.Status.JobName != "" && strings.HasPrefix(b.Status.Message, notStartedPrefix) {
+			// Deleted at the start deadline, before a restart.
+			r.failNotStarted(b, b.Status.Message)
+			return ctrl.Result{}, nil
+		}
 		if b.Status.JobName != "" {
 			fail(fmt.Sprintf("the backup Job %s disappeared before it finished; create a new OdooBackupJob", jobName))
 			return ctrl.Result{}, nil
@@ -166,6 +176,9 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 	case err != nil:
 		return ctrl.Result{}, err
 	default:
+		if res, took, err := r.checkStart(ctx, b, job, now.Time); took || err != nil {
+			return res, err
+		}
 		r.mirror(ctx, b, job)
 		return ctrl.Result{}, nil
 	}
@@ -199,6 +212,12 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 	}
 	if b.Spec.WithFilestore == nil || *b.Spec.WithFilestore {
 		in.FilestoreClaim = resources.FilestoreClaimName(inst)
+	}
+	if missing, err := r.missingInputs(ctx, b, in.FilestoreClaim); err != nil || missing != "" {
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		return r.waitInputs(b, missing, now.Time), nil
 	}
 	// Recorded before the Job is created: a Job that vanishes later is seen.
 	b.Status.Phase, b.Status.JobName, b.Status.StartTime, b.Status.ObjectKey = odoov1alpha2.JobRunning, jobName, &now, loc.Key

@@ -23,8 +23,9 @@ import (
 
 // playDataJob runs the data Job's own command in-process, as its pod would:
 // the literal environment of the container, the values of its secretKeyRefs
-// read from the Secrets (the PostgreSQL credentials are the admin's, see
-// playDataJobsAsAdmin), the Job's paths under root. It records the pod the
+// read from the Secrets (PGUSER and PGPASSWORD: the instance's role, as in
+// the cluster), the server's address from playDataJobsOnTestPostgres, the
+// Job's paths under root. It records the pod the
 // Job controller would leave, with the container's termination message and
 // exit code, and returns the command's error.
 func playDataJob(t *testing.T, g Gomega, job *batchv1.Job, root string) error {
@@ -33,11 +34,11 @@ func playDataJob(t *testing.T, g Gomega, job *batchv1.Job, root string) error {
 	c := job.Spec.Template.Spec.Containers[0]
 	for _, e := range c.Env {
 		switch {
-		case strings.HasPrefix(e.Name, "PG"):
 		case e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil:
 			s := &corev1.Secret{}
 			get(g, job.Namespace, e.ValueFrom.SecretKeyRef.Name, s)
 			t.Setenv(e.Name, string(s.Data[e.ValueFrom.SecretKeyRef.Key]))
+		case strings.HasPrefix(e.Name, "PG"): // the address is the test server's
 		default:
 			t.Setenv(e.Name, e.Value)
 		}
@@ -97,7 +98,7 @@ func backupJob(g Gomega, ns, name string) *odoov1alpha2.OdooBackupJob {
 func TestBackupJobToS3(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
-	playDataJobsAsAdmin(t)
+	playDataJobsOnTestPostgres(t)
 	s3 := s3harness.Start(t)
 	inst := upgradeInstance(t, g, ns)
 	db := inst.Status.Database.Name
@@ -168,9 +169,10 @@ func TestBackupJobToS3(t *testing.T) {
 func TestBackupJobFailuresAreExplained(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
-	playDataJobsAsAdmin(t)
+	playDataJobsOnTestPostgres(t)
 	upgradeInstance(t, g, ns)
 	ctx := context.Background()
+	createBackupsClaim(g, ns)
 	pvc := func(name string, mod func(*odoov1alpha2.OdooBackupJob)) {
 		b := &odoov1alpha2.OdooBackupJob{
 			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},

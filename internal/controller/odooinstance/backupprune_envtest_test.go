@@ -78,6 +78,7 @@ func TestRetentionPrunesStoredFiles(t *testing.T) {
 		Spec:       odoov1alpha2.OdooInstanceSpec{Image: oldImage, AdminPassword: "pw"},
 	}
 	converge(t, g, ns, inst)
+	createBackupsClaim(g, ns)
 	g.Expect(meta.FindStatusCondition(inst.Status.Conditions, odoov1alpha2.ConditionBackupSucceeded)).To(BeNil(), "no backup ever ran")
 
 	root := t.TempDir()

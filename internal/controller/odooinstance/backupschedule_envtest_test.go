@@ -30,6 +30,7 @@ func TestScheduledBackupsAndRetention(t *testing.T) {
 		Spec:       odoov1alpha2.OdooInstanceSpec{Image: oldImage, AdminPassword: "pw"},
 	}
 	converge(t, g, ns, inst)
+	createBackupsClaim(g, ns)
 
 	// Ten nightly backups of the past ten days, all completed.
 	ctx := context.Background()

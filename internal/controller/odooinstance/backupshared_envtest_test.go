@@ -50,7 +50,7 @@ func dumpSQLOf(g Gomega, store objectstore.Store, key string) string {
 // key) fails instead of completing with that object.
 func TestHostileBackupsInASharedBucket(t *testing.T) {
 	g := NewWithT(t)
-	playDataJobsAsAdmin(t)
+	playDataJobsOnTestPostgres(t)
 	s3 := s3harness.Start(t)
 	ctx := context.Background()
 	store, err := objectstore.NewS3(s3.Config(""))

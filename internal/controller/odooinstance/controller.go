@@ -140,7 +140,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
 		Owns(&corev1.Secret{}).
-		Owns(&corev1.PersistentVolumeClaim{}).
+		// Claims carry no owner reference (deletionPolicy decides their
+		// fate): they are mapped to their instance by its label.
+		Watches(&corev1.PersistentVolumeClaim{}, handler.EnqueueRequestsFromMapFunc(instanceOfClaim)).
 		Owns(&networkingv1.Ingress{}).
 		Owns(&networkingv1.NetworkPolicy{}).
 		Owns(&batchv1.Job{}).
@@ -224,7 +226,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		}
 	}
 
-	s := &scope{instance: inst, before: inst.DeepCopy()}
+	// initialized starts as recorded: a reconcile that stops before the Init
+	// phase (a Stalled instance) must not write it back as false.
+	s := &scope{instance: inst, before: inst.DeepCopy(), initialized: initialized(inst)}
 	if !inst.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
 	}

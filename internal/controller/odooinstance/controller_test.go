@@ -130,7 +130,7 @@ func TestInstanceCreatesWebAndCronWorkloads(t *testing.T) {
 	// Web: the roadmap's command and env, HTTP and websocket ports, probes.
 	wc := container(web)
 	g.Expect(wc.Image).To(Equal("registry.bemade.org/pneumac/odoo:latest"))
-	g.Expect(wc.Command).To(Equal([]string{"/entrypoint.sh", "odoo"}))
+	g.Expect(wc.Command).To(Equal([]string{"odoo", "-c", "/etc/odoo/odoo.conf"}))
 	g.Expect(wc.Args).To(Equal([]string{"--max-cron-threads=0", "--workers=5"}))
 	g.Expect(envValue(wc, "MAX_CRON_THREADS")).To(Equal("0"))
 	g.Expect(envValue(wc, "WORKERS")).To(Equal("5"))
@@ -143,7 +143,7 @@ func TestInstanceCreatesWebAndCronWorkloads(t *testing.T) {
 	// Cron: no HTTP, its own thread count and replicas, Recreate.
 	cc := container(cron)
 	g.Expect(*cron.Spec.Replicas).To(Equal(int32(1)))
-	g.Expect(cc.Command).To(Equal([]string{"/entrypoint.sh", "odoo", "--no-http"}))
+	g.Expect(cc.Command).To(Equal([]string{"odoo", "-c", "/etc/odoo/odoo.conf", "--no-http"}))
 	g.Expect(cc.Args).To(Equal([]string{"--max-cron-threads=2", "--workers=0"}))
 	g.Expect(envValue(cc, "MAX_CRON_THREADS")).To(Equal("2"))
 	g.Expect(envValue(cc, "HTTP_ENABLE")).To(Equal("False"))

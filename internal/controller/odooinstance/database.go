@@ -26,9 +26,11 @@ type Databases interface {
 	DatabaseExists(ctx context.Context, c postgres.Cluster, name string) (bool, error)
 	// ServerMajorVersion picks the PostgreSQL client image of data Jobs.
 	ServerMajorVersion(ctx context.Context, c postgres.Cluster) (int, error)
-	// WithDatabase runs fn on an admin connection to one database (module
-	// versions before and after an upgrade).
-	WithDatabase(ctx context.Context, c postgres.Cluster, db string, fn func(*pgx.Conn) error) error
+	// WithTenantDatabase runs fn on a connection to one of the instance's
+	// databases logged in as the instance's own role (module versions before
+	// and after an upgrade, the restored database's check): never as the
+	// admin, whose reads would run the tenant's functions as a superuser.
+	WithTenantDatabase(ctx context.Context, c postgres.Cluster, login postgres.TenantLogin, db string, fn func(*pgx.Conn) error) error
 	// WithAdmin runs fn on an admin connection to the maintenance database
 	// (creating a restore target, swapping database names).
 	WithAdmin(ctx context.Context, c postgres.Cluster, fn func(*pgx.Conn) error) error
@@ -112,8 +114,8 @@ func (r *Reconciler) reconcileDatabase(ctx context.Context, s *scope) (ctrl.Resu
 	}
 	s.dbName = databaseName(inst)
 	if spec := inst.Spec.Database.Name; spec != "" && spec != s.dbName {
-		s.stalled = &problem{"DatabaseNameChanged", fmt.Sprintf(
-			"spec.database.name %q differs from the database in use %q; the operator never switches databases by itself, restore a backup into the new name instead",
+		s.stalled = &problem{odoov1alpha2.ReasonDatabaseNameChanged, fmt.Sprintf(
+			"spec.database.name %q differs from the database in use %q; the operator never switches databases by itself: set spec.database.name back to %[2]q, and restore a backup into a new instance to move the data",
 			spec, s.dbName)}
 		s.stop = true
 		return ctrl.Result{}, nil
@@ -145,10 +147,19 @@ func (r *Reconciler) reconcileDatabase(ctx context.Context, s *scope) (ctrl.Resu
 				desiredDB = postgres.DesiredDatabase{}
 			} else {
 				s.reinitialize = true
+				s.initialized = false
 			}
 		}
 	}
 	res, err := r.Databases.Ensure(ctx, s.cluster, postgres.DesiredRole{Name: s.dbUser, Password: s.dbPassword}, desiredDB)
+	if errors.Is(err, postgres.ErrConflict) {
+		// A database that is not provably this instance's (owned by another
+		// role, the admin or a superuser) or a privileged role: only a
+		// person can settle it, nothing was changed.
+		s.stalled = &problem{odoov1alpha2.ReasonDatabaseConflict, fmt.Sprintf("spec.database.name %q: %v", s.dbName, err)}
+		s.stop = true
+		return ctrl.Result{RequeueAfter: stalledRetry}, nil
+	}
 	if err != nil {
 		s.degraded = append(s.degraded, databaseProblem(s.cluster, err))
 		s.dbProblem = true

@@ -13,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,6 +21,7 @@ import (
 
 	odoov1alpha1 "github.com/odoo-operator/odoo-operator/api/v1alpha1"
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
 // adminQuery runs a query as PostgreSQL's superuser and returns the first
@@ -36,6 +38,16 @@ func adminQuery(g Gomega, sql string, args ...any) string {
 	}
 	g.Expect(err).NotTo(HaveOccurred())
 	return out
+}
+
+// adminExec runs a statement as PostgreSQL's superuser.
+func adminExec(g Gomega, sql string) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pg.ConnString())
+	g.Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = conn.Close(ctx) }()
+	_, err = conn.Exec(ctx, sql)
+	g.Expect(err).NotTo(HaveOccurred())
 }
 
 // loginAs connects to db as the instance's role with the password of its Secret.
@@ -147,6 +159,16 @@ func deleteAndWait(g Gomega, inst *odoov1alpha2.OdooInstance) {
 				_ = k8s.Status().Update(ctx, d)
 			}
 		}
+		// Play the PVC protection controller: no pod mounts the claims here,
+		// so a deleted claim loses its finalizer.
+		claims := &corev1.PersistentVolumeClaimList{}
+		g.Expect(k8s.List(ctx, claims, client.InNamespace(inst.Namespace))).To(Succeed())
+		for i := range claims.Items {
+			if c := &claims.Items[i]; c.DeletionTimestamp != nil && len(c.Finalizers) > 0 {
+				c.Finalizers = nil
+				_ = k8s.Update(ctx, c)
+			}
+		}
 		g.Expect(apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(inst), &odoov1alpha2.OdooInstance{}))).To(BeTrue())
 	}, eventually, poll).Should(Succeed())
 }
@@ -161,16 +183,57 @@ func TestDeletionPolicy(t *testing.T) {
 			converge(t, g, ns, inst)
 			g.Expect(inst.Finalizers).To(ContainElement(odoov1alpha2.FinalizerDatabase))
 			db, role := inst.Status.Database.Name, "odoo."+ns+".pneumac-staging"
+			filestore := &corev1.PersistentVolumeClaim{}
+			get(g, ns, "pneumac-staging-filestore-pvc", filestore)
+			g.Expect(filestore.OwnerReferences).To(BeEmpty(), "the filestore claim is not garbage-collected with the instance")
+			// A restore-point claim as an earlier operator version made it:
+			// owned by the instance.
+			points := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{
+				Name: "pneumac-staging-restore-points", Namespace: ns,
+				Labels:          resources.Labels(inst, "restore-points"),
+				OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(inst, odoov1alpha2.GroupVersion.WithKind("OdooInstance"))},
+			}, Spec: filestore.Spec}
+			points.Spec.VolumeName = ""
+			g.Expect(k8s.Create(context.Background(), points)).To(Succeed())
+			// What a restore kept aside from the database: the instance's.
+			kept := db + "_pre_restore_0123abcd"
+			adminExec(g, fmt.Sprintf("CREATE DATABASE %s OWNER %s", pgx.Identifier{kept}.Sanitize(), pgx.Identifier{role}.Sanitize()))
+			t.Cleanup(func() { adminExec(NewWithT(t), "DROP DATABASE IF EXISTS "+pgx.Identifier{kept}.Sanitize()) })
+			initJobs := &batchv1.JobList{}
+			g.Expect(k8s.List(context.Background(), initJobs, client.InNamespace(ns))).To(Succeed())
+			g.Expect(initJobs.Items).NotTo(BeEmpty())
 
 			deleteAndWait(g, inst)
 			dbLeft := adminQuery(g, "SELECT datname FROM pg_database WHERE datname = $1", db)
 			roleLeft := adminQuery(g, "SELECT rolname FROM pg_roles WHERE rolname = $1", role)
+			jobsLeft := &batchv1.JobList{}
+			g.Expect(k8s.List(context.Background(), jobsLeft, client.InNamespace(ns))).To(Succeed())
+			g.Expect(jobsLeft.Items).To(BeEmpty(), "the instance's Jobs are removed before it goes: a re-created instance never finds the old init Job")
 			if policy == odoov1alpha2.DeletionPolicyRetain {
+				g.Expect(databaseExists(g, kept)).To(BeTrue(), "Retain keeps the databases kept aside")
 				g.Expect(dbLeft).To(Equal(db), "Retain keeps the database")
 				g.Expect(roleLeft).To(Equal(role), "Retain keeps the role")
+				for _, name := range []string{filestore.Name, points.Name} {
+					c := &corev1.PersistentVolumeClaim{}
+					get(g, ns, name, c)
+					g.Expect(c.DeletionTimestamp).To(BeNil(), "Retain keeps claim %s", name)
+					g.Expect(c.OwnerReferences).To(BeEmpty(), "claim %s no longer names the deleted instance as owner", name)
+				}
+				get(g, ns, filestore.Name, filestore)
+				g.Expect(filestore.Annotations).To(HaveKeyWithValue(odoov1alpha2.AnnotationRetainedFilestore, inst.Name),
+					"the filestore claim in use is marked for a re-created instance of the same name")
+				g.Eventually(func() []string { return eventNotes(g, ns, odoov1alpha2.EventDatabaseRetained) }, eventually, poll).
+					Should(ContainElement(And(ContainSubstring(filestore.Name), ContainSubstring(points.Name))))
 			} else {
+				g.Expect(databaseExists(g, kept)).To(BeFalse(), "Delete drops the databases the operator kept aside")
 				g.Expect(dbLeft).To(BeEmpty(), "Delete drops the database")
 				g.Expect(roleLeft).To(BeEmpty(), "Delete drops the role")
+				for _, name := range []string{filestore.Name, points.Name} {
+					g.Expect(apierrors.IsNotFound(k8s.Get(context.Background(), key(ns, name), &corev1.PersistentVolumeClaim{}))).
+						To(BeTrue(), "Delete deletes claim %s", name)
+				}
+				g.Eventually(func() []string { return eventNotes(g, ns, odoov1alpha2.EventClaimDeleted) }, eventually, poll).
+					Should(ContainElement(And(ContainSubstring(filestore.Name), ContainSubstring(points.Name))))
 			}
 		})
 	}
@@ -285,4 +348,17 @@ func TestLegacyOdooInitJobDrivesInit(t *testing.T) {
 		g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobFailed))
 		g.Expect(got.Status.Message).To(ContainSubstring("already initialised"))
 	}, eventually, poll).Should(Succeed())
+}
+
+// eventNotes are the notes of the namespace's events of reason.
+func eventNotes(g Gomega, ns, reason string) []string {
+	list := &eventsv1.EventList{}
+	g.Expect(k8s.List(context.Background(), list, client.InNamespace(ns))).To(Succeed())
+	var notes []string
+	for _, e := range list.Items {
+		if e.Reason == reason {
+			notes = append(notes, e.Note)
+		}
+	}
+	return notes
 }

@@ -3,6 +3,7 @@ package odooinstance
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -20,31 +21,29 @@ import (
 )
 
 // reconcileDelete carries out spec.deletionPolicy before the instance goes:
-// Retain (the default) keeps database and role and says so; Delete stops web
-// and cron, drops the database, then the role. A failure keeps the finalizer
-// and is reported; nothing is dropped by default.
+// Retain (the default) keeps database, role and the claims (filestore,
+// restore points) and says so; Delete stops web and cron, drops the database,
+// then the role, then deletes the claims. Either way the instance's Jobs are
+// removed first, so a re-created instance of the same name starts clean. A
+// failure keeps the finalizer and is reported; nothing is dropped by default.
+// Every step is idempotent and decided from what exists, so an operator
+// restart at any point resumes it.
 func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result, error) {
 	inst := s.instance
 	if !controllerutil.ContainsFinalizer(inst, odoov1alpha2.FinalizerDatabase) {
 		return ctrl.Result{}, nil
 	}
 	dbName := databaseName(inst)
+	// Always the derived role, never the Secret's username: the Secret is in
+	// the tenant's namespace and could name another tenant's role.
 	role := resources.RoleName(inst)
-	user := &corev1.Secret{}
-	if err := r.Get(ctx, types.NamespacedName{Namespace: inst.Namespace, Name: resources.UserSecretName(inst)}, user); err == nil {
-		if u := string(user.Data[resources.UserSecretUsernameKey]); u != "" {
-			role = u
-		}
-	}
 	cluster := ""
 	if inst.Status.Database != nil {
 		cluster = inst.Status.Database.Cluster
 	}
 
 	if inst.Spec.DeletionPolicy != odoov1alpha2.DeletionPolicyDelete {
-		r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, odoov1alpha2.EventDatabaseRetained, "Delete",
-			"deletionPolicy Retain: database %q and role %q are kept on cluster %q", dbName, role, cluster)
-		return ctrl.Result{}, r.removeFinalizer(ctx, inst)
+		return r.retainOnDelete(ctx, s, dbName, role, cluster)
 	}
 
 	if err := r.resolveCluster(ctx, s); err != nil {
@@ -64,6 +63,25 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		return ctrl.Result{RequeueAfter: requeueShort}, nil
 	}
 
+	leftovers, err := r.dropLeftovers(ctx, s, role, dbName)
+	if err != nil {
+		return ctrl.Result{}, kerrors.NewAggregate([]error{err, r.reportDeletion(ctx, s, odoov1alpha2.ReasonDeletionFailed,
+			fmt.Sprintf("dropping the databases kept aside from %q failed, the instance is kept until it succeeds: %s", dbName, err))})
+	}
+	if len(leftovers) > 0 {
+		// The role still owns them, so it stays; the database goes.
+		dropped, err := r.dropOwnDatabase(ctx, s, role, dbName)
+		if err != nil {
+			return ctrl.Result{}, kerrors.NewAggregate([]error{err, r.reportDeletion(ctx, s, odoov1alpha2.ReasonDeletionFailed,
+				fmt.Sprintf("dropping database %q failed, the instance is kept until it succeeds: %s", dbName, err))})
+		}
+		if dropped {
+			r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, odoov1alpha2.EventDatabaseLeftover, "Delete",
+				"deletionPolicy Delete: dropped database %q on cluster %q; databases %s are owned by role %q but were not made by the operator: they are kept, and so is the role; drop them by hand",
+				dbName, s.cluster.Name, strings.Join(leftovers, ", "), role)
+		}
+		return r.deleteClaimsOnDelete(ctx, s)
+	}
 	actions, err := r.Databases.Drop(ctx, s.cluster, role, dbName)
 	if err != nil {
 		p := databaseProblem(s.cluster, err)
@@ -74,7 +92,85 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, odoov1alpha2.EventDatabaseDropped, "Delete",
 			"deletionPolicy Delete: %s on cluster %q", a.String(), s.cluster.Name)
 	}
+	return r.deleteClaimsOnDelete(ctx, s)
+}
+
+// retainOnDelete keeps the claims: the owner reference an earlier operator
+// version set is removed (else the garbage collector would delete the
+// attachments after the instance), the instance's Jobs are removed, then the
+// finalizer.
+func (r *Reconciler) retainOnDelete(ctx context.Context, s *scope, dbName, role, cluster string) (ctrl.Result, error) {
+	inst := s.instance
+	claims, err := r.instanceClaims(ctx, inst)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.orphanClaims(ctx, inst, claims); err != nil {
+		return ctrl.Result{}, err
+	}
+	jobs, err := r.removeInstanceJobs(ctx, inst, nil)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if len(jobs) > 0 {
+		return ctrl.Result{RequeueAfter: requeueShort}, nil
+	}
+	kept := "no claim"
+	if names := claimNames(claims); len(names) > 0 {
+		kept = "claims " + strings.Join(names, ", ")
+	}
+	r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, odoov1alpha2.EventDatabaseRetained, "Delete",
+		"deletionPolicy Retain: database %q and role %q are kept on cluster %q, and %s; an OdooInstance re-created under the name %q uses them again",
+		dbName, role, cluster, kept, inst.Name)
 	return ctrl.Result{}, r.removeFinalizer(ctx, inst)
+}
+
+// deleteClaimsOnDelete removes the Jobs whose pods mount the instance's
+// claims, deletes the claims and waits until they are gone, so that a
+// re-created instance of the same name never meets a Terminating claim.
+func (r *Reconciler) deleteClaimsOnDelete(ctx context.Context, s *scope) (ctrl.Result, error) {
+	inst := s.instance
+	claims, err := r.instanceClaims(ctx, inst)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	names := claimNames(claims)
+	jobs, err := r.removeInstanceJobs(ctx, inst, names)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if len(jobs) > 0 {
+		return ctrl.Result{RequeueAfter: requeueShort}, nil
+	}
+	if len(claims) == 0 {
+		return ctrl.Result{}, r.removeFinalizer(ctx, inst)
+	}
+	var deleted []string
+	for i := range claims {
+		pvc := &claims[i]
+		if !pvc.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if err := r.Delete(ctx, pvc, client.Preconditions{UID: &pvc.UID}); client.IgnoreNotFound(err) != nil {
+			return ctrl.Result{}, fmt.Errorf("deleting claim %s: %w", pvc.Name, err)
+		}
+		deleted = append(deleted, pvc.Name)
+	}
+	if len(deleted) > 0 {
+		// One event: the events API folds events of one reason into a
+		// series that keeps the first note.
+		r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, odoov1alpha2.EventClaimDeleted, "Delete",
+			"deletionPolicy Delete: deleted claims %s and their files", strings.Join(deleted, ", "))
+	}
+	pods, err := r.podsUsing(ctx, inst.Namespace, names)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	msg := fmt.Sprintf("deletionPolicy Delete: waiting for claims %s to be gone", strings.Join(names, ", "))
+	if len(pods) > 0 {
+		msg += fmt.Sprintf("; pods %s still mount them: delete them", strings.Join(pods, ", "))
+	}
+	return ctrl.Result{RequeueAfter: requeueShort}, r.reportDeletion(ctx, s, odoov1alpha2.ReasonDeletionWaiting, msg)
 }
 
 // scaleToZero sets both Deployments to 0 replicas and reports whether their

@@ -136,6 +136,13 @@ func decideFilestore(status odoov1alpha2.FilestoreStatus, o fsObserved) fsAction
 func (r *Reconciler) reconcileFilestore(ctx context.Context, s *scope) (ctrl.Result, error) {
 	inst := s.instance
 	claim := resources.FilestoreClaimName(inst)
+	// A re-created instance takes up the claim its predecessor of the same
+	// name kept, when a migration had moved it off the default name.
+	if retained, err := r.retainedFilestore(ctx, inst); err != nil {
+		return ctrl.Result{}, err
+	} else if retained != "" {
+		claim = retained
+	}
 	pvc := &corev1.PersistentVolumeClaim{}
 	if err := r.getOptional(ctx, inst, claim, pvc); err != nil {
 		return ctrl.Result{}, err
@@ -492,8 +499,11 @@ func (r *Reconciler) deleteClaim(ctx context.Context, inst *odoov1alpha2.OdooIns
 	if err := r.getOptional(ctx, inst, name, pvc); err != nil || pvc.UID == "" {
 		return err
 	}
-	if !ownedBy(pvc, inst) {
-		return fmt.Errorf("claim %s is not owned by the instance; not deleting it", name)
+	// Claims carry no owner reference since deletionPolicy decides their
+	// fate (claims.go): the operator's labels for the instance say it is
+	// its own; an owner reference says so for claims of earlier versions.
+	if !ownedBy(pvc, inst) && !ownClaim(pvc, inst.Name) {
+		return fmt.Errorf("claim %s is not the instance's; not deleting it", name)
 	}
 	r.Applier.Forget("PersistentVolumeClaim", client.ObjectKeyFromObject(pvc))
 	return wrap("deleting claim "+name, client.IgnoreNotFound(r.Delete(ctx, pvc,

@@ -15,6 +15,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
@@ -69,15 +70,22 @@ func (r *Reconciler) reconcileUserSecret(ctx context.Context, s *scope) (ctrl.Re
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("database credentials Secret %s: %w", key.Name, err)
 	}
+	// The Secret lives in the tenant's namespace: only the one the operator
+	// made for this instance, naming this instance's role, is ever used.
+	if why := resources.CheckUserSecret(inst, secret); why != "" {
+		s.stalled = &problem{odoov1alpha2.ReasonDatabaseCredentialsRefused, why}
+		s.stop = true
+		return ctrl.Result{RequeueAfter: stalledRetry}, nil
+	}
 	s.dbUser = string(secret.Data[resources.UserSecretUsernameKey])
 	s.dbPassword = string(secret.Data[resources.UserSecretPasswordKey])
-	if s.dbUser == "" || s.dbPassword == "" {
-		s.degraded = append(s.degraded, problem{"DatabaseCredentialsInvalid",
-			fmt.Sprintf("Secret %s must hold non-empty keys %q and %q; delete it to let the operator create a new one", key.Name,
-				resources.UserSecretUsernameKey, resources.UserSecretPasswordKey)})
-		s.stop = true
-	}
 	return ctrl.Result{}, nil
+}
+
+// tenantLogin is the instance's own PostgreSQL login, the only one the
+// operator uses inside the instance's database.
+func (s *scope) tenantLogin() postgres.TenantLogin {
+	return postgres.TenantLogin{Role: s.dbUser, Password: s.dbPassword}
 }
 
 // reconcileConfSecret renders odoo.conf into its Secret.

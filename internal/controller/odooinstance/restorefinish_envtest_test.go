@@ -2,6 +2,7 @@ package odooinstance_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -40,10 +41,11 @@ const odooNeutralizeSQL = `UPDATE ir_mail_server SET active = false;
 // playNeutralize stands in for the Odoo container of a neutralize Job: it
 // runs sql on the database the Job names with -d, then completes the Job.
 func playNeutralize(g Gomega, job *batchv1.Job, sql string) {
-	args := job.Spec.Template.Spec.Containers[0].Args
-	g.Expect(args).To(HaveLen(3))
-	g.Expect(args[:2]).To(Equal([]string{"neutralize", "-d"}))
-	moduleSQL(g, args[2], sql)
+	c := job.Spec.Template.Spec.Containers[0]
+	g.Expect(c.Command).To(Equal([]string{"odoo", "neutralize", "-c", "/etc/odoo/odoo.conf"}))
+	g.Expect(c.Args).To(HaveLen(2))
+	g.Expect(c.Args[0]).To(Equal("-d"))
+	moduleSQL(g, c.Args[1], sql)
 	setJobCondition(g, job, batchv1.JobComplete)
 }
 
@@ -104,7 +106,7 @@ func TestRestoreJobRefusesWhenAMailServerStaysActive(t *testing.T) {
 func refusedNeutralize(t *testing.T, neutralizeSQL, want string) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
-	playDataJobsAsAdmin(t)
+	playDataJobsOnTestPostgres(t)
 	inst := upgradeInstance(t, g, ns)
 	db := inst.Status.Database.Name
 	root := t.TempDir()
@@ -136,11 +138,12 @@ func refusedNeutralize(t *testing.T, neutralizeSQL, want string) {
 		g.Expect(got.Status.Neutralized).To(BeFalse())
 		g.Expect(got.Status.Message).To(ContainSubstring(want))
 		g.Expect(got.Status.Message).To(ContainSubstring("the live database \"" + db + "\" is untouched"))
-		g.Expect(got.Status.Message).To(ContainSubstring("left for inspection"))
+		g.Expect(got.Status.Message).To(ContainSubstring(fmt.Sprintf("the temporary database %q this restore had created was dropped", target)))
+		g.Expect(got.Status.TargetDatabaseDropped).To(BeTrue())
 		g.Expect(eventReasons(g, ns)).To(HaveKeyWithValue(odoov1alpha2.EventRestoreFailed, ContainSubstring(want)))
 	}, eventually, poll).Should(Succeed())
 	g.Expect(checksums(g, db)).To(Equal(liveSums))
-	g.Expect(databaseExists(g, target)).To(BeTrue())
+	g.Expect(databaseExists(g, target)).To(BeFalse(), "a refused restore drops the temporary database it created")
 	g.Expect(holdOf(g, ns)).To(BeEmpty())
 	g.Expect(jobsOfKind(g, ns, resources.JobKindRestoreFilestore)).To(BeEmpty())
 }
@@ -153,7 +156,7 @@ func refusedNeutralize(t *testing.T, neutralizeSQL, want string) {
 func TestRestoreJobIntoProductionDropsThePreviousDatabaseWhenAsked(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
-	playDataJobsAsAdmin(t)
+	playDataJobsOnTestPostgres(t)
 	inst := upgradeInstance(t, g, ns)
 	db := inst.Status.Database.Name
 	ctx := context.Background()
@@ -234,7 +237,7 @@ func TestRestoreJobIntoProductionDropsThePreviousDatabaseWhenAsked(t *testing.T)
 func TestRestoreJobFilestoreFailureKeepsTheHold(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
-	playDataJobsAsAdmin(t)
+	playDataJobsOnTestPostgres(t)
 	inst := upgradeInstance(t, g, ns)
 	db := inst.Status.Database.Name
 	root := t.TempDir()

@@ -2,6 +2,7 @@ package odooinstance_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -75,7 +76,7 @@ func holdOf(g Gomega, ns string) string {
 func TestRestoreJobFromS3SwapsTheBackupIn(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
-	playDataJobsAsAdmin(t)
+	playDataJobsOnTestPostgres(t)
 	s3 := s3harness.Start(t)
 	s3.SetEnv(t)
 	inst := upgradeInstance(t, g, ns)
@@ -140,7 +141,8 @@ func TestRestoreJobFromS3SwapsTheBackupIn(t *testing.T) {
 	g.Expect(neutralize.OwnerReferences).To(ConsistOf(HaveField("Kind", "OdooRestoreJob")))
 	nc := neutralize.Spec.Template.Spec.Containers[0]
 	g.Expect(nc.Image).To(Equal(oldImage))
-	g.Expect(nc.Args).To(Equal([]string{"neutralize", "-d", target}))
+	g.Expect(nc.Command).To(Equal([]string{"odoo", "neutralize", "-c", "/etc/odoo/odoo.conf"}))
+	g.Expect(nc.Args).To(Equal([]string{"-d", target}))
 	g.Expect(neutralize.Spec.Template.Spec.Volumes).To(ContainElement(HaveField("Secret.SecretName", "shop-odoo-conf")), "the same odoo.conf as the other Odoo Jobs")
 	for _, e := range nc.Env {
 		g.Expect(e.Name).NotTo(BeElementOf("PGPASSWORD", "PASSWORD"))
@@ -212,7 +214,7 @@ func TestRestoreJobFromS3SwapsTheBackupIn(t *testing.T) {
 func TestRestoreJobRefusesACorruptedBackup(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
-	playDataJobsAsAdmin(t)
+	playDataJobsOnTestPostgres(t)
 	inst := upgradeInstance(t, g, ns)
 	db := inst.Status.Database.Name
 	root := t.TempDir()
@@ -241,7 +243,9 @@ func TestRestoreJobRefusesACorruptedBackup(t *testing.T) {
 		g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobFailed))
 		g.Expect(got.Status.Message).To(ContainSubstring("the restore Job bad-restore failed (BackoffLimitExceeded, exit code 1): "))
 		g.Expect(got.Status.Message).To(ContainSubstring("the live database \"" + db + "\" is untouched"))
-		g.Expect(got.Status.Message).To(ContainSubstring("left for inspection"))
+		g.Expect(got.Status.Message).To(ContainSubstring(fmt.Sprintf("the temporary database %q this restore had created was dropped", got.Status.TargetDatabase)))
+		g.Expect(got.Status.TargetDatabaseDropped).To(BeTrue())
+		g.Expect(databaseExists(g, got.Status.TargetDatabase)).To(BeFalse(), "a failed load drops the temporary database it created")
 	}, eventually, poll).Should(Succeed())
 	g.Expect(checksums(g, db)).To(Equal(liveSums))
 	g.Expect(holdOf(g, ns)).To(BeEmpty())

@@ -29,7 +29,7 @@ import (
 func TestRestoreJobFromALiveOdoo(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
-	playDataJobsAsAdmin(t)
+	playDataJobsOnTestPostgres(t)
 	inst := upgradeInstance(t, g, ns)
 	db := inst.Status.Database.Name
 	ctx := context.Background()

@@ -58,6 +58,16 @@ func (r *Reconciler) reconcileUpgrade(ctx context.Context, s *scope) (ctrl.Resul
 			s.serving = upgrade.Serve(st, o)
 			return ctrl.Result{RequeueAfter: requeueShort}, err
 		}
+		if action.Kind == upgrade.FinishFailed && st != nil && st.Step == odoov1alpha2.UpgradeStepRestore &&
+			o.RestoreJob == upgrade.JobFailed && !o.Swapped {
+			// Dropped before the failure is stored: a drop that fails is
+			// retried with the whole decision.
+			note, err := r.dropUpgradeRestoreTarget(ctx, s, st)
+			if err != nil {
+				return ctrl.Result{}, err
+			}
+			action.Message += note
+		}
 		next := upgrade.Apply(st, action, o, metav1.Now())
 		if action.Kind == upgrade.Start {
 			next.JobName = resources.UpgradeJobName(inst, next)
@@ -299,7 +309,7 @@ func (r *Reconciler) runUpgradeAction(ctx context.Context, s *scope, st *odoov1a
 func (r *Reconciler) takeModuleSnapshot(ctx context.Context, s *scope, st *odoov1alpha2.UpgradeStatus) (ctrl.Result, error) {
 	inst := s.instance
 	var modules []dbtools.Module
-	err := r.Databases.WithDatabase(ctx, s.cluster, s.dbName, func(conn *pgx.Conn) error {
+	err := r.Databases.WithTenantDatabase(ctx, s.cluster, s.tenantLogin(), s.dbName, func(conn *pgx.Conn) error {
 		var err error
 		modules, err = dbtools.ReadModules(ctx, conn)
 		return err

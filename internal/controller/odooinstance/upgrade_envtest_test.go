@@ -54,6 +54,18 @@ func moduleSQL(g Gomega, db, sql string) {
 	defer func() { _ = conn.Close(ctx) }()
 	_, err = conn.Exec(ctx, sql)
 	g.Expect(err).NotTo(HaveOccurred())
+	// Odoo connects as the instance's role, so its tables are the role's:
+	// the operator reads them as that role, the data Jobs dump them as it.
+	_, err = conn.Exec(ctx, `DO $$
+DECLARE
+  r record;
+  owner text := (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database());
+BEGIN
+  FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user LOOP
+    EXECUTE format('ALTER TABLE public.%I OWNER TO %I', r.tablename, owner);
+  END LOOP;
+END $$`)
+	g.Expect(err).NotTo(HaveOccurred())
 }
 
 func setImage(g Gomega, ns string, image string) {
@@ -184,6 +196,7 @@ func TestImageChangeRunsGuardedUpgrade(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	inst := upgradeInstance(t, g, ns)
+	createBackupsClaim(g, ns)
 	job := runUpgradeToJob(g, ns)
 
 	// Any other backup waits for the upgrade to end.
@@ -397,9 +410,10 @@ func jobEnv(job *batchv1.Job, name string) string {
 	return ""
 }
 
-// playDataJobsAsAdmin points the data code at the test PostgreSQL, as the
-// Job's environment would.
-func playDataJobsAsAdmin(t *testing.T) {
+// playDataJobsOnTestPostgres points the data code at the test PostgreSQL, as
+// the Job's environment would; playDataJob then logs in with the instance's
+// credentials from its Secret, as the Job does.
+func playDataJobsOnTestPostgres(t *testing.T) {
 	t.Setenv("PGHOST", pg.Host)
 	t.Setenv("PGPORT", fmt.Sprint(pg.Port))
 	t.Setenv("PGUSER", pg.AdminUser)
@@ -426,7 +440,7 @@ func checksums(g Gomega, db string) map[string]string {
 func TestRestorePolicyBringsBackTheDatabase(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
-	playDataJobsAsAdmin(t)
+	playDataJobsOnTestPostgres(t)
 	s3 := s3harness.Start(t)
 	ctx := context.Background()
 	g.Expect(k8s.Create(ctx, &corev1.Secret{
@@ -567,4 +581,101 @@ func TestRestorePolicyWithoutItsBackupLeavesTheDatabase(t *testing.T) {
 	var version string
 	g.Expect(conn.QueryRow(context.Background(), "SELECT latest_version FROM ir_module_module WHERE name = 'stock'").Scan(&version)).To(Succeed())
 	g.Expect(version).To(Equal("18.0.1.2"), "the live database is left as the upgrade left it")
+}
+
+// TestFailedUpgradeRestoreDropsItsTemporaryDatabase: the restore of a failed
+// upgrade whose load Job fails ends the upgrade Failed, drops the database it
+// had created for the load (<db>_restore_<hash>) and says so; the live
+// database is left as the upgrade left it.
+func TestFailedUpgradeRestoreDropsItsTemporaryDatabase(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	playDataJobsOnTestPostgres(t)
+	s3 := s3harness.Start(t)
+	ctx := context.Background()
+	g.Expect(k8s.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "s3", Namespace: ns},
+		Data:       map[string][]byte{"accessKey": []byte(s3.AccessKey), "secretKey": []byte(s3.SecretKey)},
+	})).To(Succeed())
+	inst := &odoov1alpha2.OdooInstance{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
+		Spec: odoov1alpha2.OdooInstanceSpec{
+			Image: oldImage, AdminPassword: "pw", Replicas: ptr.To[int32](2),
+			AutoUpgrade: odoov1alpha2.AutoUpgradeSpec{OnFailure: odoov1alpha2.UpgradeFailureRestore},
+			Backup: odoov1alpha2.BackupSpec{Destination: &odoov1alpha2.BackupDestination{S3Location: odoov1alpha2.S3Location{
+				Bucket: s3.Bucket, ObjectKey: "shop", Endpoint: s3.Endpoint, Region: s3harness.Region, Insecure: true,
+				S3CredentialsSecretRef: &odoov1alpha2.S3CredentialsSecretRef{Name: "s3"},
+			}}},
+		},
+	}
+	converge(t, g, ns, inst)
+	db := inst.Status.Database.Name
+	moduleSQL(g, db, `CREATE TABLE ir_module_module (id serial PRIMARY KEY, name varchar NOT NULL, state varchar, latest_version varchar);
+		INSERT INTO ir_module_module (name, state, latest_version) VALUES ('base', 'installed', '18.0.1.3'), ('stock', 'installed', '18.0.1.1');
+		CREATE TABLE sale_order (id serial PRIMARY KEY, name text, amount numeric(12,2), attachment bytea, note text);
+		INSERT INTO sale_order (name, amount, attachment, note) SELECT 'SO' || i, i * 1.5, decode(md5(i::text), 'hex'), NULL FROM generate_series(1, 500) i`)
+	before := checksums(g, db)
+
+	setImage(g, ns, newImage)
+	g.Eventually(func(g Gomega) {
+		g.Expect(upgradeStatus(g, ns).Step).To(Equal(odoov1alpha2.UpgradeStepStopCron))
+		// The step is stored before cron is scaled to 0: playing the
+		// Deployment controller earlier would report a generation that is
+		// never observed again.
+		_, cronReplicas := deploymentImageReplicas(g, ns, "shop-cron")
+		g.Expect(cronReplicas).To(BeZero())
+		markAvailable(g, ns, "shop-cron")
+	}, eventually, poll).Should(Succeed())
+	var backup *odoov1alpha2.OdooBackupJob
+	var backupJobOf *batchv1.Job
+	g.Eventually(func(g Gomega) { backup, backupJobOf = restorePoint(g, ns) }, eventually, poll).Should(Succeed())
+	key := "shop/" + backup.Name + ".dump"
+	g.Expect(backup.Spec.Destination.ObjectKey).To(Equal(key), "spec.backup.destination, objectKey as a prefix")
+	g.Expect(backupJobOf.Spec.Template.Spec.Containers[0].Command).To(ContainElements("--format", "dump", "--to", "s3://"+s3.Bucket+"/"+key))
+	root := t.TempDir()
+	g.Expect(playDataJob(t, g, backupJobOf, root)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(backupJob(g, ns, backup.Name).Status.Phase).To(Equal(odoov1alpha2.JobCompleted))
+	}, eventually, poll).Should(Succeed())
+
+	// The upgrade commits stock, users keep writing, then it dies at a later module.
+	var job *batchv1.Job
+	g.Eventually(func(g Gomega) { job = oneJob(g, ns, "upgrade") }, eventually, poll).Should(Succeed())
+	moduleSQL(g, db, `UPDATE ir_module_module SET latest_version = '18.0.1.2' WHERE name = 'stock';
+		ALTER TABLE sale_order ADD COLUMN x_new integer; INSERT INTO sale_order (name) VALUES ('written during the upgrade')`)
+	setJobCondition(g, job, batchv1.JobFailed)
+
+	g.Eventually(func(g Gomega) {
+		st := upgradeStatus(g, ns)
+		g.Expect(st.Step).To(Equal(odoov1alpha2.UpgradeStepRestore))
+		_, webReplicas := deploymentImageReplicas(g, ns, "shop")
+		_, cronReplicas := deploymentImageReplicas(g, ns, "shop-cron")
+		g.Expect(webReplicas).To(BeZero(), "web stops before the restore")
+		g.Expect(cronReplicas).To(BeZero())
+		markAvailable(g, ns, "shop")
+		markAvailable(g, ns, "shop-cron")
+	}, eventually, poll).Should(Succeed())
+	var restoreJob *batchv1.Job
+	g.Eventually(func(g Gomega) { restoreJob = oneJob(g, ns, resources.JobKindRestore) }, eventually, poll).Should(Succeed())
+	target := jobEnv(restoreJob, "PGDATABASE")
+	g.Expect(target).NotTo(Equal(db), "the live database is never the restore target")
+	g.Expect(adminQuery(g, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", target)).To(Equal(adminQuery(g,
+		"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", db)), "the target belongs to the instance's role")
+	g.Expect(restoreJob.Spec.Template.Spec.Containers[0].Command).To(ContainElements("data", "restore-backup", "--from", "s3://"+s3.Bucket+"/"+key,
+		"--database", target, "--skip-filestore"), "the restore Job reads the backup the restore point OdooBackupJob stored")
+	for _, e := range restoreJob.Spec.Template.Spec.Containers[0].Env {
+		if e.Name == "AWS_SECRET_ACCESS_KEY" || e.Name == "AWS_ACCESS_KEY_ID" || e.Name == "PGPASSWORD" {
+			g.Expect(e.Value).To(BeEmpty(), "credentials reach the Job only by secretKeyRef")
+		}
+	}
+	setJobCondition(g, restoreJob, batchv1.JobFailed)
+	g.Eventually(func(g Gomega) {
+		st := upgradeStatus(g, ns)
+		g.Expect(st.Phase).To(Equal(odoov1alpha2.UpgradeFailed))
+		g.Expect(st.Message).To(ContainSubstring("the live database was left as the upgrade left it"))
+		g.Expect(st.Message).To(ContainSubstring(fmt.Sprintf("the temporary database %q the restore had loaded was dropped", target)))
+	}, eventually, poll).Should(Succeed())
+	g.Expect(databaseExists(g, target)).To(BeFalse(), "the failed restore's target is dropped")
+	g.Expect(databaseExists(g, db)).To(BeTrue(), "the live database stays")
+	g.Expect(checksums(g, db)).NotTo(Equal(before), "nothing was loaded over the live database: it holds the upgrade's writes")
 }

@@ -90,15 +90,19 @@ func (r *Reconciler) swapRestored(ctx context.Context, s *scope, st *odoov1alpha
 		return err
 	}
 	var got []dbtools.Module
-	if err := r.Databases.WithDatabase(ctx, s.cluster, restored, func(conn *pgx.Conn) error {
+	if err := r.Databases.WithTenantDatabase(ctx, s.cluster, s.tenantLogin(), restored, func(conn *pgx.Conn) error {
 		got, err = dbtools.ReadModules(ctx, conn)
 		return err
 	}); err != nil {
 		return wrap("verifying the restored database", err)
 	}
 	if report := dbtools.CompareModules(before, got); len(report.Upgraded)+len(report.Installed)+len(report.Removed) > 0 || !report.OK() {
-		return r.failUpgrade(ctx, s, st, fmt.Sprintf("%s; the restored database %q does not match the module versions recorded before the upgrade (%s): it was not swapped in",
-			st.Message, restored, report.Summary(5)))
+		note, err := r.dropUpgradeRestoreTarget(ctx, s, st)
+		if err != nil {
+			return err
+		}
+		return r.failUpgrade(ctx, s, st, fmt.Sprintf("%s; the restored database %q does not match the module versions recorded before the upgrade (%s): it was not swapped in%s",
+			st.Message, restored, report.Summary(5), note))
 	}
 	if st.KeptDatabase == "" {
 		next := st.DeepCopy()
@@ -118,4 +122,21 @@ func (r *Reconciler) swapRestored(ctx context.Context, s *scope, st *odoov1alpha
 	r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, odoov1alpha2.EventUpgradeRestored, "Upgrade",
 		"restored the restore point backup %s into database %q; the database the failed upgrade left is kept as %q", st.RestorePointBackup, s.dbName, st.KeptDatabase)
 	return nil
+}
+
+// dropUpgradeRestoreTarget drops the database a failed upgrade's restore
+// loaded the restore point into (<db>_restore_<hash>, derived from the
+// upgrade recorded in status, never the live database nor the kept
+// <db>_failed_<hash>), once the restore failed before the swap; note says so.
+func (r *Reconciler) dropUpgradeRestoreTarget(ctx context.Context, s *scope, st *odoov1alpha2.UpgradeStatus) (string, error) {
+	restored := resources.RestoreDatabaseName(s.dbName, st)
+	if restored == s.dbName || !resources.DerivedDatabaseOf(s.dbName, restored) {
+		return "", fmt.Errorf("refusing to drop %q: not a restore target of %q", restored, s.dbName)
+	}
+	if err := r.Databases.WithAdmin(ctx, s.cluster, func(conn *pgx.Conn) error {
+		return dbtools.DropDatabase(ctx, conn, restored)
+	}); err != nil {
+		return "", wrap("dropping the restore's temporary database", err)
+	}
+	return fmt.Sprintf("; the temporary database %q the restore had loaded was dropped", restored), nil
 }

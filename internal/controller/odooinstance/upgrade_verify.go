@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	batchv1 "k8s.io/api/batch/v1"
@@ -61,7 +59,7 @@ func (r *Reconciler) judgeUpgrade(ctx context.Context, s *scope, st *odoov1alpha
 		return nil, err
 	}
 	var after []dbtools.Module
-	err = r.Databases.WithDatabase(ctx, s.cluster, s.dbName, func(conn *pgx.Conn) error {
+	err = r.Databases.WithTenantDatabase(ctx, s.cluster, s.tenantLogin(), s.dbName, func(conn *pgx.Conn) error {
 		var err error
 		after, err = dbtools.ReadModules(ctx, conn)
 		return err
@@ -69,8 +67,9 @@ func (r *Reconciler) judgeUpgrade(ctx context.Context, s *scope, st *odoov1alpha
 	if err != nil && !errors.Is(err, dbtools.ErrNoModuleTable) {
 		return nil, wrap("post-check of the module versions", err)
 	}
-	report := dbtools.CompareModules(before, after)
-	v := verdict(st, outcome, logVerdict, logNote, report, err)
+	j := upgrade.Judged{JobFailed: outcome.Failed, JobMessage: outcome.Message, Log: logVerdict, LogNote: logNote,
+		Before: before, After: after, PostCheckErr: err}
+	v := upgrade.Judge(st, j)
 	return &v, nil
 }
 
@@ -96,37 +95,4 @@ func newestPod(pods []corev1.Pod) corev1.Pod {
 		}
 	}
 	return newest
-}
-
-// verdict composes the judgement and its message: the failing module and
-// error line from the log, and the modules the run already committed.
-func verdict(st *odoov1alpha2.UpgradeStatus, outcome resources.JobOutcome, lv logwatch.UpgradeLogVerdict, logNote string,
-	report dbtools.ModuleReport, postCheckErr error) upgrade.Verdict {
-	var problems []string
-	if outcome.Failed {
-		problems = append(problems, outcome.Message)
-	}
-	if lv.Failed {
-		line := lv.ErrorLine
-		if lv.Module != "" {
-			line = "module " + lv.Module + ": " + line
-		}
-		problems = append(problems, line)
-	}
-	if postCheckErr != nil {
-		problems = append(problems, "post-check: "+postCheckErr.Error())
-	} else if !report.OK() {
-		problems = append(problems, "post-check: modules left pending: "+strings.Join(report.Pending, ", "))
-	}
-	summary := report.Summary(10)
-	if len(problems) == 0 {
-		msg := "upgraded to " + st.ImageAttempted + ": " + summary
-		if logNote != "" {
-			msg += " (" + logNote + ")"
-		}
-		return upgrade.Verdict{OK: true, Message: msg}
-	}
-	msg := fmt.Sprintf("upgrade to %s failed: %s; already committed: %s; %s keeps serving",
-		st.ImageAttempted, strings.Join(problems, "; "), summary, st.FromImage)
-	return upgrade.Verdict{Message: msg}
 }

@@ -38,7 +38,9 @@ import (
 // Databases runs statements on a cluster as its admin.
 type Databases interface {
 	WithAdmin(ctx context.Context, c postgres.Cluster, fn func(*pgx.Conn) error) error
-	WithDatabase(ctx context.Context, c postgres.Cluster, db string, fn func(*pgx.Conn) error) error
+	// WithTenantDatabase reads inside a database as the instance's own role,
+	// never as the admin.
+	WithTenantDatabase(ctx context.Context, c postgres.Cluster, login postgres.TenantLogin, db string, fn func(*pgx.Conn) error) error
 	ServerMajorVersion(ctx context.Context, c postgres.Cluster) (int, error)
 	Invalidate(cluster, role, db string)
 }
@@ -291,7 +293,7 @@ func (r *Reconciler) load(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) 
 	inst, err := r.instance(ctx, rj)
 	if err != nil {
 		if apierrors.IsNotFound(err) {
-			r.fail(rj, fmt.Sprintf("OdooInstance %q disappeared before the backup was loaded; nothing was restored", rj.Spec.OdooInstanceRef.Name))
+			r.failBeforeSwap(ctx, rj, fmt.Sprintf("OdooInstance %q disappeared before the backup was loaded; nothing was restored", rj.Spec.OdooInstanceRef.Name))
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
@@ -302,6 +304,11 @@ func (r *Reconciler) load(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) 
 		return ctrl.Result{RequeueAfter: waitRetry}, nil
 	}
 	target := rj.Status.TargetDatabase
+	login, err := r.tenantLogin(ctx, inst)
+	if err != nil {
+		rj.Status.Message = err.Error()
+		return ctrl.Result{RequeueAfter: waitRetry}, nil
+	}
 	err = r.Databases.WithAdmin(ctx, cluster, func(conn *pgx.Conn) error {
 		exists, err := dbtools.DatabaseExists(ctx, conn, target)
 		if err != nil || exists {
@@ -314,7 +321,10 @@ func (r *Reconciler) load(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) 
 		if owner == "" {
 			return fmt.Errorf("the live database %q does not exist", rj.Status.Database)
 		}
-		return dbtools.CreateEmptyDatabase(ctx, conn, target, owner)
+		if owner != login.Role {
+			return fmt.Errorf("the live database %q is owned by %q, not by the instance's role %q: nothing is restored into it", rj.Status.Database, owner, login.Role)
+		}
+		return dbtools.CreateEmptyDatabase(ctx, conn, target, login.Role)
 	})
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("restore target database: %w", err)
@@ -339,8 +349,7 @@ func (r *Reconciler) load(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) 
 
 // untouched ends the failure messages of the steps before the swap.
 func (r *Reconciler) untouched(rj *odoov1alpha2.OdooRestoreJob) string {
-	return fmt.Sprintf("; the live database %q is untouched; the target database %q is left for inspection (drop it when done)",
-		rj.Status.Database, rj.Status.TargetDatabase)
+	return fmt.Sprintf("; the live database %q is untouched", rj.Status.Database)
 }
 
 // mirror follows the load Job; a succeeded one leads to the verification.
@@ -354,7 +363,7 @@ func (r *Reconciler) mirror(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob
 			return r.verify(ctx, rj)
 		case batchv1.JobFailed:
 			res, exit, found := backupjob.JobResult(ctx, r.APIReader, job)
-			r.fail(rj, backupjob.FailureMessage("restore", job, *c, res, exit, found)+r.untouched(rj))
+			r.failBeforeSwap(ctx, rj, backupjob.FailureMessage("restore", job, *c, res, exit, found))
 			return ctrl.Result{}, nil
 		}
 	}
@@ -373,20 +382,25 @@ func (r *Reconciler) verify(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob
 		rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
 		return ctrl.Result{RequeueAfter: waitRetry}, nil
 	}
+	login, err := r.tenantLogin(ctx, inst)
+	if err != nil {
+		rj.Status.Message = err.Error()
+		return ctrl.Result{RequeueAfter: waitRetry}, nil
+	}
 	var mods []dbtools.Module
-	err = r.Databases.WithDatabase(ctx, cluster, rj.Status.TargetDatabase, func(conn *pgx.Conn) error {
+	err = r.Databases.WithTenantDatabase(ctx, cluster, login, rj.Status.TargetDatabase, func(conn *pgx.Conn) error {
 		mods, err = dbtools.ReadModules(ctx, conn)
 		return err
 	})
 	if errors.Is(err, dbtools.ErrNoModuleTable) {
-		r.fail(rj, "the restored database is not an Odoo database: "+err.Error()+r.untouched(rj))
+		r.failBeforeSwap(ctx, rj, "the restored database is not an Odoo database: "+err.Error())
 		return ctrl.Result{}, nil
 	}
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("verifying the restored database: %w", err)
 	}
 	if msg := CheckModules(mods, inst.Spec.Image); msg != "" {
-		r.fail(rj, msg+r.untouched(rj))
+		r.failBeforeSwap(ctx, rj, msg)
 		return ctrl.Result{}, nil
 	}
 	if Neutralize(rj, inst) {

@@ -130,13 +130,13 @@ func readNeutralizeFacts(ctx context.Context, conn *pgx.Conn) (NeutralizeFacts, 
 }
 
 // neutralize runs the neutralize Job on the target database, then checks
-// the result in-process through the admin connection; a database that is
+// the result in-process, logged in as the instance's own role; a database that is
 // not neutralized fails the restore before anything is stopped or swapped.
 func (r *Reconciler) neutralize(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (ctrl.Result, error) {
 	inst, err := r.instance(ctx, rj)
 	if err != nil {
 		if apierrors.IsNotFound(err) {
-			r.fail(rj, fmt.Sprintf("OdooInstance %q disappeared before the restored database was neutralized", rj.Spec.OdooInstanceRef.Name)+r.untouched(rj))
+			r.failBeforeSwap(ctx, rj, fmt.Sprintf("OdooInstance %q disappeared before the restored database was neutralized", rj.Spec.OdooInstanceRef.Name))
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
@@ -171,7 +171,7 @@ func (r *Reconciler) neutralize(ctx context.Context, rj *odoov1alpha2.OdooRestor
 	case !out.Done:
 		return ctrl.Result{}, nil
 	case out.Failed:
-		r.fail(rj, "`odoo neutralize` failed: "+out.Message+r.untouched(rj))
+		r.failBeforeSwap(ctx, rj, "`odoo neutralize` failed: "+out.Message)
 		return ctrl.Result{}, nil
 	}
 	cluster, err := r.Clusters.ClusterOf(ctx, inst)
@@ -179,8 +179,13 @@ func (r *Reconciler) neutralize(ctx context.Context, rj *odoov1alpha2.OdooRestor
 		rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
 		return ctrl.Result{RequeueAfter: waitRetry}, nil
 	}
+	login, err := r.tenantLogin(ctx, inst)
+	if err != nil {
+		rj.Status.Message = err.Error()
+		return ctrl.Result{RequeueAfter: waitRetry}, nil
+	}
 	var facts NeutralizeFacts
-	err = r.Databases.WithDatabase(ctx, cluster, rj.Status.TargetDatabase, func(conn *pgx.Conn) error {
+	err = r.Databases.WithTenantDatabase(ctx, cluster, login, rj.Status.TargetDatabase, func(conn *pgx.Conn) error {
 		facts, err = readNeutralizeFacts(ctx, conn)
 		return err
 	})
@@ -188,8 +193,8 @@ func (r *Reconciler) neutralize(ctx context.Context, rj *odoov1alpha2.OdooRestor
 		return ctrl.Result{}, fmt.Errorf("checking the neutralized database: %w", err)
 	}
 	if msg := CheckNeutralized(facts); msg != "" {
-		r.fail(rj, fmt.Sprintf("the restored database %q is not neutralized after the Job %s: %s; the restore is refused (deactivate it in the restore's source, or set spec.neutralize: false for a disaster-recovery restore)",
-			rj.Status.TargetDatabase, job.Name, msg)+r.untouched(rj))
+		r.failBeforeSwap(ctx, rj, fmt.Sprintf("the restored database %q is not neutralized after the Job %s: %s; the restore is refused (deactivate it in the restore's source, or set spec.neutralize: false for a disaster-recovery restore)",
+			rj.Status.TargetDatabase, job.Name, msg))
 		return ctrl.Result{}, nil
 	}
 	rj.Status.Neutralized = true

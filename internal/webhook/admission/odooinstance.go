@@ -170,6 +170,7 @@ func validateTransition(old, inst *odoov1alpha2.OdooInstance, clusters postgres.
 			"cannot change from %q to %q: moving a database to another PostgreSQL cluster is not supported by the operator yet; back up, and restore into an instance on the new cluster",
 			before, after)))
 	}
+	errs = append(errs, validateDatabaseName(old, inst)...)
 	if old.Spec.Filestore.StorageSize != nil && inst.Spec.Filestore.StorageSize != nil &&
 		inst.Spec.Filestore.StorageSize.Cmp(*old.Spec.Filestore.StorageSize) < 0 {
 		errs = append(errs, field.Forbidden(field.NewPath("spec", "filestore", "storageSize"), fmt.Sprintf(
@@ -231,4 +232,31 @@ func validateSchedule(inst *odoov1alpha2.OdooInstance, minInterval time.Duration
 		return field.ErrorList{field.Invalid(field.NewPath("spec", "backup", "schedule"), inst.Spec.Backup.Schedule, err.Error())}
 	}
 	return nil
+}
+
+// validateDatabaseName refuses a change of spec.database.name after
+// creation: the database in use (status.database.name) never changes, so a
+// new name would only stall the instance. Setting it to the name in use, or
+// removing it once that name is recorded, changes nothing and is allowed.
+func validateDatabaseName(old, inst *odoov1alpha2.OdooInstance) field.ErrorList {
+	before, after := old.Spec.Database.Name, inst.Spec.Database.Name
+	if before == after {
+		return nil
+	}
+	inUse := ""
+	if old.Status.Database != nil {
+		inUse = old.Status.Database.Name
+	}
+	if inUse != "" && (after == inUse || after == "") {
+		return nil
+	}
+	why := "it can be set only when the instance is created"
+	fix := fmt.Sprintf("set it back to %q", before)
+	if inUse != "" {
+		why += fmt.Sprintf("; the database in use is %q", inUse)
+		fix = fmt.Sprintf("set it back to %q", inUse)
+	}
+	return field.ErrorList{field.Forbidden(field.NewPath("spec", "database", "name"), fmt.Sprintf(
+		"cannot change from %q to %q: %s; %s, and to move the data into another database, back up and restore it into a new instance",
+		before, after, why, fix))}
 }

@@ -167,3 +167,43 @@ func TestValidateWebhookURL(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateDatabaseName(t *testing.T) {
+	inUse := func(spec, status string) *odoov1alpha2.OdooInstance {
+		inst := instance("", "")
+		inst.Spec.Database.Name = spec
+		if status != "" {
+			inst.Status.Database = &odoov1alpha2.DatabaseStatus{Name: status, Initialized: true}
+		}
+		return inst
+	}
+	tests := []struct {
+		name     string
+		old, new *odoov1alpha2.OdooInstance
+		wantErr  string
+	}{
+		{name: "unchanged", old: inUse("shop", "shop"), new: inUse("shop", "shop")},
+		{name: "unchanged default", old: inUse("", "ns_shop"), new: inUse("", "ns_shop")},
+		{name: "set to the name in use", old: inUse("", "ns_shop"), new: inUse("ns_shop", "ns_shop")},
+		{name: "removed once recorded", old: inUse("shop", "shop"), new: inUse("", "shop")},
+		{name: "set later to another name", old: inUse("", "ns_shop"), new: inUse("keycloak", "ns_shop"),
+			wantErr: `spec.database.name: Forbidden: cannot change from "" to "keycloak": it can be set only when the instance is created; the database in use is "ns_shop"; set it back to "ns_shop"`},
+		{name: "changed", old: inUse("a", "a"), new: inUse("b", "a"),
+			wantErr: `spec.database.name: Forbidden: cannot change from "a" to "b"`},
+		{name: "changed before the name is recorded", old: inUse("a", ""), new: inUse("b", ""),
+			wantErr: `cannot change from "a" to "b": it can be set only when the instance is created; set it back to "a"`},
+		{name: "removed before the name is recorded", old: inUse("a", ""), new: inUse("", ""),
+			wantErr: `spec.database.name: Forbidden`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			errs := validateTransition(tt.old, tt.new, clusters, "default")
+			if tt.wantErr == "" {
+				g.Expect(errs).To(BeEmpty())
+				return
+			}
+			g.Expect(errs.ToAggregate().Error()).To(ContainSubstring(tt.wantErr))
+		})
+	}
+}

@@ -1,0 +1,2 @@
+from . import product
+from . import price_sync
