@@ -38,7 +38,6 @@ spec:
 %[2]s`, name, extraSpec)
 }
 
-
 // TestDeletionRetainKeepsClaimsAndRecreateConverges: with deletionPolicy
 // Retain (the default), deleting an instance that was backed up keeps its
 // database, its filestore claim and the files in it; the instance
