@@ -75,7 +75,7 @@ test-unit: $(VERSITYGW) ## Unit and envtest suites against a real kube-apiserver
 
 .PHONY: test-conversions
 test-conversions: ## Fuzz every CRD conversion both ways (10,000 objects per direction and version pair).
-	KUBEBUILDER_ASSETS="$(K8S_BINS)" go test -count=1 -run TestFuzzyConversion -v ./internal/webhook/conversion/... | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|iterations'
+	KUBEBUILDER_ASSETS="$(K8S_BINS)" go test -count=1 -timeout 30m -run TestFuzzyConversion -v ./internal/webhook/conversion/... | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|iterations'
 
 .PHONY: test-e2e
 test-e2e: ## Start a separate sandbox, run test/e2e with real kubectl, stop it.

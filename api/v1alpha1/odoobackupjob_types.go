@@ -45,8 +45,11 @@ type S3Location struct {
 	// +kubebuilder:validation:MaxLength=63
 	Bucket string `json:"bucket,omitempty"`
 
-	// objectKey is the key (path) of the backup; its sha256 is stored beside
-	// it as <objectKey>.sha256.
+	// objectKey is the key (path) DIR/NAME.EXT of the backup. A restore reads
+	// it as given; an OdooBackupJob stores its backup as
+	// DIR/<namespace>/<instance>-<instance uid>/NAME-<backup uid>.EXT,
+	// recorded in its status.objectKey. The sha256 is beside it as
+	// <key>.sha256.
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	ObjectKey string `json:"objectKey,omitempty"`
@@ -80,8 +83,12 @@ type PVCLocation struct {
 	// +kubebuilder:validation:MaxLength=253
 	ClaimName string `json:"claimName"`
 
-	// path of the backup file inside the claim, relative to its root; its
-	// sha256 is stored beside it as <path>.sha256. Empty means <object name>.<format>.
+	// path of the backup file DIR/NAME.EXT inside the claim, relative to its
+	// root (empty means <object name>.<format>). A restore reads it as given;
+	// an OdooBackupJob stores its backup as
+	// DIR/<namespace>/<instance>-<instance uid>/NAME-<backup uid>.EXT,
+	// recorded in its status.objectKey. The sha256 is beside it as
+	// <key>.sha256.
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$`
@@ -140,8 +147,9 @@ type OdooBackupJobStatus struct {
 	// +optional
 	BackupSize string `json:"backupSize,omitempty"`
 
-	// objectKey is where the backup was stored: the S3 key, or the path in
-	// the claim.
+	// objectKey is where the backup is stored: the S3 key, or the path in
+	// the claim, recorded before its Job is created. Restores and pruning
+	// read it.
 	// +optional
 	ObjectKey string `json:"objectKey,omitempty"`
 

@@ -175,6 +175,13 @@ type OdooRestoreJobStatus struct {
 	// (keepPreviousDatabase false).
 	// +optional
 	PreviousDatabaseDropped bool `json:"previousDatabaseDropped,omitempty"`
+	// targetDatabaseDropped is true when the restore failed before the swap
+	// and dropped targetDatabase, the temporary database it had created; a
+	// failed restore whose targetDatabase is set and this false could not
+	// drop it, and its message says so (drop it by hand). The live database
+	// is never touched before the swap.
+	// +optional
+	TargetDatabaseDropped bool `json:"targetDatabaseDropped,omitempty"`
 
 	// sha256 of the restored archive, checked before anything was loaded.
 	// +optional

@@ -629,8 +629,8 @@ func TestFailedUpgradeRestoreDropsItsTemporaryDatabase(t *testing.T) {
 	var backup *odoov1alpha2.OdooBackupJob
 	var backupJobOf *batchv1.Job
 	g.Eventually(func(g Gomega) { backup, backupJobOf = restorePoint(g, ns) }, eventually, poll).Should(Succeed())
-	key := "shop/" + backup.Name + ".dump"
-	g.Expect(backup.Spec.Destination.ObjectKey).To(Equal(key), "spec.backup.destination, objectKey as a prefix")
+	g.Expect(backup.Spec.Destination.ObjectKey).To(Equal("shop/"+backup.Name+".dump"), "spec.backup.destination, objectKey as a prefix")
+	key := "shop/" + ns + "/shop-" + string(inst.UID) + "/" + backup.Name + "-" + string(backup.UID) + ".dump"
 	g.Expect(backupJobOf.Spec.Template.Spec.Containers[0].Command).To(ContainElements("--format", "dump", "--to", "s3://"+s3.Bucket+"/"+key))
 	root := t.TempDir()
 	g.Expect(playDataJob(t, g, backupJobOf, root)).To(Succeed())
