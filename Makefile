@@ -81,7 +81,7 @@ test-conversions: ## Fuzz every CRD conversion both ways (10,000 objects per dir
 test-e2e: ## Start a separate sandbox, run test/e2e with real kubectl, stop it.
 	$(E2E_ENV) hack/sandbox.sh up
 	set +e; eval "$$($(E2E_ENV) hack/sandbox.sh env)"; \
-	  $(E2E_ENV) go test -count=1 -tags e2e -timeout 30m -run '$(E2E_RUN)' ./test/e2e/... ; rc=$$?; \
+	  $(E2E_ENV) go test -count=1 -tags e2e -timeout 55m -run '$(E2E_RUN)' ./test/e2e/... ; rc=$$?; \
 	  [ $$rc -eq 0 ] || tail -50 .sandbox-e2e/logs/operator.log; \
 	  $(E2E_ENV) hack/sandbox.sh down; exit $$rc
 
