@@ -217,6 +217,9 @@ spec:
 		return nil
 	})
 	job := jsonpath(t, ns, backupRef+"unschedulable", "{.status.jobName}")
+	// The backup is stored under its own key (namespace, instance and
+	// backup uids): status.objectKey says where.
+	goodKey := jsonpath(t, ns, backupRef+"good", "{.status.objectKey}")
 	framework.Apply(t, ns, `apiVersion: bemade.org/v1alpha2
 kind: OdooRestoreJob
 metadata:
@@ -226,7 +229,7 @@ spec:
   neutralize: false
   source:
     type: pvc
-    pvc: {claimName: backups, path: shop/good.zip}
+    pvc: {claimName: backups, path: `+goodKey+`}
 `)
 	framework.Eventually(t, backupStartDeadline, "the restore waits for the hung backup", func() error {
 		if msg := jsonpath(t, ns, "odoorestorejobs.v1alpha2.bemade.org/after", "{.status.message}"); !strings.Contains(msg, "waiting for the backup unschedulable") {
@@ -284,6 +287,7 @@ func TestFailedRestoreDropsItsTemporaryDatabase(t *testing.T) {
 	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Completed", backupRef+"good", "--timeout=2m")
 	live := checksums(t, db)
 
+	goodKey := jsonpath(t, ns, backupRef+"good", "{.status.objectKey}")
 	framework.Apply(t, ns, `apiVersion: bemade.org/v1alpha2
 kind: OdooRestoreJob
 metadata:
@@ -292,7 +296,7 @@ spec:
   odooInstanceRef: {name: shop}
   source:
     type: pvc
-    pvc: {claimName: backups, path: shop/good.zip}
+    pvc: {claimName: backups, path: `+goodKey+`}
 `)
 	restore := "odoorestorejobs.v1alpha2.bemade.org/refused"
 	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Failed", restore, "--timeout=2m")

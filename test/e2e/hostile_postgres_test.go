@@ -227,6 +227,7 @@ func TestHostileDatabaseFunctionsRunWithTheTenantsRights(t *testing.T) {
 	// A neutralized restore: the restored copy carries the traps too.
 	backupToClaim(t, ns, "trapped", "shop/trapped.zip")
 	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Completed", "odoobackupjobs.v1alpha2.bemade.org/trapped", "--timeout=2m")
+	trappedKey := jsonpath(t, ns, "odoobackupjobs.v1alpha2.bemade.org/trapped", "{.status.objectKey}")
 	framework.Apply(t, ns, `apiVersion: bemade.org/v1alpha2
 kind: OdooRestoreJob
 metadata:
@@ -235,7 +236,7 @@ spec:
   odooInstanceRef: {name: shop}
   source:
     type: pvc
-    pvc: {claimName: backups, path: shop/trapped.zip}
+    pvc: {claimName: backups, path: `+trappedKey+`}
 `)
 	restore := "odoorestorejobs.v1alpha2.bemade.org/trapped"
 	if out, err := framework.KubectlE("wait", "-n", ns, "--for=jsonpath={.status.phase}=Completed", restore, "--timeout=2m"); err != nil {

@@ -123,7 +123,9 @@ spec:
     pvc: {claimName: backups, path: dst/dst.zip}
 `)
 	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Completed", "odoobackupjobs.v1alpha2.bemade.org/dst-zip", "--timeout="+realWait.String())
-	zipPath := filepath.Join(claimDir(t, ns, "backups"), "dst", "dst.zip")
+	// The backup is stored under its own key: status.objectKey says where.
+	zipKey := jsonpath(t, ns, "odoobackupjobs.v1alpha2.bemade.org/dst-zip", "{.status.objectKey}")
+	zipPath := filepath.Join(claimDir(t, ns, "backups"), filepath.FromSlash(zipKey))
 	zipHas(t, zipPath, "dump.sql", "manifest.json", "filestore/h8/h8backedup")
 
 	t.Run("Neutralize", func(t *testing.T) {
@@ -138,7 +140,7 @@ spec:
   format: zip
   source:
     type: pvc
-    pvc: {claimName: backups, path: dst/dst.zip}
+    pvc: {claimName: backups, path: `+zipKey+`}
 `)
 		restoreDone(t, ns, "from-zip")
 		assertNeutralized(t, dstDB)
