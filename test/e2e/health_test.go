@@ -19,13 +19,28 @@ import (
 )
 
 // serveOdooLog makes kwok serve Odoo log lines as the log of the pod's odoo
-// container. kwok honours sinceTime, so the lines are stamped when written,
-// and they are written only after kwok was told about the file: until then
-// its reads of the pod fail and the operator's next sample still starts
-// before the lines.
+// container. kwok honours sinceTime and the operator reads each pod's log
+// since its previous sample, so lines stamped before kwok serves this file
+// could be skipped for good: kwok first serves a placeholder line, and only
+// once `kubectl logs` shows it are the lines written, stamped then.
 func serveOdooLog(t *testing.T, ns, pod string, lines ...string) {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "odoo.log")
+	write := func(lines ...string) {
+		now := time.Now().UTC()
+		var b strings.Builder
+		for _, line := range lines {
+			line = strings.ReplaceAll(line, "{ts}", now.Format("2006-01-02 15:04:05,000"))
+			for _, l := range strings.Split(line, "\n") {
+				fmt.Fprintf(&b, "%s stderr F %s\n", now.Format(time.RFC3339Nano), l)
+			}
+		}
+		if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const placeholder = "{ts} 12 INFO ? odoo.service.server: e2e log file served"
+	write(placeholder)
 	framework.Apply(t, ns, fmt.Sprintf(`apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Logs
 metadata:
@@ -37,17 +52,14 @@ spec:
     previousLogsFile: %s
     follow: false
 `, pod, file, file))
-	now := time.Now().UTC()
-	var b strings.Builder
-	for _, line := range lines {
-		line = strings.ReplaceAll(line, "{ts}", now.Format("2006-01-02 15:04:05,000"))
-		for _, l := range strings.Split(line, "\n") {
-			fmt.Fprintf(&b, "%s stderr F %s\n", now.Format(time.RFC3339Nano), l)
+	framework.Eventually(t, 30*time.Second, "kwok serves the pod's log file", func() error {
+		out, err := framework.KubectlE("logs", "-n", ns, pod, "-c", "odoo")
+		if err != nil || !strings.Contains(out, "e2e log file served") {
+			return fmt.Errorf("kubectl logs: %v %q", err, out)
 		}
-	}
-	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+		return nil
+	})
+	write(lines...)
 }
 
 func webPods(t *testing.T, ns, instance, image string) []string {
