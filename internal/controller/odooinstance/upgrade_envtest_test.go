@@ -431,14 +431,21 @@ func checksums(g Gomega, db string) map[string]string {
 	return sums
 }
 
-// TestRestorePolicyBringsBackTheDatabase: a failed upgrade with onFailure
-// Restore loads its restore point backup (an OdooBackupJob to the
-// instance's spec.backup.destination, here S3) into a new database with the
-// data code of an OdooRestoreJob, swaps it in, keeps the half-upgraded one
-// aside, and serves the old image on byte-identical tables. The backup and
-// restore Jobs are played by the project's own data code.
-func TestRestorePolicyBringsBackTheDatabase(t *testing.T) {
-	g := NewWithT(t)
+// restoreAtJob is a failed upgrade with onFailure Restore that reached its
+// restore Job: what the two restore tests share.
+type restoreAtJob struct {
+	ns, db, target, root string
+	before               map[string]string
+	backup               *odoov1alpha2.OdooBackupJob
+	restoreJob           *batchv1.Job
+}
+
+// failUpgradeToRestoreJob runs an upgrade with onFailure Restore (restore
+// point to S3, played by the project's data code) that commits stock while
+// users keep writing, then dies at a later module, and returns at the
+// restore Job, checked: a new target owned by the instance's role, loading
+// the restore point's backup, credentials only by secretKeyRef.
+func failUpgradeToRestoreJob(t *testing.T, g Gomega) restoreAtJob {
 	ns := newNamespace(t)
 	playDataJobsOnTestPostgres(t)
 	s3 := s3harness.Start(t)
@@ -518,6 +525,20 @@ func TestRestorePolicyBringsBackTheDatabase(t *testing.T) {
 			g.Expect(e.Value).To(BeEmpty(), "credentials reach the Job only by secretKeyRef")
 		}
 	}
+	return restoreAtJob{ns: ns, db: db, target: target, root: root, before: before, backup: backup, restoreJob: restoreJob}
+}
+
+// TestRestorePolicyBringsBackTheDatabase: a failed upgrade with onFailure
+// Restore loads its restore point backup (an OdooBackupJob to the
+// instance's spec.backup.destination, here S3) into a new database with the
+// data code of an OdooRestoreJob, swaps it in, keeps the half-upgraded one
+// aside, and serves the old image on byte-identical tables. The backup and
+// restore Jobs are played by the project's own data code.
+func TestRestorePolicyBringsBackTheDatabase(t *testing.T) {
+	g := NewWithT(t)
+	r := failUpgradeToRestoreJob(t, g)
+	ctx := context.Background()
+	ns, db, target, root, before, backup, restoreJob := r.ns, r.db, r.target, r.root, r.before, r.backup, r.restoreJob
 	g.Expect(playDataJob(t, g, restoreJob, root)).To(Succeed())
 
 	g.Eventually(func(g Gomega) {
@@ -589,85 +610,8 @@ func TestRestorePolicyWithoutItsBackupLeavesTheDatabase(t *testing.T) {
 // database is left as the upgrade left it.
 func TestFailedUpgradeRestoreDropsItsTemporaryDatabase(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t)
-	playDataJobsOnTestPostgres(t)
-	s3 := s3harness.Start(t)
-	ctx := context.Background()
-	g.Expect(k8s.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "s3", Namespace: ns},
-		Data:       map[string][]byte{"accessKey": []byte(s3.AccessKey), "secretKey": []byte(s3.SecretKey)},
-	})).To(Succeed())
-	inst := &odoov1alpha2.OdooInstance{
-		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
-		Spec: odoov1alpha2.OdooInstanceSpec{
-			Image: oldImage, AdminPassword: "pw", Replicas: ptr.To[int32](2),
-			AutoUpgrade: odoov1alpha2.AutoUpgradeSpec{OnFailure: odoov1alpha2.UpgradeFailureRestore},
-			Backup: odoov1alpha2.BackupSpec{Destination: &odoov1alpha2.BackupDestination{S3Location: odoov1alpha2.S3Location{
-				Bucket: s3.Bucket, ObjectKey: "shop", Endpoint: s3.Endpoint, Region: s3harness.Region, Insecure: true,
-				S3CredentialsSecretRef: &odoov1alpha2.S3CredentialsSecretRef{Name: "s3"},
-			}}},
-		},
-	}
-	converge(t, g, ns, inst)
-	db := inst.Status.Database.Name
-	moduleSQL(g, db, `CREATE TABLE ir_module_module (id serial PRIMARY KEY, name varchar NOT NULL, state varchar, latest_version varchar);
-		INSERT INTO ir_module_module (name, state, latest_version) VALUES ('base', 'installed', '18.0.1.3'), ('stock', 'installed', '18.0.1.1');
-		CREATE TABLE sale_order (id serial PRIMARY KEY, name text, amount numeric(12,2), attachment bytea, note text);
-		INSERT INTO sale_order (name, amount, attachment, note) SELECT 'SO' || i, i * 1.5, decode(md5(i::text), 'hex'), NULL FROM generate_series(1, 500) i`)
-	before := checksums(g, db)
-
-	setImage(g, ns, newImage)
-	g.Eventually(func(g Gomega) {
-		g.Expect(upgradeStatus(g, ns).Step).To(Equal(odoov1alpha2.UpgradeStepStopCron))
-		// The step is stored before cron is scaled to 0: playing the
-		// Deployment controller earlier would report a generation that is
-		// never observed again.
-		_, cronReplicas := deploymentImageReplicas(g, ns, "shop-cron")
-		g.Expect(cronReplicas).To(BeZero())
-		markAvailable(g, ns, "shop-cron")
-	}, eventually, poll).Should(Succeed())
-	var backup *odoov1alpha2.OdooBackupJob
-	var backupJobOf *batchv1.Job
-	g.Eventually(func(g Gomega) { backup, backupJobOf = restorePoint(g, ns) }, eventually, poll).Should(Succeed())
-	g.Expect(backup.Spec.Destination.ObjectKey).To(Equal("shop/"+backup.Name+".dump"), "spec.backup.destination, objectKey as a prefix")
-	key := "shop/" + ns + "/shop-" + string(inst.UID) + "/" + backup.Name + "-" + string(backup.UID) + ".dump"
-	g.Expect(backupJobOf.Spec.Template.Spec.Containers[0].Command).To(ContainElements("--format", "dump", "--to", "s3://"+s3.Bucket+"/"+key))
-	root := t.TempDir()
-	g.Expect(playDataJob(t, g, backupJobOf, root)).To(Succeed())
-	g.Eventually(func(g Gomega) {
-		g.Expect(backupJob(g, ns, backup.Name).Status.Phase).To(Equal(odoov1alpha2.JobCompleted))
-	}, eventually, poll).Should(Succeed())
-
-	// The upgrade commits stock, users keep writing, then it dies at a later module.
-	var job *batchv1.Job
-	g.Eventually(func(g Gomega) { job = oneJob(g, ns, "upgrade") }, eventually, poll).Should(Succeed())
-	moduleSQL(g, db, `UPDATE ir_module_module SET latest_version = '18.0.1.2' WHERE name = 'stock';
-		ALTER TABLE sale_order ADD COLUMN x_new integer; INSERT INTO sale_order (name) VALUES ('written during the upgrade')`)
-	setJobCondition(g, job, batchv1.JobFailed)
-
-	g.Eventually(func(g Gomega) {
-		st := upgradeStatus(g, ns)
-		g.Expect(st.Step).To(Equal(odoov1alpha2.UpgradeStepRestore))
-		_, webReplicas := deploymentImageReplicas(g, ns, "shop")
-		_, cronReplicas := deploymentImageReplicas(g, ns, "shop-cron")
-		g.Expect(webReplicas).To(BeZero(), "web stops before the restore")
-		g.Expect(cronReplicas).To(BeZero())
-		markAvailable(g, ns, "shop")
-		markAvailable(g, ns, "shop-cron")
-	}, eventually, poll).Should(Succeed())
-	var restoreJob *batchv1.Job
-	g.Eventually(func(g Gomega) { restoreJob = oneJob(g, ns, resources.JobKindRestore) }, eventually, poll).Should(Succeed())
-	target := jobEnv(restoreJob, "PGDATABASE")
-	g.Expect(target).NotTo(Equal(db), "the live database is never the restore target")
-	g.Expect(adminQuery(g, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", target)).To(Equal(adminQuery(g,
-		"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", db)), "the target belongs to the instance's role")
-	g.Expect(restoreJob.Spec.Template.Spec.Containers[0].Command).To(ContainElements("data", "restore-backup", "--from", "s3://"+s3.Bucket+"/"+key,
-		"--database", target, "--skip-filestore"), "the restore Job reads the backup the restore point OdooBackupJob stored")
-	for _, e := range restoreJob.Spec.Template.Spec.Containers[0].Env {
-		if e.Name == "AWS_SECRET_ACCESS_KEY" || e.Name == "AWS_ACCESS_KEY_ID" || e.Name == "PGPASSWORD" {
-			g.Expect(e.Value).To(BeEmpty(), "credentials reach the Job only by secretKeyRef")
-		}
-	}
+	r := failUpgradeToRestoreJob(t, g)
+	ns, db, target, before, restoreJob := r.ns, r.db, r.target, r.before, r.restoreJob
 	setJobCondition(g, restoreJob, batchv1.JobFailed)
 	g.Eventually(func(g Gomega) {
 		st := upgradeStatus(g, ns)
