@@ -54,8 +54,11 @@ spec:
 `, pod, file, file))
 	framework.Eventually(t, 30*time.Second, "kwok serves the pod's log file", func() error {
 		out, err := framework.KubectlE("logs", "-n", ns, pod, "-c", "odoo")
-		if err != nil || !strings.Contains(out, "e2e log file served") {
-			return fmt.Errorf("kubectl logs: %v %q", err, out)
+		if err != nil {
+			return fmt.Errorf("kubectl logs: %w", err)
+		}
+		if !strings.Contains(out, "e2e log file served") {
+			return fmt.Errorf("kubectl logs shows %q", out)
 		}
 		return nil
 	})
