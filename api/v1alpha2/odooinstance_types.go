@@ -600,6 +600,52 @@ type OdooInstanceStatus struct {
 	// migration in progress or last failed.
 	// +optional
 	Filestore *FilestoreStatus `json:"filestore,omitempty"`
+
+	// operation is the one operation that holds the instance's database now
+	// (init, upgrade, filestore migration, backup, restore, ...). Operations
+	// that change the database or the filestore take it before they start and
+	// release it when they end; another operation waits or is refused until
+	// then. Empty when nothing runs.
+	// +optional
+	Operation *OperationStatus `json:"operation,omitempty"`
+}
+
+// OperationKind names a kind of operation on an instance's database.
+// +kubebuilder:validation:Enum=Init;Upgrade;ModuleInstall;FilestoreMigration;Backup;Restore;StagingRefresh;DatabaseMove
+type OperationKind string
+
+// The operations that take the instance's database lock.
+const (
+	OperationInit               OperationKind = "Init"
+	OperationUpgrade            OperationKind = "Upgrade"
+	OperationModuleInstall      OperationKind = "ModuleInstall"
+	OperationFilestoreMigration OperationKind = "FilestoreMigration"
+	OperationBackup             OperationKind = "Backup"
+	OperationRestore            OperationKind = "Restore"
+	OperationStagingRefresh     OperationKind = "StagingRefresh"
+	OperationDatabaseMove       OperationKind = "DatabaseMove"
+)
+
+// OperationStatus names the operation in progress on an instance: the
+// instance's database lock.
+type OperationStatus struct {
+	// kind is the kind of operation.
+	Kind OperationKind `json:"kind"`
+
+	// name is the object driving the operation: the OdooBackupJob or
+	// OdooRestoreJob's name, or the instance's own name for operations the
+	// instance runs itself (init, upgrade, filestore migration).
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name,omitempty"`
+
+	// step is the operation's current step, as its own status names it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	Step string `json:"step,omitempty"`
+
+	// started is when the operation took the lock.
+	Started metav1.Time `json:"started"`
 }
 
 // FilestoreStatus records the filestore claim the instance uses. Changing
