@@ -53,4 +53,7 @@ var (
 	createBackupsClaim         = operatorenv.CreateBackupsClaim
 	playDataJobsOnTestPostgres = operatorenv.PlayDataJobsOnTestPostgres
 	playDataJob                = operatorenv.PlayDataJob
+	createFinishedBackup       = operatorenv.CreateFinishedBackup
+	backupGone                 = operatorenv.BackupGone
+	eventReasons               = operatorenv.EventReasons
 )

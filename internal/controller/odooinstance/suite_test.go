@@ -67,4 +67,6 @@ var (
 	jobEnv                     = operatorenv.JobEnv
 	playDataJobsOnTestPostgres = operatorenv.PlayDataJobsOnTestPostgres
 	playDataJob                = operatorenv.PlayDataJob
+	createFinishedBackup       = operatorenv.CreateFinishedBackup
+	backupGone                 = operatorenv.BackupGone
 )

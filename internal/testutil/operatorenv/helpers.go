@@ -15,6 +15,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -339,4 +340,36 @@ func PlayDataJob(t *testing.T, g gomega.Gomega, job *batchv1.Job, root string) e
 		SetJobCondition(g, job, batchv1.JobComplete)
 	}
 	return runErr
+}
+
+// CreateFinishedBackup creates an OdooBackupJob and gives it the status of
+// a backup whose Job ran and ended in phase, stored where an operator of the
+// old layout stored it (status.objectKey: the key as requested; the backup
+// controller may take the new object up first; once finished it leaves it
+// alone).
+func CreateFinishedBackup(g gomega.Gomega, b *odoov1alpha2.OdooBackupJob, phase odoov1alpha2.JobPhase, msg string) {
+	ctx := context.Background()
+	g.Expect(k8s.Create(ctx, b)).To(gomega.Succeed())
+	g.Eventually(func(g gomega.Gomega) {
+		got := BackupJob(g, b.Namespace, b.Name)
+		if got.Status.Phase != phase {
+			now := metav1.Now()
+			got.Status.Phase, got.Status.CompletionTime, got.Status.Message = phase, &now, msg
+			got.Status.JobName = b.Name + "-backup"
+			got.Status.ObjectKey = b.Spec.Destination.ObjectKey
+			if d := b.Spec.Destination.PVC; d != nil {
+				got.Status.ObjectKey = d.Path
+			}
+			g.Expect(k8s.Status().Update(ctx, got)).To(gomega.Succeed())
+		}
+		g.Consistently(func(g gomega.Gomega) {
+			g.Expect(BackupJob(g, b.Namespace, b.Name).Status.Phase).To(gomega.Equal(phase))
+		}, "300ms", "50ms").Should(gomega.Succeed())
+	}, Eventually, Poll).Should(gomega.Succeed())
+}
+
+// BackupGone fails unless the OdooBackupJob is gone.
+func BackupGone(g gomega.Gomega, ns, name string) {
+	err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &odoov1alpha2.OdooBackupJob{})
+	g.Expect(apierrors.IsNotFound(err)).To(gomega.BeTrue(), "OdooBackupJob %s still there (%v)", name, err)
 }
