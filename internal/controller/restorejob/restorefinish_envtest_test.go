@@ -1,4 +1,4 @@
-package odooinstance_test
+package restorejob_test
 
 import (
 	"context"
@@ -58,10 +58,6 @@ func withoutMailTables(sums map[string]string) map[string]string {
 		}
 	}
 	return out
-}
-
-func databaseExists(g Gomega, db string) bool {
-	return adminQuery(g, "SELECT datname FROM pg_database WHERE datname = $1", db) == db
 }
 
 // adminQueryIn runs a one-value query in db.
