@@ -11,7 +11,6 @@ import (
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,25 +22,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
-// Clusters resolves the PostgreSQL cluster of an instance.
-type Clusters interface {
-	ClusterOf(ctx context.Context, inst *odoov1alpha2.OdooInstance) (postgres.Cluster, error)
-}
-
 // ServerVersions reads the major version of a cluster's server.
 type ServerVersions interface {
 	ServerMajorVersion(ctx context.Context, c postgres.Cluster) (int, error)
-}
-
-// Images are the images of the data Jobs.
-type Images struct {
-	Operator string
-	// PostgresClient maps the server's major version to a client image.
-	PostgresClient func(major int) string
 }
 
 // Reconciler reconciles OdooBackupJob objects.
@@ -49,9 +37,10 @@ type Reconciler struct {
 	client.Client
 	// APIReader reads Jobs and pods straight from the API server.
 	APIReader client.Reader
-	Clusters  Clusters
-	Versions  ServerVersions
-	Images    Images
+	// Clusters says where an instance finds its PostgreSQL cluster.
+	Clusters postgres.ClusterSource
+	Versions ServerVersions
+	Images   datajob.Images
 	// Recorder emits the events of pruned backups and of backups that did
 	// not start.
 	Recorder recorder.EventRecorder
@@ -193,7 +182,7 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 	if msg := BusyFor(inst, b.Name); msg != "" {
 		return pending(msg)
 	}
-	cluster, err := r.Clusters.ClusterOf(ctx, inst)
+	cluster, err := r.clusterOf(ctx, inst)
 	if err != nil {
 		return pending("the instance's PostgreSQL cluster: " + err.Error())
 	}
@@ -257,43 +246,6 @@ func BusyFor(inst *odoov1alpha2.OdooInstance, backup string) string {
 	return ""
 }
 
-// DataResult is the part of the data command's termination message read here.
-type DataResult struct {
-	OK     bool   `json:"ok"`
-	Error  string `json:"error"`
-	Bytes  int64  `json:"bytes"`
-	SHA256 string `json:"sha256"`
-	// Removed lists the keys delete-backup deleted.
-	Removed []string `json:"removed"`
-	// Filestore is what swap-filestore did: "moved" or "absent".
-	Filestore string `json:"filestore"`
-	// RunID is the run that wrote the backup reported (its OdooBackupJob's
-	// uid), Existing that it was found complete rather than written now.
-	RunID    string `json:"runId"`
-	Existing bool   `json:"existing"`
-}
-
-// WrittenBy says why res does not prove that the backup run uid wrote the
-// object it reports ("" when it does): the data command reports the run id
-// that it recorded beside the object. A result without a run id counts only
-// when the command wrote the object itself (a Job of an operator version
-// that passed no --run-id).
-func WrittenBy(res *DataResult, uid string) string {
-	switch {
-	case res == nil:
-		return "its result (the data container's termination message) cannot be read"
-	case !res.OK || len(res.SHA256) != 64:
-		return "its result reports no stored backup"
-	case res.RunID == uid:
-		return ""
-	case res.RunID == "" && !res.Existing:
-		return ""
-	case res.RunID == "":
-		return "it found a backup already stored there that records no run id"
-	}
-	return fmt.Sprintf("it reports the backup of run %s, not of this OdooBackupJob (%s)", res.RunID, uid)
-}
-
 // mirror copies the Job's state into status.
 func (r *Reconciler) mirror(ctx context.Context, b *odoov1alpha2.OdooBackupJob, job *batchv1.Job) {
 	b.Status.JobName = job.Name
@@ -303,9 +255,9 @@ func (r *Reconciler) mirror(ctx context.Context, b *odoov1alpha2.OdooBackupJob, 
 	if c := resources.FinishedCondition(job); c != nil {
 		switch c.Type {
 		case batchv1.JobComplete:
-			res, _, _ := JobResult(ctx, r.APIReader, job)
+			res, _, _ := datajob.Read(ctx, r.APIReader, job)
 			b.Status.CompletionTime = completion(job, *c)
-			if why := WrittenBy(res, string(b.UID)); why != "" {
+			if why := datajob.WrittenBy(res, string(b.UID)); why != "" {
 				// Never Completed for an object this backup did not write.
 				b.Status.Phase = odoov1alpha2.JobFailed
 				b.Status.Message = fmt.Sprintf("the backup Job %s ended, but %s: %s is not counted as this backup; create a new OdooBackupJob",
@@ -317,9 +269,9 @@ func (r *Reconciler) mirror(ctx context.Context, b *odoov1alpha2.OdooBackupJob, 
 			b.Status.Message = "backup stored at " + b.Status.ObjectKey
 			return
 		case batchv1.JobFailed:
-			res, exit, found := JobResult(ctx, r.APIReader, job)
+			res, exit, found := datajob.Read(ctx, r.APIReader, job)
 			b.Status.Phase, b.Status.Message, b.Status.CompletionTime = odoov1alpha2.JobFailed,
-				FailureMessage("backup", job, *c, res, exit, found), completion(job, *c)
+				datajob.FailureMessage("backup", job, *c, res, exit, found), completion(job, *c)
 			return
 		}
 	}
@@ -332,67 +284,6 @@ func completion(job *batchv1.Job, c batchv1.JobCondition) *metav1.Time {
 	}
 	t := c.LastTransitionTime
 	return &t
-}
-
-// JobResult reads a data Job's termination message and exit code from its
-// last pod (pods are read with reader, uncached); nil when there is none.
-func JobResult(ctx context.Context, reader client.Reader, job *batchv1.Job) (*DataResult, int32, bool) {
-	pods := &corev1.PodList{}
-	if err := reader.List(ctx, pods, client.InNamespace(job.Namespace), client.MatchingLabels{"batch.kubernetes.io/job-name": job.Name}); err != nil {
-		return nil, 0, false
-	}
-	return TerminationResult(pods.Items)
-}
-
-// FailureMessage explains a failed data Job: the Job's reason, the
-// container's exit code when known, and the data command's own error (else
-// the Job condition's message).
-func FailureMessage(what string, job *batchv1.Job, c batchv1.JobCondition, res *DataResult, exit int32, found bool) string {
-	if c.Reason == batchv1.JobReasonDeadlineExceeded {
-		// Kubernetes stopped it: the data command never wrote a result.
-		limit := "its deadline"
-		if d := job.Spec.ActiveDeadlineSeconds; d != nil {
-			limit = "its deadline of " + (time.Duration(*d) * time.Second).String()
-		}
-		return fmt.Sprintf("the %s Job %s ran longer than %s (activeDeadlineSeconds, operator flag --data-job-deadline) and was stopped (DeadlineExceeded)",
-			what, job.Name, limit)
-	}
-	msg := fmt.Sprintf("the %s Job %s failed (%s", what, job.Name, c.Reason)
-	if found {
-		msg += fmt.Sprintf(", exit code %d", exit)
-	}
-	msg += ")"
-	if res != nil && res.Error != "" {
-		msg += ": " + res.Error
-	} else if c.Message != "" {
-		msg += ": " + c.Message
-	}
-	return msg
-}
-
-// TerminationResult reads the data container's result from the newest pod.
-func TerminationResult(pods []corev1.Pod) (*DataResult, int32, bool) {
-	var newest *corev1.Pod
-	for i := range pods {
-		if newest == nil || newest.CreationTimestamp.Before(&pods[i].CreationTimestamp) {
-			newest = &pods[i]
-		}
-	}
-	if newest == nil {
-		return nil, 0, false
-	}
-	for _, cs := range newest.Status.ContainerStatuses {
-		if cs.Name != "data" || cs.State.Terminated == nil {
-			continue
-		}
-		t := cs.State.Terminated
-		res := &DataResult{}
-		if err := json.Unmarshal([]byte(strings.TrimSpace(t.Message)), res); err != nil {
-			return nil, t.ExitCode, true
-		}
-		return res, t.ExitCode, true
-	}
-	return nil, 0, false
 }
 
 // recordLastBackup raises the instance's status.lastBackup to this backup's

@@ -89,6 +89,10 @@ func (i JobImages) postgresClient(major int) string {
 	return i.PostgresClient
 }
 
+// PostgresClientImage is the PostgreSQL client image of data Jobs for a
+// server of that major version.
+func (i JobImages) PostgresClientImage(major int) string { return i.postgresClient(major) }
+
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs,verbs=get;list;watch;create;patch;delete

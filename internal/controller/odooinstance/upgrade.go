@@ -22,9 +22,10 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
-	"github.com/odoo-operator/odoo-operator/internal/controller/tiers"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
+	"github.com/odoo-operator/odoo-operator/internal/tiers"
 	"github.com/odoo-operator/odoo-operator/internal/upgrade"
 )
 
@@ -197,17 +198,7 @@ func (r *Reconciler) jobState(ctx context.Context, inst *odoov1alpha2.OdooInstan
 	case err != nil:
 		return upgrade.JobAbsent, err
 	}
-	return jobStateOf(job), nil
-}
-
-func jobStateOf(job *batchv1.Job) upgrade.JobState {
-	switch c := resources.FinishedCondition(job); {
-	case c == nil:
-		return upgrade.JobRunning
-	case c.Type == batchv1.JobComplete:
-		return upgrade.JobSucceeded
-	}
-	return upgrade.JobFailed
+	return datajob.OutcomeOf(job), nil
 }
 
 // stopped is tiers.Stopped with the operator's uncached reader.

@@ -28,11 +28,12 @@ import (
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/backup/odoozip"
 	"github.com/odoo-operator/odoo-operator/internal/controller/backupjob"
-	"github.com/odoo-operator/odoo-operator/internal/controller/tiers"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
+	"github.com/odoo-operator/odoo-operator/internal/tiers"
 )
 
 // Databases runs statements on a cluster as its admin.
@@ -51,9 +52,10 @@ type Reconciler struct {
 	// APIReader reads Jobs, pods, Deployments and Secrets straight from the
 	// API server.
 	APIReader client.Reader
-	Clusters  backupjob.Clusters
+	// Clusters says where an instance finds its PostgreSQL cluster.
+	Clusters  postgres.ClusterSource
 	Databases Databases
-	Images    backupjob.Images
+	Images    datajob.Images
 	// Recorder emits the restore's events; nil emits none.
 	Recorder recorder.EventRecorder
 	// DataJobDeadline is the data Jobs' activeDeadlineSeconds; 0 means
@@ -298,7 +300,7 @@ func (r *Reconciler) load(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) 
 		}
 		return ctrl.Result{}, err
 	}
-	cluster, err := r.Clusters.ClusterOf(ctx, inst)
+	cluster, err := r.clusterOf(ctx, inst)
 	if err != nil {
 		rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
 		return ctrl.Result{RequeueAfter: waitRetry}, nil
@@ -357,13 +359,13 @@ func (r *Reconciler) mirror(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob
 	if c := resources.FinishedCondition(job); c != nil {
 		switch c.Type {
 		case batchv1.JobComplete:
-			if res, _, _ := backupjob.JobResult(ctx, r.APIReader, job); res != nil {
+			if res, _, _ := datajob.Read(ctx, r.APIReader, job); res != nil {
 				rj.Status.SHA256 = res.SHA256
 			}
 			return r.verify(ctx, rj)
 		case batchv1.JobFailed:
-			res, exit, found := backupjob.JobResult(ctx, r.APIReader, job)
-			r.failBeforeSwap(ctx, rj, backupjob.FailureMessage("restore", job, *c, res, exit, found))
+			res, exit, found := datajob.Read(ctx, r.APIReader, job)
+			r.failBeforeSwap(ctx, rj, datajob.FailureMessage("restore", job, *c, res, exit, found))
 			return ctrl.Result{}, nil
 		}
 	}
@@ -377,7 +379,7 @@ func (r *Reconciler) verify(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	cluster, err := r.Clusters.ClusterOf(ctx, inst)
+	cluster, err := r.clusterOf(ctx, inst)
 	if err != nil {
 		rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
 		return ctrl.Result{RequeueAfter: waitRetry}, nil
@@ -498,7 +500,7 @@ func (r *Reconciler) swap(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) 
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	cluster, err := r.Clusters.ClusterOf(ctx, inst)
+	cluster, err := r.clusterOf(ctx, inst)
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("the instance's PostgreSQL cluster: %w", err)
 	}

@@ -85,7 +85,7 @@ func (r *Reconciler) dropPrevious(ctx context.Context, rj *odoov1alpha2.OdooRest
 			st.KeptDatabase, resources.PreRestoreDatabaseName(st.Database, rj)))
 		return ctrl.Result{}, nil
 	}
-	cluster, err := r.Clusters.ClusterOf(ctx, inst)
+	cluster, err := r.clusterOf(ctx, inst)
 	if err != nil {
 		rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
 		return ctrl.Result{RequeueAfter: waitRetry}, nil
