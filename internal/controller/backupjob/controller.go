@@ -23,6 +23,7 @@ import (
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/datajob"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
@@ -56,6 +57,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/status,verbs=get;patch
+// +kubebuilder:rbac:groups=bemade.org,resources=odoorestorejobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
 // +kubebuilder:rbac:groups="",resources=secrets;persistentvolumeclaims,verbs=get
@@ -104,13 +106,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return r.prune(ctx, b)
 	}
 	if b.Status.Phase.Finished() {
-		return ctrl.Result{}, nil
+		// Released once the end is stored (again after a restart between).
+		return ctrl.Result{}, r.releaseLock(ctx, b)
 	}
 	before := b.DeepCopy()
 	res, err := r.reconcile(ctx, b)
 	if !equality.Semantic.DeepEqual(before.Status, b.Status) {
 		if perr := r.Status().Patch(ctx, b, client.MergeFrom(before)); perr != nil && err == nil {
 			err = perr
+		}
+		if err == nil && b.Status.Phase.Finished() {
+			err = r.releaseLock(ctx, b)
 		}
 	}
 	if err == nil && b.Status.Phase == odoov1alpha2.JobCompleted {
@@ -179,8 +185,9 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 		}
 		return ctrl.Result{}, err
 	}
-	if msg := BusyFor(inst, b.Name); msg != "" {
-		return pending(msg)
+	if db := inst.Status.Database; db == nil || !db.Initialized || db.Name == "" {
+		// Nothing to back up yet; the lock is taken just before the Job.
+		return pending("waiting for the instance's database to be initialised")
 	}
 	cluster, err := r.clusterOf(ctx, inst)
 	if err != nil {
@@ -208,6 +215,16 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 		}
 		return r.waitInputs(b, missing, now.Time), nil
 	}
+	// The instance's lock, taken once nothing else is missing, right before
+	// the Job: an upgrade, a restore, a migration or another backup holding
+	// it makes this backup wait (the upgrade's own restore point runs
+	// inside the upgrade's lock).
+	if d, err := operation.Acquire(ctx, r.lockClient(), inst, odoov1alpha2.OperationBackup, b.Name); err != nil || !d.Go() {
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		return pending(d.Message)
+	}
 	// Recorded before the Job is created: a Job that vanishes later is seen.
 	b.Status.Phase, b.Status.JobName, b.Status.StartTime, b.Status.ObjectKey = odoov1alpha2.JobRunning, jobName, &now, loc.Key
 	b.Status.Message = "backing up database " + inst.Status.Database.Name + " to " + loc.URL
@@ -219,31 +236,6 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 		return ctrl.Result{}, fmt.Errorf("backup Job: %w", err)
 	}
 	return ctrl.Result{}, nil
-}
-
-// Busy says why the instance cannot be backed up or restored now, "" when it
-// can: not initialised, an upgrade in flight, a filestore migration, a restore.
-func Busy(inst *odoov1alpha2.OdooInstance) string {
-	return BusyFor(inst, "")
-}
-
-// BusyFor is Busy for the OdooBackupJob named backup: the restore point of
-// the instance's upgrade in flight (status.upgrade.restorePointBackup) does
-// not wait for that upgrade, which waits for it before touching the database.
-func BusyFor(inst *odoov1alpha2.OdooInstance, backup string) string {
-	up := inst.Status.Upgrade
-	switch {
-	case inst.Status.Database == nil || !inst.Status.Database.Initialized || inst.Status.Database.Name == "":
-		return "waiting for the instance's database to be initialised"
-	case up != nil && up.Step != "" && up.Step != odoov1alpha2.UpgradeStepDone && (backup == "" || up.RestorePointBackup != backup):
-		return "waiting for the instance's upgrade to end (step " + string(up.Step) + ")"
-	case inst.Status.Filestore != nil && inst.Status.Filestore.Migration != nil &&
-		inst.Status.Filestore.Migration.Phase == odoov1alpha2.FilestoreMigrationCopying:
-		return "waiting for the instance's filestore migration to end"
-	case inst.Annotations[odoov1alpha2.AnnotationRestoreHold] != "":
-		return "waiting for the restore " + inst.Annotations[odoov1alpha2.AnnotationRestoreHold] + " to end"
-	}
-	return ""
 }
 
 // mirror copies the Job's state into status.

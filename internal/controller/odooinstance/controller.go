@@ -96,6 +96,7 @@ func (i JobImages) PostgresClientImage(major int) string { return i.postgresClie
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=bemade.org,resources=odoorestorejobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/finalizers,verbs=update
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinitjobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinitjobs/status,verbs=get;update;patch

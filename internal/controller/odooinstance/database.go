@@ -156,6 +156,10 @@ func (r *Reconciler) reconcileInit(ctx context.Context, s *scope) (ctrl.Result, 
 	inst := s.instance
 	s.initialized = inst.Status.Database != nil && inst.Status.Database.Initialized && !s.reinitialize
 	if s.dbProblem || s.initialized {
+		// An init that ended before a restart releases its lock here.
+		if s.initialized {
+			return ctrl.Result{}, r.unlock(ctx, s, odoov1alpha2.OperationInit)
+		}
 		return ctrl.Result{}, nil
 	}
 	modules, demo := inst.Spec.Init.Modules, inst.Spec.Init.Demo
@@ -168,6 +172,17 @@ func (r *Reconciler) reconcileInit(ctx context.Context, s *scope) (ctrl.Result, 
 	s.initJobName = name
 	job := &batchv1.Job{}
 	err := r.Get(ctx, types.NamespacedName{Namespace: inst.Namespace, Name: name}, job)
+	if apierrors.IsNotFound(err) || err == nil && s.reinitialize && resources.InitJobOutcome(job, nil).Done {
+		// The lock before a new init Job: initialising a database another
+		// operation holds would overwrite it.
+		if d, lerr := r.lockStep(ctx, s, odoov1alpha2.OperationInit, nil); lerr != nil || !d.Go() {
+			if lerr != nil {
+				return ctrl.Result{}, lerr
+			}
+			s.degraded = append(s.degraded, problem{odoov1alpha2.ReasonInitRefused, d.Message})
+			return ctrl.Result{RequeueAfter: requeueShort}, nil
+		}
+	}
 	if err == nil && s.reinitialize && resources.InitJobOutcome(job, nil).Done {
 		// The database was recreated empty: the old run's result says nothing
 		// about it. Remove the finished Job so the same name runs again.
@@ -201,11 +216,17 @@ func (r *Reconciler) reconcileInit(ctx context.Context, s *scope) (ctrl.Result, 
 	outcome := resources.InitJobOutcome(job, pods)
 	switch {
 	case outcome.Failed:
+		if err := r.unlock(ctx, s, odoov1alpha2.OperationInit); err != nil {
+			return ctrl.Result{}, err
+		}
 		s.initState = initFailed
 		s.degraded = append(s.degraded, problem{odoov1alpha2.ReasonInitFailed, fmt.Sprintf(
 			"initialising database %q failed: %s; the database is kept for inspection (kubectl logs job/%s); fix the cause and change spec.image or spec.init to retry",
 			s.dbName, outcome.Message, name)})
 	case outcome.Done:
+		if err := r.unlock(ctx, s, odoov1alpha2.OperationInit); err != nil {
+			return ctrl.Result{}, err
+		}
 		s.initState = initSucceeded
 		s.initialized = true
 	default:

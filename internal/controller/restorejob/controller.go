@@ -27,10 +27,10 @@ import (
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/backup/odoozip"
-	"github.com/odoo-operator/odoo-operator/internal/controller/backupjob"
 	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 	"github.com/odoo-operator/odoo-operator/internal/egress"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 	"github.com/odoo-operator/odoo-operator/internal/tiers"
@@ -69,6 +69,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=bemade.org,resources=odoorestorejobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bemade.org,resources=odoorestorejobs/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/status,verbs=get;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list
@@ -100,13 +101,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if rj.Status.Phase.Finished() {
-		return ctrl.Result{}, nil
+		// Released once the end is stored (again after a restart between).
+		return ctrl.Result{}, r.releaseLock(ctx, rj)
 	}
 	before := rj.DeepCopy()
 	res, err := r.reconcile(ctx, rj)
 	if !equality.Semantic.DeepEqual(before.Status, rj.Status) {
 		if perr := r.Status().Patch(ctx, rj, client.MergeFrom(before)); perr != nil && err == nil {
 			err = perr
+		}
+		if err == nil && rj.Status.Phase.Finished() {
+			err = r.releaseLock(ctx, rj)
 		}
 	}
 	return res, err
@@ -196,6 +201,12 @@ func (r *Reconciler) advance(ctx context.Context, rj *odoov1alpha2.OdooRestoreJo
 	if err := r.Status().Patch(ctx, rj, client.MergeFrom(&odoov1alpha2.OdooRestoreJob{ObjectMeta: rj.ObjectMeta})); err != nil {
 		return ctrl.Result{}, err
 	}
+	if lockedStep(step) {
+		// The step handler records it again if this write is lost.
+		if _, err := r.setLockStep(ctx, rj, step); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	return ctrl.Result{RequeueAfter: time.Millisecond}, nil
 }
 
@@ -228,15 +239,6 @@ func (r *Reconciler) validate(ctx context.Context, rj *odoov1alpha2.OdooRestoreJ
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if msg := backupjob.Busy(inst); msg != "" {
-		return pending(msg)
-	}
-	if msg, err := r.backupRunning(ctx, inst); err != nil || msg != "" {
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		return pending(msg)
-	}
 	if s3 := rj.Spec.Source.S3; rj.Spec.Source.Type == odoov1alpha2.RestoreSourceS3 && s3.S3CredentialsSecretRef != nil {
 		err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: rj.Namespace, Name: s3.S3CredentialsSecretRef.Name}, &corev1.Secret{})
 		if apierrors.IsNotFound(err) {
@@ -254,6 +256,14 @@ func (r *Reconciler) validate(ctx context.Context, rj *odoov1alpha2.OdooRestoreJ
 			return pending(msg)
 		}
 	}
+	// The instance's lock, taken before anything is created: an upgrade, a
+	// backup or another restore holding it makes this one wait.
+	if d, err := operation.Acquire(ctx, r.lockClient(), inst, odoov1alpha2.OperationRestore, rj.Name); err != nil || !d.Go() {
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		return pending(d.Message)
+	}
 	live := inst.Status.Database.Name
 	now := metav1.Now()
 	rj.Status.Phase, rj.Status.StartTime = odoov1alpha2.JobRunning, &now
@@ -263,20 +273,6 @@ func (r *Reconciler) validate(ctx context.Context, rj *odoov1alpha2.OdooRestoreJ
 	rj.Status.JobName = resources.RestoreBackupJobName(rj)
 	return r.advance(ctx, rj, odoov1alpha2.RestoreStepLoad,
 		fmt.Sprintf("loading %s into the new database %q", Location(rj).URL, rj.Status.TargetDatabase))
-}
-
-// backupRunning says which backup of the instance runs, "" when none.
-func (r *Reconciler) backupRunning(ctx context.Context, inst *odoov1alpha2.OdooInstance) (string, error) {
-	backups := &odoov1alpha2.OdooBackupJobList{}
-	if err := r.List(ctx, backups, client.InNamespace(inst.Namespace)); err != nil {
-		return "", err
-	}
-	for _, b := range backups.Items {
-		if b.Spec.OdooInstanceRef.Name == inst.Name && b.Status.Phase == odoov1alpha2.JobRunning {
-			return "waiting for the backup " + b.Name + " of the instance to end", nil
-		}
-	}
-	return "", nil
 }
 
 // load creates the empty target database owned by the live database's
@@ -456,8 +452,12 @@ func (r *Reconciler) stop(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) 
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.setHold(ctx, inst, rj.Name); err != nil {
-		return ctrl.Result{}, err
+	// The lock at step Stop holds web and cron at 0 (operation.TiersHeld).
+	if d, err := r.setLockStep(ctx, rj, odoov1alpha2.RestoreStepStop); err != nil || !d.Go() {
+		if err == nil {
+			rj.Status.Message = d.Message
+		}
+		return ctrl.Result{RequeueAfter: stopRetry}, err
 	}
 	stopped, err := r.stopped(ctx, inst)
 	if err != nil || !stopped {
@@ -466,7 +466,9 @@ func (r *Reconciler) stop(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) 
 	return r.advance(ctx, rj, odoov1alpha2.RestoreStepSwap, "web and cron are stopped; swapping the databases")
 }
 
-// setHold sets (name != "") or removes the restore-hold annotation.
+// setHold sets (name != "") or removes the restore-hold annotation: the
+// hold left for the user after a restore failed past its swap, and the one
+// an operator version older than the lock set around the swap.
 func (r *Reconciler) setHold(ctx context.Context, inst *odoov1alpha2.OdooInstance, name string) error {
 	if inst.Annotations[odoov1alpha2.AnnotationRestoreHold] == name {
 		return nil
@@ -531,6 +533,11 @@ func (r *Reconciler) start(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob)
 	}
 	if err == nil && inst.Annotations[odoov1alpha2.AnnotationRestoreHold] == rj.Name {
 		if err := r.setHold(ctx, inst, ""); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if err == nil {
+		if err := operation.Release(ctx, r.lockClient(), inst, odoov1alpha2.OperationRestore, rj.Name); err != nil {
 			return ctrl.Result{}, err
 		}
 	}

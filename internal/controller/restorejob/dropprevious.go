@@ -16,6 +16,7 @@ import (
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
@@ -33,7 +34,7 @@ func KeepPreviousDatabase(rj *odoov1alpha2.OdooRestoreJob) bool {
 // a Ready condition left True from the held state does not count, since the
 // Deployments then still ask for 0 replicas.
 func ReadyOnRestored(inst *odoov1alpha2.OdooInstance, web, cron *appsv1.Deployment) (bool, string) {
-	if h := inst.Annotations[odoov1alpha2.AnnotationRestoreHold]; h != "" {
+	if h := operation.TiersHeld(inst); h != "" {
 		return false, "web and cron are still held by the restore " + h
 	}
 	c := meta.FindStatusCondition(inst.Status.Conditions, odoov1alpha2.ConditionReady)

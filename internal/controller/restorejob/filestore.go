@@ -45,6 +45,16 @@ func (r *Reconciler) filestore(ctx context.Context, rj *odoov1alpha2.OdooRestore
 			return r.advance(ctx, rj, odoov1alpha2.RestoreStepStart, msg)
 		case batchv1.JobFailed:
 			res, exit, found := datajob.Read(ctx, r.APIReader, job)
+			// The lock is released with the failure: the annotation keeps web
+			// and cron stopped, and every other operation waiting, until the
+			// user has put the filestore in place and removes it.
+			inst, err := r.instance(ctx, rj)
+			if err == nil {
+				err = r.setHold(ctx, inst, rj.Name)
+			}
+			if err != nil {
+				return ctrl.Result{}, client.IgnoreNotFound(err)
+			}
 			r.fail(rj, datajob.FailureMessage("filestore", job, *c, res, exit, found)+fmt.Sprintf(
 				"; the restored database is already live as %q (the previous one kept as %q) and web and cron stay stopped: "+
 					"put filestore/%s in place of filestore/%s by hand (keep the old one as filestore/%s), then remove the annotation %s from OdooInstance %q",
