@@ -5,6 +5,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/operation"
@@ -48,3 +49,20 @@ func (r *Reconciler) releaseLock(ctx context.Context, rj *odoov1alpha2.OdooResto
 
 // lockClient writes the instance's lock and re-reads it uncached.
 func (r *Reconciler) lockClient() client.Client { return operation.Uncached(r.Client, r.APIReader) }
+
+// waitingRestores are the OdooRestoreJobs of the instance that have not
+// started: a change of the instance (its lock released) takes them up at
+// once rather than at their next retry.
+func (r *Reconciler) waitingRestores(ctx context.Context, inst client.Object) []reconcile.Request {
+	list := &odoov1alpha2.OdooRestoreJobList{}
+	if err := r.List(ctx, list, client.InNamespace(inst.GetNamespace())); err != nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, rj := range list.Items {
+		if rj.Spec.OdooInstanceRef.Name == inst.GetName() && rj.Status.Step == "" && !rj.Status.Phase.Finished() {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&rj)})
+		}
+	}
+	return reqs
+}
