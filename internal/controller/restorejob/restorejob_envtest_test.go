@@ -16,6 +16,7 @@ import (
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/manager"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 	"github.com/odoo-operator/odoo-operator/internal/testutil/s3harness"
 )
@@ -60,10 +61,12 @@ func restoreFixture(t *testing.T, g Gomega, db, location string) (backup, live m
 	return backup, live
 }
 
+// holdOf names the restore holding web and cron: the instance's lock at a
+// restore's Stop, Swap or Filestore step, or the restore-hold annotation.
 func holdOf(g Gomega, ns string) string {
 	inst := &odoov1alpha2.OdooInstance{}
 	get(g, ns, "shop", inst)
-	return inst.Annotations[odoov1alpha2.AnnotationRestoreHold]
+	return operation.TiersHeld(inst)
 }
 
 // TestRestoreJobFromS3SwapsTheBackupIn: a backup made by the real data code
