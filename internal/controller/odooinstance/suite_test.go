@@ -48,6 +48,9 @@ var (
 	key                        = operatorenv.Key
 	get                        = operatorenv.Get
 	backupJob                  = operatorenv.BackupJob
+	restoreJob                 = operatorenv.RestoreJob
+	restoreFixture             = operatorenv.RestoreFixture
+	backupWithDataCode         = operatorenv.BackupWithDataCode
 	markAvailable              = operatorenv.MarkAvailable
 	completeInit               = operatorenv.CompleteInit
 	setJobCondition            = operatorenv.SetJobCondition

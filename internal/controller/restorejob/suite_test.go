@@ -40,12 +40,17 @@ const (
 	eventually = operatorenv.Eventually
 	poll       = operatorenv.Poll
 	oldImage   = operatorenv.OldImage
+
+	mailFixtureSQL = operatorenv.MailFixtureSQL
 )
 
 // The shared environment's helpers, as this suite's tests call them.
 var (
 	newNamespace               = operatorenv.NewNamespace
 	get                        = operatorenv.Get
+	restoreJob                 = operatorenv.RestoreJob
+	restoreFixture             = operatorenv.RestoreFixture
+	backupWithDataCode         = operatorenv.BackupWithDataCode
 	markAvailable              = operatorenv.MarkAvailable
 	setJobCondition            = operatorenv.SetJobCondition
 	upgradeInstance            = operatorenv.UpgradeInstance

@@ -58,6 +58,13 @@ func BackupJob(g gomega.Gomega, ns, name string) *odoov1alpha2.OdooBackupJob {
 	return b
 }
 
+// RestoreJob reads an OdooRestoreJob.
+func RestoreJob(g gomega.Gomega, ns, name string) *odoov1alpha2.OdooRestoreJob {
+	r := &odoov1alpha2.OdooRestoreJob{}
+	Get(g, ns, name, r)
+	return r
+}
+
 // MarkAvailable plays the Deployment controller, which envtest does not run:
 // it reports every desired replica of the current generation as available.
 func MarkAvailable(g gomega.Gomega, ns, name string) {
