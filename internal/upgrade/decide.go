@@ -18,17 +18,19 @@ package upgrade
 
 import (
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 )
 
-// JobState is where a Job of the upgrade stands.
-type JobState int
+// JobState is where a Job of the upgrade stands: the operations' one Job
+// state.
+type JobState = operation.JobState
 
 // Job states.
 const (
-	JobAbsent JobState = iota
-	JobRunning
-	JobSucceeded
-	JobFailed
+	JobAbsent    = operation.JobAbsent
+	JobRunning   = operation.JobRunning
+	JobSucceeded = operation.JobSucceeded
+	JobFailed    = operation.JobFailed
 )
 
 // Trigger kinds recorded in status.upgrade.trigger.

@@ -7,18 +7,20 @@ import (
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/logwatch"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/upgrade"
 )
 
-// initState is where the init Job of this reconcile stands.
-type initState int
+// initState is where the init Job of this reconcile stands: the operations'
+// one Job state.
+type initState = operation.JobState
 
 const (
-	initNone initState = iota
-	initRunning
-	initSucceeded
-	initFailed
+	initNone      = operation.JobAbsent
+	initRunning   = operation.JobRunning
+	initSucceeded = operation.JobSucceeded
+	initFailed    = operation.JobFailed
 )
 
 // scope holds what one reconcile read and decided, shared by its phases.

@@ -24,6 +24,7 @@ import (
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/controller/tiers"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 	"github.com/odoo-operator/odoo-operator/internal/upgrade"
 )
@@ -197,17 +198,7 @@ func (r *Reconciler) jobState(ctx context.Context, inst *odoov1alpha2.OdooInstan
 	case err != nil:
 		return upgrade.JobAbsent, err
 	}
-	return jobStateOf(job), nil
-}
-
-func jobStateOf(job *batchv1.Job) upgrade.JobState {
-	switch c := resources.FinishedCondition(job); {
-	case c == nil:
-		return upgrade.JobRunning
-	case c.Type == batchv1.JobComplete:
-		return upgrade.JobSucceeded
-	}
-	return upgrade.JobFailed
+	return operation.JobStateOf(job), nil
 }
 
 // stopped is tiers.Stopped with the operator's uncached reader.
@@ -231,9 +222,11 @@ func (r *Reconciler) persistUpgrade(ctx context.Context, s *scope, next *odoov1a
 	base := s.before.DeepCopy()
 	after := base.DeepCopy()
 	after.Status.Upgrade = next.DeepCopy()
-	if err := r.Status().Patch(ctx, after, client.MergeFrom(base)); err != nil {
+	if err := operation.PatchStatus(ctx, r.Client, after, base); err != nil {
 		return wrap("recording the upgrade status", err)
 	}
+	// The reconcile's later writes build on this one.
+	s.before.ResourceVersion, s.instance.ResourceVersion = after.ResourceVersion, after.ResourceVersion
 	s.before.Status.Upgrade = next.DeepCopy()
 	s.instance.Status.Upgrade = next.DeepCopy()
 	return nil

@@ -31,6 +31,7 @@ import (
 	"github.com/odoo-operator/odoo-operator/internal/controller/tiers"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 	"github.com/odoo-operator/odoo-operator/internal/egress"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
@@ -103,9 +104,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	before := rj.DeepCopy()
 	res, err := r.reconcile(ctx, rj)
 	if !equality.Semantic.DeepEqual(before.Status, rj.Status) {
-		if perr := r.Status().Patch(ctx, rj, client.MergeFrom(before)); perr != nil && err == nil {
+		if perr := operation.PatchStatus(ctx, r.Client, rj, before); perr != nil && err == nil {
 			err = perr
 		}
+	}
+	if operation.IsConflict(err) {
+		// The restore changed since it was read: decide again on the stored one.
+		return ctrl.Result{RequeueAfter: operation.ConflictRetry}, nil
 	}
 	return res, err
 }
@@ -191,7 +196,7 @@ func (r *Reconciler) event(rj *odoov1alpha2.OdooRestoreJob, eventType, reason, a
 func (r *Reconciler) advance(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob, step odoov1alpha2.RestoreStep, msg string) (ctrl.Result, error) {
 	rj.Status.Step, rj.Status.Message = step, msg
 	// The whole status is sent: the fields set with the step go with it.
-	if err := r.Status().Patch(ctx, rj, client.MergeFrom(&odoov1alpha2.OdooRestoreJob{ObjectMeta: rj.ObjectMeta})); err != nil {
+	if err := operation.PatchStatus(ctx, r.Client, rj, &odoov1alpha2.OdooRestoreJob{ObjectMeta: rj.ObjectMeta}); err != nil {
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{RequeueAfter: time.Millisecond}, nil
