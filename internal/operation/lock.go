@@ -17,11 +17,11 @@ import (
 type Verdict int
 
 const (
-	// RunTogether: the wanted operation may run now.
+	// RunTogether means the wanted operation may run now.
 	RunTogether Verdict = iota
-	// Wait: the wanted operation waits until the holder releases the lock.
+	// Wait means the wanted operation waits until the holder releases the lock.
 	Wait
-	// Refuse: the wanted operation must not run on this database at all
+	// Refuse means the wanted operation must not run on this database at all
 	// while the holder holds it; it reports the conflict instead of queueing.
 	Refuse
 )

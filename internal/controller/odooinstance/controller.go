@@ -34,6 +34,7 @@ import (
 	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/logwatch"
 	"github.com/odoo-operator/odoo-operator/internal/notify"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/ssa"
 )
 
@@ -238,7 +239,21 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		return r.reconcileDelete(ctx, s)
 	}
 	defer func() {
-		if err := r.patchStatus(ctx, s, reterr); err != nil {
+		if operation.IsConflict(reterr) {
+			// A step's status write met a newer instance: nothing of it was
+			// stored, and the status computed from this stale read is not
+			// written either; the next reconcile decides again at once on
+			// the stored object. Not a failure to report as Degraded.
+			s.staleStatus = true
+			result, reterr = lowestNonZero(result, ctrl.Result{RequeueAfter: operation.ConflictRetry}), nil
+		}
+		err := r.patchStatus(ctx, s, reterr)
+		if operation.IsConflict(err) {
+			// The instance changed since it was read: nothing was written,
+			// the next reconcile decides again on the stored object.
+			result, err = lowestNonZero(result, ctrl.Result{RequeueAfter: operation.ConflictRetry}), nil
+		}
+		if err != nil {
 			reterr = kerrors.NewAggregate([]error{reterr, err})
 		}
 	}()
@@ -325,7 +340,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope, reconcileErr err
 	if equality.Semantic.DeepEqual(s.before.Status, inst.Status) {
 		return nil
 	}
-	if err := r.Status().Patch(ctx, inst, client.MergeFrom(s.before)); err != nil {
+	if err := operation.PatchStatus(ctx, r.Client, inst, s.before); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}

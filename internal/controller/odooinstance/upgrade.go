@@ -237,9 +237,11 @@ func (r *Reconciler) persistUpgrade(ctx context.Context, s *scope, next *odoov1a
 	base := s.before.DeepCopy()
 	after := base.DeepCopy()
 	after.Status.Upgrade = next.DeepCopy()
-	if err := r.Status().Patch(ctx, after, client.MergeFrom(base)); err != nil {
+	if err := operation.PatchStatus(ctx, r.Client, after, base); err != nil {
 		return wrap("recording the upgrade status", err)
 	}
+	// The reconcile's later writes build on this one.
+	s.before.ResourceVersion, s.instance.ResourceVersion = after.ResourceVersion, after.ResourceVersion
 	s.before.Status.Upgrade = next.DeepCopy()
 	s.instance.Status.Upgrade = next.DeepCopy()
 	return nil
