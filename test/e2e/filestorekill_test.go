@@ -35,30 +35,28 @@ const (
 	killSwapped          migrationKillPoint = "swapped"
 )
 
-func (k migrationKillPoint) instance() string { return "fk-" + string(k) }
+// class is the storage class the kill point's migration moves to.
+func (k migrationKillPoint) class() string { return "e2e-kill-" + string(k) }
 
 // TestFilestoreMigrationSurvivesOperatorKill: the operator is killed
 // (SIGKILL) as soon as a storage class migration reaches each step, then
-// restarted; each migration ends on the new claim of the new class, with
-// the files written before it intact there, exactly one copy Job ever (its
+// restarted. One instance, shop, migrates once per kill point, each time to
+// a new class: each migration ends on the new claim of that class, with
+// every file written before it intact there, exactly one copy Job (its
 // deterministic name, recorded in status.filestore.migration.jobName), the
-// old claim kept until the instance is Ready on the new one and deleted
-// after, as documented (docs/versions.md). The copy Job runs the image
-// `odoo:18.0` (test hook bemade.org/migration-image) so the sandbox runs
-// its copy and md5 check for real; web and cron stay simulated.
+// instance's lock released, the old claim kept until the instance is Ready
+// on the new one and deleted after, as documented (docs/versions.md). The
+// copy Job runs the image `odoo:18.0` (test hook bemade.org/migration-image)
+// so the sandbox runs its copy and md5 check for real; web and cron stay
+// simulated.
 func TestFilestoreMigrationSurvivesOperatorKill(t *testing.T) {
 	points := []migrationKillPoint{killMigrationLocked, killMigrationStarted, killTargetClaim, killCopyJob, killSwapped}
 	ns := framework.Namespace(t, "e2e-fs-migrate-kill")
 	c := framework.NewClients(t)
-	var manifests strings.Builder
-	for _, p := range points {
-		manifests.WriteString("---\n" + instanceManifest(p.instance()))
-	}
-	framework.Apply(t, ns, manifests.String())
-	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odooinstances.v1alpha2.bemade.org", "--all", "--timeout=3m")
-	for _, p := range points {
-		framework.Kubectl(t, "annotate", "-n", ns, odooRef(p.instance()), odoov1alpha2.AnnotationMigrationImage+"=odoo:18.0")
-	}
+	framework.Apply(t, ns, instanceManifest("shop"))
+	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", odooRef("shop"), "--timeout=3m")
+	framework.Kubectl(t, "annotate", "-n", ns, odooRef("shop"), odoov1alpha2.AnnotationMigrationImage+"=odoo:18.0")
+	jobs := recordJobs(t, c, ns, "shop")
 
 	killed := false
 	t.Cleanup(func() {
@@ -66,32 +64,34 @@ func TestFilestoreMigrationSurvivesOperatorKill(t *testing.T) {
 			framework.RestartOperator(t)
 		}
 	})
+	// Every file written so far, to be found on each new claim.
+	files := map[string]string{}
 	for _, p := range points {
-		t.Run(string(p), func(t *testing.T) { killMigrationAt(t, c, ns, p, &killed) })
+		t.Run(string(p), func(t *testing.T) { killMigrationAt(t, c, ns, p, jobs, files, &killed) })
 		if killed {
 			t.Fatalf("the operator could not be restarted after the kill at %s; the remaining points are not tried", p)
 		}
 	}
 }
 
-// killMigrationAt writes files into the kill point's filestore claim, asks
-// for the storage class e2e-fast, SIGKILLs the operator as soon as the
-// point is reached, restarts it and checks the migration's end state.
-func killMigrationAt(t *testing.T, c *framework.Clients, ns string, p migrationKillPoint, killed *bool) {
+// killMigrationAt writes files into shop's filestore claim, asks for the
+// kill point's storage class, SIGKILLs the operator as soon as the point is
+// reached, restarts it and checks the migration's end state.
+func killMigrationAt(t *testing.T, c *framework.Clients, ns string, p migrationKillPoint, jobs *jobLog, files map[string]string, killed *bool) {
 	t.Helper()
-	name := p.instance()
-	oldClaim := name + "-filestore-pvc"
-	if got := jsonpath(t, ns, odooRef(name), "{.status.filestore.claimName}"); got != oldClaim {
-		t.Fatalf("status.filestore.claimName = %q before the migration, want %s", got, oldClaim)
+	const name = "shop"
+	oldClaim := jsonpath(t, ns, odooRef(name), "{.status.filestore.claimName}")
+	if oldClaim == "" {
+		t.Fatal("status.filestore.claimName is empty before the migration")
 	}
-	files := map[string]string{
-		filepath.Join("filestore", "db", "ab", "ab12cd34"): "an attachment of " + name,
-		filepath.Join("sessions", "werkzeug_1"):            "a session",
-	}
+	files[filepath.Join("filestore", "db", "ab", string(p))] = "an attachment written before " + string(p)
+	files[filepath.Join("sessions", "werkzeug_"+string(p))] = "a session"
 	for f, content := range files {
-		writeFile(t, filepath.Join(claimDir(t, ns, oldClaim), f), content)
+		if _, err := os.Stat(filepath.Join(claimDir(t, ns, oldClaim), f)); err != nil {
+			writeFile(t, filepath.Join(claimDir(t, ns, oldClaim), f), content)
+		}
 	}
-	jobs := recordJobs(t, c, ns, name)
+	copyJobsBefore := jobs.jobs(t, resources.JobKindFilestoreMigration)
 
 	instance := func(ctx context.Context) (*odoov1alpha2.OdooInstance, error) {
 		inst := &odoov1alpha2.OdooInstance{}
@@ -147,7 +147,7 @@ func killMigrationAt(t *testing.T, c *framework.Clients, ns string, p migrationK
 		return append(ws, w), nil
 	}
 	start := func() {
-		framework.Kubectl(t, "patch", "-n", ns, odooRef(name), "--type=merge", "-p", `{"spec":{"filestore":{"storageClass":"e2e-fast"}}}`)
+		framework.Kubectl(t, "patch", "-n", ns, odooRef(name), "--type=merge", "-p", `{"spec":{"filestore":{"storageClass":"`+p.class()+`"}}}`)
 	}
 	seen := killOperatorWhen(t, string(p), start, reached, open)
 	*killed = true
@@ -188,7 +188,7 @@ func killMigrationAt(t *testing.T, c *framework.Clients, ns string, p migrationK
 		if target == "" && fs.ClaimName != oldClaim {
 			target = fs.ClaimName
 		}
-		if fs.ClaimName != target || fs.StorageClass != "e2e-fast" || fs.PreviousClaim != "" || fs.Migration != nil {
+		if fs.ClaimName != target || fs.StorageClass != p.class() || fs.PreviousClaim != "" || fs.Migration != nil {
 			return fmt.Errorf("status.filestore %+v, migration %+v", *fs, fs.Migration)
 		}
 		// The lock is released once the copy is swapped in.
@@ -202,8 +202,8 @@ func killMigrationAt(t *testing.T, c *framework.Clients, ns string, p migrationK
 	})
 	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", odooRef(name), "--timeout=1m")
 	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=FilestoreMigrated", odooRef(name), "--timeout=10s")
-	if got := jsonpath(t, ns, "pvc/"+target, "{.spec.storageClassName}"); got != "e2e-fast" {
-		t.Errorf("claim %s has class %q, want e2e-fast", target, got)
+	if got := jsonpath(t, ns, "pvc/"+target, "{.spec.storageClassName}"); got != p.class() {
+		t.Errorf("claim %s has class %q, want %s", target, got, p.class())
 	}
 	for _, d := range []string{name, name + "-cron"} {
 		if got := jsonpath(t, ns, "deploy/"+d, `{.spec.template.spec.volumes[?(@.name=="filestore")].persistentVolumeClaim.claimName}`); got != target {
@@ -227,7 +227,7 @@ func killMigrationAt(t *testing.T, c *framework.Clients, ns string, p migrationK
 	if !strings.HasPrefix(jobName, name+"-fsmigrate-") || !strings.Contains(msg, "copied and verified by Job "+jobName) {
 		t.Errorf("copy Job %q; FilestoreMigrated message: %s", jobName, msg)
 	}
-	jobs.expectOneJob(t, resources.JobKindFilestoreMigration, jobName)
+	jobs.expectOneNewJob(t, resources.JobKindFilestoreMigration, copyJobsBefore, jobName)
 	waitTier(t, ns, name, fromImage)
 	waitTier(t, ns, name+"-cron", fromImage)
 }

@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -23,7 +24,8 @@ import (
 // migration share with each other (the upgrade's, TestUpgradeSurvivesOperatorKill,
 // has its own): kill the operator as soon as a point is reached, and record
 // every Job an instance ever gets, so that a Job created twice (deleted and
-// made again after a restart) is seen even when the first one is gone.
+// made again after a restart) is seen even when the first one is gone. Each
+// test runs its steps one after the other on one instance.
 
 // killOperatorWhen runs start, then SIGKILLs the sandbox's operator as soon
 // as reached holds (checked on every event of the watches open returns and
@@ -149,16 +151,12 @@ func (l *jobLog) jobs(t *testing.T, kind string) []string {
 	return out
 }
 
-// expectOneJob fails unless exactly one Job of kind was ever created, named
-// name when name is not "".
-func (l *jobLog) expectOneJob(t *testing.T, kind, name string) {
+// expectOneNewJob fails unless exactly one Job of kind was created since
+// before (the Jobs of kind seen then), named name.
+func (l *jobLog) expectOneNewJob(t *testing.T, kind string, before []string, name string) {
 	t.Helper()
-	got := l.jobs(t, kind)
-	if len(got) != 1 {
-		t.Errorf("%s Jobs ever created: %v, want exactly one", kind, got)
-		return
-	}
-	if name != "" && !strings.HasPrefix(got[0], name+" ") {
-		t.Errorf("the %s Job is %s, want %s", kind, got[0], name)
+	got := slices.DeleteFunc(l.jobs(t, kind), func(j string) bool { return slices.Contains(before, j) })
+	if len(got) != 1 || !strings.HasPrefix(got[0], name+" ") {
+		t.Errorf("%s Jobs created (name uid): %v, want exactly one, %s", kind, got, name)
 	}
 }

@@ -26,27 +26,21 @@ var odooRestoreJobs = schema.GroupVersionResource{Group: "bemade.org", Version: 
 
 // restoreKillPoint is where TestRestoreSurvivesOperatorKill kills the
 // operator: as soon as the restore's status.step is step and, when job is
-// set, a Job of that kind (bemade.org/job) exists too; with lock, as soon as
-// the restore holds the instance's lock (status.operation), whatever its
-// step (taken just before Load is recorded).
+// set, a Job of that kind (bemade.org/job) exists too.
 type restoreKillPoint struct {
 	step odoov1alpha2.RestoreStep
 	job  string
-	lock bool
 }
 
 func (k restoreKillPoint) String() string {
-	if k.lock {
-		return "Lock"
-	}
 	if k.job == "" {
 		return string(k.step)
 	}
 	return string(k.step) + "+" + k.job + "-job"
 }
 
-// instance is the kill point's instance, and its OdooRestoreJob's name.
-func (k restoreKillPoint) instance() string {
+// restore is the kill point's OdooRestoreJob.
+func (k restoreKillPoint) restore() string {
 	return "rk-" + strings.ReplaceAll(strings.ToLower(k.String()), "+", "-")
 }
 
@@ -69,15 +63,17 @@ const neutralizedFixture = `CREATE TABLE ir_config_parameter (id serial PRIMARY 
 
 // TestRestoreSurvivesOperatorKill: the operator is killed (SIGKILL) as soon
 // as an OdooRestoreJob reaches each step (and, for the steps that run a
-// Job, once more when that Job exists), then restarted; each restore ends
-// Completed with the backup's rows and filestore in the live database's
-// place, exactly one Job per step that runs one (by its deterministic
-// name), web and cron running again, and the previous database and
-// filestore kept under the recorded name (dropped only by the restore whose
-// keepPreviousDatabase is false, the one that reaches DropPrevious).
+// Job, once more when that Job exists), then restarted. One instance, shop,
+// is backed up once, then restored from that backup once per kill point,
+// its live data changed before each: each restore ends Completed with the
+// backup's rows and filestore in the live database's place, exactly one Job
+// per step that runs one (by its deterministic name), the instance's lock
+// released, web and cron running again, and the data live before the
+// restore kept under the recorded name (its database dropped only by the
+// restore whose keepPreviousDatabase is false, the one that reaches
+// DropPrevious).
 func TestRestoreSurvivesOperatorKill(t *testing.T) {
 	points := []restoreKillPoint{
-		{lock: true},
 		{step: odoov1alpha2.RestoreStepLoad},
 		{step: odoov1alpha2.RestoreStepLoad, job: resources.JobKindRestoreBackup},
 		{step: odoov1alpha2.RestoreStepNeutralize},
@@ -91,25 +87,21 @@ func TestRestoreSurvivesOperatorKill(t *testing.T) {
 	}
 	ns := framework.Namespace(t, "e2e-restore-kill")
 	c := framework.NewClients(t)
-	var manifests strings.Builder
-	manifests.WriteString(instanceManifest("shop"))
-	for _, p := range points {
-		manifests.WriteString("---\n" + instanceManifest(p.instance()))
-	}
-	framework.Apply(t, ns, manifests.String())
-	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odooinstances.v1alpha2.bemade.org", "--all", "--timeout=3m")
+	framework.Apply(t, ns, instanceManifest("shop"))
+	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", odooRef("shop"), "--timeout=3m")
 
-	// One backup, of "shop", restored into every point's instance.
+	// One backup of shop, restored into it at every point.
 	db := jsonpath(t, ns, "odoo/shop", "{.status.database.name}")
 	framework.ModuleFixture(t, db)
 	framework.SandboxSQL(t, db, neutralizedFixture)
 	framework.GiveTablesToOwner(t, db)
-	attachment := filepath.Join("ab", "ab12cd34")
-	writeFile(t, filepath.Join(claimDir(t, ns, "shop-filestore-pvc"), "filestore", db, attachment), "backed up")
+	filestore := claimDir(t, ns, "shop-filestore-pvc")
+	writeFile(t, filepath.Join(filestore, "filestore", db, restoredAttachment), "backed up")
 	backedUp := checksums(t, db)
 	backupToClaim(t, ns, "src", "shop/src.zip")
 	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Completed", "odoobackupjobs.v1alpha2.bemade.org/src", "--timeout=2m")
 	key := jsonpath(t, ns, "odoobackupjobs.v1alpha2.bemade.org/src", "{.status.objectKey}")
+	jobs := recordJobs(t, c, ns, "shop")
 
 	// The operator runs again when the test ends, whatever happened (and
 	// before the namespace, whose instances carry a finalizer, is deleted).
@@ -122,7 +114,8 @@ func TestRestoreSurvivesOperatorKill(t *testing.T) {
 	landed := map[restoreKillPoint]string{}
 	for _, p := range points {
 		t.Run(p.String(), func(t *testing.T) {
-			landed[p] = killRestoreAt(t, c, ns, p, key, backedUp, &killed)
+			r := restoreRun{c: c, ns: ns, db: db, filestore: filestore, key: key, backedUp: backedUp, jobs: jobs}
+			landed[p] = r.killAt(t, p, &killed)
 		})
 		if killed {
 			t.Fatalf("the operator could not be restarted after the kill at %s; the remaining points are not tried", p)
@@ -133,6 +126,19 @@ func TestRestoreSurvivesOperatorKill(t *testing.T) {
 		summary = append(summary, fmt.Sprintf("%s → %s", p, landed[p]))
 	}
 	t.Logf("operator kills (target → step stored when the operator died): %s", strings.Join(summary, ", "))
+}
+
+// restoredAttachment is the filestore file the backup holds and each
+// restore's live data changes.
+var restoredAttachment = filepath.Join("ab", "ab12cd34")
+
+// restoreRun is what every kill point's restore of shop shares.
+type restoreRun struct {
+	c           *framework.Clients
+	ns, db, key string
+	filestore   string // the host directory of shop's filestore claim
+	backedUp    map[string]string
+	jobs        *jobLog
 }
 
 // getRestore reads an OdooRestoreJob at v1alpha2.
@@ -154,46 +160,45 @@ func operationOf(ctx context.Context, c *framework.Clients, ns, name string) (*o
 	return inst.Status.Operation, nil
 }
 
-// killRestoreAt gives the kill point's instance a database and filestore
-// of its own, restores the backup at key into it, SIGKILLs the operator
-// as soon as the point is reached, restarts it and checks the restore's
-// end state. It returns the step stored when the operator died.
-func killRestoreAt(t *testing.T, c *framework.Clients, ns string, p restoreKillPoint, key string, backedUp map[string]string, killed *bool) string {
+// killAt changes shop's live database and filestore, restores the backup
+// into it, SIGKILLs the operator as soon as the point is reached, restarts
+// it and checks the restore's end state. It returns the step stored when
+// the operator died.
+func (r restoreRun) killAt(t *testing.T, p restoreKillPoint, killed *bool) string {
 	t.Helper()
-	name := p.instance()
-	db := jsonpath(t, ns, "odoo/"+name, "{.status.database.name}")
-	framework.ModuleFixture(t, db)
-	framework.SandboxSQL(t, db, `CREATE TABLE live_rows (id serial PRIMARY KEY, note text);
-		INSERT INTO live_rows (note) VALUES ('written on `+name+`')`)
+	c, ns, db, filestore := r.c, r.ns, r.db, r.filestore
+	const instance = "shop"
+	name := p.restore()
+	framework.SandboxSQL(t, db, `CREATE TABLE IF NOT EXISTS live_rows (id serial PRIMARY KEY, note text);
+		INSERT INTO live_rows (note) VALUES ('written before `+name+`')`)
 	framework.GiveTablesToOwner(t, db)
-	filestore := claimDir(t, ns, name+"-filestore-pvc")
-	attachment := filepath.Join("ab", "ab12cd34")
-	writeFile(t, filepath.Join(filestore, "filestore", db, attachment), "live "+name)
+	writeFile(t, filepath.Join(filestore, "filestore", db, restoredAttachment), "live before "+name)
 	live := checksums(t, db)
-	jobs := recordJobs(t, c, ns, name)
+	before := map[string][]string{}
+	for _, kind := range []string{resources.JobKindRestoreBackup, resources.JobKindNeutralize, resources.JobKindRestoreFilestore} {
+		before[kind] = r.jobs.jobs(t, kind)
+	}
 
+	// The restore's Jobs, by kind, have deterministic names.
+	jobName := map[string]string{
+		resources.JobKindRestoreBackup:    name + "-restore",
+		resources.JobKindNeutralize:       name + "-neutralize",
+		resources.JobKindRestoreFilestore: name + "-filestore",
+	}
 	jobExists := func(ctx context.Context) bool {
 		if p.job == "" {
 			return true
 		}
-		list, err := c.Kube.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{LabelSelector: jobKindLabel + "=" + p.job + "," + instanceLabel + "=" + name})
-		return err == nil && len(list.Items) > 0
+		_, err := c.Kube.BatchV1().Jobs(ns).Get(ctx, jobName[p.job], metav1.GetOptions{})
+		return err == nil
 	}
 	reached := func(ctx context.Context) bool {
-		if p.lock {
-			op, err := operationOf(ctx, c, ns, name)
-			return err == nil && op != nil && op.Kind == odoov1alpha2.OperationRestore && op.Name == name
-		}
 		rj, err := getRestore(ctx, c, ns, name)
 		return err == nil && rj.Status.Step == p.step && jobExists(ctx)
 	}
 	open := func(ctx context.Context) ([]watch.Interface, error) {
-		if p.lock {
-			w, err := c.Dynamic.Resource(framework.OdooInstances).Namespace(ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
-			return []watch.Interface{w}, err
-		}
 		if p.job != "" {
-			w, err := c.Kube.BatchV1().Jobs(ns).Watch(ctx, metav1.ListOptions{LabelSelector: jobKindLabel + "=" + p.job + "," + instanceLabel + "=" + name})
+			w, err := c.Kube.BatchV1().Jobs(ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + jobName[p.job]})
 			return []watch.Interface{w}, err
 		}
 		w, err := c.Dynamic.Resource(odooRestoreJobs).Namespace(ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
@@ -205,13 +210,13 @@ kind: OdooRestoreJob
 metadata:
   name: %[1]s
 spec:
-  odooInstanceRef: {name: %[1]s}
+  odooInstanceRef: {name: %[2]s}
   format: zip
-  keepPreviousDatabase: %[2]t
+  keepPreviousDatabase: %[3]t
   source:
     type: pvc
-    pvc: {claimName: backups, path: %[3]s}
-`, name, p.keepPrevious(), key))
+    pvc: {claimName: backups, path: %[4]s}
+`, name, instance, p.keepPrevious(), r.key))
 	}
 	seen := killOperatorWhen(t, p.String(), start, reached, open)
 	*killed = true
@@ -242,11 +247,11 @@ spec:
 	if st.Step != odoov1alpha2.RestoreStepDone || st.Database != db || st.KeptDatabase == "" || st.KeptDatabase == db {
 		t.Fatalf("status step %q database %q keptDatabase %q; want Done, %s and another database", st.Step, st.Database, st.KeptDatabase, db)
 	}
-	if got := checksums(t, db); !maps.Equal(got, backedUp) {
-		t.Errorf("database %s after the restore:\n got %v\nwant %v (the backup's)", db, got, backedUp)
+	if got := checksums(t, db); !maps.Equal(got, r.backedUp) {
+		t.Errorf("database %s after the restore:\n got %v\nwant %v (the backup's)", db, got, r.backedUp)
 	}
-	if b, err := os.ReadFile(filepath.Join(filestore, "filestore", db, attachment)); err != nil || string(b) != "backed up" {
-		t.Errorf("filestore/%s/%s holds %q (%v), want the backup's", db, attachment, b, err)
+	if b, err := os.ReadFile(filepath.Join(filestore, "filestore", db, restoredAttachment)); err != nil || string(b) != "backed up" {
+		t.Errorf("filestore/%s/%s holds %q (%v), want the backup's", db, restoredAttachment, b, err)
 	}
 	if p.keepPrevious() {
 		if got := checksums(t, st.KeptDatabase); !maps.Equal(got, live) {
@@ -265,18 +270,18 @@ spec:
 	}
 	// The previous filestore stays beside the previous database's name in
 	// both cases (only the database is dropped).
-	if b, err := os.ReadFile(filepath.Join(filestore, "filestore", st.KeptDatabase, attachment)); err != nil || string(b) != "live "+name {
-		t.Errorf("filestore/%s/%s holds %q (%v), want the live one before the restore", st.KeptDatabase, attachment, b, err)
+	if b, err := os.ReadFile(filepath.Join(filestore, "filestore", st.KeptDatabase, restoredAttachment)); err != nil || string(b) != "live before "+name {
+		t.Errorf("filestore/%s/%s holds %q (%v), want the live one before the restore", st.KeptDatabase, restoredAttachment, b, err)
 	}
 
 	// The lock is released by the time the restore is Completed.
-	if op, err := operationOf(context.Background(), c, ns, name); err != nil || op != nil {
-		t.Errorf("status.operation of %s after the restore Completed: %+v (%v), want none", name, op, err)
+	if op, err := operationOf(context.Background(), c, ns, instance); err != nil || op != nil {
+		t.Errorf("status.operation of %s after the restore Completed: %+v (%v), want none", instance, op, err)
 	}
-	jobs.expectOneJob(t, resources.JobKindRestoreBackup, name+"-restore")
-	jobs.expectOneJob(t, resources.JobKindNeutralize, name+"-neutralize")
-	jobs.expectOneJob(t, resources.JobKindRestoreFilestore, name+"-filestore")
-	waitTier(t, ns, name, fromImage)
-	waitTier(t, ns, name+"-cron", fromImage)
+	for kind, job := range jobName {
+		r.jobs.expectOneNewJob(t, kind, before[kind], job)
+	}
+	waitTier(t, ns, instance, fromImage)
+	waitTier(t, ns, instance+"-cron", fromImage)
 	return string(stored.Status.Step)
 }
