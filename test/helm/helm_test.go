@@ -50,7 +50,7 @@ func helmTemplate(t *testing.T, chart string, args ...string) (string, error) {
 	if bin == "" {
 		t.Fatal("HELM is not set: run `make helm-test`, which builds helm and sets it")
 	}
-	cmd := exec.Command(bin, append([]string{"template", release, chart, "--namespace", namespace}, args...)...) //nolint:gosec // the test's own helm binary and chart
+	cmd := exec.Command(bin, append([]string{"template", release, chart, "--namespace", namespace}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -144,7 +144,7 @@ func str(obj any, path ...string) string {
 
 func readYAML(t *testing.T, path string) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(path) //nolint:gosec // the repository's own files
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
