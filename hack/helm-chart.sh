@@ -9,9 +9,9 @@
 #   templates/_generated.tpl  the rules of config/rbac/{role,leader_election_role,
 #                             webhook_certs_role}.yaml and the webhooks of
 #                             config/webhook/manifests.yaml, as named templates
-#   files/prometheus, files/grafana   copies of config/prometheus/*.yaml and
-#                             config/grafana/*.json (helm reads no file outside
-#                             the chart)
+#   files/prometheus, files/grafana   copies of config/prometheus/*.yaml
+#                             (but kustomization.yaml) and config/grafana/*.json
+#                             (helm reads no file outside the chart)
 # Run by `make manifests`; `make verify` fails when the result is not committed.
 set -euo pipefail
 
@@ -91,8 +91,10 @@ webhooks_of() {
 for kind in prometheus:yaml grafana:json; do
   dir=${kind%%:*} ext=${kind##*:}
   rm -rf "${CHART:?}/files/$dir"
-  if compgen -G "$ROOT/config/$dir/*.$ext" >/dev/null; then
+  for src in "$ROOT"/config/"$dir"/*."$ext"; do
+    # kustomize's own file is no alert (config/prometheus/kustomization.yaml).
+    [[ -e $src && $(basename "$src") != kustomization.yaml ]] || continue
     mkdir -p "$CHART/files/$dir"
-    cp "$ROOT"/config/"$dir"/*."$ext" "$CHART/files/$dir/"
-  fi
+    cp "$src" "$CHART/files/$dir/"
+  done
 done

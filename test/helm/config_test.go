@@ -4,11 +4,17 @@ package helm
 
 import (
 	"encoding/json"
+	"maps"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
 )
+
+// regenerate is what every drift failure says: the chart's generated parts
+// come from config/, and one command writes them again.
+const regenerate = "the chart is generated from config/: run `make manifests` (hack/helm-chart.sh) and commit charts/odoo-operator"
 
 // legacyVersions are the reference operator's versions, served only with
 // legacyVersions.served=true.
@@ -34,7 +40,7 @@ func TestCRDsFollowConfig(t *testing.T) {
 			}
 		}
 		if rendered != len(bases) {
-			t.Errorf("served=%v: %d CRDs rendered, config/crd/bases has %d", served, rendered, len(bases))
+			t.Errorf("served=%v: %d CRDs rendered, config/crd/bases has %d: %s", served, rendered, len(bases), regenerate)
 		}
 		for _, path := range bases {
 			base := readYAML(t, path)
@@ -70,7 +76,7 @@ func TestCRDsFollowConfig(t *testing.T) {
 			want["metadata"].(map[string]any)["labels"] = field(got, "metadata", "labels")
 			want["metadata"].(map[string]any)["annotations"].(map[string]any)["helm.sh/resource-policy"] = "keep"
 			if !reflect.DeepEqual(normalize(t, got), normalize(t, want)) {
-				t.Errorf("served=%v: %s differs from config/crd/bases beyond labels, keep, conversion and legacy served (run make manifests)", served, name)
+				t.Errorf("served=%v: %s differs from config/crd/bases beyond labels, keep, conversion and legacy served: %s", served, name, regenerate)
 			}
 		}
 	}
@@ -126,7 +132,7 @@ func TestRBACFollowsConfig(t *testing.T) {
 		want := normalize(t, field(readYAML(t, filepath.Join(rbac, c.file)), "rules"))
 		got := normalize(t, field(find(t, docs, c.kind, c.name).obj, "rules"))
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s %s rules differ from config/rbac/%s (run make manifests):\n got %v\nwant %v", c.kind, c.name, c.file, got, want)
+			t.Errorf("%s %s rules differ from config/rbac/%s: %s\n got %v\nwant %v", c.kind, c.name, c.file, regenerate, got, want)
 		}
 	}
 	// The names the kustomize install uses are the default release's names.
@@ -137,6 +143,80 @@ func TestRBACFollowsConfig(t *testing.T) {
 		t.Errorf("--validating-webhook-config=%q, want odoo-operator-validating (granted by name in role.yaml)", vwc)
 	}
 	find(t, docs, "ValidatingWebhookConfiguration", "odoo-operator-validating")
+
+	// Another release name: the certificate Role grants the Secret the
+	// Deployment is told to use, whatever its name.
+	docs = split(t, mustTemplate(t, chartDir(t), "--set", "fullnameOverride=odoo-ops"))
+	secret := flagValue(t, deploymentArgs(t, docs), "webhook-cert-secret")
+	if secret != "odoo-ops-webhook-certs" {
+		t.Errorf("fullnameOverride=odoo-ops: --webhook-cert-secret=%q", secret)
+	}
+	rules := field(find(t, docs, "Role", "odoo-ops-webhook-certs").obj, "rules").([]any)
+	if len(rules) != 1 || !reflect.DeepEqual(field(rules[0], "resourceNames"), []any{secret}) {
+		t.Errorf("fullnameOverride=odoo-ops: certificate Role rules %v, want update on %s only", rules, secret)
+	}
+}
+
+// TestWebhooksFollowConfig: the ValidatingWebhookConfiguration's webhooks are
+// those of config/webhook/manifests.yaml (generated from the webhook markers),
+// calling the chart's Service instead of kustomize's placeholder; with
+// cert-manager too.
+func TestWebhooksFollowConfig(t *testing.T) {
+	base := readYAML(t, filepath.Join(repoRoot(t), "config", "webhook", "manifests.yaml"))
+	want := normalize(t, field(base, "webhooks")).([]any)
+	if len(want) == 0 {
+		t.Fatal("config/webhook/manifests.yaml has no webhooks")
+	}
+	for _, w := range want {
+		svc := field(w, "clientConfig", "service").(map[string]any)
+		svc["name"], svc["namespace"] = release+"-webhook", namespace
+	}
+	for _, certManager := range []bool{false, true} {
+		docs := split(t, mustTemplate(t, chartDir(t), "--set", "webhook.certManager.enabled="+boolString(certManager)))
+		got := normalize(t, field(find(t, docs, "ValidatingWebhookConfiguration", "odoo-operator-validating").obj, "webhooks"))
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("certManager=%v: webhooks differ from config/webhook/manifests.yaml: %s\n got %v\nwant %v", certManager, regenerate, got, want)
+		}
+	}
+}
+
+// TestMonitoringFilesFollowConfig: files/prometheus and files/grafana hold
+// exactly the alert and dashboard files of config/ (kustomize's own
+// kustomization.yaml excepted), byte for byte.
+func TestMonitoringFilesFollowConfig(t *testing.T) {
+	for _, c := range []struct{ dir, ext string }{{"prometheus", "yaml"}, {"grafana", "json"}} {
+		want := readDir(t, filepath.Join(repoRoot(t), "config", c.dir), c.ext)
+		delete(want, "kustomization.yaml")
+		got := readDir(t, filepath.Join(chartDir(t), "files", c.dir), c.ext)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("charts/odoo-operator/files/%s differs from config/%s/*.%s (files %v, want %v): %s", c.dir, c.dir, c.ext, keys(got), keys(want), regenerate)
+		}
+	}
+}
+
+// readDir maps the names of dir/*.ext to their contents (none when dir is
+// missing).
+func readDir(t *testing.T, dir, ext string) map[string]string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "*."+ext))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[filepath.Base(p)] = string(b)
+	}
+	return files
+}
+
+func keys(m map[string]string) []string {
+	out := slices.Collect(maps.Keys(m))
+	slices.Sort(out)
+	return out
 }
 
 // normalize decodes v again through JSON so that ints and floats compare.

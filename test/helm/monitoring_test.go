@@ -111,7 +111,8 @@ func TestMonitoringFromFiles(t *testing.T) {
 }
 
 // TestMonitoringWithoutFiles: asking for alerts or dashboards when the chart
-// has none is an error naming the value, not a silent empty object.
+// has none is an error naming the value, not a silent empty object; the
+// scrape objects need no file and keep the metrics' own labels.
 func TestMonitoringWithoutFiles(t *testing.T) {
 	chart := chartWithFiles(t, nil)
 	for _, value := range []string{"monitoring.prometheusRule.enabled", "monitoring.grafanaDashboards.enabled"} {
@@ -122,7 +123,14 @@ func TestMonitoringWithoutFiles(t *testing.T) {
 	}
 	// The scrape objects need no file.
 	docs := split(t, mustTemplate(t, chart, "-f", filepath.Join("testdata", "monitoring.values.yaml")))
-	find(t, docs, "PodMonitor", release)
-	find(t, docs, "ServiceMonitor", release)
 	find(t, docs, "Service", release+"-metrics")
+	// The operator's per-instance metrics carry the instance's `namespace`
+	// label: the scrape keeps it (honorLabels) instead of overwriting it with
+	// the operator's namespace, which every alert would then group by.
+	for _, c := range []struct{ kind, endpoints string }{{"PodMonitor", "podMetricsEndpoints"}, {"ServiceMonitor", "endpoints"}} {
+		endpoints := field(find(t, docs, c.kind, release).obj, "spec", c.endpoints).([]any)
+		if len(endpoints) != 1 || field(endpoints[0], "honorLabels") != true {
+			t.Errorf("%s endpoints %v, want one with honorLabels: true", c.kind, endpoints)
+		}
+	}
 }
