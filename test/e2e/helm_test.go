@@ -300,14 +300,16 @@ func startChartOperator(t *testing.T, kubeconfig, ns string, args []string, port
 	go func() { done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
+		var exit error
 		select {
-		case <-done:
+		case exit = <-done:
 		case <-time.After(15 * time.Second):
 			_ = cmd.Process.Kill()
-			<-done
+			exit = <-done
 		}
 		_ = logFile.Close()
 		if t.Failed() {
+			t.Logf("chart operator exit: %v", exit)
 			if b, err := os.ReadFile(logPath); err == nil {
 				lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 				t.Logf("chart operator log (last lines):\n%s", strings.Join(lines[max(0, len(lines)-40):], "\n"))
