@@ -232,6 +232,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if !inst.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
 	}
+	if suspended(inst) {
+		return ctrl.Result{}, r.reconcileSuspended(ctx, inst)
+	}
+	// Resumed (or never suspended): the condition goes with the status
+	// computed below.
+	meta.RemoveStatusCondition(&inst.Status.Conditions, odoov1alpha2.ConditionSuspended)
 	defer func() {
 		if err := r.patchStatus(ctx, s, reterr); err != nil {
 			reterr = kerrors.NewAggregate([]error{reterr, err})

@@ -1,0 +1,52 @@
+package odooinstance
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+)
+
+// suspendedMessage is the Suspended condition's message: what is paused and
+// how to resume.
+const suspendedMessage = "reconciliation is paused by the annotation " + odoov1alpha2.AnnotationSuspend +
+	"=true: no child object changes and no upgrade, init or scheduled backup starts; running Jobs go on and" +
+	" the next step waits; remove the annotation (kubectl odoo resume) to continue"
+
+// suspended reports whether the instance's reconciliation is paused.
+func suspended(inst *odoov1alpha2.OdooInstance) bool {
+	return inst.Annotations[odoov1alpha2.AnnotationSuspend] == "true"
+}
+
+// suspendedStatus is the status of a suspended instance: the recorded one,
+// untouched (nothing was observed), plus Suspended=True.
+func suspendedStatus(inst *odoov1alpha2.OdooInstance) odoov1alpha2.OdooInstanceStatus {
+	status := *inst.Status.DeepCopy()
+	meta.SetStatusCondition(&status.Conditions, metav1.Condition{
+		Type: odoov1alpha2.ConditionSuspended, Status: metav1.ConditionTrue,
+		Reason: odoov1alpha2.ReasonSuspended, Message: suspendedMessage,
+		ObservedGeneration: inst.Generation,
+	})
+	return status
+}
+
+// reconcileSuspended records the Suspended condition and nothing else: the
+// reconcile of a suspended instance stops here, before any phase, so no
+// child, database or Job is touched. The condition's observedGeneration
+// tells that the operator saw the latest spec and left it alone.
+func (r *Reconciler) reconcileSuspended(ctx context.Context, inst *odoov1alpha2.OdooInstance) error {
+	before := inst.DeepCopy()
+	inst.Status = suspendedStatus(inst)
+	if equality.Semantic.DeepEqual(before.Status, inst.Status) {
+		return nil
+	}
+	if err := r.Status().Patch(ctx, inst, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	return nil
+}
