@@ -14,14 +14,14 @@ import (
 // Report is what `kubectl odoo status` shows, also printed as JSON or YAML
 // with -o. Built from the objects by buildReport, a pure function.
 type Report struct {
-	Name       string `json:"name"`
-	Namespace  string `json:"namespace"`
-	Phase      string `json:"phase"`
-	Ready      string `json:"ready"`
-	Replicas   string `json:"replicas"`
-	URL        string `json:"url,omitempty"`
-	Suspended  bool   `json:"suspended"`
-	Images     Images `json:"images"`
+	Name       string                       `json:"name"`
+	Namespace  string                       `json:"namespace"`
+	Phase      string                       `json:"phase"`
+	Ready      string                       `json:"ready"`
+	Replicas   string                       `json:"replicas"`
+	URL        string                       `json:"url,omitempty"`
+	Suspended  bool                         `json:"suspended"`
+	Images     Images                       `json:"images"`
 	Database   *odoov1alpha2.DatabaseStatus `json:"database,omitempty"`
 	LastBackup *BackupReport                `json:"lastBackup,omitempty"`
 	Health     *HealthReport                `json:"health,omitempty"`

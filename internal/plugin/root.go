@@ -58,10 +58,10 @@ func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	flags := genericclioptions.NewConfigFlags(true)
 	o := &options{flags: flags, streams: streams}
 	cmd := &cobra.Command{
-		Use:   "kubectl-odoo",
+		Use: "kubectl-odoo",
 		// Shown as kubectl shows its plugins: `kubectl odoo ...`.
 		Annotations: map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl odoo"},
-		Short: "Operate Odoo instances of the Odoo operator",
+		Short:       "Operate Odoo instances of the Odoo operator",
 		Long: `kubectl odoo shows and operates OdooInstances: their status in one screen,
 upgrades, backups, restores, the errors found in their logs, suspending their
 reconciliation and a psql shell with the instance's own credentials.`,
