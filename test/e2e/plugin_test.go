@@ -1,0 +1,207 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/test/framework"
+)
+
+// kubectlOdoo builds cmd/kubectl-odoo into a directory put first on PATH
+// and returns a runner of `kubectl odoo ARGS -n ns`: kubectl itself finds
+// the plugin, as it does for a user.
+func kubectlOdoo(t *testing.T, ns string) func(args ...string) (string, error) {
+	t.Helper()
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "kubectl-odoo"), "./cmd/kubectl-odoo")
+	build.Dir = framework.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building kubectl-odoo: %v\n%s", err, out)
+	}
+	path := dir + string(os.PathListSeparator) + os.Getenv("PATH")
+	return func(args ...string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "kubectl", append([]string{"odoo", "-n", ns}, args...)...)
+		cmd.Env = append(os.Environ(), "PATH="+path)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		t.Logf("$ kubectl odoo %s\n%s", strings.Join(args, " "), out.String())
+		return out.String(), err
+	}
+}
+
+// TestKubectlOdooPlugin runs every command of the plugin against one
+// simulated instance and asserts what it prints: status (phase, images,
+// database, -o json), backup --wait (progress to Completed), logs (the
+// classified errors), psql (the clear error on a KWOK pod), suspend (a spec
+// change and an upgrade request wait), resume (both carried out), restore
+// --wait (its steps to Completed).
+func TestKubectlOdooPlugin(t *testing.T) {
+	ns := framework.Namespace(t, "e2e-plugin")
+	odoo := kubectlOdoo(t, ns)
+	must := func(args ...string) string {
+		t.Helper()
+		out, err := odoo(args...)
+		if err != nil {
+			t.Fatalf("kubectl odoo %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	framework.Apply(t, ns, instanceManifest("shop")+`---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: backups
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+`)
+	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", odooRef("shop"), "--timeout=2m")
+	db := jsonpath(t, ns, "odoo/shop", "{.status.database.name}")
+	framework.ModuleFixture(t, db)
+
+	// status: one screen, and the same as JSON.
+	out := must("status", "shop")
+	for _, want := range []string{"Phase:        Running", "Ready:        True (1/1 web pods ready)", "Image:        odoo-sim:18.0\n",
+		"Database:     " + db + " on cluster", "Operation:    none"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q", want)
+		}
+	}
+	var report struct {
+		Phase  string `json:"phase"`
+		Images struct {
+			Serving string `json:"serving"`
+			Wanted  string `json:"wanted"`
+		} `json:"images"`
+	}
+	if err := json.Unmarshal([]byte(must("status", "shop", "-o", "json")), &report); err != nil {
+		t.Fatalf("status -o json: %v", err)
+	}
+	if report.Phase != "Running" || report.Images.Serving != "odoo-sim:18.0" || report.Images.Wanted != "odoo-sim:18.0" {
+		t.Errorf("status -o json = %+v", report)
+	}
+	if out, err := odoo("status", "nosuch"); err == nil || !strings.Contains(out, `OdooInstance "nosuch" not found in namespace "`+ns+`"`) || strings.Contains(out, "goroutine") {
+		t.Errorf("status of a missing instance: err %v, output %q", err, out)
+	}
+
+	// backup --wait: a line per change, elapsed first, to Completed.
+	out = must("backup", "shop", "--name", "manual", "--destination", "pvc:backups/shop/manual.zip", "--wait")
+	if !strings.Contains(out, "OdooBackupJob manual created: a zip backup of shop (database and filestore) to claim backups at shop/manual.zip") {
+		t.Errorf("backup does not say what it created")
+	}
+	progress := regexp.MustCompile(`(?m)^\s*\d+[smh]\S*\s{2}(Pending|Running|Completed|Failed)\b.*$`).FindAllString(out, -1)
+	if len(progress) < 2 || !strings.Contains(progress[len(progress)-1], "Completed") {
+		t.Errorf("backup --wait progress lines %q: want at least two, the last Completed", progress)
+	}
+	if !strings.Contains(out, "Running") || !strings.Contains(out, "Job manual") {
+		t.Errorf("backup --wait never showed the running Job")
+	}
+
+	// logs: the classified errors behind status.health.
+	pods := webPods(t, ns, "shop", "odoo-sim:18.0")
+	if len(pods) == 0 {
+		t.Fatal("no web pod")
+	}
+	serveOdooLog(t, ns, pods[0], missingColumn, failedInit)
+	framework.Eventually(t, 30*time.Second, "logs shows both categories", func() error {
+		out, err := odoo("logs", "shop")
+		if err != nil {
+			return err
+		}
+		for _, want := range []string{"Health of shop: Degraded, 2 errors", "DatabaseSchema", "ModuleLoading",
+			"CRITICAL  ModuleLoading  x1", "Failed to initialize database `shop`", "column res_lang.short_date_format does not exist"} {
+			if !strings.Contains(out, want) {
+				return fmt.Errorf("logs lacks %q", want)
+			}
+		}
+		return nil
+	})
+	if out := must("status", "shop"); !strings.Contains(out, "Health:       Degraded, 2 errors") || !regexp.MustCompile(`\n\s+DatabaseSchema\s+1\n`).MatchString(out) {
+		t.Errorf("status does not show health by category")
+	}
+
+	// psql: KWOK pods cannot exec, and the plugin says so.
+	out, err := odoo("psql", "shop")
+	if err == nil || !strings.Contains(out, "cannot open psql in pod "+pods[0]) || !strings.Contains(out, "KWOK simulated node") {
+		t.Errorf("psql on a KWOK pod: err %v, output %q", err, out)
+	}
+
+	// suspend: a spec change and an upgrade request wait.
+	if out := must("suspend", "shop"); !strings.Contains(out, "operator acknowledged it") {
+		t.Errorf("suspend was not acknowledged")
+	}
+	out = must("upgrade", "shop")
+	m := regexp.MustCompile(regexp.QuoteMeta(odoov1alpha2.AnnotationUpgradeNow) + `=(\S+)`).FindStringSubmatch(out)
+	if m == nil || !strings.Contains(out, "starts once it is resumed") {
+		t.Fatalf("upgrade does not name the value it set or that the instance is suspended")
+	}
+	request := m[1]
+	if got := jsonpath(t, ns, "odoo/shop", `{.metadata.annotations.bemade\.org/upgrade-now}`); got != request {
+		t.Fatalf("annotation %s = %q, want %q", odoov1alpha2.AnnotationUpgradeNow, got, request)
+	}
+	framework.Kubectl(t, "patch", "-n", ns, odooRef("shop"), "--type=merge", "-p", `{"spec":{"replicas":2}}`)
+	gen := jsonpath(t, ns, "odoo/shop", "{.metadata.generation}")
+	framework.Eventually(t, 30*time.Second, "the operator saw the new spec while suspended", func() error {
+		if got := jsonpath(t, ns, "odoo/shop", `{.status.conditions[?(@.type=="Suspended")].observedGeneration}`); got != gen {
+			return fmt.Errorf("Suspended observedGeneration %q, want %s", got, gen)
+		}
+		return nil
+	})
+	if got := jsonpath(t, ns, "deploy/shop", "{.spec.replicas}"); got != "1" {
+		t.Errorf("web replicas = %s while suspended, want 1", got)
+	}
+	if got := jsonpath(t, ns, "odoo/shop", "{.status.upgrade.request}"); got == request {
+		t.Errorf("an upgrade started while suspended")
+	}
+	if out := must("status", "shop"); !strings.Contains(out, "(suspended: the operator changes nothing") || !strings.Contains(out, "Suspended  True  Suspended") {
+		t.Errorf("status does not show the instance suspended")
+	}
+
+	// resume: both are carried out.
+	must("resume", "shop")
+	framework.Eventually(t, time.Minute, "web scaled to 2 after resume", func() error {
+		if got := jsonpath(t, ns, "deploy/shop", "{.spec.replicas}"); got != "2" {
+			return fmt.Errorf("web replicas = %s", got)
+		}
+		return nil
+	})
+	framework.Eventually(t, 2*time.Minute, "the requested upgrade succeeded after resume", func() error {
+		if got := jsonpath(t, ns, "odoo/shop", "{.status.upgrade.request} {.status.upgrade.phase}"); got != request+" Success" {
+			return fmt.Errorf("status.upgrade request phase = %q", got)
+		}
+		return nil
+	})
+	if got := jsonpath(t, ns, "odoo/shop", `{.status.conditions[?(@.type=="Suspended")].status}`); got != "" {
+		t.Errorf("Suspended = %q after resume, want no condition", got)
+	}
+	if out := must("status", "shop"); !strings.Contains(out, "Last upgrade: odoo-sim:18.0 -> odoo-sim:18.0: Success") {
+		t.Errorf("status does not show the last upgrade")
+	}
+
+	// restore --wait: its steps, to Completed.
+	out = must("restore", "shop", "--from", "manual", "--name", "undo", "--neutralize=false", "--wait")
+	for _, want := range []string{"OdooRestoreJob undo created: restores claim backups at " + ns + "/", "step Load"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("restore --wait lacks %q", want)
+		}
+	}
+	steps := regexp.MustCompile(`(?m)^\s*\d+[smh]\S*\s{2}(Pending|Running|Completed|Failed)\b.*$`).FindAllString(out, -1)
+	if len(steps) < 2 || !strings.Contains(steps[len(steps)-1], "Completed") {
+		t.Errorf("restore --wait lines %q: want the steps, the last Completed", steps)
+	}
+}
