@@ -121,8 +121,8 @@ func TestObservations(t *testing.T) {
 	if got := backupObservation(b, pod); got.line != "Running    Job manual-backup, pod manual-backup-x1 Pending (backup: ContainerCreating)" || got.done {
 		t.Errorf("running backup: %q", got.line)
 	}
-	b.Status.Phase, b.Status.BackupSize, b.Status.ObjectKey, b.Status.Message = odoov1alpha2.JobCompleted, "1.2 MiB", "acme/shop/manual.zip", "backup completed"
-	if got := backupObservation(b, pod); got.line != "Completed  1.2 MiB at acme/shop/manual.zip  backup completed" || !got.done || got.failed {
+	b.Status.Phase, b.Status.BackupSize, b.Status.Message = odoov1alpha2.JobCompleted, "1258291", "backup stored at acme/shop/manual.zip"
+	if got := backupObservation(b, pod); got.line != "Completed  1.2 MiB  backup stored at acme/shop/manual.zip" || !got.done || got.failed {
 		t.Errorf("completed backup: %+v", got)
 	}
 	b.Status.Phase, b.Status.Message = odoov1alpha2.JobFailed, "pg_dump: error:\n connection refused"
@@ -190,6 +190,14 @@ func TestPsqlScriptKeepsThePasswordInThePod(t *testing.T) {
 	for _, want := range []string{`PGPASSWORD="$(get db_password)"`, `"${ODOO_RC:-/etc/odoo/odoo.conf}"`, `exec psql "$@"`} {
 		if !strings.Contains(psqlScript, want) {
 			t.Errorf("psql script lacks %s", want)
+		}
+	}
+}
+
+func TestHumanSize(t *testing.T) {
+	for in, want := range map[string]string{"0": "0 B", "1353": "1.3 KiB", "1048576": "1.0 MiB", "5368709120": "5.0 GiB", "12Mi": "12Mi", "": ""} {
+		if got := humanSize(in); got != want {
+			t.Errorf("humanSize(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

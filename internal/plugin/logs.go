@@ -41,9 +41,9 @@ func renderHealth(w io.Writer, inst *odoov1alpha2.OdooInstance, now time.Time) e
 		if len(rep.Categories) > 0 {
 			b.WriteString("\n")
 			tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "CATEGORY\tCOUNT")
+			_, _ = fmt.Fprintln(tw, "CATEGORY\tCOUNT")
 			for _, c := range rep.Categories {
-				fmt.Fprintf(tw, "%s\t%d\n", c.Category, c.Count)
+				_, _ = fmt.Fprintf(tw, "%s\t%d\n", c.Category, c.Count)
 			}
 			_ = tw.Flush()
 			b.WriteString("\nErrors, newest first:\n")

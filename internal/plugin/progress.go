@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -122,7 +123,7 @@ func jobLine(st odoov1alpha2.OdooJobStatus, step string, pod *corev1.Pod, extra 
 func backupObservation(b *odoov1alpha2.OdooBackupJob, pod *corev1.Pod) observation {
 	extra := ""
 	if b.Status.Phase == odoov1alpha2.JobCompleted {
-		extra = strings.TrimSpace(b.Status.BackupSize + " at " + b.Status.ObjectKey)
+		extra = humanSize(b.Status.BackupSize)
 	}
 	return observation{
 		line: jobLine(b.Status.OdooJobStatus, "", pod, extra),
@@ -140,4 +141,23 @@ func restoreObservation(r *odoov1alpha2.OdooRestoreJob, pod *corev1.Pod) observa
 		line: jobLine(r.Status.OdooJobStatus, step, pod, ""),
 		done: r.Status.Phase.Finished(), failed: r.Status.Phase == odoov1alpha2.JobFailed,
 	}
+}
+
+// humanSize prints a size in bytes (as status.backupSize holds it) in
+// binary units; anything else is shown as it is.
+func humanSize(s string) string {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return s
+	}
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return strconv.FormatFloat(float64(n)/float64(div), 'f', 1, 64) + " " + string("KMGTPE"[exp]) + "iB"
 }

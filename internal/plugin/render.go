@@ -43,7 +43,7 @@ func renderStatus(w io.Writer, r Report, now time.Time) error {
 		b.WriteString("Conditions not OK:\n")
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		for _, c := range r.Problems {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Type, c.Status, c.Reason, oneLine(c.Message))
+			_, _ = fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Type, c.Status, c.Reason, oneLine(c.Message))
 		}
 		_ = tw.Flush()
 	}
@@ -52,10 +52,10 @@ func renderStatus(w io.Writer, r Report, now time.Time) error {
 }
 
 func imageLine(serving, wanted string) string {
-	switch {
-	case serving == "":
+	switch serving {
+	case "":
 		return wanted + " (wanted; not serving yet)"
-	case serving == wanted:
+	case wanted:
 		return serving
 	default:
 		return serving + " (serving), " + wanted + " (wanted)"
@@ -105,7 +105,7 @@ func healthLines(b *strings.Builder, h *HealthReport) {
 	fmt.Fprintf(b, "%-14s%s, %d errors in the window\n", "Health:", status, h.ErrorCount)
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	for _, c := range h.Categories {
-		fmt.Fprintf(tw, "%14s%s\t%d\n", "", c.Category, c.Count)
+		_, _ = fmt.Fprintf(tw, "%14s%s\t%d\n", "", c.Category, c.Count)
 	}
 	_ = tw.Flush()
 }

@@ -124,7 +124,7 @@ spec:
 			return err
 		}
 		for _, want := range []string{"Health of shop: Degraded, 2 errors", "DatabaseSchema", "ModuleLoading",
-			"CRITICAL  ModuleLoading  x1", "Failed to initialize database `shop`", "column res_lang.short_date_format does not exist"} {
+			"CRITICAL  ModuleLoading  x1", "Failed to initialize database `shop`", `odoo.sql_db: bad query: SELECT "res_lang"."short_date_format"`} {
 			if !strings.Contains(out, want) {
 				return fmt.Errorf("logs lacks %q", want)
 			}
