@@ -137,6 +137,10 @@ func TestObservations(t *testing.T) {
 	if got := restoreObservation(r, pod); got.line != "Running    step Load  Job undo-restore, pod manual-backup-x1 Failed (restore: exit 2 Error)" {
 		t.Errorf("restore loading: %q", got.line)
 	}
+	r.Status.Step = odoov1alpha2.RestoreStepFilestore
+	if got := restoreObservation(r, pod); got.line != "Running    step Filestore" || got.done {
+		t.Errorf("restore moving the filestore: %q (the loading Job is history)", got.line)
+	}
 	r.Status.Phase, r.Status.Step, r.Status.Message = odoov1alpha2.JobCompleted, odoov1alpha2.RestoreStepDone, "restored"
 	if got := restoreObservation(r, nil); got.line != "Completed  restored" || !got.done || got.failed {
 		t.Errorf("restore done: %+v", got)

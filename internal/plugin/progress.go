@@ -137,6 +137,16 @@ func restoreObservation(r *odoov1alpha2.OdooRestoreJob, pod *corev1.Pod) observa
 	if r.Status.Phase.Finished() {
 		step = ""
 	}
+	if r.Status.Step != odoov1alpha2.RestoreStepLoad && r.Status.Step != "" {
+		// status.jobName is the loading Job: after its step its pod is
+		// only history.
+		st := r.Status.OdooJobStatus
+		st.JobName = ""
+		return observation{
+			line: jobLine(st, step, nil, ""),
+			done: st.Phase.Finished(), failed: st.Phase == odoov1alpha2.JobFailed,
+		}
+	}
 	return observation{
 		line: jobLine(r.Status.OdooJobStatus, step, pod, ""),
 		done: r.Status.Phase.Finished(), failed: r.Status.Phase == odoov1alpha2.JobFailed,
