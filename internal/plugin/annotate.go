@@ -117,7 +117,7 @@ func newSuspendCommand(o *options, on bool) *cobra.Command {
 				_, err := fmt.Fprintf(out, "%s resumed: the operator reconciles it again and carries out what changed meanwhile.\n", inst.Name)
 				return err
 			}
-			_, _ = fmt.Fprintf(out, "%s suspended (%s=true): the operator changes nothing of it until `kubectl odoo resume %s`.\n",
+			_, _ = fmt.Fprintf(out, "%s suspended (%s=true): the operator changes nothing of it but its NetworkPolicies until `kubectl odoo resume %s`.\n",
 				inst.Name, odoov1alpha2.AnnotationSuspend, inst.Name)
 			_, _ = fmt.Fprintln(out, "Pods keep running; a Job already running finishes, the step after it waits; no upgrade, init or scheduled backup starts.")
 			if acknowledged(ctx, s, inst.Name, inst.Generation) {

@@ -21,7 +21,7 @@ func renderStatus(w io.Writer, r Report, now time.Time) error {
 	line("Namespace", "%s", r.Namespace)
 	phase := r.Phase
 	if r.Suspended {
-		phase += " (suspended: the operator changes nothing until `kubectl odoo resume " + r.Name + "`)"
+		phase += " (suspended: reconciliation paused until `kubectl odoo resume " + r.Name + "`)"
 	}
 	line("Phase", "%s", phase)
 	line("Ready", "%s (%s web pods ready)", r.Ready, r.Replicas)

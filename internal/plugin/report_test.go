@@ -191,7 +191,7 @@ func TestRenderStatus(t *testing.T) {
 				i.Status.Operation = &odoov1alpha2.OperationStatus{Kind: odoov1alpha2.OperationRestore, Name: "undo", Step: "Swap", Started: *ago(150 * time.Second)}
 			},
 			want: []string{
-				"Phase:        Running (suspended: the operator changes nothing until `kubectl odoo resume shop`)\n",
+				"Phase:        Running (suspended: reconciliation paused until `kubectl odoo resume shop`)\n",
 				"Last backup:  2026-12-07 05:00:00 UTC (3h ago); newest failed: nightly failed: disk full\n",
 				"Health:       Degraded, 3 errors in the window\n              DatabaseSchema  2\n              ModuleLoading   1\n",
 				"Operation:    Restore undo, step Swap, for 2m30s\n",

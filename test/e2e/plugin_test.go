@@ -181,7 +181,7 @@ spec:
 	if got := jsonpath(t, ns, "odoo/shop", "{.status.upgrade.request}"); got == request {
 		t.Errorf("an upgrade started while suspended")
 	}
-	if out := must("status", "shop"); !strings.Contains(out, "(suspended: the operator changes nothing") || !regexp.MustCompile(`\n  Suspended\s+True\s+Suspended\s+reconciliation is paused`).MatchString(out) {
+	if out := must("status", "shop"); !strings.Contains(out, "(suspended: reconciliation paused until `kubectl odoo resume shop`)") || !regexp.MustCompile(`\n  Suspended\s+True\s+Suspended\s+reconciliation is paused`).MatchString(out) {
 		t.Errorf("status does not show the instance suspended")
 	}
 

@@ -15,8 +15,8 @@ import (
 // suspendedMessage is the Suspended condition's message: what is paused and
 // how to resume.
 const suspendedMessage = "reconciliation is paused by the annotation " + odoov1alpha2.AnnotationSuspend +
-	"=true: no child object changes and no upgrade, init or scheduled backup starts; running Jobs go on and" +
-	" the next step waits; remove the annotation (kubectl odoo resume) to continue"
+	"=true: no child object but the NetworkPolicies changes and no upgrade, init or scheduled backup starts;" +
+	" running Jobs go on and the next step waits; remove the annotation (kubectl odoo resume) to continue"
 
 // suspended reports whether the instance's reconciliation is paused.
 func suspended(inst *odoov1alpha2.OdooInstance) bool {
@@ -35,12 +35,26 @@ func suspendedStatus(inst *odoov1alpha2.OdooInstance) odoov1alpha2.OdooInstanceS
 	return status
 }
 
-// reconcileSuspended records the Suspended condition and nothing else: the
-// reconcile of a suspended instance stops here, before any phase, so no
-// child, database or Job is touched. The condition's observedGeneration
-// tells that the operator saw the latest spec and left it alone.
+// reconcileSuspended records the Suspended condition: the reconcile of a
+// suspended instance stops here, before any phase, so no workload, database
+// or Job is touched. The condition's observedGeneration tells that the
+// operator saw the latest spec and left it alone.
+//
+// One thing is never suspended: the NetworkPolicies the administrator's
+// OdooTenantPolicy and --network-policies impose. The tenant can suspend its
+// own instance; suspension must not let it keep a policy the operator would
+// revert, nor escape a tightened OdooTenantPolicy.
 func (r *Reconciler) reconcileSuspended(ctx context.Context, inst *odoov1alpha2.OdooInstance) error {
 	before := inst.DeepCopy()
+	s := &scope{instance: inst, before: before}
+	if err := r.resolveCluster(ctx, s); err != nil {
+		return err
+	}
+	if s.stalled == nil {
+		if _, err := r.reconcilePolicy(ctx, s); err != nil {
+			return err
+		}
+	}
 	inst.Status = suspendedStatus(inst)
 	if equality.Semantic.DeepEqual(before.Status, inst.Status) {
 		return nil

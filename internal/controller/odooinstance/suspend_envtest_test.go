@@ -6,6 +6,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -75,4 +76,44 @@ func TestSuspendPausesReconciliation(t *testing.T) {
 		g.Expect(meta.FindStatusCondition(inst.Status.Conditions, odoov1alpha2.ConditionSuspended)).To(BeNil())
 		g.Expect(inst.Status.Upgrade).NotTo(BeNil(), "the image change starts its upgrade once resumed")
 	}, eventually, poll).Should(Succeed())
+}
+
+// TestSuspendDoesNotSuspendNetworkIsolation performs the attack a tenant
+// could try: suspend its own instance, then delete the NetworkPolicies the
+// operator imposes. The operator still re-creates both while the instance
+// stays suspended (its Deployment untouched).
+func TestSuspendDoesNotSuspendNetworkIsolation(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	ctx := context.Background()
+	inst := pneumacStaging(ns)
+	converge(t, g, ns, inst)
+	iso, web := inst.Name+"-isolation", inst.Name+"-web"
+	get(g, ns, iso, &networkingv1.NetworkPolicy{})
+	get(g, ns, web, &networkingv1.NetworkPolicy{})
+
+	get(g, ns, inst.Name, inst)
+	patch := client.MergeFrom(inst.DeepCopy())
+	inst.Annotations = map[string]string{odoov1alpha2.AnnotationSuspend: "true"}
+	inst.Spec.Replicas = ptr.To[int32](7)
+	g.Expect(k8s.Patch(ctx, inst, patch)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		get(g, ns, inst.Name, inst)
+		g.Expect(meta.IsStatusConditionTrue(inst.Status.Conditions, odoov1alpha2.ConditionSuspended)).To(BeTrue())
+	}, eventually, poll).Should(Succeed())
+
+	// The attack.
+	for _, name := range []string{iso, web} {
+		g.Expect(k8s.Delete(ctx, &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}})).To(Succeed())
+	}
+
+	g.Eventually(func(g Gomega) {
+		got := &networkingv1.NetworkPolicy{}
+		get(g, ns, iso, got)
+		g.Expect(got.Spec.Ingress).To(BeEmpty(), "the isolation policy admits nothing")
+		get(g, ns, web, &networkingv1.NetworkPolicy{})
+	}, eventually, poll).Should(Succeed())
+	d := &appsv1.Deployment{}
+	get(g, ns, inst.Name, d)
+	g.Expect(*d.Spec.Replicas).To(Equal(int32(3)), "the instance itself stays suspended")
 }
