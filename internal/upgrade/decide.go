@@ -18,17 +18,19 @@ package upgrade
 
 import (
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
 )
 
-// JobState is where a Job of the upgrade stands.
-type JobState int
+// JobState is where a Job of the upgrade stands: the Job outcome shared by
+// every controller.
+type JobState = datajob.Outcome
 
 // Job states.
 const (
-	JobAbsent JobState = iota
-	JobRunning
-	JobSucceeded
-	JobFailed
+	JobAbsent    = datajob.Absent
+	JobRunning   = datajob.Running
+	JobSucceeded = datajob.Succeeded
+	JobFailed    = datajob.Failed
 )
 
 // Trigger kinds recorded in status.upgrade.trigger.

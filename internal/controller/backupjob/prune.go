@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
@@ -63,16 +64,16 @@ func (r *Reconciler) prune(ctx context.Context, b *odoov1alpha2.OdooBackupJob) (
 	if c := resources.FinishedCondition(job); c != nil {
 		switch c.Type {
 		case batchv1.JobComplete:
-			res, _, _ := JobResult(ctx, r.APIReader, job)
+			res, _, _ := datajob.Read(ctx, r.APIReader, job)
 			what := "its stored files were already gone"
 			if res != nil && len(res.Removed) > 0 {
 				what = "deleted " + strings.Join(res.Removed, ", ") + " from " + loc.URL
 			}
 			return ctrl.Result{}, r.deletePruned(ctx, b, what)
 		case batchv1.JobFailed:
-			res, exit, found := JobResult(ctx, r.APIReader, job)
+			res, exit, found := datajob.Read(ctx, r.APIReader, job)
 			b.Status.Prune.Phase = odoov1alpha2.JobFailed
-			b.Status.Prune.Message = FailureMessage("prune", job, *c, res, exit, found) +
+			b.Status.Prune.Message = datajob.FailureMessage("prune", job, *c, res, exit, found) +
 				fmt.Sprintf("; the files of %s may be partly deleted (the .sha256 goes first: the backup no longer counts as complete). "+
 					"Fix the cause (the S3 credentials or endpoint, the claim), then delete Job %s to run it again (its TTL does so after 7 days); "+
 					"deleting this OdooBackupJob instead leaves the files in place", loc.URL, jobName)

@@ -89,9 +89,14 @@ func (i JobImages) postgresClient(major int) string {
 	return i.PostgresClient
 }
 
+// PostgresClientImage is the PostgreSQL client image of data Jobs for a
+// server of that major version.
+func (i JobImages) PostgresClientImage(major int) string { return i.postgresClient(major) }
+
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=bemade.org,resources=odoorestorejobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/finalizers,verbs=update
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinitjobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinitjobs/status,verbs=get;update;patch

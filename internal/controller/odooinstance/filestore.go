@@ -193,7 +193,22 @@ func (r *Reconciler) reconcileFilestore(ctx context.Context, s *scope) (ctrl.Res
 			return ctrl.Result{RequeueAfter: requeueShort}, nil
 		}
 	}
-	return r.runFilestoreAction(ctx, s, &status, action)
+	if action == fsStart {
+		// The lock before the migration is recorded: an upgrade, a backup
+		// or a restore holding it makes the migration wait.
+		if d, err := r.lockStep(ctx, s, odoov1alpha2.OperationFilestoreMigration, nil); err != nil || !d.Go() {
+			if err == nil {
+				s.progressing = &problem{odoov1alpha2.ReasonFilestoreMigrating, "filestore migration " + d.Message}
+			}
+			return ctrl.Result{RequeueAfter: requeueShort}, err
+		}
+	}
+	res, err := r.runFilestoreAction(ctx, s, &status, action)
+	if err == nil {
+		// status.operation follows the migration; released once it ended.
+		err = r.migrationLock(ctx, s, action)
+	}
+	return res, err
 }
 
 // storedFilestore reads status.filestore from the API server.

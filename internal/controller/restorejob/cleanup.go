@@ -51,7 +51,7 @@ func (r *Reconciler) dropTarget(ctx context.Context, rj *odoov1alpha2.OdooRestor
 	if err != nil {
 		return keep("reading the OdooInstance: " + err.Error())
 	}
-	cluster, err := r.Clusters.ClusterOf(ctx, inst)
+	cluster, err := r.clusterOf(ctx, inst)
 	if err != nil {
 		return keep("the instance's PostgreSQL cluster: " + err.Error())
 	}

@@ -23,16 +23,18 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/backup/odoozip"
-	"github.com/odoo-operator/odoo-operator/internal/controller/backupjob"
-	"github.com/odoo-operator/odoo-operator/internal/controller/tiers"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 	"github.com/odoo-operator/odoo-operator/internal/egress"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
+	"github.com/odoo-operator/odoo-operator/internal/tiers"
 )
 
 // Databases runs statements on a cluster as its admin.
@@ -51,9 +53,10 @@ type Reconciler struct {
 	// APIReader reads Jobs, pods, Deployments and Secrets straight from the
 	// API server.
 	APIReader client.Reader
-	Clusters  backupjob.Clusters
+	// Clusters says where an instance finds its PostgreSQL cluster.
+	Clusters  postgres.ClusterSource
 	Databases Databases
-	Images    backupjob.Images
+	Images    datajob.Images
 	// Recorder emits the restore's events; nil emits none.
 	Recorder recorder.EventRecorder
 	// DataJobDeadline is the data Jobs' activeDeadlineSeconds; 0 means
@@ -67,6 +70,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=bemade.org,resources=odoorestorejobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bemade.org,resources=odoorestorejobs/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/status,verbs=get;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list
@@ -79,6 +83,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&odoov1alpha2.OdooRestoreJob{}).
 		Owns(&batchv1.Job{}).
+		Watches(&odoov1alpha2.OdooInstance{}, handler.EnqueueRequestsFromMapFunc(r.waitingRestores)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 2}).
 		Complete(r)
 }
@@ -98,13 +103,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if rj.Status.Phase.Finished() {
-		return ctrl.Result{}, nil
+		// Released once the end is stored (again after a restart between).
+		return ctrl.Result{}, r.releaseLock(ctx, rj)
 	}
 	before := rj.DeepCopy()
 	res, err := r.reconcile(ctx, rj)
 	if !equality.Semantic.DeepEqual(before.Status, rj.Status) {
 		if perr := r.Status().Patch(ctx, rj, client.MergeFrom(before)); perr != nil && err == nil {
 			err = perr
+		}
+		if err == nil && rj.Status.Phase.Finished() {
+			err = r.releaseLock(ctx, rj)
 		}
 	}
 	return res, err
@@ -194,6 +203,12 @@ func (r *Reconciler) advance(ctx context.Context, rj *odoov1alpha2.OdooRestoreJo
 	if err := r.Status().Patch(ctx, rj, client.MergeFrom(&odoov1alpha2.OdooRestoreJob{ObjectMeta: rj.ObjectMeta})); err != nil {
 		return ctrl.Result{}, err
 	}
+	if lockedStep(step) {
+		// The step handler records it again if this write is lost.
+		if _, err := r.setLockStep(ctx, rj, step); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	return ctrl.Result{RequeueAfter: time.Millisecond}, nil
 }
 
@@ -226,15 +241,6 @@ func (r *Reconciler) validate(ctx context.Context, rj *odoov1alpha2.OdooRestoreJ
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if msg := backupjob.Busy(inst); msg != "" {
-		return pending(msg)
-	}
-	if msg, err := r.backupRunning(ctx, inst); err != nil || msg != "" {
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		return pending(msg)
-	}
 	if s3 := rj.Spec.Source.S3; rj.Spec.Source.Type == odoov1alpha2.RestoreSourceS3 && s3.S3CredentialsSecretRef != nil {
 		err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: rj.Namespace, Name: s3.S3CredentialsSecretRef.Name}, &corev1.Secret{})
 		if apierrors.IsNotFound(err) {
@@ -252,6 +258,14 @@ func (r *Reconciler) validate(ctx context.Context, rj *odoov1alpha2.OdooRestoreJ
 			return pending(msg)
 		}
 	}
+	// The instance's lock, taken before anything is created: an upgrade, a
+	// backup or another restore holding it makes this one wait.
+	if d, err := operation.Acquire(ctx, r.lockClient(), inst, odoov1alpha2.OperationRestore, rj.Name); err != nil || !d.Go() {
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		return pending(d.Message)
+	}
 	live := inst.Status.Database.Name
 	now := metav1.Now()
 	rj.Status.Phase, rj.Status.StartTime = odoov1alpha2.JobRunning, &now
@@ -261,20 +275,6 @@ func (r *Reconciler) validate(ctx context.Context, rj *odoov1alpha2.OdooRestoreJ
 	rj.Status.JobName = resources.RestoreBackupJobName(rj)
 	return r.advance(ctx, rj, odoov1alpha2.RestoreStepLoad,
 		fmt.Sprintf("loading %s into the new database %q", Location(rj).URL, rj.Status.TargetDatabase))
-}
-
-// backupRunning says which backup of the instance runs, "" when none.
-func (r *Reconciler) backupRunning(ctx context.Context, inst *odoov1alpha2.OdooInstance) (string, error) {
-	backups := &odoov1alpha2.OdooBackupJobList{}
-	if err := r.List(ctx, backups, client.InNamespace(inst.Namespace)); err != nil {
-		return "", err
-	}
-	for _, b := range backups.Items {
-		if b.Spec.OdooInstanceRef.Name == inst.Name && b.Status.Phase == odoov1alpha2.JobRunning {
-			return "waiting for the backup " + b.Name + " of the instance to end", nil
-		}
-	}
-	return "", nil
 }
 
 // load creates the empty target database owned by the live database's
@@ -298,7 +298,7 @@ func (r *Reconciler) load(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) 
 		}
 		return ctrl.Result{}, err
 	}
-	cluster, err := r.Clusters.ClusterOf(ctx, inst)
+	cluster, err := r.clusterOf(ctx, inst)
 	if err != nil {
 		rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
 		return ctrl.Result{RequeueAfter: waitRetry}, nil
@@ -357,13 +357,13 @@ func (r *Reconciler) mirror(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob
 	if c := resources.FinishedCondition(job); c != nil {
 		switch c.Type {
 		case batchv1.JobComplete:
-			if res, _, _ := backupjob.JobResult(ctx, r.APIReader, job); res != nil {
+			if res, _, _ := datajob.Read(ctx, r.APIReader, job); res != nil {
 				rj.Status.SHA256 = res.SHA256
 			}
 			return r.verify(ctx, rj)
 		case batchv1.JobFailed:
-			res, exit, found := backupjob.JobResult(ctx, r.APIReader, job)
-			r.failBeforeSwap(ctx, rj, backupjob.FailureMessage("restore", job, *c, res, exit, found))
+			res, exit, found := datajob.Read(ctx, r.APIReader, job)
+			r.failBeforeSwap(ctx, rj, datajob.FailureMessage("restore", job, *c, res, exit, found))
 			return ctrl.Result{}, nil
 		}
 	}
@@ -377,7 +377,7 @@ func (r *Reconciler) verify(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	cluster, err := r.Clusters.ClusterOf(ctx, inst)
+	cluster, err := r.clusterOf(ctx, inst)
 	if err != nil {
 		rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
 		return ctrl.Result{RequeueAfter: waitRetry}, nil
@@ -454,8 +454,12 @@ func (r *Reconciler) stop(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) 
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.setHold(ctx, inst, rj.Name); err != nil {
-		return ctrl.Result{}, err
+	// The lock at step Stop holds web and cron at 0 (operation.TiersHeld).
+	if d, err := r.setLockStep(ctx, rj, odoov1alpha2.RestoreStepStop); err != nil || !d.Go() {
+		if err == nil {
+			rj.Status.Message = d.Message
+		}
+		return ctrl.Result{RequeueAfter: stopRetry}, err
 	}
 	stopped, err := r.stopped(ctx, inst)
 	if err != nil || !stopped {
@@ -464,7 +468,9 @@ func (r *Reconciler) stop(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) 
 	return r.advance(ctx, rj, odoov1alpha2.RestoreStepSwap, "web and cron are stopped; swapping the databases")
 }
 
-// setHold sets (name != "") or removes the restore-hold annotation.
+// setHold sets (name != "") or removes the restore-hold annotation: the
+// hold left for the user after a restore failed past its swap, and the one
+// an operator version older than the lock set around the swap.
 func (r *Reconciler) setHold(ctx context.Context, inst *odoov1alpha2.OdooInstance, name string) error {
 	if inst.Annotations[odoov1alpha2.AnnotationRestoreHold] == name {
 		return nil
@@ -498,7 +504,7 @@ func (r *Reconciler) swap(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) 
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	cluster, err := r.Clusters.ClusterOf(ctx, inst)
+	cluster, err := r.clusterOf(ctx, inst)
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("the instance's PostgreSQL cluster: %w", err)
 	}
@@ -529,6 +535,11 @@ func (r *Reconciler) start(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob)
 	}
 	if err == nil && inst.Annotations[odoov1alpha2.AnnotationRestoreHold] == rj.Name {
 		if err := r.setHold(ctx, inst, ""); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if err == nil {
+		if err := operation.Release(ctx, r.lockClient(), inst, odoov1alpha2.OperationRestore, rj.Name); err != nil {
 			return ctrl.Result{}, err
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
@@ -33,7 +34,7 @@ func KeepPreviousDatabase(rj *odoov1alpha2.OdooRestoreJob) bool {
 // a Ready condition left True from the held state does not count, since the
 // Deployments then still ask for 0 replicas.
 func ReadyOnRestored(inst *odoov1alpha2.OdooInstance, web, cron *appsv1.Deployment) (bool, string) {
-	if h := inst.Annotations[odoov1alpha2.AnnotationRestoreHold]; h != "" {
+	if h := operation.TiersHeld(inst); h != "" {
 		return false, "web and cron are still held by the restore " + h
 	}
 	c := meta.FindStatusCondition(inst.Status.Conditions, odoov1alpha2.ConditionReady)
@@ -85,7 +86,7 @@ func (r *Reconciler) dropPrevious(ctx context.Context, rj *odoov1alpha2.OdooRest
 			st.KeptDatabase, resources.PreRestoreDatabaseName(st.Database, rj)))
 		return ctrl.Result{}, nil
 	}
-	cluster, err := r.Clusters.ClusterOf(ctx, inst)
+	cluster, err := r.clusterOf(ctx, inst)
 	if err != nil {
 		rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
 		return ctrl.Result{RequeueAfter: waitRetry}, nil

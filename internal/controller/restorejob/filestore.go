@@ -11,14 +11,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
-	"github.com/odoo-operator/odoo-operator/internal/controller/backupjob"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
-)
-
-// Results of the swap-filestore command (DataResult.Filestore).
-const (
-	filestoreMoved  = "moved"
-	filestoreAbsent = "absent"
 )
 
 // filestore runs the Job that moves the restored filestore into the live
@@ -37,12 +31,12 @@ func (r *Reconciler) filestore(ctx context.Context, rj *odoov1alpha2.OdooRestore
 	if c := resources.FinishedCondition(job); c != nil {
 		switch c.Type {
 		case batchv1.JobComplete:
-			res, _, _ := backupjob.JobResult(ctx, r.APIReader, job)
+			res, _, _ := datajob.Read(ctx, r.APIReader, job)
 			msg := fmt.Sprintf("the restored filestore is in filestore/%s, the previous one kept in filestore/%s; releasing web and cron", st.Database, st.KeptDatabase)
 			switch {
-			case res != nil && res.Filestore == filestoreMoved:
+			case res != nil && res.Filestore == datajob.FilestoreMoved:
 				rj.Status.FilestoreMoved = ptr.To(true)
-			case res != nil && res.Filestore == filestoreAbsent:
+			case res != nil && res.Filestore == datajob.FilestoreAbsent:
 				rj.Status.FilestoreMoved = ptr.To(false)
 				msg = fmt.Sprintf("the backup held no filestore: the live filestore stays in filestore/%s; releasing web and cron", st.Database)
 			default:
@@ -50,8 +44,18 @@ func (r *Reconciler) filestore(ctx context.Context, rj *odoov1alpha2.OdooRestore
 			}
 			return r.advance(ctx, rj, odoov1alpha2.RestoreStepStart, msg)
 		case batchv1.JobFailed:
-			res, exit, found := backupjob.JobResult(ctx, r.APIReader, job)
-			r.fail(rj, backupjob.FailureMessage("filestore", job, *c, res, exit, found)+fmt.Sprintf(
+			res, exit, found := datajob.Read(ctx, r.APIReader, job)
+			// The lock is released with the failure: the annotation keeps web
+			// and cron stopped, and every other operation waiting, until the
+			// user has put the filestore in place and removes it.
+			inst, err := r.instance(ctx, rj)
+			if err == nil {
+				err = r.setHold(ctx, inst, rj.Name)
+			}
+			if err != nil {
+				return ctrl.Result{}, client.IgnoreNotFound(err)
+			}
+			r.fail(rj, datajob.FailureMessage("filestore", job, *c, res, exit, found)+fmt.Sprintf(
 				"; the restored database is already live as %q (the previous one kept as %q) and web and cron stay stopped: "+
 					"put filestore/%s in place of filestore/%s by hand (keep the old one as filestore/%s), then remove the annotation %s from OdooInstance %q",
 				st.Database, st.KeptDatabase, st.TargetDatabase, st.Database, st.KeptDatabase, odoov1alpha2.AnnotationRestoreHold, rj.Spec.OdooInstanceRef.Name))
@@ -67,7 +71,7 @@ func (r *Reconciler) createFilestoreJob(ctx context.Context, rj *odoov1alpha2.Od
 	if err != nil {
 		return err
 	}
-	cluster, err := r.Clusters.ClusterOf(ctx, inst)
+	cluster, err := r.clusterOf(ctx, inst)
 	if err != nil {
 		return fmt.Errorf("the instance's PostgreSQL cluster: %w", err)
 	}

@@ -147,7 +147,7 @@ func (r *Reconciler) neutralize(ctx context.Context, rj *odoov1alpha2.OdooRestor
 	if apierrors.IsNotFound(err) {
 		// The Job reaches the database like the instance's pods, with the
 		// cluster's CA when it has one.
-		cluster, err := r.Clusters.ClusterOf(ctx, inst)
+		cluster, err := r.clusterOf(ctx, inst)
 		if err != nil {
 			rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
 			return ctrl.Result{RequeueAfter: waitRetry}, nil
@@ -174,7 +174,7 @@ func (r *Reconciler) neutralize(ctx context.Context, rj *odoov1alpha2.OdooRestor
 		r.failBeforeSwap(ctx, rj, "`odoo neutralize` failed: "+out.Message)
 		return ctrl.Result{}, nil
 	}
-	cluster, err := r.Clusters.ClusterOf(ctx, inst)
+	cluster, err := r.clusterOf(ctx, inst)
 	if err != nil {
 		rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
 		return ctrl.Result{RequeueAfter: waitRetry}, nil

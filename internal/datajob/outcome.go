@@ -1,0 +1,49 @@
+package datajob
+
+import (
+	batchv1 "k8s.io/api/batch/v1"
+
+	"github.com/odoo-operator/odoo-operator/internal/resources"
+)
+
+// Outcome is where a Job of an operation stands, the same for every
+// controller.
+type Outcome int
+
+const (
+	// Absent: the Job does not exist (not created yet, or deleted).
+	Absent Outcome = iota
+	// Running: the Job exists and has not finished.
+	Running
+	// Succeeded: the Job's Complete condition is true.
+	Succeeded
+	// Failed: the Job's Failed condition is true.
+	Failed
+)
+
+// String names the outcome, for messages and test output.
+func (o Outcome) String() string {
+	switch o {
+	case Running:
+		return "running"
+	case Succeeded:
+		return "succeeded"
+	case Failed:
+		return "failed"
+	}
+	return "absent"
+}
+
+// OutcomeOf is the outcome of job; a nil job is Absent.
+func OutcomeOf(job *batchv1.Job) Outcome {
+	if job == nil {
+		return Absent
+	}
+	switch c := resources.FinishedCondition(job); {
+	case c == nil:
+		return Running
+	case c.Type == batchv1.JobComplete:
+		return Succeeded
+	}
+	return Failed
+}
