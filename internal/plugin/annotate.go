@@ -47,11 +47,16 @@ func upgradePlan(inst *odoov1alpha2.OdooInstance, value string) string {
 		msg += ", after a restore point backup"
 	}
 	msg += "; the current image keeps serving until it succeeded.\n"
-	if inst.Annotations[odoov1alpha2.AnnotationSuspend] == "true" {
+	if suspendedInstance(inst) {
 		msg += "The instance is suspended: the upgrade starts once it is resumed (kubectl odoo resume " + inst.Name + ").\n"
 	}
 	msg += "Follow it with: kubectl odoo status " + inst.Name + "\n"
 	return msg
+}
+
+// suspendedInstance is the operator's test of bemade.org/suspend.
+func suspendedInstance(inst *odoov1alpha2.OdooInstance) bool {
+	return inst.Annotations[odoov1alpha2.AnnotationSuspend] == "true"
 }
 
 func dbName(inst *odoov1alpha2.OdooInstance) string {

@@ -117,7 +117,12 @@ func TestObservations(t *testing.T) {
 	if got := backupObservation(b, nil); got.line != "Pending" || got.done {
 		t.Errorf("new backup: %+v", got)
 	}
-	b.Status.Phase, b.Status.JobName = odoov1alpha2.JobRunning, "manual-backup"
+	// Why it waits is the news of a pending backup.
+	b.Status.Phase, b.Status.Message = odoov1alpha2.JobPending, "waiting for the restore undo to end"
+	if got := backupObservation(b, nil); got.line != "Pending    waiting for the restore undo to end" || got.done {
+		t.Errorf("backup waiting for the lock: %q", got.line)
+	}
+	b.Status.Phase, b.Status.JobName, b.Status.Message = odoov1alpha2.JobRunning, "manual-backup", ""
 	if got := backupObservation(b, pod); got.line != "Running    Job manual-backup, pod manual-backup-x1 Pending (backup: ContainerCreating)" || got.done {
 		t.Errorf("running backup: %q", got.line)
 	}
@@ -140,6 +145,10 @@ func TestObservations(t *testing.T) {
 	r.Status.Step = odoov1alpha2.RestoreStepFilestore
 	if got := restoreObservation(r, pod); got.line != "Running    step Filestore" || got.done {
 		t.Errorf("restore moving the filestore: %q (the loading Job is history)", got.line)
+	}
+	r.Status.Step, r.Status.Message = odoov1alpha2.RestoreStepStop, "the backup is loaded;\nstopping web and cron"
+	if got := restoreObservation(r, pod); got.line != "Running    step Stop  the backup is loaded; stopping web and cron" || got.done {
+		t.Errorf("restore stopping the instance: %q (what the step does)", got.line)
 	}
 	r.Status.Phase, r.Status.Step, r.Status.Message = odoov1alpha2.JobCompleted, odoov1alpha2.RestoreStepDone, "restored"
 	if got := restoreObservation(r, nil); got.line != "Completed  restored" || !got.done || got.failed {

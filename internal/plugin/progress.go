@@ -93,7 +93,8 @@ func podState(p *corev1.Pod) string {
 }
 
 // jobLine is the line of an Odoo job kind: phase, step, the Job and its pod,
-// and the message once it ended.
+// and the message: why it waits (for the instance's lock, a Secret, a pod
+// that does not start), what the step does, how it ended.
 func jobLine(st odoov1alpha2.OdooJobStatus, step string, pod *corev1.Pod, extra string) string {
 	phase := string(st.Phase)
 	if phase == "" {
@@ -113,7 +114,7 @@ func jobLine(st odoov1alpha2.OdooJobStatus, step string, pod *corev1.Pod, extra 
 	if extra != "" {
 		parts = append(parts, extra)
 	}
-	if st.Phase.Finished() && st.Message != "" {
+	if st.Message != "" {
 		parts = append(parts, oneLine(st.Message))
 	}
 	return strings.TrimSpace(strings.Join(parts, "  "))

@@ -108,7 +108,7 @@ func buildReport(inst *odoov1alpha2.OdooInstance, backups []odoov1alpha2.OdooBac
 		Name: inst.Name, Namespace: inst.Namespace, Phase: string(st.Phase), URL: st.URL,
 		Ready:     "Unknown",
 		Replicas:  replicas(st.ReadyReplicas, inst.WebReplicas()),
-		Suspended: inst.Annotations[odoov1alpha2.AnnotationSuspend] == "true",
+		Suspended: suspendedInstance(inst),
 		Images: Images{
 			Serving: st.Deployment.CurrentImage, Wanted: inst.Spec.Image,
 			CronServing: st.Deployment.CronImage, CronWanted: inst.CronImage(),

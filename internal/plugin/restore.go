@@ -125,6 +125,9 @@ func newRestoreCommand(o *options) *cobra.Command {
 			_, _ = fmt.Fprintf(out, "OdooRestoreJob %s created: restores %s into %s (database %s).\n", r.Name, describeSource(src), inst.Name, dbName(inst))
 			_, _ = fmt.Fprintln(out, "The backup is loaded into a new database and checked; then web and cron stop, the databases are swapped"+
 				" (the current one is kept aside), the filestore is moved, and web and cron start again.")
+			if suspendedInstance(inst) {
+				_, _ = fmt.Fprintf(out, "The instance is suspended: the restore loads the backup, then waits at step Stop until it is resumed (kubectl odoo resume %s).\n", inst.Name)
+			}
 			if !wait {
 				_, err := fmt.Fprintf(out, "Follow it with: kubectl get odoorestorejobs.v1alpha2.bemade.org %s -n %s -w\n", r.Name, r.Namespace)
 				return err

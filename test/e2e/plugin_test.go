@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -61,8 +62,9 @@ func kubectlOdoo(t *testing.T, ns string) func(args ...string) (string, error) {
 // simulated instance and asserts what it prints: status (phase, images,
 // database, -o json), backup --wait (progress to Completed), logs (the
 // classified errors), psql (the clear error on a KWOK pod), suspend (a spec
-// change and an upgrade request wait), resume (both carried out), restore
-// --wait (its steps to Completed).
+// change, an upgrade request and a restore wait; status shows the restore's
+// lock record, backup --wait a backup waiting for it), resume (all carried
+// out), restore --wait (its steps to Completed).
 func TestKubectlOdooPlugin(t *testing.T) {
 	ns := framework.Namespace(t, "e2e-plugin")
 	odoo := kubectlOdoo(t, ns)
@@ -185,7 +187,53 @@ spec:
 		t.Errorf("status does not show the instance suspended")
 	}
 
-	// resume: both are carried out.
+	// A restore started while suspended takes the instance's lock, loads the
+	// backup and waits at step Stop: status shows the lock record
+	// (status.operation), and backup --wait shows a second backup waiting
+	// for it.
+	out = must("restore", "shop", "--from", "manual", "--name", "undo", "--neutralize=false")
+	if !strings.Contains(out, "The instance is suspended: the restore loads the backup, then waits at step Stop") {
+		t.Errorf("restore does not say that it waits for the suspended instance")
+	}
+	framework.Eventually(t, time.Minute, "status shows the restore holding the lock at step Stop", func() error {
+		out, err := odoo("status", "shop", "-o", "json")
+		if err != nil {
+			return err
+		}
+		var r struct {
+			Operation *struct{ Kind, Name, Step, Source, Elapsed string } `json:"operation"`
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			return err
+		}
+		if o := r.Operation; o == nil || o.Kind != "Restore" || o.Name != "undo" || o.Step != "Stop" || o.Source != "status.operation" || o.Elapsed == "" {
+			return fmt.Errorf("operation %+v, want the lock record Restore undo at step Stop", o)
+		}
+		return nil
+	})
+	if out := must("status", "shop"); !regexp.MustCompile(`\nOperation:    Restore undo, step Stop, for \d+s\n`).MatchString(out) {
+		t.Errorf("status does not show the operation in progress")
+	}
+	var waited struct {
+		sync.WaitGroup
+		out string
+		err error
+	}
+	waited.Add(1)
+	go func() {
+		defer waited.Done()
+		waited.out, waited.err = odoo("backup", "shop", "--name", "after", "--destination", "pvc:backups/shop/after.zip", "--wait")
+	}()
+	t.Cleanup(waited.Wait) // its log lines belong to this test, even if it stops early
+	framework.Eventually(t, 30*time.Second, "the second backup waits for the restore", func() error {
+		got, err := framework.KubectlE("get", "-n", ns, "odoobackupjobs.v1alpha2.bemade.org/after", "-o", "jsonpath={.status.message}")
+		if err != nil || !strings.Contains(got, "waiting for the restore undo") {
+			return fmt.Errorf("backup message %q (%v)", got, err)
+		}
+		return nil
+	})
+
+	// resume: all three are carried out.
 	must("resume", "shop")
 	framework.Eventually(t, time.Minute, "web scaled to 2 after resume", func() error {
 		if got := jsonpath(t, ns, "deploy/shop", "{.spec.replicas}"); got != "2" {
@@ -199,6 +247,22 @@ spec:
 		}
 		return nil
 	})
+	waited.Wait()
+	if waited.err != nil {
+		t.Errorf("backup --wait behind the restore: %v", waited.err)
+	}
+	lines := regexp.MustCompile(`(?m)^\s*\d+[smh]\S*\s{2}(Pending|Running|Completed|Failed)\b.*$`).FindAllString(waited.out, -1)
+	waiting := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, "Pending    waiting for the restore undo to end") })
+	if waiting < 0 || waiting == len(lines)-1 || !strings.Contains(lines[len(lines)-1], "Completed") ||
+		slices.ContainsFunc(lines[:waiting], func(l string) bool { return !strings.Contains(l, "Pending") }) {
+		t.Errorf("backup --wait behind the restore, lines %q: want it Pending waiting for the restore, Completed last", lines)
+	}
+	framework.Eventually(t, time.Minute, "the restore started while suspended completed", func() error {
+		if got := jsonpath(t, ns, "odoorestorejobs.v1alpha2.bemade.org/undo", "{.status.phase}"); got != "Completed" {
+			return fmt.Errorf("restore undo is %q", got)
+		}
+		return nil
+	})
 	if got := jsonpath(t, ns, "odoo/shop", `{.status.conditions[?(@.type=="Suspended")].status}`); got != "" {
 		t.Errorf("Suspended = %q after resume, want no condition", got)
 	}
@@ -207,8 +271,8 @@ spec:
 	}
 
 	// restore --wait: its steps, to Completed.
-	out = must("restore", "shop", "--from", "manual", "--name", "undo", "--neutralize=false", "--wait")
-	for _, want := range []string{"OdooRestoreJob undo created: restores claim backups at shop/" + ns + "/", "step Load"} {
+	out = must("restore", "shop", "--from", "manual", "--name", "again", "--neutralize=false", "--wait")
+	for _, want := range []string{"OdooRestoreJob again created: restores claim backups at shop/" + ns + "/", "step Load"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("restore --wait lacks %q", want)
 		}
