@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,8 +25,10 @@ import (
 // kubectlOdoo builds cmd/kubectl-odoo into a directory put first on PATH
 // and returns a runner of `kubectl odoo ARGS -n ns`: kubectl itself finds
 // the plugin, as it does for a user. The build runs while the test goes on;
-// the first run waits for it.
-func kubectlOdoo(t *testing.T, ns string) func(args ...string) (string, error) {
+// the first run waits for it. The second runner is for a command that does
+// not end by itself (logs --follow): it stops it once its output holds until,
+// or after 30 s.
+func kubectlOdoo(t *testing.T, ns string) (run func(args ...string) (string, error), runUntil func(until string, args ...string) string) {
 	t.Helper()
 	dir := t.TempDir()
 	built := make(chan error, 1)
@@ -41,21 +44,68 @@ func kubectlOdoo(t *testing.T, ns string) func(args ...string) (string, error) {
 	var buildErr error
 	var once sync.Once
 	path := dir + string(os.PathListSeparator) + os.Getenv("PATH")
-	return func(args ...string) (string, error) {
+	start := func(ctx context.Context, args []string, out io.Writer) *exec.Cmd {
 		once.Do(func() { buildErr = <-built })
 		if buildErr != nil {
 			t.Fatal(buildErr)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
 		cmd := exec.CommandContext(ctx, "kubectl", append([]string{"odoo", "-n", ns}, args...)...)
 		cmd.Env = append(os.Environ(), "PATH="+path)
+		cmd.Stdout, cmd.Stderr = out, out
+		return cmd
+	}
+	run = func(args ...string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
 		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		err := cmd.Run()
+		err := start(ctx, args, &out).Run()
 		t.Logf("$ kubectl odoo %s\n%s", strings.Join(args, " "), out.String())
 		return out.String(), err
 	}
+	runUntil = func(until string, args ...string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		out := &lockedBuffer{}
+		cmd := start(ctx, args, out)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		for !strings.Contains(out.String(), until) {
+			select {
+			case <-exited:
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+				continue
+			}
+			break
+		}
+		cancel()
+		<-exited
+		t.Logf("$ kubectl odoo %s (stopped)\n%s", strings.Join(args, " "), out.String())
+		return out.String()
+	}
+	return run, runUntil
+}
+
+// lockedBuffer is a bytes.Buffer a running command writes while the test
+// reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // TestKubectlOdooPlugin runs every command of the plugin against one
@@ -67,7 +117,7 @@ func kubectlOdoo(t *testing.T, ns string) func(args ...string) (string, error) {
 // out), restore --wait (its steps to Completed).
 func TestKubectlOdooPlugin(t *testing.T) {
 	ns := framework.Namespace(t, "e2e-plugin")
-	odoo := kubectlOdoo(t, ns)
+	odoo, odooUntil := kubectlOdoo(t, ns)
 	must := func(args ...string) string {
 		t.Helper()
 		out, err := odoo(args...)
@@ -146,6 +196,12 @@ spec:
 		}
 		return nil
 	})
+	// logs --follow: then the web pod's log, streamed until stopped.
+	const lastLine = "CRITICAL shop odoo.service.server: Failed to initialize database `shop`."
+	if out := odooUntil(lastLine, "logs", "shop", "--follow"); !strings.Contains(out, "Health of shop: Degraded, 2 errors") ||
+		!strings.Contains(out, "\n--- log of pod "+pods[0]+" (container odoo) ---\n") || !strings.Contains(out, lastLine) {
+		t.Errorf("logs --follow does not stream the web pod's log after the health")
+	}
 	if out := must("status", "shop"); !strings.Contains(out, "Health:       Degraded, 2 errors") || !regexp.MustCompile(`\n\s+DatabaseSchema\s+1\n`).MatchString(out) {
 		t.Errorf("status does not show health by category")
 	}
@@ -228,7 +284,7 @@ spec:
 	framework.Eventually(t, 30*time.Second, "the second backup waits for the restore", func() error {
 		got, err := framework.KubectlE("get", "-n", ns, "odoobackupjobs.v1alpha2.bemade.org/after", "-o", "jsonpath={.status.message}")
 		if err != nil || !strings.Contains(got, "waiting for the restore undo") {
-			return fmt.Errorf("backup message %q (%v)", got, err)
+			return fmt.Errorf("backup message %q (%w)", got, err)
 		}
 		return nil
 	})
