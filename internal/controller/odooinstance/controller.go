@@ -239,7 +239,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		return r.reconcileDelete(ctx, s)
 	}
 	if suspended(inst) {
-		return ctrl.Result{}, r.reconcileSuspended(ctx, inst)
+		err := r.reconcileSuspended(ctx, inst)
+		if operation.IsConflict(err) {
+			// The instance changed since it was read: decide again on it.
+			return ctrl.Result{RequeueAfter: operation.ConflictRetry}, nil
+		}
+		return ctrl.Result{}, err
 	}
 	// Resumed (or never suspended): the condition goes with the status
 	// computed below.

@@ -7,9 +7,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 )
 
 // suspendedMessage is the Suspended condition's message: what is paused and
@@ -59,7 +59,7 @@ func (r *Reconciler) reconcileSuspended(ctx context.Context, inst *odoov1alpha2.
 	if equality.Semantic.DeepEqual(before.Status, inst.Status) {
 		return nil
 	}
-	if err := r.Status().Patch(ctx, inst, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
+	if err := operation.PatchStatus(ctx, r.Client, inst, before); err != nil && !apierrors.IsNotFound(err) {
 		return err
 	}
 	return nil
