@@ -141,8 +141,12 @@ undeploy: ## Remove the manager and RBAC. CRDs stay: deleting them would delete 
 ##@ Build
 
 .PHONY: build
-build: ## Build the operator binary into bin/.
+build: plugin ## Build the operator binary and the kubectl plugin into bin/.
 	go build -o bin/odoo-operator ./cmd
+
+.PHONY: plugin
+plugin: ## Build the kubectl plugin bin/kubectl-odoo (put bin/ on PATH to run `kubectl odoo`; see docs/plugin.md).
+	go build -o bin/kubectl-odoo ./cmd/kubectl-odoo
 
 ##@ Tools
 
