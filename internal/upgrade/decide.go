@@ -153,7 +153,7 @@ type Action struct {
 
 // InFlight is true while an upgrade runs (any step but Done).
 func InFlight(st *odoov1alpha2.UpgradeStatus) bool {
-	return st != nil && st.Step != "" && st.Step != odoov1alpha2.UpgradeStepDone
+	return st.InFlight()
 }
 
 // Decide returns the one next action. It is pure: table-tested without an

@@ -238,15 +238,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if !inst.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
 	}
-	defer func() {
-		if operation.IsConflict(reterr) {
-			// A step's status write met a newer instance: nothing of it was
-			// stored, and the status computed from this stale read is not
-			// written either; the next reconcile decides again at once on
-			// the stored object. Not a failure to report as Degraded.
-			s.staleStatus = true
-			result, reterr = lowestNonZero(result, ctrl.Result{RequeueAfter: operation.ConflictRetry}), nil
+	if suspended(inst) {
+		err := r.reconcileSuspended(ctx, inst)
+		if operation.IsConflict(err) {
+			// The instance changed since it was read: decide again on it.
+			return ctrl.Result{RequeueAfter: operation.ConflictRetry}, nil
 		}
+		return ctrl.Result{}, err
+	}
+	// Resumed (or never suspended): the condition goes with the status
+	// computed below.
+	meta.RemoveStatusCondition(&inst.Status.Conditions, odoov1alpha2.ConditionSuspended)
+	defer func() {
 		err := r.patchStatus(ctx, s, reterr)
 		if operation.IsConflict(err) {
 			// The instance changed since it was read: nothing was written,
@@ -283,6 +286,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	var errs []error
 	for _, p := range phases {
 		res, err := p.run(ctx, s)
+		if operation.IsConflict(err) {
+			// A step's status write met a newer instance: nothing of it was
+			// stored. No later phase acts on this stale read (the workloads
+			// would be applied as if no step were in flight), and its status
+			// is not written either; the next reconcile decides again at
+			// once on the stored object. Not a failure to report.
+			s.stop, s.staleStatus = true, true
+			result = lowestNonZero(result, ctrl.Result{RequeueAfter: operation.ConflictRetry})
+			break
+		}
 		if err != nil {
 			log.FromContext(ctx).V(1).Info("phase failed", "phase", p.name, "error", err.Error())
 			errs = append(errs, err)

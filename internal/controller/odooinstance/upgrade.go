@@ -86,6 +86,8 @@ func (r *Reconciler) reconcileUpgrade(ctx context.Context, s *scope) (ctrl.Resul
 			}
 		}
 		if err := r.persistUpgrade(ctx, s, next); err != nil {
+			// Nothing was stored: serve as the stored status says.
+			s.serving = upgrade.Serve(st, o)
 			return ctrl.Result{}, err
 		}
 		r.emitUpgradeEvent(inst, st, next, action)
