@@ -47,7 +47,7 @@ func (pl *planner) planOdoo(ctx context.Context, pod *corev1.Pod, images odooIma
 		return nil, unsupported("container %q has no command: the image's /entrypoint.sh is not run in the sandbox (it copies db_password onto the command line); use `odoo -c <conf>`", c.Name)
 	}
 	for _, a := range cmd {
-		if strings.Contains(a, "$(") {
+		if hasVarReference(a) {
 			return nil, unsupported("$(VAR) references in the command are not expanded: %q", a)
 		}
 	}

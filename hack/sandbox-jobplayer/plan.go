@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -70,7 +71,7 @@ func (pl *planner) plan(ctx context.Context, pod *corev1.Pod) (*plan, error) {
 		return nil, unsupported("container %q does not run `<operator binary> data ...` (command %q)", c.Name, cmd)
 	}
 	for _, a := range cmd {
-		if strings.Contains(a, "$(") {
+		if hasVarReference(a) {
 			return nil, unsupported("$(VAR) references in the command are not expanded: %q", a)
 		}
 	}
@@ -346,4 +347,16 @@ func (pl *planner) envSource(ctx context.Context, ns string, from corev1.EnvFrom
 		return out, err
 	}
 	return nil, unsupported("an envFrom other than secretRef or configMapRef")
+}
+
+// varReference is what the kubelet expands in a container's command and
+// arguments: $(NAME), NAME an environment variable's name. A shell's own
+// command substitution, such as $(wc -l < f) in the filestore copy Job's
+// script, is not one (the kubelet leaves it to the shell).
+var varReference = regexp.MustCompile(`\$\([-._a-zA-Z][-._a-zA-Z0-9]*\)`)
+
+// hasVarReference reports whether a holds a $(VAR) reference the player
+// would have to expand as the kubelet does (it does not).
+func hasVarReference(a string) bool {
+	return varReference.MatchString(a)
 }

@@ -32,3 +32,21 @@ func TestPathMapRewrite(t *testing.T) {
 		}
 	}
 }
+
+// TestHasVarReference: only what the kubelet would expand, $(NAME), is
+// refused; a shell's command substitution in a script is left to the shell.
+func TestHasVarReference(t *testing.T) {
+	for a, want := range map[string]bool{
+		"$(PGDATABASE)":                         true,
+		"--to=file:///x/$(POD_NAME).zip":        true,
+		"$(my.var-1)":                           true,
+		`echo "copied $(wc -l < /tmp/old.md5)"`: false,
+		"$$(PGDATABASE)":                        true, // an escape the player does not undo either
+		"plain":                                 false,
+		"$PGDATABASE":                           false,
+	} {
+		if got := hasVarReference(a); got != want {
+			t.Errorf("hasVarReference(%q) = %v, want %v", a, got, want)
+		}
+	}
+}
