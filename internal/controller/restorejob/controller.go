@@ -31,6 +31,7 @@ import (
 	"github.com/odoo-operator/odoo-operator/internal/controller/tiers"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 	"github.com/odoo-operator/odoo-operator/internal/egress"
+	"github.com/odoo-operator/odoo-operator/internal/observe"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
@@ -80,7 +81,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&odoov1alpha2.OdooRestoreJob{}).
 		Owns(&batchv1.Job{}).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 2}).
-		Complete(r)
+		Complete(observe.TraceReconciler("OdooRestoreJob", r))
 }
 
 const (
