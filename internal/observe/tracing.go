@@ -52,7 +52,7 @@ func TracingEnabled(endpoint string) bool {
 func NewTracerProvider(ctx context.Context, endpoint string, opts ...sdktrace.TracerProviderOption) (*sdktrace.TracerProvider, error) {
 	var eopts []otlptracehttp.Option
 	if endpoint != "" {
-		eopts = append(eopts, otlptracehttp.WithEndpointURL(endpoint))
+		eopts = append(eopts, otlptracehttp.WithEndpointURL(tracesURL(endpoint)))
 	}
 	exp, err := otlptracehttp.New(ctx, eopts...)
 	if err != nil {
@@ -116,5 +116,17 @@ func redactURL(s string) string {
 	}
 	u.User = nil
 	u.RawQuery = ""
+	return u.String()
+}
+
+// tracesURL adds OTLP's /v1/traces path to a bare collector URL, as the
+// exporter does for OTEL_EXPORTER_OTLP_ENDPOINT: --otlp-endpoint takes the
+// same value.
+func tracesURL(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil || strings.Trim(u.Path, "/") != "" {
+		return endpoint
+	}
+	u.Path = "/v1/traces"
 	return u.String()
 }
