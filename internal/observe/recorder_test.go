@@ -94,6 +94,12 @@ func TestRecorderUpgradeStepsLogsSpansAndMetrics(t *testing.T) {
 	end := metav1.NewTime(f.clock.t)
 	done.Status.Upgrade.CompletionTime = &end
 	h.OnUpdate(prev, done)
+	// The status keeps saying Success on later updates (other fields
+	// change): nothing more is reported.
+	later := done.DeepCopy()
+	later.Status.ReadyReplicas = 2
+	h.OnUpdate(done, later)
+	h.OnUpdate(later, later.DeepCopy())
 
 	wantLogs := []string{
 		`"level"=0 "msg"="operation started" "namespace"="shops" "instance"="alpha" "operation"="Upgrade" "object"="alpha"`,
@@ -244,7 +250,9 @@ func TestRecorderAdoptsRunningOperationsSilently(t *testing.T) {
 	if got := strings.Join(f.logs.lines, "\n"); got != strings.Join(want, "\n") {
 		t.Errorf("log lines:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
-	// A finished upgrade seen in a later initial list is not counted again.
+	// Later updates of the same failed upgrade, and a later initial list
+	// (a re-list), do not count it again.
+	h.OnUpdate(failed, failed.DeepCopy())
 	h.OnAdd(failed, true)
 	if got := histogramCount(t, f.reg, "odoo_operator_upgrade_duration_seconds", "Failed"); got != 1 {
 		t.Errorf("%d failed upgrades observed, want 1", got)

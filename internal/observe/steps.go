@@ -162,10 +162,14 @@ type tracker struct {
 	// byObject lists the keys each object last reported, to notice an
 	// operation whose record vanished.
 	byObject map[string][]string
+	// finished is the id of the last run that ended, per key: a status
+	// keeps saying "Failed" long after the upgrade ended, and each later
+	// update must not report it again.
+	finished map[string]string
 }
 
 func newTracker() *tracker {
-	return &tracker{ops: map[string]*tracked{}, byObject: map[string][]string{}}
+	return &tracker{ops: map[string]*tracked{}, byObject: map[string][]string{}, finished: map[string]string{}}
 }
 
 // observe compares an object's snapshots with what was tracked. initial is
@@ -185,6 +189,10 @@ func (t *tracker) observe(now time.Time, object string, snaps []progress, initia
 		}
 		if cur == nil {
 			if p.done {
+				if t.finished[k] == p.id {
+					continue
+				}
+				t.finished[k] = p.id
 				if !initial {
 					start := p.started
 					if start.IsZero() {
@@ -229,6 +237,11 @@ func (t *tracker) observe(now time.Time, object string, snaps []progress, initia
 			out = append(out, t.finish(k, now, time.Time{}, resultEnded)...)
 		}
 	}
+	if len(snaps) == 0 {
+		for _, k := range t.byObject[object] {
+			delete(t.finished, k)
+		}
+	}
 	keys := make([]string, 0, len(seen))
 	for k := range seen {
 		keys = append(keys, k)
@@ -251,6 +264,7 @@ func (t *tracker) forget(now time.Time, object string) []event {
 func (t *tracker) finish(k string, now, ended time.Time, result string) []event {
 	cur := t.ops[k]
 	delete(t.ops, k)
+	t.finished[k] = cur.p.id
 	end := endOr(ended, now)
 	var out []event
 	if cur.p.step != "" {
