@@ -59,8 +59,15 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	}
 	// Series at zero from the start, so that increase() and alerts see the
 	// first one.
+	// The histograms' result series too: increase() over a series born
+	// with its first observation misses that observation.
 	for _, r := range []string{string(odoov1alpha2.UpgradeSuccess), string(odoov1alpha2.UpgradeFailed)} {
 		m.Upgrades.WithLabelValues(r)
+		m.UpgradeDuration.WithLabelValues(r)
+	}
+	for _, r := range []string{string(odoov1alpha2.JobCompleted), string(odoov1alpha2.JobFailed)} {
+		m.BackupDuration.WithLabelValues(r)
+		m.RestoreDuration.WithLabelValues(r)
 	}
 	return m, nil
 }

@@ -149,8 +149,11 @@ func TestRecorderUpgradeStepsLogsSpansAndMetrics(t *testing.T) {
 		stepStart = wantEnd
 	}
 
-	if n := testutil.CollectAndCount(f.rec.Metrics.UpgradeDuration); n != 1 {
-		t.Errorf("upgrade duration histogram has %d series, want 1", n)
+	if n := testutil.CollectAndCount(f.rec.Metrics.UpgradeDuration); n != 2 {
+		t.Errorf("upgrade duration histogram has %d series, want 2 (Success, Failed)", n)
+	}
+	if got := histogramCount(t, f.reg, "odoo_operator_upgrade_duration_seconds", "Failed"); got != 0 {
+		t.Errorf("%d failed upgrades observed, want 0", got)
 	}
 	wantHist := `
 # HELP odoo_operator_upgrades_total Module upgrades seen ending, by result (Success, Failed).
