@@ -240,7 +240,7 @@ func instanceSamples(inst *odoov1alpha2.OdooInstance, jobs *instanceJobs) []samp
 
 	if c := apimeta.FindStatusCondition(conds, odoov1alpha2.ConditionDatabaseReady); c != nil {
 		add(descDatabaseReady, b2f(c.Status == "True"))
-		add(descDatabaseReachable, b2f(!(c.Status == "False" && databaseUnreachableReasons[c.Reason])))
+		add(descDatabaseReachable, b2f(c.Status != "False" || !databaseUnreachableReasons[c.Reason]))
 	}
 
 	if st.Health != nil {
@@ -275,7 +275,7 @@ func instanceSamples(inst *odoov1alpha2.OdooInstance, jobs *instanceJobs) []samp
 		if size >= 0 {
 			add(descLastBackupSize, float64(size))
 		}
-	} else if st.LastBackup != nil {
+	} else if st.LastBackup != nil && !fromRestorePoint(st.LastBackup, jobs.backups) {
 		add(descLastBackup, unix(st.LastBackup.Time))
 	}
 	if len(jobs.backups) > 0 {
@@ -346,6 +346,18 @@ func lastBackup(backups []*odoov1alpha2.OdooBackupJob) (time.Time, int64, bool) 
 		size = -1
 	}
 	return best.Status.CompletionTime.Time, size, true
+}
+
+// fromRestorePoint is true when status.lastBackup is the completion of an
+// upgrade's restore point (the backup controller records those too): the
+// fallback must not let a restore point silence the missing-backup alert.
+func fromRestorePoint(last *metav1.Time, backups []*odoov1alpha2.OdooBackupJob) bool {
+	for _, b := range backups {
+		if b.Labels[resources.LabelRestorePoint] == "true" && b.Status.CompletionTime != nil && b.Status.CompletionTime.Equal(last) {
+			return true
+		}
+	}
+	return false
 }
 
 // operation is the operation in progress on an instance.

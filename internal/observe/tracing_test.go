@@ -135,10 +135,10 @@ func TestOTLPExportOfReconcileAndStepSpans(t *testing.T) {
 	if step == nil || op == nil {
 		t.Fatalf("step spans missing; got %v", keys(spans))
 	}
-	if got := time.Unix(0, int64(step.GetStartTimeUnixNano())).UTC(); !got.Equal(start) { //nolint:gosec // test timestamps
+	if got := time.Unix(0, int64(step.GetStartTimeUnixNano())).UTC(); !got.Equal(start) {
 		t.Errorf("step span starts %v, want %v", got, start)
 	}
-	if got := time.Unix(0, int64(step.GetEndTimeUnixNano())).UTC(); !got.Equal(now) { //nolint:gosec // test timestamps
+	if got := time.Unix(0, int64(step.GetEndTimeUnixNano())).UTC(); !got.Equal(now) {
 		t.Errorf("step span ends %v, want %v", got, now)
 	}
 	if string(step.GetParentSpanId()) != string(op.GetSpanId()) {
