@@ -31,6 +31,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/tsdb"
 	"gonum.org/v1/plot"
@@ -149,7 +150,11 @@ func run(dashPath, scrapes, out string, step time.Duration) error {
 	return f.Close()
 }
 
-// load appends every scrape file's samples at the file's timestamp.
+// load appends every scrape file's samples at the file's timestamp. Like
+// Prometheus' scrape loop, it marks a series that was in the previous scrape
+// and is missing from this one as stale, so that a gauge the operator stops
+// serving (an operation that ended) ends there instead of lingering for the
+// 5 minute lookback.
 func load(db *tsdb.DB, dir string) (time.Time, time.Time, int, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.prom"))
 	if err != nil || len(files) == 0 {
@@ -158,6 +163,7 @@ func load(db *tsdb.DB, dir string) (time.Time, time.Time, int, error) {
 	sort.Strings(files)
 	var first, last int64
 	n := 0
+	prev := map[string]labels.Labels{}
 	for _, f := range files {
 		ts, err := strconv.ParseInt(strings.TrimSuffix(filepath.Base(f), ".prom"), 10, 64)
 		if err != nil {
@@ -174,6 +180,7 @@ func load(db *tsdb.DB, dir string) (time.Time, time.Time, int, error) {
 			return time.Time{}, time.Time{}, 0, fmt.Errorf("%s: %w", f, err)
 		}
 		app := db.Appender(context.Background())
+		cur := map[string]labels.Labels{}
 		add := func(name string, lbls map[string]string, extra map[string]string, v float64) error {
 			m := map[string]string{"__name__": name, "job": "odoo-operator", "instance": "sandbox"}
 			for k, x := range lbls {
@@ -182,7 +189,9 @@ func load(db *tsdb.DB, dir string) (time.Time, time.Time, int, error) {
 			for k, x := range extra {
 				m[k] = x
 			}
-			_, err := app.Append(0, labels.FromMap(m), ts, v)
+			ls := labels.FromMap(m)
+			cur[ls.String()] = ls
+			_, err := app.Append(0, ls, ts, v)
 			n++
 			return err
 		}
@@ -227,6 +236,14 @@ func load(db *tsdb.DB, dir string) (time.Time, time.Time, int, error) {
 				}
 			}
 		}
+		for k, ls := range prev {
+			if _, ok := cur[k]; !ok {
+				if _, err := app.Append(0, ls, ts, math.Float64frombits(value.StaleNaN)); err != nil {
+					return time.Time{}, time.Time{}, 0, err
+				}
+			}
+		}
+		prev = cur
 		if err := app.Commit(); err != nil {
 			return time.Time{}, time.Time{}, 0, err
 		}

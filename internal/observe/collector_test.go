@@ -48,11 +48,11 @@ func instance(ns, name string) *odoov1alpha2.OdooInstance {
 	}
 }
 
-func backupJob(name, inst string) *odoov1alpha2.OdooBackupJob {
+func backupJob(name string) *odoov1alpha2.OdooBackupJob {
 	return &odoov1alpha2.OdooBackupJob{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "metrics"},
 		Spec: odoov1alpha2.OdooBackupJobSpec{
-			OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: inst},
+			OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: "shop"},
 			Destination:     odoov1alpha2.BackupDestination{PVC: &odoov1alpha2.PVCLocation{ClaimName: "backups", Path: "x"}},
 		},
 	}
@@ -112,16 +112,16 @@ func TestCollectorScrapesRealObjects(t *testing.T) {
 		i.Status.Operation = &odoov1alpha2.OperationStatus{Kind: odoov1alpha2.OperationBackup, Name: "idle-b", Step: "Running", Started: *at(1_700_001_000)}
 	})
 
-	create(t, backupJob("shop-1", "shop"), func(b *odoov1alpha2.OdooBackupJob) {
+	create(t, backupJob("shop-1"), func(b *odoov1alpha2.OdooBackupJob) {
 		b.Status.Phase, b.Status.CompletionTime, b.Status.BackupSize = odoov1alpha2.JobCompleted, at(1_700_002_000), "1234"
 	})
-	rp := backupJob("shop-restore-point", "shop")
+	rp := backupJob("shop-restore-point")
 	rp.Labels = map[string]string{resources.LabelRestorePoint: "true"}
 	create(t, rp, func(b *odoov1alpha2.OdooBackupJob) { // newer, but a restore point: not "the last backup"
 		b.Status.Phase, b.Status.CompletionTime, b.Status.BackupSize = odoov1alpha2.JobCompleted, at(1_700_003_000), "99"
 	})
-	create(t, backupJob("shop-2", "shop"), func(b *odoov1alpha2.OdooBackupJob) { b.Status.Phase = odoov1alpha2.JobFailed })
-	create(t, backupJob("shop-3", "shop"), func(b *odoov1alpha2.OdooBackupJob) {
+	create(t, backupJob("shop-2"), func(b *odoov1alpha2.OdooBackupJob) { b.Status.Phase = odoov1alpha2.JobFailed })
+	create(t, backupJob("shop-3"), func(b *odoov1alpha2.OdooBackupJob) {
 		b.Status.Phase, b.Status.StartTime = odoov1alpha2.JobRunning, at(1_700_004_000)
 	})
 	create(t, restoreJob(ns, "idle-r", "idle"), func(r *odoov1alpha2.OdooRestoreJob) {

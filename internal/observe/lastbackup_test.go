@@ -15,7 +15,7 @@ import (
 // backup controller raises for restore points too).
 func TestLastBackupIgnoresRestorePoints(t *testing.T) {
 	completed := func(name string, sec int64, restorePoint bool) *odoov1alpha2.OdooBackupJob {
-		b := backupJob(name, "shop")
+		b := backupJob(name)
 		if restorePoint {
 			b.Labels = map[string]string{resources.LabelRestorePoint: "true"}
 		}
