@@ -339,3 +339,43 @@ func histogram(t *testing.T, reg *prometheus.Registry, name, result string) inte
 }
 
 var _ = fmt.Sprint
+
+// TestRecorderFilestoreMigrationStepsFromTheLock: a filestore migration's
+// steps are the ones its lock record (status.operation) names, each logged
+// with its duration, and the migration ends when its record goes away.
+func TestRecorderFilestoreMigrationStepsFromTheLock(t *testing.T) {
+	f := newRecorderFixture(t)
+	h := f.rec.Handler()
+	start := metav1.NewTime(f.clock.t)
+	base := &odoov1alpha2.OdooInstance{ObjectMeta: metav1.ObjectMeta{Namespace: "shops", Name: "delta"}}
+	at := func(step string) *odoov1alpha2.OdooInstance {
+		c := base.DeepCopy()
+		c.Status.Filestore = &odoov1alpha2.FilestoreStatus{Migration: &odoov1alpha2.FilestoreMigration{
+			Phase: odoov1alpha2.FilestoreMigrationCopying, StartTime: &start, TargetStorageClass: "fast"}}
+		c.Status.Operation = &odoov1alpha2.OperationStatus{Kind: odoov1alpha2.OperationFilestoreMigration, Name: "delta", Step: step, Started: start}
+		return c
+	}
+	h.OnAdd(base, true)
+	prev := base
+	for _, step := range []string{"create-target", "run-copy", "wait-copy", "swap"} {
+		cur := at(step)
+		h.OnUpdate(prev, cur)
+		prev = cur
+		f.clock.add(30 * time.Second)
+	}
+	h.OnUpdate(prev, base.DeepCopy())
+	kv := `"namespace"="shops" "instance"="delta" "operation"="FilestoreMigration" "object"="delta"`
+	want := []string{`"level"=0 "msg"="operation started" ` + kv}
+	for _, step := range []string{"create-target", "run-copy", "wait-copy", "swap"} {
+		want = append(want,
+			`"level"=0 "msg"="operation step started" `+kv+` "step"="`+step+`"`,
+			`"level"=0 "msg"="operation step finished" `+kv+` "step"="`+step+`" "durationSeconds"=30`)
+	}
+	want = append(want, `"level"=0 "msg"="operation finished" `+kv+` "result"="Ended" "durationSeconds"=120`)
+	if got := strings.Join(f.logs.lines, "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("log lines:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	if n := len(f.spans.Ended()); n != 5 {
+		t.Errorf("%d spans ended, want 5 (four steps and the migration)", n)
+	}
+}

@@ -73,6 +73,12 @@ func instanceProgress(inst *odoov1alpha2.OdooInstance) []progress {
 		m := f.Migration
 		p := base
 		p.kind, p.id, p.step, p.started = kindMigration, m.StartTime.UTC().Format(time.RFC3339Nano), "Copy", m.StartTime.Time
+		// The lock record names the migration's step (its decided action:
+		// create-target, run-copy, wait-copy, swap, ...); "Copy" stands
+		// for all of them when it does not.
+		if op := st.Operation; op != nil && op.Kind == odoov1alpha2.OperationFilestoreMigration && op.Step != "" {
+			p.step = op.Step
+		}
 		if m.Phase == odoov1alpha2.FilestoreMigrationFailed {
 			p.done, p.result = true, string(odoov1alpha2.FilestoreMigrationFailed)
 		}
