@@ -13,21 +13,27 @@ import (
 	"testing"
 	"time"
 
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/test/framework"
 )
 
-// TestMetricsAndStepLogs: after a backup on the sandbox, the operator's
-// /metrics serve the instance's per-instance gauges as its status says
-// (phase, readiness, the backup's completion time and size, jobs by phase),
-// the backup duration histogram counted it, and the operator's log holds
-// the backup's step lines (start and end, with instance, operation and
-// duration) and no credential of the instance.
+// TestMetricsAndStepLogs: after a backup and a restore of it on the
+// sandbox, the operator's /metrics serve the instance's per-instance gauges
+// as its status says (phase, readiness, the backup's completion time and
+// size, jobs by phase), the duration histograms counted both, and the
+// operator's log holds each step's start and end lines (instance,
+// operation, duration), the restore's steps as the restore controller
+// stored them, and no credential of the instance.
 func TestMetricsAndStepLogs(t *testing.T) {
 	ns := framework.Namespace(t, "e2e-metrics")
 	framework.Apply(t, ns, simInstance("shop", ""))
 	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odoo/shop", "--timeout=2m")
-	framework.ModuleFixture(t, jsonpath(t, ns, "odoo/shop", "{.status.database.name}"))
-	completedBefore := framework.Metrics(framework.OperatorMetrics(t), "odoo_operator_backup_duration_seconds_count", `result="Completed"`)
+	db := jsonpath(t, ns, "odoo/shop", "{.status.database.name}")
+	framework.ModuleFixture(t, db)
+	framework.GiveTablesToOwner(t, db)
+	before := framework.OperatorMetrics(t)
+	completedBefore := framework.Metrics(before, "odoo_operator_backup_duration_seconds_count", `result="Completed"`)
+	restoredBefore := framework.Metrics(before, "odoo_operator_restore_duration_seconds_count", `result="Completed"`)
 
 	backupToClaim(t, ns, "first", "shop")
 	backup := "odoobackupjobs.v1alpha2.bemade.org/first"
@@ -41,6 +47,23 @@ func TestMetricsAndStepLogs(t *testing.T) {
 		t.Fatalf("status.backupSize %v (%v)", size, err)
 	}
 
+	restore := "odoorestorejobs.v1alpha2.bemade.org/back"
+	framework.Apply(t, ns, `apiVersion: bemade.org/v1alpha2
+kind: OdooRestoreJob
+metadata:
+  name: back
+spec:
+  odooInstanceRef: {name: shop}
+  neutralize: false
+  source:
+    type: pvc
+    pvc: {claimName: backups, path: `+jsonpath(t, ns, backup, "{.status.objectKey}")+`}
+`)
+	if out, err := framework.KubectlE("wait", "-n", ns, "--for=jsonpath={.status.phase}=Completed", restore, "--timeout=2m"); err != nil {
+		t.Fatalf("the restore did not complete: %v %s\nstatus: %s", err, out, jsonpath(t, ns, restore, "{.status}"))
+	}
+	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odoo/shop", "--timeout=2m")
+
 	inst := fmt.Sprintf(`name="shop",namespace=%q`, ns)
 	want := map[string]float64{
 		`odoo_operator_instance_ready{` + inst + `}`:                                 1,
@@ -50,6 +73,7 @@ func TestMetricsAndStepLogs(t *testing.T) {
 		`odoo_operator_instance_last_backup_success_timestamp_seconds{` + inst + `}`: float64(completion.Unix()),
 		`odoo_operator_instance_last_backup_size_bytes{` + inst + `}`:                size,
 		`odoo_operator_instance_backup_jobs{` + inst + `,phase="Completed"}`:         1,
+		`odoo_operator_instance_restore_jobs{` + inst + `,phase="Completed"}`:        1,
 		`odoo_operator_instance_backup_scheduled{` + inst + `}`:                      0,
 		`odoo_operator_instance_desired_replicas{` + inst + `}`:                      1,
 		`odoo_operator_webhook_certificate_readable`:                                 1,
@@ -58,12 +82,11 @@ func TestMetricsAndStepLogs(t *testing.T) {
 		`odoo_operator_instance_ready_replicas{` + inst + `}`:                        -1,
 		`odoo_operator_webhook_certificate_expiry_timestamp_seconds`:                 -1,
 	}
-	// Never upgraded, rolled back or restored, and no operation in progress.
+	// Never upgraded or rolled back, and no operation in progress.
 	absent := []string{
 		"odoo_operator_instance_upgrade_last_result",
 		"odoo_operator_instance_upgrade_last_completion_timestamp_seconds",
 		"odoo_operator_instance_last_rollback_timestamp_seconds",
-		"odoo_operator_instance_restore_jobs",
 		"odoo_operator_instance_operation",
 		"odoo_operator_instance_operation_started_timestamp_seconds",
 	}
@@ -83,6 +106,9 @@ func TestMetricsAndStepLogs(t *testing.T) {
 		// At least this backup (others may end meanwhile).
 		if got := samples[`odoo_operator_backup_duration_seconds_count{result="Completed"}`]; got < completedBefore+1 {
 			errs = append(errs, fmt.Sprintf("backup durations counted %v, want at least %v", got, completedBefore+1))
+		}
+		if got := samples[`odoo_operator_restore_duration_seconds_count{result="Completed"}`]; got < restoredBefore+1 {
+			errs = append(errs, fmt.Sprintf("restore durations counted %v, want at least %v", got, restoredBefore+1))
 		}
 		for series, got := range samples {
 			for _, m := range absent {
@@ -109,8 +135,34 @@ func TestMetricsAndStepLogs(t *testing.T) {
 				return fmt.Errorf("no %q line for the backup first of shop in %d lines", msg, len(lines))
 			}
 		}
+		if !hasLine(lines, func(l map[string]any) bool {
+			return l["msg"] == "operation finished" && l["operation"] == "Restore" && l["object"] == "back" && l["result"] == "Completed"
+		}) {
+			return fmt.Errorf("no end line of the restore back")
+		}
 		return nil
 	})
+	// The restore's steps, each started and finished: those its status
+	// went through (Load, Verify, Swap, ... as the restore controller
+	// stores them before acting).
+	started, finished := map[string]bool{}, map[string]bool{}
+	for _, l := range lines {
+		if l["operation"] != "Restore" || l["object"] != "back" {
+			continue
+		}
+		step, _ := l["step"].(string)
+		switch l["msg"] {
+		case "operation step started":
+			started[step] = true
+		case "operation step finished":
+			finished[step] = true
+		}
+	}
+	for _, step := range []string{string(odoov1alpha2.RestoreStepLoad), string(odoov1alpha2.RestoreStepSwap)} {
+		if !started[step] || !finished[step] {
+			t.Errorf("restore step %s: started %v, finished %v (steps seen %v)", step, started[step], finished[step], started)
+		}
+	}
 	for _, l := range lines {
 		if strings.HasSuffix(l["msg"].(string), "finished") {
 			if d, ok := l["durationSeconds"].(float64); !ok || d < 0 {
