@@ -71,12 +71,16 @@ E2E_ENV = SANDBOX_DIR=$(CURDIR)/.sandbox-e2e SANDBOX_ETCD_PORT=$(call e2e_port,2
 	OPERATOR_ARGS="--log-sample-interval=5s --backup-start-deadline=20s"
 
 .PHONY: test
-test: verify lint helm-test test-unit test-conversions test-e2e ## Everything CI runs: generated files, lint, unit + envtest, conversion fuzzing, end to end.
+test: verify lint helm-test test-alerts test-unit test-conversions test-e2e ## Everything CI runs: generated files, lint, unit + envtest, conversion fuzzing, end to end.
 
 .PHONY: test-unit
 test-unit: $(VERSITYGW) ## Unit and envtest suites against a real kube-apiserver/etcd, PostgreSQL and an S3 server.
 	hack/postgres.sh install
 	VERSITYGW_BIN=$(VERSITYGW) KUBEBUILDER_ASSETS="$(K8S_BINS)" go test -count=1 -skip TestFuzzyConversion ./...
+
+.PHONY: test-alerts
+test-alerts: ## promtool unit tests of the alert rules (config/prometheus/rules_test.yaml); promtool is built once from its Go module.
+	hack/promtool/test-rules.sh
 
 .PHONY: test-conversions
 test-conversions: ## Fuzz every CRD conversion both ways (10,000 objects per direction and version pair).

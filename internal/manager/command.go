@@ -114,6 +114,9 @@ type Options struct {
 	// controllers' namespaces.
 	DisableNetworkPolicies bool
 	IngressNamespaces      []string
+	// OTLPEndpoint is where spans go (OTLP/HTTP URL); empty: the standard
+	// OTEL_EXPORTER_OTLP_* environment, and no tracing when that is unset.
+	OTLPEndpoint string
 }
 
 // Scheme knows the built-in kinds and the bemade.org kinds.
@@ -186,6 +189,7 @@ func NewRootCommand() *cobra.Command {
 	f.DurationVar(&opts.DataJobDeadline, "data-job-deadline", resources.DefaultDataJobDeadline, "activeDeadlineSeconds of every data Job (backups, restores, prunes, restore points); a Job running longer is stopped and reported as DeadlineExceeded")
 	f.BoolVar(&networkPolicies, "network-policies", true, "give each instance NetworkPolicies: web pods reachable from the ingress controllers and the instance's own pods only, cron and Job pods from nothing; egress as its OdooTenantPolicy says (false removes them)")
 	f.StringSliceVar(&opts.IngressNamespaces, "ingress-namespaces", []string{"ingress-nginx"}, "namespaces of the ingress controllers, whose pods may reach the web pods")
+	f.StringVar(&opts.OTLPEndpoint, "otlp-endpoint", "", "OTLP/HTTP URL spans of reconciles and operation steps are exported to, e.g. http://otel-collector:4318 (empty: the standard OTEL_EXPORTER_OTLP_ENDPOINT environment; tracing is off when neither is set)")
 	f.StringVar(&opts.DBAdminPasswordFile, "db-admin-password-file", os.Getenv("DB_ADMIN_PASSWORD_FILE"), "file holding the admin role's password (env DB_ADMIN_PASSWORD_FILE); never pass a password on the command line")
 
 	goFlags := flag.NewFlagSet("controller-runtime", flag.ExitOnError)

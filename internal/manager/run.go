@@ -6,6 +6,8 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+
+	"github.com/odoo-operator/odoo-operator/internal/observe"
 )
 
 // Run starts the manager and blocks until ctx is cancelled or a signal arrives.
@@ -32,6 +34,13 @@ func Run(ctx context.Context, opts Options) error {
 		if err := setupWebhooks(ctx, mgr, opts); err != nil {
 			return err
 		}
+	}
+	certDir := ""
+	if opts.EnableWebhooks {
+		certDir = opts.WebhookCertDir
+	}
+	if err := observe.Setup(ctx, mgr, observe.Options{OTLPEndpoint: opts.OTLPEndpoint, WebhookCertDir: certDir}); err != nil {
+		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err

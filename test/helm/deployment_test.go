@@ -26,6 +26,7 @@ var notSetByChart = map[string]string{
 	"zap-encoder":            "extraArgs (options case)",
 	"zap-stacktrace-level":   "extraArgs",
 	"zap-time-encoding":      "extraArgs",
+	"otlp-endpoint":          "extraArgs (tracing is off by default; docs/monitoring.md)",
 }
 
 // deploymentArgs are the manager container's args.

@@ -34,6 +34,7 @@ import (
 	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/logwatch"
 	"github.com/odoo-operator/odoo-operator/internal/notify"
+	"github.com/odoo-operator/odoo-operator/internal/observe"
 	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/ssa"
 )
@@ -178,7 +179,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}
 		b = b.WatchesRawSource(source.Channel(r.Sampler.Events, &handler.EnqueueRequestForObject{}))
 	}
-	return b.Complete(r)
+	return b.Complete(observe.TraceReconciler("OdooInstance", r))
 }
 
 const initJobInstanceIndex = "spec.odooInstanceRef.name"

@@ -26,6 +26,7 @@ import (
 	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 	"github.com/odoo-operator/odoo-operator/internal/egress"
+	"github.com/odoo-operator/odoo-operator/internal/observe"
 	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
@@ -81,7 +82,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&batchv1.Job{}).
 		Watches(&odoov1alpha2.OdooInstance{}, handler.EnqueueRequestsFromMapFunc(r.waitingRestores)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 2}).
-		Complete(r)
+		Complete(observe.TraceReconciler("OdooRestoreJob", r))
 }
 
 const (
