@@ -55,7 +55,7 @@ spec:
 	}
 	adminPassword, _ := admin.User.Password()
 	secrets := map[string]string{
-		"the instance's database password": tenantPassword(t, ns, "shop"),
+		"the instance's database password": tenantPassword(t, ns),
 		"the master password":              master,
 		"the cluster admin's password":     adminPassword,
 	}

@@ -36,14 +36,14 @@ func simInstance(name, extra string) string {
 	return instanceManifest(name) + extra
 }
 
-// tenantPassword is the password of the instance's <name>-odoo-user Secret,
-// which anyone allowed to read Secrets in its namespace can read.
-func tenantPassword(t *testing.T, ns, name string) string {
+// tenantPassword is the password of the instance shop's shop-odoo-user
+// Secret, which anyone allowed to read Secrets in its namespace can read.
+func tenantPassword(t *testing.T, ns string) string {
 	t.Helper()
-	b64 := framework.Kubectl(t, "get", "secret", "-n", ns, name+"-odoo-user", "-o", "jsonpath={.data.password}")
+	b64 := framework.Kubectl(t, "get", "secret", "-n", ns, "shop-odoo-user", "-o", "jsonpath={.data.password}")
 	pw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
 	if err != nil || len(pw) == 0 {
-		t.Fatalf("Secret %s/%s-odoo-user password: %v", ns, name, err)
+		t.Fatalf("Secret %s/shop-odoo-user password: %v", ns, err)
 	}
 	return string(pw)
 }
@@ -127,7 +127,7 @@ func TestHostileUserSecretNamesAnotherTenantsRole(t *testing.T) {
 	framework.Apply(t, victimNS, simInstance("shop", ""))
 	framework.Kubectl(t, "wait", "-n", victimNS, "--for=condition=Ready", odooRef("shop"), "--timeout=2m")
 	victimDB := jsonpath(t, victimNS, odooRef("shop"), "{.status.database.name}")
-	victimRole, victimPassword := "odoo."+victimNS+".shop", tenantPassword(t, victimNS, "shop")
+	victimRole, victimPassword := "odoo."+victimNS+".shop", tenantPassword(t, victimNS)
 	before := catalog(t)
 
 	ns := framework.Namespace(t, "e2e-hostile-secret")
@@ -204,7 +204,7 @@ func TestHostileDatabaseFunctionsRunWithTheTenantsRights(t *testing.T) {
 		INSERT INTO ir_config_parameter (key, value) VALUES ('database.is_neutralized', 'true')`)
 	framework.GiveTablesToOwner(t, db)
 
-	tenant := mustRoleConn(t, role, tenantPassword(t, ns, "shop"), db)
+	tenant := mustRoleConn(t, role, tenantPassword(t, ns), db)
 	trapped, err := pgattack.Install(context.Background(), tenant, role, pgattack.Variants[0])
 	if err != nil || len(trapped) != 2 {
 		t.Fatalf("installing the traps as the tenant: %v (trapped %v)", err, trapped)

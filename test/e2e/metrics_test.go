@@ -124,7 +124,7 @@ spec:
 	})
 
 	// The step lines of the backup, from the operator's own log.
-	secrets := []string{"master-shop", tenantPassword(t, ns, "shop")}
+	secrets := []string{"master-shop", tenantPassword(t, ns)}
 	var lines []map[string]any
 	framework.Eventually(t, 30*time.Second, "the backup's step lines in the operator log", func() error {
 		lines = operationLines(t, ns)
