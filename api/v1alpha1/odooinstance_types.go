@@ -113,13 +113,15 @@ type OdooInstanceSpec struct {
 	// +optional
 	Probes *ProbesSpec `json:"probes,omitempty"`
 
-	// affinity of the pods, a core/v1 Affinity (reference operator 2.5.0). Not
-	// used by this operator; kept verbatim for round trips, so not validated.
+	// affinity of the pods, a core/v1 Affinity (reference operator 2.5.0).
+	// Converted to v1alpha2's spec.affinity; kept verbatim for round trips,
+	// so not validated here.
 	// +optional
 	Affinity *runtime.RawExtension `json:"affinity,omitempty"`
 
 	// tolerations of the pods, core/v1 Tolerations (reference operator 2.5.0).
-	// Not used by this operator; kept verbatim for round trips, so not validated.
+	// Converted to v1alpha2's spec.tolerations; kept verbatim for round trips,
+	// so not validated here.
 	// +optional
 	// +listType=atomic
 	Tolerations []runtime.RawExtension `json:"tolerations,omitempty"`

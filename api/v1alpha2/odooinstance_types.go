@@ -172,6 +172,42 @@ type OdooInstanceSpec struct {
 	// modules declares Odoo modules the instance must have.
 	// +optional
 	Modules ModulesSpec `json:"modules,omitempty"`
+
+	// affinity constrains which nodes the instance's pods (web, cron and
+	// every Job of the instance) run on, and next to which other pods (the
+	// legacy field of the same name). With a ReadWriteOnce filestore all of
+	// them must reach the node that mounts it: do not spread them apart.
+	// +optional
+	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+
+	// tolerations let the instance's pods (web, cron and Jobs) run on nodes
+	// with matching taints (the legacy field of the same name).
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=atomic
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+
+	// nodeSelector restricts the instance's pods (web, cron and Jobs) to
+	// nodes carrying these labels.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+
+	// topologySpreadConstraints spread the instance's pods across zones or
+	// nodes; the operator sets each constraint's labelSelector to the pods of
+	// the same tier (web or cron, or the Job's own pod) when it is empty.
+	// +optional
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=map
+	// +listMapKey=topologyKey
+	// +listMapKey=whenUnsatisfiable
+	TopologySpreadConstraints []corev1.TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
+
+	// priorityClassName is the PriorityClass of the instance's pods (web,
+	// cron and Jobs). Empty uses the cluster's default priority.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	PriorityClassName string `json:"priorityClassName,omitempty"`
 }
 
 // FilestoreSpec configures the filestore PersistentVolumeClaim.

@@ -108,6 +108,8 @@ func (c *instanceConverter) upBody(in spokeBody) hubBody {
 	}
 	h.ExtraEnv = copyDeep(s.ExtraEnv, (*corev1.EnvVar).DeepCopyInto)
 	h.ExtraEnvFrom = copyDeep(s.ExtraEnvFrom, (*corev1.EnvFromSource).DeepCopyInto)
+	h.Affinity = upAffinity(s.Affinity)
+	h.Tolerations = upTolerations(s.Tolerations)
 
 	// What the legacy operator did when these were absent.
 	if h.Database.Cluster == "" {
@@ -219,6 +221,8 @@ func downBody(in hubBody) spokeBody {
 	}
 	s.ExtraEnv = copyDeep(h.ExtraEnv, (*corev1.EnvVar).DeepCopyInto)
 	s.ExtraEnvFrom = copyDeep(h.ExtraEnvFrom, (*corev1.EnvFromSource).DeepCopyInto)
+	s.Affinity = downAffinity(h.Affinity)
+	s.Tolerations = downTolerations(h.Tolerations)
 
 	hs := &in.Status
 	st := &out.Status
