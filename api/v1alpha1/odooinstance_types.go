@@ -227,8 +227,8 @@ type IngressSpec struct {
 	// +optional
 	Class string `json:"class,omitempty"`
 
-	// gatewayRef selected a Gateway API HTTPRoute instead of an Ingress
-	// (reference operator 2.5.0). Not used by this operator; kept for round trips.
+	// gatewayRef selects a Gateway API HTTPRoute instead of an Ingress
+	// (reference operator 2.5.0); converted to v1alpha2's ingress.gatewayRef.
 	// +optional
 	GatewayRef *GatewayRef `json:"gatewayRef,omitempty"`
 }

@@ -64,6 +64,9 @@ const (
 	ReasonReconciled = "Reconciled"
 	// ReasonApplyFailed means writing a child object failed.
 	ReasonApplyFailed = "ApplyFailed"
+	// ReasonGatewayAPIMissing means spec.ingress.gatewayRef asks for an
+	// HTTPRoute and the cluster has no Gateway API HTTPRoute kind.
+	ReasonGatewayAPIMissing = "GatewayAPIMissing"
 	// ReasonProgressDeadlineExceeded means a Deployment stopped making progress.
 	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
 	// ReasonAdminPasswordSecretMissing means adminPasswordSecretRef points at a

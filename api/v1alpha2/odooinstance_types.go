@@ -265,6 +265,30 @@ type IngressSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	Class string `json:"class,omitempty"`
+
+	// gatewayRef publishes the instance through a Gateway API Gateway: the
+	// operator creates an HTTPRoute <name> attached to it, for the same hosts
+	// and paths (/websocket to the gevent port when workers > 0), instead of
+	// an Ingress. TLS is the Gateway listener's business there: issuer and
+	// class are not used. Needs the Gateway API CRDs in the cluster (the
+	// instance reports Degraded, reason GatewayAPIMissing, without them) and a
+	// Gateway whose listeners allow routes from the instance's namespace.
+	// +optional
+	GatewayRef *GatewayRef `json:"gatewayRef,omitempty"`
+}
+
+// GatewayRef names the Gateway an HTTPRoute attaches to.
+type GatewayRef struct {
+	// name of the Gateway.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// namespace of the Gateway. Empty means the instance's namespace.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // DatabaseSpec selects where the instance's database lives. Its name is

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -123,6 +124,9 @@ func Scheme() *runtime.Scheme {
 	utilruntime.Must(odoov1alpha2.AddToScheme(s))
 	utilruntime.Must(odoov1alpha1.AddToScheme(s))
 	utilruntime.Must(odoov1.AddToScheme(s))
+	// The Gateway API's HTTPRoute, for spec.ingress.gatewayRef; registering
+	// the Go types needs no CRD in the cluster.
+	utilruntime.Must(gatewayv1.Install(s))
 	return s
 }
 

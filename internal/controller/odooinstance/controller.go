@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 	"sigs.k8s.io/controller-runtime/pkg/source"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/egress"
@@ -165,6 +166,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			// instance recovers within a minute of the database's return.
 			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](50*time.Millisecond, time.Minute),
 		})
+	if gatewayAPIInstalled(mgr.GetRESTMapper()) {
+		b = b.Owns(&gatewayv1.HTTPRoute{})
+	}
 	if r.Health != nil {
 		if err := mgr.Add(r.Health); err != nil {
 			return err
@@ -262,6 +266,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		{"Workloads", r.reconcileWorkloads},
 		{"Service", r.reconcileService},
 		{"Ingress", r.reconcileIngress},
+		{"HTTPRoute", r.reconcileHTTPRoute},
 		{"BackupSchedule", r.reconcileBackupSchedule},
 		{"RestorePoints", r.reconcileRestorePoints},
 	}

@@ -60,6 +60,9 @@ func (c *instanceConverter) upBody(in spokeBody) hubBody {
 	}
 	if s.Ingress != nil {
 		h.Ingress = &odoov1alpha2.IngressSpec{Issuer: s.Ingress.Issuer, Class: s.Ingress.Class}
+		if g := s.Ingress.GatewayRef; g != nil && g.Name != "" {
+			h.Ingress.GatewayRef = &odoov1alpha2.GatewayRef{Name: g.Name, Namespace: g.Namespace}
+		}
 		if s.Ingress.Hosts != nil {
 			h.Ingress.Hosts = make([]odoov1alpha2.Hostname, len(s.Ingress.Hosts))
 			for i, host := range s.Ingress.Hosts {
@@ -177,6 +180,9 @@ func downBody(in hubBody) spokeBody {
 	}
 	if h.Ingress != nil {
 		s.Ingress = &odoov1alpha1.IngressSpec{Issuer: h.Ingress.Issuer, Class: h.Ingress.Class}
+		if g := h.Ingress.GatewayRef; g != nil {
+			s.Ingress.GatewayRef = &odoov1alpha1.GatewayRef{Name: g.Name, Namespace: g.Namespace}
+		}
 		if h.Ingress.Hosts != nil {
 			s.Ingress.Hosts = make([]string, len(h.Ingress.Hosts))
 			for i, host := range h.Ingress.Hosts {

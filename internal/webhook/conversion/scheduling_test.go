@@ -119,3 +119,22 @@ func TestHubOnlySchedulingSurvivesSpoke(t *testing.T) {
 	g.Expect(back.Spec.PriorityClassName).To(Equal("odoo-high"))
 	expectSemanticEqual(g, back.Spec.TopologySpreadConstraints, hub.Spec.TopologySpreadConstraints)
 }
+
+// TestLegacyGatewayRefConverts: the reference operator's ingress.gatewayRef
+// is the hub's, both ways; one without a name (the legacy schema allows it
+// here) is not applied and reads back as written.
+func TestLegacyGatewayRefConverts(t *testing.T) {
+	g := NewWithT(t)
+	spoke := &odoov1alpha1.OdooInstance{Spec: odoov1alpha1.OdooInstanceSpec{Image: "odoo:18.0",
+		Ingress: &odoov1alpha1.IngressSpec{Hosts: []string{"shop.example.com"},
+			GatewayRef: &odoov1alpha1.GatewayRef{Name: "public", Namespace: "gateways"}}}}
+	hub := toHub(t, spoke)
+	g.Expect(hub.Spec.Ingress.GatewayRef).To(Equal(&odoov1alpha2.GatewayRef{Name: "public", Namespace: "gateways"}))
+	back := toV1alpha1(t, hub)
+	g.Expect(back.Spec.Ingress.GatewayRef).To(Equal(spoke.Spec.Ingress.GatewayRef))
+
+	spoke.Spec.Ingress.GatewayRef = &odoov1alpha1.GatewayRef{Namespace: "gateways"}
+	hub = toHub(t, spoke)
+	g.Expect(hub.Spec.Ingress.GatewayRef).To(BeNil())
+	g.Expect(toV1alpha1(t, hub).Spec.Ingress.GatewayRef).To(Equal(spoke.Spec.Ingress.GatewayRef))
+}
