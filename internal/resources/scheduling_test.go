@@ -45,7 +45,7 @@ func TestSchedulingReachesEveryPod(t *testing.T) {
 			"upgrade": convert[batchv1.Job](t, UpgradeJob(UpgradeInputs{Instance: inst, Database: "prod_shop",
 				Upgrade: &odoov1alpha2.UpgradeStatus{JobName: "shop-upgrade-1", ImageAttempted: "odoo:18.1"}})).Spec.Template,
 			"neutralize": convert[batchv1.Job](t, NeutralizeJob(NeutralizeInputs{Instance: inst, Restore: restore, Database: "x"})).Spec.Template,
-			"backup": convert[batchv1.Job](t, BackupJob(BackupJobInputs{Backup: backup, Location: NewBackupLocation(backup, inst), Data: data})).Spec.Template,
+			"backup":     convert[batchv1.Job](t, BackupJob(BackupJobInputs{Backup: backup, Location: NewBackupLocation(backup, inst), Data: data})).Spec.Template,
 			"restore filestore": convert[batchv1.Job](t, RestoreFilestoreJob(RestoreFilestoreJobInputs{Restore: restore, Target: "t", Kept: "k",
 				FilestoreClaim: "shop-filestore-pvc", Data: data})).Spec.Template,
 			"filestore copy": convert[batchv1.Job](t, FilestoreCopyJob(CopyInputs{Instance: inst, Name: "shop-fsmigrate-1", Image: "odoo:18.0",
