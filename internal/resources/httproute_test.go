@@ -20,7 +20,7 @@ func TestHTTPRoute(t *testing.T) {
 		return gatewayv1.HTTPRouteRule{
 			Matches: []gatewayv1.HTTPRouteMatch{{Path: &gatewayv1.HTTPPathMatch{Type: prefix, Value: ptr.To(path)}}},
 			BackendRefs: []gatewayv1.HTTPBackendRef{{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{
-				Group: ptr.To(gatewayv1.Group("")), Kind: ptr.To(gatewayv1.Kind("Service")), Name: "shop", Port: ptr.To(gatewayv1.PortNumber(port)),
+				Group: ptr.To(gatewayv1.Group("")), Kind: ptr.To(gatewayv1.Kind("Service")), Name: "shop", Port: ptr.To(port),
 			}}}},
 		}
 	}
