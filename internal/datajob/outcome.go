@@ -11,13 +11,13 @@ import (
 type Outcome int
 
 const (
-	// Absent: the Job does not exist (not created yet, or deleted).
+	// Absent means the Job does not exist (not created yet, or deleted).
 	Absent Outcome = iota
-	// Running: the Job exists and has not finished.
+	// Running means the Job exists and has not finished.
 	Running
-	// Succeeded: the Job's Complete condition is true.
+	// Succeeded means the Job's Complete condition is true.
 	Succeeded
-	// Failed: the Job's Failed condition is true.
+	// Failed means the Job's Failed condition is true.
 	Failed
 )
 
@@ -34,9 +34,10 @@ func (o Outcome) String() string {
 	return "absent"
 }
 
-// OutcomeOf is the outcome of job; a nil job is Absent.
+// OutcomeOf is the outcome of job. A nil job, or one never read from the
+// API server (no UID: what a Get that found nothing leaves), is Absent.
 func OutcomeOf(job *batchv1.Job) Outcome {
-	if job == nil {
+	if job == nil || job.UID == "" {
 		return Absent
 	}
 	switch c := resources.FinishedCondition(job); {

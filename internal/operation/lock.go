@@ -10,18 +10,17 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
-	"github.com/odoo-operator/odoo-operator/internal/upgrade"
 )
 
 // Verdict is what an operation may do while another holds the lock.
 type Verdict int
 
 const (
-	// RunTogether: the wanted operation may run now.
+	// RunTogether means the wanted operation may run now.
 	RunTogether Verdict = iota
-	// Wait: the wanted operation waits until the holder releases the lock.
+	// Wait means the wanted operation waits until the holder releases the lock.
 	Wait
-	// Refuse: the wanted operation must not run on this database at all
+	// Refuse means the wanted operation must not run on this database at all
 	// while the holder holds it; it reports the conflict instead of queueing.
 	Refuse
 )
@@ -103,7 +102,7 @@ func Holders(inst *odoov1alpha2.OdooInstance) []odoov1alpha2.OperationStatus {
 	if db := inst.Status.Database; db == nil || !db.Initialized || db.Name == "" {
 		add(odoov1alpha2.OperationStatus{Kind: odoov1alpha2.OperationInit, Name: inst.Name})
 	}
-	if st := inst.Status.Upgrade; upgrade.InFlight(st) {
+	if st := inst.Status.Upgrade; st.InFlight() {
 		add(odoov1alpha2.OperationStatus{Kind: odoov1alpha2.OperationUpgrade, Name: inst.Name, Step: string(st.Step)})
 	}
 	if f := inst.Status.Filestore; f != nil && f.Migration != nil && f.Migration.Phase == odoov1alpha2.FilestoreMigrationCopying {
@@ -136,7 +135,7 @@ func Check(inst *odoov1alpha2.OdooInstance, kind odoov1alpha2.OperationKind, nam
 func insideUpgrade(inst *odoov1alpha2.OdooInstance, h odoov1alpha2.OperationStatus, kind odoov1alpha2.OperationKind, name string) bool {
 	st := inst.Status.Upgrade
 	return h.Kind == odoov1alpha2.OperationUpgrade && h.Name == inst.Name && kind == odoov1alpha2.OperationBackup &&
-		upgrade.InFlight(st) && st.RestorePointBackup != "" && st.RestorePointBackup == name
+		st.InFlight() && st.RestorePointBackup != "" && st.RestorePointBackup == name
 }
 
 // message says what the wanted operation waits for, or why it is refused.
@@ -147,7 +146,7 @@ func message(inst *odoov1alpha2.OdooInstance, h odoov1alpha2.OperationStatus, v 
 		holder = "the instance's database to be initialised"
 	case odoov1alpha2.OperationUpgrade:
 		step := h.Step
-		if st := inst.Status.Upgrade; upgrade.InFlight(st) {
+		if st := inst.Status.Upgrade; st.InFlight() {
 			step = string(st.Step)
 		}
 		holder = "the instance's upgrade to end (step " + step + ")"

@@ -68,10 +68,10 @@ func upgrading(step odoov1alpha2.UpgradeStep, restorePoint string) func(*odoov1a
 	}
 }
 
-func annotated(name string) func(*odoov1alpha2.OdooInstance) {
-	return func(inst *odoov1alpha2.OdooInstance) {
-		inst.Annotations = map[string]string{odoov1alpha2.AnnotationRestoreHold: name}
-	}
+// heldByOld is the restore-hold annotation an operator version older than
+// the lock set for its restore "old".
+func heldByOld(inst *odoov1alpha2.OdooInstance) {
+	inst.Annotations = map[string]string{odoov1alpha2.AnnotationRestoreHold: "old"}
 }
 
 // TestCheck: the decision on a whole instance: the record, re-entry, the
@@ -117,15 +117,15 @@ func TestCheck(t *testing.T) {
 		{name: "not initialised: a backup waits for init", inst: &odoov1alpha2.OdooInstance{ObjectMeta: metav1.ObjectMeta{Name: "shop"}}, kind: backup, op: "b1",
 			verdict: operation.Wait, message: "waiting for the instance's database to be initialised"},
 		{name: "not initialised: its own init runs", inst: &odoov1alpha2.OdooInstance{ObjectMeta: metav1.ObjectMeta{Name: "shop"}}, kind: initK, op: "shop"},
-		{name: "older operator: the restore-hold annotation holds", inst: initialised(annotated("old")), kind: backup, op: "b1",
+		{name: "older operator: the restore-hold annotation holds", inst: initialised(heldByOld), kind: backup, op: "b1",
 			verdict: operation.Wait, message: "waiting for the restore old to end"},
-		{name: "older operator: its restore goes on", inst: initialised(annotated("old")), kind: restore, op: "old"},
+		{name: "older operator: its restore goes on", inst: initialised(heldByOld), kind: restore, op: "old"},
 		{name: "older operator: an upgrade in flight without record holds", inst: initialised(upgrading(odoov1alpha2.UpgradeStepUpgrade, "")), kind: restore, op: "r1",
 			verdict: operation.Wait, message: "waiting for the instance's upgrade to end (step Upgrade)"},
 		{name: "older operator: the upgrade in flight takes its record", inst: initialised(upgrading(odoov1alpha2.UpgradeStepUpgrade, "")), kind: upg, op: "shop"},
 		{name: "older operator: a copying migration holds", inst: initialised(copying), kind: upg, op: "shop",
 			verdict: operation.Wait, message: "waiting for the instance's filestore migration to end"},
-		{name: "a record and the annotation: both must allow", inst: initialised(held(backup, "b1", ""), annotated("old")), kind: backup, op: "b1",
+		{name: "a record and the annotation: both must allow", inst: initialised(held(backup, "b1", ""), heldByOld), kind: backup, op: "b1",
 			verdict: operation.Wait, message: "waiting for the restore old to end"},
 	}
 	for _, tt := range tests {
@@ -160,7 +160,7 @@ func TestTiersHeld(t *testing.T) {
 		{"restore moving the filestore", initialised(held(odoov1alpha2.OperationRestore, "r1", "Filestore")), "r1"},
 		{"restore starting", initialised(held(odoov1alpha2.OperationRestore, "r1", "Start")), ""},
 		{"a backup", initialised(held(odoov1alpha2.OperationBackup, "b1", "Stop")), ""},
-		{"annotation", initialised(annotated("old")), "old"},
+		{"annotation", initialised(heldByOld), "old"},
 	} {
 		if got := operation.TiersHeld(tt.inst); got != tt.want {
 			t.Errorf("%s: TiersHeld = %q, want %q", tt.name, got, tt.want)

@@ -4,7 +4,6 @@ package backupjob
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -112,12 +111,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	before := b.DeepCopy()
 	res, err := r.reconcile(ctx, b)
 	if !equality.Semantic.DeepEqual(before.Status, b.Status) {
-		if perr := r.Status().Patch(ctx, b, client.MergeFrom(before)); perr != nil && err == nil {
+		if perr := operation.PatchStatus(ctx, r.Client, b, before); perr != nil && err == nil {
 			err = perr
 		}
 		if err == nil && b.Status.Phase.Finished() {
 			err = r.releaseLock(ctx, b)
 		}
+	}
+	if operation.IsConflict(err) {
+		// The backup changed since it was read: decide again on the stored one.
+		return ctrl.Result{RequeueAfter: operation.ConflictRetry}, nil
 	}
 	if err == nil && b.Status.Phase == odoov1alpha2.JobCompleted {
 		err = r.recordLastBackup(ctx, b)
@@ -228,7 +231,7 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 	// Recorded before the Job is created: a Job that vanishes later is seen.
 	b.Status.Phase, b.Status.JobName, b.Status.StartTime, b.Status.ObjectKey = odoov1alpha2.JobRunning, jobName, &now, loc.Key
 	b.Status.Message = "backing up database " + inst.Status.Database.Name + " to " + loc.URL
-	if err := r.Status().Patch(ctx, b, client.MergeFrom(&odoov1alpha2.OdooBackupJob{ObjectMeta: b.ObjectMeta})); err != nil {
+	if err := operation.PatchStatus(ctx, r.Client, b, &odoov1alpha2.OdooBackupJob{ObjectMeta: b.ObjectMeta}); err != nil {
 		return ctrl.Result{}, err
 	}
 	desired := resources.BackupJob(in)
@@ -280,20 +283,21 @@ func completion(job *batchv1.Job, c batchv1.JobCondition) *metav1.Time {
 
 // recordLastBackup raises the instance's status.lastBackup to this backup's
 // completion time. Only that field is patched (a JSON merge patch of one
-// field), so nothing else the instance reconciler writes is touched; the
+// field, under the resourceVersion it was read at, read again on a
+// conflict), so nothing else the instance reconciler writes is touched; the
 // value only moves forward.
 func (r *Reconciler) recordLastBackup(ctx context.Context, b *odoov1alpha2.OdooBackupJob) error {
-	inst := &odoov1alpha2.OdooInstance{}
-	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: b.Spec.OdooInstanceRef.Name}, inst); err != nil {
-		return client.IgnoreNotFound(err)
-	}
 	done := b.Status.CompletionTime
-	if done == nil || (inst.Status.LastBackup != nil && !inst.Status.LastBackup.Before(done)) {
+	if done == nil {
 		return nil
 	}
-	patch, err := json.Marshal(map[string]any{"status": map[string]any{"lastBackup": done}})
-	if err != nil {
-		return err
-	}
-	return client.IgnoreNotFound(r.Status().Patch(ctx, inst, client.RawPatch("application/merge-patch+json", patch)))
+	inst := &odoov1alpha2.OdooInstance{}
+	key := client.ObjectKey{Namespace: b.Namespace, Name: b.Spec.OdooInstanceRef.Name}
+	return client.IgnoreNotFound(operation.UpdateStatus(ctx, r.Client, r.APIReader, key, inst, func() bool {
+		if inst.Status.LastBackup != nil && !inst.Status.LastBackup.Before(done) {
+			return false
+		}
+		inst.Status.LastBackup = done.DeepCopy()
+		return true
+	}))
 }

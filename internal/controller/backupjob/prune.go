@@ -15,6 +15,7 @@ import (
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/datajob"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
@@ -47,7 +48,7 @@ func (r *Reconciler) prune(ctx context.Context, b *odoov1alpha2.OdooBackupJob) (
 		b.Status.Prune = &odoov1alpha2.BackupPruneStatus{JobName: jobName, Phase: odoov1alpha2.JobRunning, StartTime: &now,
 			Message: fmt.Sprintf("deleting the stored files of %s (%s: %s)", loc.URL, odoov1alpha2.AnnotationPrune, b.Annotations[odoov1alpha2.AnnotationPrune])}
 		// Recorded before the Job is created.
-		if err := r.Status().Patch(ctx, b, client.MergeFrom(before)); err != nil {
+		if err := operation.PatchStatus(ctx, r.Client, b, before); err != nil {
 			return ctrl.Result{}, err
 		}
 		if err := r.Apply(ctx, resources.PruneJob(b, loc, r.Images.Operator, r.DataJobDeadline), client.FieldOwner(resources.FieldManager)); err != nil {
@@ -82,7 +83,7 @@ func (r *Reconciler) prune(ctx context.Context, b *odoov1alpha2.OdooBackupJob) (
 	if equality.Semantic.DeepEqual(before.Status, b.Status) {
 		return ctrl.Result{}, nil
 	}
-	if err := r.Status().Patch(ctx, b, client.MergeFrom(before)); err != nil {
+	if err := operation.PatchStatus(ctx, r.Client, b, before); err != nil {
 		return ctrl.Result{}, err
 	}
 	if b.Status.Prune.Phase == odoov1alpha2.JobFailed && (before.Status.Prune == nil || before.Status.Prune.Phase != odoov1alpha2.JobFailed) {

@@ -35,6 +35,7 @@ import (
 	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/logwatch"
 	"github.com/odoo-operator/odoo-operator/internal/notify"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/ssa"
 )
 
@@ -242,7 +243,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		return r.reconcileDelete(ctx, s)
 	}
 	defer func() {
-		if err := r.patchStatus(ctx, s, reterr); err != nil {
+		err := r.patchStatus(ctx, s, reterr)
+		if operation.IsConflict(err) {
+			// The instance changed since it was read: nothing was written,
+			// the next reconcile decides again on the stored object.
+			result, err = lowestNonZero(result, ctrl.Result{RequeueAfter: operation.ConflictRetry}), nil
+		}
+		if err != nil {
 			reterr = kerrors.NewAggregate([]error{reterr, err})
 		}
 	}()
@@ -273,6 +280,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	var errs []error
 	for _, p := range phases {
 		res, err := p.run(ctx, s)
+		if operation.IsConflict(err) {
+			// A step's status write met a newer instance: nothing of it was
+			// stored. No later phase acts on this stale read (the workloads
+			// would be applied as if no step were in flight), and its status
+			// is not written either; the next reconcile decides again at
+			// once on the stored object. Not a failure to report.
+			s.stop, s.staleStatus = true, true
+			result = lowestNonZero(result, ctrl.Result{RequeueAfter: operation.ConflictRetry})
+			break
+		}
 		if err != nil {
 			log.FromContext(ctx).V(1).Info("phase failed", "phase", p.name, "error", err.Error())
 			errs = append(errs, err)
@@ -330,7 +347,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope, reconcileErr err
 	if equality.Semantic.DeepEqual(s.before.Status, inst.Status) {
 		return nil
 	}
-	if err := r.Status().Patch(ctx, inst, client.MergeFrom(s.before)); err != nil {
+	if err := operation.PatchStatus(ctx, r.Client, inst, s.before); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}

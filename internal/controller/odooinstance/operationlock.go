@@ -6,6 +6,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/filestoremigration"
 	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/upgrade"
 )
@@ -41,8 +42,12 @@ func (r *Reconciler) unlock(ctx context.Context, s *scope, kind odoov1alpha2.Ope
 	return err
 }
 
+// syncLock brings the lock's write into the scope. s.before takes the new
+// resourceVersion too: the reconcile's later status writes carry it as their
+// optimistic lock (operation.PatchStatus), and they build on this write.
 func (r *Reconciler) syncLock(s *scope, cp *odoov1alpha2.OdooInstance) {
 	s.instance.ResourceVersion = cp.ResourceVersion
+	s.before.ResourceVersion = cp.ResourceVersion
 	s.instance.Status.Operation = cp.Status.Operation.DeepCopy()
 	s.before.Status.Operation = cp.Status.Operation.DeepCopy()
 }
@@ -60,7 +65,7 @@ func (r *Reconciler) upgradeLock(ctx context.Context, s *scope, st *odoov1alpha2
 
 // migrationLock keeps the lock in step with the filestore migration: the
 // action of this reconcile as its step while it copies, released after.
-func (r *Reconciler) migrationLock(ctx context.Context, s *scope, action fsAction) error {
+func (r *Reconciler) migrationLock(ctx context.Context, s *scope, action filestoremigration.Action) error {
 	if !migrating(s.instance) {
 		return r.unlock(ctx, s, odoov1alpha2.OperationFilestoreMigration)
 	}

@@ -6,20 +6,22 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/logwatch"
 	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/upgrade"
 )
 
-// initState is where the init Job of this reconcile stands.
-type initState int
+// initState is where the init Job of this reconcile stands: the operations'
+// one Job state.
+type initState = datajob.Outcome
 
 const (
-	initNone initState = iota
-	initRunning
-	initSucceeded
-	initFailed
+	initNone      = datajob.Absent
+	initRunning   = datajob.Running
+	initSucceeded = datajob.Succeeded
+	initFailed    = datajob.Failed
 )
 
 // scope holds what one reconcile read and decided, shared by its phases.

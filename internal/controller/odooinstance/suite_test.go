@@ -50,7 +50,6 @@ var (
 	backupJob                  = operatorenv.BackupJob
 	restoreJob                 = operatorenv.RestoreJob
 	restoreFixture             = operatorenv.RestoreFixture
-	backupWithDataCode         = operatorenv.BackupWithDataCode
 	markAvailable              = operatorenv.MarkAvailable
 	completeInit               = operatorenv.CompleteInit
 	setJobCondition            = operatorenv.SetJobCondition

@@ -86,6 +86,8 @@ func (r *Reconciler) reconcileUpgrade(ctx context.Context, s *scope) (ctrl.Resul
 			}
 		}
 		if err := r.persistUpgrade(ctx, s, next); err != nil {
+			// Nothing was stored: serve as the stored status says.
+			s.serving = upgrade.Serve(st, o)
 			return ctrl.Result{}, err
 		}
 		r.emitUpgradeEvent(inst, st, next, action)
@@ -237,9 +239,11 @@ func (r *Reconciler) persistUpgrade(ctx context.Context, s *scope, next *odoov1a
 	base := s.before.DeepCopy()
 	after := base.DeepCopy()
 	after.Status.Upgrade = next.DeepCopy()
-	if err := r.Status().Patch(ctx, after, client.MergeFrom(base)); err != nil {
+	if err := operation.PatchStatus(ctx, r.Client, after, base); err != nil {
 		return wrap("recording the upgrade status", err)
 	}
+	// The reconcile's later writes build on this one.
+	s.before.ResourceVersion, s.instance.ResourceVersion = after.ResourceVersion, after.ResourceVersion
 	s.before.Status.Upgrade = next.DeepCopy()
 	s.instance.Status.Upgrade = next.DeepCopy()
 	return nil

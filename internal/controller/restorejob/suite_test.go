@@ -50,7 +50,6 @@ var (
 	get                        = operatorenv.Get
 	restoreJob                 = operatorenv.RestoreJob
 	restoreFixture             = operatorenv.RestoreFixture
-	backupWithDataCode         = operatorenv.BackupWithDataCode
 	markAvailable              = operatorenv.MarkAvailable
 	setJobCondition            = operatorenv.SetJobCondition
 	upgradeInstance            = operatorenv.UpgradeInstance

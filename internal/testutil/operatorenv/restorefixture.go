@@ -54,4 +54,3 @@ func RestoreFixture(t *testing.T, g gomega.Gomega, db, location string) (backup,
 	g.Expect(live).NotTo(gomega.Equal(backup))
 	return backup, live
 }
-
