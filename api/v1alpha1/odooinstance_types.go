@@ -126,8 +126,8 @@ type OdooInstanceSpec struct {
 	// +listType=atomic
 	Tolerations []runtime.RawExtension `json:"tolerations,omitempty"`
 
-	// readOnlySqlAccess provisioned a read-only PostgreSQL role (reference
-	// operator 2.5.0). Not used by this operator; kept for round trips.
+	// readOnlySqlAccess provisions a read-only PostgreSQL role (reference
+	// operator 2.5.0); converted to v1alpha2's readOnlySqlAccess.
 	// +optional
 	ReadOnlySQLAccess *ReadOnlySQLAccessSpec `json:"readOnlySqlAccess,omitempty"`
 

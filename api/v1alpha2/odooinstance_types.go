@@ -203,6 +203,26 @@ type OdooInstanceSpec struct {
 	// +listMapKey=whenUnsatisfiable
 	TopologySpreadConstraints []corev1.TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
 
+	// readOnlySqlAccess gives BI tools a read-only PostgreSQL login: the role
+	// <instance role>_ro, which may connect to the instance's database and
+	// SELECT its tables (also those created later), and nothing else. Its
+	// credentials are in the Secret <name>-odoo-ro (username, password, host,
+	// port, database). Disabling it drops the role and deletes the Secret.
+	// +optional
+	ReadOnlySQLAccess *ReadOnlySQLAccessSpec `json:"readOnlySqlAccess,omitempty"`
+
+	// jobHistoryLimit keeps, of each kind of finished job object of the
+	// instance (OdooBackupJob, OdooRestoreJob, OdooInitJob, OdooUpgradeJob),
+	// the newest N and deletes the older ones, like a CronJob's history limit
+	// (the reference operator's job history limit). Objects still pending or
+	// running are never deleted; neither are scheduled backups (their
+	// retention decides) nor upgrade restore points. Deleting an
+	// OdooBackupJob does not delete its stored file. Unset or 0 keeps them all.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	JobHistoryLimit *int32 `json:"jobHistoryLimit,omitempty"`
+
 	// priorityClassName is the PriorityClass of the instance's pods (web,
 	// cron and Jobs). Empty uses the cluster's default priority.
 	// +optional
@@ -275,6 +295,23 @@ type IngressSpec struct {
 	// Gateway whose listeners allow routes from the instance's namespace.
 	// +optional
 	GatewayRef *GatewayRef `json:"gatewayRef,omitempty"`
+}
+
+// ReadOnlySQLAccessSpec configures the read-only PostgreSQL login (the
+// reference operator's field of the same name).
+type ReadOnlySQLAccessSpec struct {
+	// enabled provisions the read-only role and its Secret. Unset means
+	// false. (No schema default here or below: the legacy versions convert
+	// the field as written, and a default would change what they read back.)
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// connectionLimit is the most simultaneous connections of the read-only
+	// role (-1: no limit). Unset means 5.
+	// +optional
+	// +kubebuilder:validation:Minimum=-1
+	// +kubebuilder:validation:Maximum=1000
+	ConnectionLimit *int32 `json:"connectionLimit,omitempty"`
 }
 
 // GatewayRef names the Gateway an HTTPRoute attaches to.

@@ -160,7 +160,8 @@ func (g Grant) String() string { return g.SQL }
 // owner's privileges the owner has (its own and public). Every statement is
 // idempotent: the whole list is applied each time.
 func PlanReadOnlyGrants(ro, db string, schemas []string) []Grant {
-	out := []Grant{{"GRANT CONNECT ON DATABASE " + ident(db) + " TO " + ident(ro)}}
+	out := make([]Grant, 0, 1+3*len(schemas))
+	out = append(out, Grant{"GRANT CONNECT ON DATABASE " + ident(db) + " TO " + ident(ro)})
 	for _, s := range schemas {
 		out = append(out,
 			Grant{"GRANT USAGE ON SCHEMA " + ident(s) + " TO " + ident(ro)},

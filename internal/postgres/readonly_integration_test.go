@@ -96,11 +96,10 @@ func TestReadOnlyGrantsRunWithTheTenantsRights(t *testing.T) {
 	c := clusterFor(s, "readonly-attack")
 	owner, db := tenantFixture(t, m, c, "ro_attack")
 	tenant := tenantConn(t, s, owner, db)
-	for _, v := range pgattack.Variants {
-		if _, err := pgattack.Install(testCtx(t), tenant, owner.Role, v); err != nil {
-			t.Fatalf("installing %s: %v", v.Name, err)
-		}
-		break // one variant renames the tables; the others would find them gone
+	// One variant (each renames the tables it hides; a second would find
+	// them gone).
+	if _, err := pgattack.Install(testCtx(t), tenant, owner.Role, pgattack.Variants[0]); err != nil {
+		t.Fatalf("installing %s: %v", pgattack.Variants[0].Name, err)
 	}
 	mustExec(t, tenant, `CREATE SCHEMA "x"" TO PUBLIC; ALTER ROLE CURRENT_USER SUPERUSER; --"`)
 	mustExec(t, tenant, `CREATE TABLE "x"" TO PUBLIC; ALTER ROLE CURRENT_USER SUPERUSER; --".t (id int)`)

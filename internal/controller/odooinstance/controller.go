@@ -259,6 +259,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		{"AdminPassword", r.resolveAdminPassword},
 		{"DatabaseCredentials", r.reconcileUserSecret},
 		{"Database", r.reconcileDatabase},
+		{"ReadOnlySQL", r.reconcileReadOnly},
 		{"Config", r.reconcileConfSecret},
 		{"Filestore", r.reconcileFilestore},
 		// Before the first pod (the init Job) starts, after the Database
@@ -276,6 +277,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		{"HTTPRoute", r.reconcileHTTPRoute},
 		{"BackupSchedule", r.reconcileBackupSchedule},
 		{"RestorePoints", r.reconcileRestorePoints},
+		{"JobHistory", r.reconcileJobHistory},
 	}
 	var errs []error
 	for _, p := range phases {

@@ -112,6 +112,9 @@ func (c *instanceConverter) upBody(in spokeBody) hubBody {
 	h.ExtraEnv = copyDeep(s.ExtraEnv, (*corev1.EnvVar).DeepCopyInto)
 	h.ExtraEnvFrom = copyDeep(s.ExtraEnvFrom, (*corev1.EnvFromSource).DeepCopyInto)
 	h.Affinity = upAffinity(s.Affinity)
+	if ro := s.ReadOnlySQLAccess; ro != nil {
+		h.ReadOnlySQLAccess = &odoov1alpha2.ReadOnlySQLAccessSpec{Enabled: copyPtr(ro.Enabled), ConnectionLimit: copyPtr(ro.ConnectionLimit)}
+	}
 	h.Tolerations = upTolerations(s.Tolerations)
 
 	// What the legacy operator did when these were absent.
@@ -228,6 +231,9 @@ func downBody(in hubBody) spokeBody {
 	s.ExtraEnv = copyDeep(h.ExtraEnv, (*corev1.EnvVar).DeepCopyInto)
 	s.ExtraEnvFrom = copyDeep(h.ExtraEnvFrom, (*corev1.EnvFromSource).DeepCopyInto)
 	s.Affinity = downAffinity(h.Affinity)
+	if ro := h.ReadOnlySQLAccess; ro != nil {
+		s.ReadOnlySQLAccess = &odoov1alpha1.ReadOnlySQLAccessSpec{Enabled: copyPtr(ro.Enabled), ConnectionLimit: copyPtr(ro.ConnectionLimit)}
+	}
 	s.Tolerations = downTolerations(h.Tolerations)
 
 	hs := &in.Status

@@ -138,3 +138,14 @@ func TestLegacyGatewayRefConverts(t *testing.T) {
 	g.Expect(hub.Spec.Ingress.GatewayRef).To(BeNil())
 	g.Expect(toV1alpha1(t, hub).Spec.Ingress.GatewayRef).To(Equal(spoke.Spec.Ingress.GatewayRef))
 }
+
+// TestLegacyReadOnlySQLAccessConverts: the reference operator's
+// readOnlySqlAccess is the hub's, both ways, as written (no default added).
+func TestLegacyReadOnlySQLAccessConverts(t *testing.T) {
+	g := NewWithT(t)
+	spoke := &odoov1.OdooInstance{Spec: odoov1.OdooInstanceSpec{Image: "odoo:18.0",
+		ReadOnlySQLAccess: &odoov1.ReadOnlySQLAccessSpec{Enabled: ptr.To(true), ConnectionLimit: ptr.To[int32](8)}}}
+	hub := toHub(t, spoke)
+	g.Expect(hub.Spec.ReadOnlySQLAccess).To(Equal(&odoov1alpha2.ReadOnlySQLAccessSpec{Enabled: ptr.To(true), ConnectionLimit: ptr.To[int32](8)}))
+	g.Expect(toV1(t, hub).Spec.ReadOnlySQLAccess).To(Equal(spoke.Spec.ReadOnlySQLAccess))
+}
