@@ -474,6 +474,19 @@ apply_crds() {
     kc apply --server-side -f "$dir" >/dev/null
     kc wait --for condition=established --timeout=60s -f "$dir" >/dev/null
   fi
+  # The Gateway API's standard CRDs (HTTPRoute for spec.ingress.gatewayRef),
+  # from the Go module the operator is built with.
+  local gw
+  gw=$(cd "$ROOT" && go list -m -f '{{.Dir}}' sigs.k8s.io/gateway-api 2>/dev/null)/config/crd/standard
+  if [[ -d $gw ]]; then
+    log "applying the Gateway API CRDs from sigs.k8s.io/gateway-api"
+    local f files=()
+    for f in gatewayclasses gateways httproutes referencegrants; do
+      files+=(-f "$gw/gateway.networking.k8s.io_$f.yaml")
+    done
+    kc apply --server-side "${files[@]}" >/dev/null
+    kc wait --for condition=established --timeout=60s "${files[@]}" >/dev/null
+  fi
 }
 
 stop_all() {

@@ -113,19 +113,21 @@ type OdooInstanceSpec struct {
 	// +optional
 	Probes *ProbesSpec `json:"probes,omitempty"`
 
-	// affinity of the pods, a core/v1 Affinity (reference operator 2.5.0). Not
-	// used by this operator; kept verbatim for round trips, so not validated.
+	// affinity of the pods, a core/v1 Affinity (reference operator 2.5.0).
+	// Converted to v1alpha2's spec.affinity; kept verbatim for round trips,
+	// so not validated here.
 	// +optional
 	Affinity *runtime.RawExtension `json:"affinity,omitempty"`
 
 	// tolerations of the pods, core/v1 Tolerations (reference operator 2.5.0).
-	// Not used by this operator; kept verbatim for round trips, so not validated.
+	// Converted to v1alpha2's spec.tolerations; kept verbatim for round trips,
+	// so not validated here.
 	// +optional
 	// +listType=atomic
 	Tolerations []runtime.RawExtension `json:"tolerations,omitempty"`
 
-	// readOnlySqlAccess provisioned a read-only PostgreSQL role (reference
-	// operator 2.5.0). Not used by this operator; kept for round trips.
+	// readOnlySqlAccess provisions a read-only PostgreSQL role (reference
+	// operator 2.5.0); converted to v1alpha2's readOnlySqlAccess.
 	// +optional
 	ReadOnlySQLAccess *ReadOnlySQLAccessSpec `json:"readOnlySqlAccess,omitempty"`
 
@@ -225,8 +227,8 @@ type IngressSpec struct {
 	// +optional
 	Class string `json:"class,omitempty"`
 
-	// gatewayRef selected a Gateway API HTTPRoute instead of an Ingress
-	// (reference operator 2.5.0). Not used by this operator; kept for round trips.
+	// gatewayRef selects a Gateway API HTTPRoute instead of an Ingress
+	// (reference operator 2.5.0); converted to v1alpha2's ingress.gatewayRef.
 	// +optional
 	GatewayRef *GatewayRef `json:"gatewayRef,omitempty"`
 }

@@ -68,6 +68,15 @@ const (
 	ReasonReconciled = "Reconciled"
 	// ReasonApplyFailed means writing a child object failed.
 	ReasonApplyFailed = "ApplyFailed"
+	// ReasonGatewayAPIMissing means spec.ingress.gatewayRef asks for an
+	// HTTPRoute and the cluster has no Gateway API HTTPRoute kind.
+	ReasonGatewayAPIMissing = "GatewayAPIMissing"
+	// ReasonReadOnlyRoleConflict means a role of the read-only role's name
+	// exists with more than a login; the operator leaves it alone.
+	ReasonReadOnlyRoleConflict = "ReadOnlyRoleConflict"
+	// ReasonReadOnlyRoleFailed means the read-only role or its grants could
+	// not be applied; it is retried.
+	ReasonReadOnlyRoleFailed = "ReadOnlyRoleFailed"
 	// ReasonProgressDeadlineExceeded means a Deployment stopped making progress.
 	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
 	// ReasonAdminPasswordSecretMissing means adminPasswordSecretRef points at a

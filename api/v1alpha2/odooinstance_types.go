@@ -172,6 +172,62 @@ type OdooInstanceSpec struct {
 	// modules declares Odoo modules the instance must have.
 	// +optional
 	Modules ModulesSpec `json:"modules,omitempty"`
+
+	// affinity constrains which nodes the instance's pods (web, cron and
+	// every Job of the instance) run on, and next to which other pods (the
+	// legacy field of the same name). With a ReadWriteOnce filestore all of
+	// them must reach the node that mounts it: do not spread them apart.
+	// +optional
+	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+
+	// tolerations let the instance's pods (web, cron and Jobs) run on nodes
+	// with matching taints (the legacy field of the same name).
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=atomic
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+
+	// nodeSelector restricts the instance's pods (web, cron and Jobs) to
+	// nodes carrying these labels.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+
+	// topologySpreadConstraints spread the instance's pods across zones or
+	// nodes; the operator sets each constraint's labelSelector to the pods of
+	// the same tier (web or cron, or the Job's own pod) when it is empty.
+	// +optional
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=map
+	// +listMapKey=topologyKey
+	// +listMapKey=whenUnsatisfiable
+	TopologySpreadConstraints []corev1.TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
+
+	// readOnlySqlAccess gives BI tools a read-only PostgreSQL login: the role
+	// <instance role>_ro, which may connect to the instance's database and
+	// SELECT its tables (also those created later), and nothing else. Its
+	// credentials are in the Secret <name>-odoo-ro (username, password, host,
+	// port, database). Disabling it drops the role and deletes the Secret.
+	// +optional
+	ReadOnlySQLAccess *ReadOnlySQLAccessSpec `json:"readOnlySqlAccess,omitempty"`
+
+	// jobHistoryLimit keeps, of each kind of finished job object of the
+	// instance (OdooBackupJob, OdooRestoreJob, OdooInitJob, OdooUpgradeJob),
+	// the newest N and deletes the older ones, like a CronJob's history limit
+	// (the reference operator's job history limit). Objects still pending or
+	// running are never deleted; neither are scheduled backups (their
+	// retention decides) nor upgrade restore points. Deleting an
+	// OdooBackupJob does not delete its stored file. Unset or 0 keeps them all.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	JobHistoryLimit *int32 `json:"jobHistoryLimit,omitempty"`
+
+	// priorityClassName is the PriorityClass of the instance's pods (web,
+	// cron and Jobs). Empty uses the cluster's default priority.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	PriorityClassName string `json:"priorityClassName,omitempty"`
 }
 
 // FilestoreSpec configures the filestore PersistentVolumeClaim.
@@ -229,6 +285,47 @@ type IngressSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	Class string `json:"class,omitempty"`
+
+	// gatewayRef publishes the instance through a Gateway API Gateway: the
+	// operator creates an HTTPRoute <name> attached to it, for the same hosts
+	// and paths (/websocket to the gevent port when workers > 0), instead of
+	// an Ingress. TLS is the Gateway listener's business there: issuer and
+	// class are not used. Needs the Gateway API CRDs in the cluster (the
+	// instance reports Degraded, reason GatewayAPIMissing, without them) and a
+	// Gateway whose listeners allow routes from the instance's namespace.
+	// +optional
+	GatewayRef *GatewayRef `json:"gatewayRef,omitempty"`
+}
+
+// ReadOnlySQLAccessSpec configures the read-only PostgreSQL login (the
+// reference operator's field of the same name).
+type ReadOnlySQLAccessSpec struct {
+	// enabled provisions the read-only role and its Secret. Unset means
+	// false. (No schema default here or below: the legacy versions convert
+	// the field as written, and a default would change what they read back.)
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// connectionLimit is the most simultaneous connections of the read-only
+	// role (-1: no limit). Unset means 5.
+	// +optional
+	// +kubebuilder:validation:Minimum=-1
+	// +kubebuilder:validation:Maximum=1000
+	ConnectionLimit *int32 `json:"connectionLimit,omitempty"`
+}
+
+// GatewayRef names the Gateway an HTTPRoute attaches to.
+type GatewayRef struct {
+	// name of the Gateway.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// namespace of the Gateway. Empty means the instance's namespace.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // DatabaseSpec selects where the instance's database lives. Its name is

@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	odoov1 "github.com/odoo-operator/odoo-operator/api/v1"
 	odoov1alpha1 "github.com/odoo-operator/odoo-operator/api/v1alpha1"
@@ -126,6 +127,9 @@ func Scheme() *runtime.Scheme {
 	utilruntime.Must(odoov1alpha2.AddToScheme(s))
 	utilruntime.Must(odoov1alpha1.AddToScheme(s))
 	utilruntime.Must(odoov1.AddToScheme(s))
+	// The Gateway API's HTTPRoute, for spec.ingress.gatewayRef; registering
+	// the Go types needs no CRD in the cluster.
+	utilruntime.Must(gatewayv1.Install(s))
 	return s
 }
 

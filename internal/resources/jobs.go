@@ -93,6 +93,7 @@ func InitJob(in InitInputs) *batchv1ac.JobApplyConfiguration {
 	}
 	pod := podSpec(inst, 60, container, claim).WithRestartPolicy(corev1.RestartPolicyNever)
 	withDBCA(pod, inst, in.DBCA)
+	withScheduling(pod, inst, labels)
 	return batchv1ac.Job(name, inst.Namespace).
 		WithLabels(labels).
 		WithOwnerReferences(OwnerReference(inst)).

@@ -81,6 +81,7 @@ func FilestoreCopyJob(in CopyInputs) *batchv1ac.JobApplyConfiguration {
 	if inst.Spec.ImagePullSecret != "" {
 		pod.WithImagePullSecrets(corev1ac.LocalObjectReference().WithName(inst.Spec.ImagePullSecret))
 	}
+	withScheduling(pod, inst, labels)
 	return batchv1ac.Job(in.Name, inst.Namespace).
 		WithLabels(labels).
 		WithOwnerReferences(OwnerReference(inst)).

@@ -35,10 +35,11 @@ func Service(inst *odoov1alpha2.OdooInstance) *corev1ac.ServiceApplyConfiguratio
 
 // Ingress routes every host to the Service; /websocket goes to the gevent port
 // only when workers > 0, because in threaded mode 8069 serves websockets
-// itself and nothing listens on 8072. It returns nil when spec.ingress is unset.
+// itself and nothing listens on 8072. It returns nil when spec.ingress is
+// unset or names a Gateway (an HTTPRoute serves the hosts then).
 func Ingress(inst *odoov1alpha2.OdooInstance) *networkingv1ac.IngressApplyConfiguration {
 	spec := inst.Spec.Ingress
-	if spec == nil || len(spec.Hosts) == 0 {
+	if spec == nil || len(spec.Hosts) == 0 || spec.GatewayRef != nil {
 		return nil
 	}
 	pathType := networkingv1.PathTypePrefix

@@ -46,6 +46,7 @@ func NeutralizeJob(in NeutralizeInputs) *batchv1ac.JobApplyConfiguration {
 	labels[JobKindLabel] = JobKindNeutralize
 	pod := podSpec(inst, 60, container, FilestoreClaimName(inst)).WithRestartPolicy(corev1.RestartPolicyNever)
 	withDBCA(pod, inst, in.DBCA)
+	withScheduling(pod, inst, labels)
 	return batchv1ac.Job(NeutralizeJobName(rj), inst.Namespace).
 		WithLabels(labels).
 		WithOwnerReferences(jobOwner("OdooRestoreJob", rj.Name, rj.UID)).

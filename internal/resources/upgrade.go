@@ -117,6 +117,7 @@ func UpgradeJob(in UpgradeInputs) *batchv1ac.JobApplyConfiguration {
 	labels[JobKindLabel] = JobKindUpgrade
 	pod := podSpec(inst, 60, container, claim).WithRestartPolicy(corev1.RestartPolicyNever)
 	withDBCA(pod, inst, in.DBCA)
+	withScheduling(pod, inst, labels)
 	spec := batchv1ac.JobSpec().
 		WithBackoffLimit(0).
 		WithTTLSecondsAfterFinished(7 * 24 * 3600).
@@ -234,6 +235,7 @@ func DataJob(in DataJobInputs) *batchv1ac.JobApplyConfiguration {
 		WithContainers(worker).
 		WithVolumes(volumes...)
 	withDBCA(pod, inst, in.DBCA && !in.NoDatabase)
+	withScheduling(pod, inst, labels)
 	return batchv1ac.Job(in.Name, inst.Namespace).
 		WithLabels(labels).
 		WithOwnerReferences(owner).

@@ -144,6 +144,7 @@ func deployment(in WorkloadInputs, name, component string, replicas int32,
 	inst := in.Instance
 	pod := podSpec(inst, grace, container, in.claim())
 	withDBCA(pod, inst, in.DBCA)
+	withScheduling(pod, inst, SelectorLabels(inst, component))
 
 	return appsv1ac.Deployment(name, inst.Namespace).
 		WithLabels(Labels(inst, component)).

@@ -136,6 +136,7 @@
   - odoorestorejobs
   - odooupgradejobs
   verbs:
+  - delete
   - get
   - list
   - patch
@@ -163,6 +164,17 @@
   verbs:
   - get
   - list
+  - watch
+- apiGroups:
+  - gateway.networking.k8s.io
+  resources:
+  - httproutes
+  verbs:
+  - create
+  - delete
+  - get
+  - list
+  - patch
   - watch
 - apiGroups:
   - networking.k8s.io

@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 	"sigs.k8s.io/controller-runtime/pkg/source"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/egress"
@@ -167,6 +168,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			// instance recovers within a minute of the database's return.
 			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](50*time.Millisecond, time.Minute),
 		})
+	if gatewayAPIInstalled(mgr.GetRESTMapper()) {
+		b = b.Owns(&gatewayv1.HTTPRoute{})
+	}
 	if r.Health != nil {
 		if err := mgr.Add(r.Health); err != nil {
 			return err
@@ -267,6 +271,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		{"AdminPassword", r.resolveAdminPassword},
 		{"DatabaseCredentials", r.reconcileUserSecret},
 		{"Database", r.reconcileDatabase},
+		{"ReadOnlySQL", r.reconcileReadOnly},
 		{"Config", r.reconcileConfSecret},
 		{"Filestore", r.reconcileFilestore},
 		// Before the first pod (the init Job) starts, after the Database
@@ -281,8 +286,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		{"Workloads", r.reconcileWorkloads},
 		{"Service", r.reconcileService},
 		{"Ingress", r.reconcileIngress},
+		{"HTTPRoute", r.reconcileHTTPRoute},
 		{"BackupSchedule", r.reconcileBackupSchedule},
 		{"RestorePoints", r.reconcileRestorePoints},
+		{"JobHistory", r.reconcileJobHistory},
 	}
 	var errs []error
 	for _, p := range phases {

@@ -18,6 +18,7 @@ import (
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/operation"
+	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
@@ -93,7 +94,28 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, odoov1alpha2.EventDatabaseDropped, "Delete",
 			"deletionPolicy Delete: %s on cluster %q", a.String(), s.cluster.Name)
 	}
+	r.dropReadOnlyOnDelete(ctx, s, role)
 	return r.deleteClaimsOnDelete(ctx, s)
+}
+
+// dropReadOnlyOnDelete drops the read-only role of spec.readOnlySqlAccess
+// once the database (where its grants were) is gone. It holds no data, so a
+// failure is reported and does not keep the instance.
+func (r *Reconciler) dropReadOnlyOnDelete(ctx context.Context, s *scope, role string) {
+	if !resources.ReadOnlyEnabled(s.instance) {
+		return
+	}
+	ro := postgres.ReadOnlyRoleName(role)
+	actions, err := r.Databases.Drop(ctx, s.cluster, ro, "")
+	if err != nil {
+		r.Recorder.Eventf(s.instance, nil, corev1.EventTypeWarning, odoov1alpha2.EventDatabaseLeftover, "Delete",
+			"deletionPolicy Delete: the read-only role %q was kept: %s", ro, databaseProblem(s.cluster, err).message)
+		return
+	}
+	for _, a := range actions {
+		r.Recorder.Eventf(s.instance, nil, corev1.EventTypeNormal, odoov1alpha2.EventDatabaseDropped, "Delete",
+			"deletionPolicy Delete: %s on cluster %q", a.String(), s.cluster.Name)
+	}
 }
 
 // retainOnDelete keeps the claims: the owner reference an earlier operator

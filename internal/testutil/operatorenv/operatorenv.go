@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -49,7 +50,16 @@ type Env struct {
 var (
 	k8s client.Client
 	pg  *pgharness.Server
+	// adminCfg reaches the API server with administrator rights.
+	adminCfg *rest.Config
 )
+
+// InstallGatewayAPI installs the Gateway API CRDs into the running
+// environment, which starts without them (the operator's Gateway API support
+// is optional).
+func InstallGatewayAPI(ctx context.Context) error {
+	return envtestutil.InstallGatewayAPI(ctx, adminCfg)
+}
 
 // Start starts envtest, PostgreSQL and the manager with every reconciler,
 // and creates the operator's namespace. Instances use the legacy connection
@@ -73,6 +83,7 @@ func Start() (_ *Env, stop func(), err error) {
 		return nil, nil, err
 	}
 	stops = append(stops, func() { _ = env.Stop() })
+	adminCfg = cfg
 
 	pg, err = pgharness.StartMain()
 	if err != nil {

@@ -60,6 +60,9 @@ func (c *instanceConverter) upBody(in spokeBody) hubBody {
 	}
 	if s.Ingress != nil {
 		h.Ingress = &odoov1alpha2.IngressSpec{Issuer: s.Ingress.Issuer, Class: s.Ingress.Class}
+		if g := s.Ingress.GatewayRef; g != nil && g.Name != "" {
+			h.Ingress.GatewayRef = &odoov1alpha2.GatewayRef{Name: g.Name, Namespace: g.Namespace}
+		}
 		if s.Ingress.Hosts != nil {
 			h.Ingress.Hosts = make([]odoov1alpha2.Hostname, len(s.Ingress.Hosts))
 			for i, host := range s.Ingress.Hosts {
@@ -108,6 +111,11 @@ func (c *instanceConverter) upBody(in spokeBody) hubBody {
 	}
 	h.ExtraEnv = copyDeep(s.ExtraEnv, (*corev1.EnvVar).DeepCopyInto)
 	h.ExtraEnvFrom = copyDeep(s.ExtraEnvFrom, (*corev1.EnvFromSource).DeepCopyInto)
+	h.Affinity = upAffinity(s.Affinity)
+	if ro := s.ReadOnlySQLAccess; ro != nil {
+		h.ReadOnlySQLAccess = &odoov1alpha2.ReadOnlySQLAccessSpec{Enabled: copyPtr(ro.Enabled), ConnectionLimit: copyPtr(ro.ConnectionLimit)}
+	}
+	h.Tolerations = upTolerations(s.Tolerations)
 
 	// What the legacy operator did when these were absent.
 	if h.Database.Cluster == "" {
@@ -175,6 +183,9 @@ func downBody(in hubBody) spokeBody {
 	}
 	if h.Ingress != nil {
 		s.Ingress = &odoov1alpha1.IngressSpec{Issuer: h.Ingress.Issuer, Class: h.Ingress.Class}
+		if g := h.Ingress.GatewayRef; g != nil {
+			s.Ingress.GatewayRef = &odoov1alpha1.GatewayRef{Name: g.Name, Namespace: g.Namespace}
+		}
 		if h.Ingress.Hosts != nil {
 			s.Ingress.Hosts = make([]string, len(h.Ingress.Hosts))
 			for i, host := range h.Ingress.Hosts {
@@ -219,6 +230,11 @@ func downBody(in hubBody) spokeBody {
 	}
 	s.ExtraEnv = copyDeep(h.ExtraEnv, (*corev1.EnvVar).DeepCopyInto)
 	s.ExtraEnvFrom = copyDeep(h.ExtraEnvFrom, (*corev1.EnvFromSource).DeepCopyInto)
+	s.Affinity = downAffinity(h.Affinity)
+	if ro := h.ReadOnlySQLAccess; ro != nil {
+		s.ReadOnlySQLAccess = &odoov1alpha1.ReadOnlySQLAccessSpec{Enabled: copyPtr(ro.Enabled), ConnectionLimit: copyPtr(ro.ConnectionLimit)}
+	}
+	s.Tolerations = downTolerations(h.Tolerations)
 
 	hs := &in.Status
 	st := &out.Status

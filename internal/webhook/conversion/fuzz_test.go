@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/apitesting/fuzzer"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -104,6 +105,17 @@ var fuzzFuncs = func(_ runtimeserializer.CodecFactory) []any {
 			b, _ := json.Marshal(m)
 			*r = runtime.RawExtension{Raw: b}
 		},
+		// The spokes' affinity and tolerations are, half of the time, real
+		// core/v1 values (as the reference operator writes them), so the typed
+		// hub fields are exercised, not only the stash.
+		func(s *odoov1alpha1.OdooInstanceSpec, c randfill.Continue) {
+			c.FillNoCustom(s)
+			s.Affinity, s.Tolerations = fuzzScheduling(c, s.Affinity, s.Tolerations)
+		},
+		func(s *odoov1.OdooInstanceSpec, c randfill.Continue) {
+			c.FillNoCustom(s)
+			s.Affinity, s.Tolerations = fuzzScheduling(c, s.Affinity, s.Tolerations)
+		},
 		// The spokes' free-text fields the converter parses get, besides random
 		// text, the values it parses (in canonical and other spellings).
 		func(f *odoov1alpha1.FilestoreSpec, c randfill.Continue) {
@@ -137,6 +149,33 @@ var fuzzFuncs = func(_ runtimeserializer.CodecFactory) []any {
 			*p = odoov1alpha2.StrategyType(pick(c, c.String(0), "Recreate", "RollingUpdate", ""))
 		},
 	}
+}
+
+// fuzzScheduling replaces the random opaque affinity and tolerations by
+// random core/v1 ones half of the time, as normalised JSON (sorted keys).
+func fuzzScheduling(c randfill.Continue, aff *runtime.RawExtension, tol []runtime.RawExtension) (*runtime.RawExtension, []runtime.RawExtension) {
+	if c.Bool() {
+		var a corev1.Affinity
+		c.Fill(&a)
+		aff = normalisedRaw(&a)
+	}
+	if c.Bool() {
+		var ts []corev1.Toleration
+		c.Fill(&ts)
+		tol = nil
+		for i := range ts {
+			tol = append(tol, *normalisedRaw(&ts[i]))
+		}
+	}
+	return aff, tol
+}
+
+func normalisedRaw(v any) *runtime.RawExtension {
+	b, _ := json.Marshal(v)
+	var tree any
+	_ = json.Unmarshal(b, &tree)
+	b, _ = json.Marshal(tree)
+	return &runtime.RawExtension{Raw: b}
 }
 
 // pick returns random half of the time, otherwise one of the given values.
