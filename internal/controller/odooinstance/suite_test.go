@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.Level(zapcore.Level(zapLevel()))))
-	env, cfg, err := envtestutil.Start()
+	env, cfg, err := envtestutil.Start(envtestutil.WithLegacyVersions())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
