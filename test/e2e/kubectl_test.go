@@ -23,7 +23,7 @@ import (
 func kubectlAsTyped(t *testing.T, args ...string) string {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command("kubectl", args...) //nolint:gosec // kubectl with the test's own arguments
+	cmd := exec.Command("kubectl", args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("kubectl %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, stdout.String(), stderr.String())
@@ -102,7 +102,7 @@ func watchRows(t *testing.T, c *framework.Clients, ns, name string) *rowWatcher 
 	}
 	go func() {
 		defer close(w.done)
-		defer stream.Close()
+		defer func() { _ = stream.Close() }()
 		dec := json.NewDecoder(stream)
 		var columns []string
 		for {
@@ -195,7 +195,7 @@ func TestKubectlAsPeopleTypeIt(t *testing.T) {
 	}
 	// kubectl edit through an editor that sets replicas back to 1.
 	editor := filepath.Join(t.TempDir(), "editor.sh")
-	if err := os.WriteFile(editor, []byte("#!/bin/sh\nsed -i 's/^  replicas: 2$/  replicas: 1/' \"$1\"\n"), 0o700); err != nil { //nolint:gosec // an executable script
+	if err := os.WriteFile(editor, []byte("#!/bin/sh\nsed -i 's/^  replicas: 2$/  replicas: 1/' \"$1\"\n"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("KUBE_EDITOR", editor)
