@@ -52,6 +52,7 @@ func TestPhaseAndReady(t *testing.T) {
 		hold        bool
 		stopWeb     bool
 		stalled     *problem
+		progressing *problem
 		wantPhase   odoov1alpha2.Phase
 		wantReady   metav1.ConditionStatus
 		wantReason  string
@@ -66,7 +67,11 @@ func TestPhaseAndReady(t *testing.T) {
 			wantPhase: odoov1alpha2.PhaseRestoring, wantReady: metav1.ConditionFalse, wantReason: odoov1alpha2.ReasonRestoring},
 		{name: "staging refresh is a restore", mutate: fnList(op(odoov1alpha2.OperationStagingRefresh)), web: held(), hold: true,
 			wantPhase: odoov1alpha2.PhaseRestoring, wantReady: metav1.ConditionFalse, wantReason: odoov1alpha2.ReasonRestoring},
+		// The reconcile reports an upgrade in flight as progress (scope.addUpgradeProblems).
 		{name: "upgrade operation while the old image serves", mutate: fnList(op(odoov1alpha2.OperationUpgrade), upgradeAt(odoov1alpha2.UpgradeStepUpgrade)), web: serving(),
+			progressing: &problem{odoov1alpha2.ReasonUpgrading, "step Upgrade"},
+			wantPhase:   odoov1alpha2.PhaseUpgrading, wantReady: metav1.ConditionFalse, wantReason: odoov1alpha2.ReasonUpgrading, wantCurrent: testWebImage},
+		{name: "a lock record alone does not make a serving instance unready", mutate: fnList(op(odoov1alpha2.OperationUpgrade)), web: serving(),
 			wantPhase: odoov1alpha2.PhaseUpgrading, wantReady: metav1.ConditionTrue, wantReason: odoov1alpha2.ReasonAvailable, wantCurrent: testWebImage},
 		{name: "upgrade in maintenance mode serves nothing", mutate: fnList(op(odoov1alpha2.OperationUpgrade)), web: held(), stopWeb: true,
 			wantPhase: odoov1alpha2.PhaseUpgrading, wantReady: metav1.ConditionFalse, wantReason: odoov1alpha2.ReasonUpgrading},
@@ -105,7 +110,7 @@ func TestPhaseAndReady(t *testing.T) {
 			g := NewWithT(t)
 			inst := statusInstance(tt.mutate...)
 			status := computeReady(statusInputs{instance: inst, web: tt.web, cron: settledDeployment("shop-cron", 1, testCronImage),
-				hold: tt.hold, stopWeb: tt.stopWeb, stalled: tt.stalled})
+				hold: tt.hold, stopWeb: tt.stopWeb, stalled: tt.stalled, progressing: tt.progressing})
 			g.Expect(status.Phase).To(Equal(tt.wantPhase))
 			ready := meta.FindStatusCondition(status.Conditions, odoov1alpha2.ConditionReady)
 			g.Expect(ready.Status).To(Equal(tt.wantReady), ready.Message)
