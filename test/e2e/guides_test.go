@@ -99,6 +99,7 @@ func (s *guideShell) run(what, script string) string {
 	if err := cmd.Run(); err != nil {
 		s.t.Fatalf("%s: %v\n--- script\n%s--- stdout\n%s--- stderr\n%s", what, err, script, stdout.String(), stderr.String())
 	}
+	s.t.Logf("%s:\n%s", what, stdout.String())
 	if strings.Contains(stderr.String(), "Warning:") {
 		s.t.Errorf("%s warned: %s", what, stderr.String())
 	}
@@ -240,6 +241,31 @@ spec:
 	if got := jsonpath(t, ns, "odoorestorejobs.v1alpha2.bemade.org/shop-restore", "{.status.keptDatabase}"); got == "" {
 		t.Errorf("the restore kept no database; backup-restore.md says status.keptDatabase names it")
 	}
+
+	// staging.md: a staging instance and a restore of production's backup
+	// into it. The simulated neutralize Job changes nothing, so the check
+	// after it refuses the copy: staging keeps its database (the real
+	// neutralize passing it is TestRealOdooRestore's).
+	st := guideBlocks(t, "staging.md")
+	if len(st) != 4 {
+		t.Fatalf("staging.md has %d code blocks, this test runs 4", len(st))
+	}
+	sh.write("shop-staging.yaml", mustReplace(t, st[0].text, "image: odoo:18.0", "image: odoo-sim:18.0"))
+	sh.runBlock("staging.md step 1", st[1])
+	stagingDB := jsonpath(t, ns, "odoo/shop-staging", "{.status.database.name}")
+	sh.write("refresh.yaml", mustReplace(t, st[2].text, "<status.objectKey of a backup of shop>", key))
+	if !strings.HasPrefix(st[3].text, "kubectl apply -f refresh.yaml\n") {
+		t.Fatalf("staging.md's step 2 no longer starts with kubectl apply -f refresh.yaml:\n%s", st[3].text)
+	}
+	sh.run("staging.md step 2", "kubectl apply -f refresh.yaml")
+	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Failed", "odoorestorejobs.v1alpha2.bemade.org/shop-staging-refresh-1", "--timeout=2m")
+	if msg := jsonpath(t, ns, "odoorestorejobs.v1alpha2.bemade.org/shop-staging-refresh-1", "{.status.message}"); !strings.Contains(msg, "database.is_neutralized") {
+		t.Errorf("the un-neutralized staging copy was refused for another reason: %s", msg)
+	}
+	if got := jsonpath(t, ns, "odoo/shop-staging", "{.status.database.name}"); got != stagingDB {
+		t.Errorf("staging's database %q after the refused copy, want %q kept", got, stagingDB)
+	}
+	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odoo/shop-staging", "--timeout=2m")
 
 	runGuideInlineCommands(t, sh)
 }
