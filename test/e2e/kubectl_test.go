@@ -237,6 +237,13 @@ spec:
 	if got := jsonpath(t, ns, "odoo/shop", "{.status.database.name}"); got != db {
 		t.Errorf("database %q after the restore, want %q", got, db)
 	}
+	// The category lists every kind of the operator.
+	all := kubectlAsTyped(t, "get", "odoo-all", "-n", ns, "-o", "name")
+	for _, want := range []string{"odooinstance.bemade.org/shop", "odoobackupjob.bemade.org/before", "odoorestorejob.bemade.org/undo"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("kubectl get odoo-all lacks %s:\n%s", want, all)
+		}
+	}
 
 	// An upgrade: Upgrading while it runs.
 	w = watchRows(t, c, ns, "shop")
