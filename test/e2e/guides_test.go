@@ -298,10 +298,10 @@ var guideInline = map[string]string{
 	"kubectl logs -n odoo-operator deploy/odoo-operator":                        "the sandbox runs the operator as a host process (its log is .sandbox/logs/operator.log)",
 	"kubectl logs deploy/NAME":                                                  "simulated pods have no log but a -broken image's",
 	"kubectl logs --previous":                                                   "a fragment: the pod is named in the RolledBack message",
-	"kubectl logs job/...":                                                      "a fragment: the Job is named in the InitFailed message",
+	"kubectl logs job/...":                                                      "a fragment: the Job is named in the InitFailed message (DatabaseReady and Degraded)",
 	"kubectl logs job/<status.upgrade.jobName>":                                 "upgrade.md's block runs the full command",
 	"kubectl logs job/NAME-fsmigrate-<hash>":                                    "the Job's hash is in the FilestoreMigrated message (TestFilestore* in filestore_test.go)",
-	"kubectl logs job/NAME-init-<hash>":                                         "the Job's hash is in the Ready message while it runs",
+	"kubectl logs job/NAME-init-<hash>":                                         "the Job is named in the DatabaseReady message while it runs",
 	"kubectl logs":                                                              "a word in a sentence",
 	"kubectl describe pod":                                                      "a word in a sentence",
 }
