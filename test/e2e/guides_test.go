@@ -271,8 +271,8 @@ spec:
 }
 
 // guideInline is every inline `kubectl ...` of docs/guides: "" runs it here
-// (NAME is the instance shop), otherwise where it is tested or why it
-// cannot run in the sandbox.
+// (NAME is the instance shop), "run: <command>" runs that form of it,
+// otherwise where it is tested or why it cannot run in the sandbox.
 var guideInline = map[string]string{
 	"kubectl describe odoo NAME":                                                "",
 	"kubectl describe odoo shop":                                                "",
@@ -286,7 +286,7 @@ var guideInline = map[string]string{
 	"kubectl get odoo shop":                                                     "",
 	"kubectl get odoo shop -o jsonpath='{.status.upgrade.step}'":                "",
 	"kubectl get odoobackupjob":                                                 "",
-	"kubectl get odoorestorejob":                                                "",
+	"kubectl get odoorestorejob NAME -o jsonpath='{.status.step}'":              "run: kubectl get odoorestorejob shop-restore -o jsonpath='{.status.step}'",
 	"kubectl get pods -l bemade.org/instance=NAME":                              "",
 	"kubectl scale odoo NAME --replicas=1":                                      "",
 	"kubectl wait --for=condition=Ready odoo/NAME":                              "",
@@ -316,6 +316,7 @@ func runGuideInlineCommands(t *testing.T, sh *guideShell) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	seen := map[string]bool{}
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err != nil {
@@ -329,7 +330,15 @@ func runGuideInlineCommands(t *testing.T, sh *guideShell) {
 				t.Errorf("%s: `%s` is neither run by this test nor listed with where it is tested (guideInline)", filepath.Base(p), cmd)
 			case why == "":
 				sh.run(filepath.Base(p)+": "+cmd, strings.ReplaceAll(cmd, "NAME", "shop"))
+			case strings.HasPrefix(why, "run: "):
+				sh.run(filepath.Base(p)+": "+cmd, strings.TrimPrefix(why, "run: "))
 			}
+			seen[cmd] = true
+		}
+	}
+	for cmd := range guideInline {
+		if !seen[cmd] {
+			t.Errorf("guideInline lists `%s`, which no guide holds any more", cmd)
 		}
 	}
 }
