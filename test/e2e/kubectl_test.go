@@ -187,6 +187,12 @@ func TestKubectlAsPeopleTypeIt(t *testing.T) {
 		}
 		return nil
 	})
+	// A legacy client gets the error docs/versions.md names, nothing stored.
+	legacy, _ := legacyExample(t)
+	if out, err := framework.KubectlStdin(legacy, "apply", "-n", ns, "-f", "-"); err == nil ||
+		!strings.Contains(err.Error(), `no matches for kind "OdooInstance" in version "bemade.org/v1"`) {
+		t.Errorf("applying a bemade.org/v1 object on a fresh install: %v\n%s", err, out)
+	}
 	explain := kubectlAsTyped(t, "explain", "odoo.spec")
 	for _, want := range []string{"VERSION:    v1alpha2", "adminPasswordSecretRef", "deletionPolicy"} {
 		if !strings.Contains(explain, want) {
