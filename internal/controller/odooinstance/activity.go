@@ -6,7 +6,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
-	"github.com/odoo-operator/odoo-operator/internal/upgrade"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 )
 
 // activity is what the instance is busy with: it names the phase `kubectl get
@@ -29,12 +29,12 @@ func currentActivity(inst *odoov1alpha2.OdooInstance, status *odoov1alpha2.OdooI
 	}
 	up := status.Upgrade
 	switch {
-	case restoring(inst):
+	case operation.TiersHeld(inst) != "":
 		return &activity{odoov1alpha2.PhaseRestoring, odoov1alpha2.ReasonRestoring,
-			fmt.Sprintf("OdooRestoreJob %s swaps the database; web and cron are held at 0 replicas", inst.Annotations[odoov1alpha2.AnnotationRestoreHold])}
-	case upgrade.InFlight(up) && up.Step == odoov1alpha2.UpgradeStepRestore:
+			fmt.Sprintf("OdooRestoreJob %s swaps the database; web and cron are held at 0 replicas", operation.TiersHeld(inst))}
+	case up.InFlight() && up.Step == odoov1alpha2.UpgradeStepRestore:
 		return &activity{odoov1alpha2.PhaseRestoring, odoov1alpha2.ReasonRestoring, upgradeMessage(up)}
-	case upgrade.InFlight(up):
+	case up.InFlight():
 		return &activity{odoov1alpha2.PhaseUpgrading, odoov1alpha2.ReasonUpgrading, upgradeMessage(up)}
 	case status.Filestore != nil && status.Filestore.Migration != nil && status.Filestore.Migration.Phase == odoov1alpha2.FilestoreMigrationCopying:
 		return &activity{odoov1alpha2.PhaseMigrating, odoov1alpha2.ReasonFilestoreMigrating,
@@ -60,7 +60,7 @@ func operationActivity(status *odoov1alpha2.OdooInstanceStatus) *activity {
 	}
 	switch op.Kind {
 	case odoov1alpha2.OperationUpgrade, odoov1alpha2.OperationModuleInstall:
-		if up := status.Upgrade; upgrade.InFlight(up) && up.Step == odoov1alpha2.UpgradeStepRestore {
+		if up := status.Upgrade; up.InFlight() && up.Step == odoov1alpha2.UpgradeStepRestore {
 			return &activity{odoov1alpha2.PhaseRestoring, odoov1alpha2.ReasonRestoring, message}
 		}
 		return &activity{odoov1alpha2.PhaseUpgrading, odoov1alpha2.ReasonUpgrading, message}
