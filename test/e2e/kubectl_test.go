@@ -93,7 +93,7 @@ func watchRows(t *testing.T, c *framework.Clients, ns, name string) *rowWatcher 
 	w := &rowWatcher{cancel: cancel, done: make(chan struct{})}
 	stream, err := c.Kube.Discovery().RESTClient().Get().
 		AbsPath("/apis/bemade.org/v1alpha2/namespaces", ns, "odooinstances").
-		Param("watch", "true").Param("fieldSelector", "metadata.name="+name).
+		Param("watch", "true").Param("fieldSelector", "metadata.name="+name).Param("includeObject", "Object").
 		SetHeader("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").
 		Stream(ctx)
 	if err != nil {
@@ -109,7 +109,14 @@ func watchRows(t *testing.T, c *framework.Clients, ns, name string) *rowWatcher 
 			var ev struct {
 				Object struct {
 					ColumnDefinitions []struct{ Name string } `json:"columnDefinitions"`
-					Rows              []struct{ Cells []any } `json:"rows"`
+					Rows              []struct {
+						Cells  []any `json:"cells"`
+						Object struct {
+							Status struct {
+								ReadyReplicas int32 `json:"readyReplicas"`
+							} `json:"status"`
+						} `json:"object"`
+					} `json:"rows"`
 				} `json:"object"`
 			}
 			if err := dec.Decode(&ev); err != nil {
@@ -122,7 +129,8 @@ func watchRows(t *testing.T, c *framework.Clients, ns, name string) *rowWatcher 
 				}
 			}
 			for _, rr := range ev.Object.Rows {
-				r := row{}
+				// Not a column: how many web pods serve, for the checks.
+				r := row{"readyReplicas": fmt.Sprint(rr.Object.Status.ReadyReplicas)}
 				for i, cell := range rr.Cells {
 					if i < len(columns) && cell != nil {
 						r[columns[i]] = fmt.Sprint(cell)
@@ -233,11 +241,16 @@ spec:
 	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Completed", "odoorestorejobs.v1alpha2.bemade.org/undo", "--timeout=2m")
 	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odoo/shop", "--timeout=2m")
 	rows := w.stop()
-	if _, ok := firstRow(rows, func(r row) bool { return r["PHASE"] == "Restoring" }); !ok {
-		t.Errorf("no row with PHASE Restoring during the restore: %v", rows)
+	// The old database serves while the backup is loaded and checked
+	// (READY may be True then); while the databases are swapped no web pod
+	// serves, and READY is False.
+	if _, ok := firstRow(rows, func(r row) bool {
+		return r["PHASE"] == "Restoring" && r["readyReplicas"] == "0" && r["READY"] == "False"
+	}); !ok {
+		t.Errorf("no row with PHASE Restoring, no web pod ready and READY False during the restore: %v", rows)
 	}
-	if r, ok := firstRow(rows, func(r row) bool { return r["PHASE"] == "Restoring" && r["READY"] == "True" }); ok {
-		t.Errorf("READY True while the restore holds web at 0: %v", r)
+	if r, ok := firstRow(rows, func(r row) bool { return r["readyReplicas"] == "0" && r["READY"] == "True" }); ok {
+		t.Errorf("READY True while no web pod serves: %v", r)
 	}
 	t.Logf("during the restore: %v", rows)
 	if got := jsonpath(t, ns, "odoo/shop", "{.status.database.name}"); got != db {
