@@ -14,6 +14,9 @@ GOLANGCI_LINT ?= $(TOOLS_BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 # version itself when missing; building it here keeps it out of a test's timeout).
 VERSITYGW_VERSION ?= v1.8.0
 VERSITYGW ?= $(TOOLS_BIN)/versitygw-$(VERSITYGW_VERSION)
+# helm, for the chart's lint, snapshot and install tests (charts/odoo-operator).
+HELM_VERSION ?= v3.22.1
+HELM ?= $(TOOLS_BIN)/helm-$(HELM_VERSION)
 
 ##@ General
 
@@ -31,6 +34,7 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
 manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from the Go markers.
 	$(CONTROLLER_GEN) crd rbac:roleName=odoo-operator webhook paths=./api/... paths=./internal/controller/... paths=./internal/webhook/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac output:webhook:artifacts:config=config/webhook
+	hack/helm-chart.sh
 
 .PHONY: fmt
 fmt: ## go fmt.
@@ -42,11 +46,12 @@ vet: ## go vet.
 
 .PHONY: lint
 lint: $(GOLANGCI_LINT) ## golangci-lint.
-	$(GOLANGCI_LINT) run --build-tags e2e,scale ./...
+	$(GOLANGCI_LINT) run --build-tags e2e,scale,helm ./...
 
 .PHONY: verify
 verify: generate manifests ## Fail when generated files are not committed.
-	@git diff --exit-code -- api config || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
+	@git diff --exit-code -- api config charts || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- charts)" || { git status --short -- charts; echo "generated chart files are not committed: run 'make manifests' and commit"; exit 1; }
 
 ##@ Test
 
@@ -66,7 +71,7 @@ E2E_ENV = SANDBOX_DIR=$(CURDIR)/.sandbox-e2e SANDBOX_ETCD_PORT=$(call e2e_port,2
 	OPERATOR_ARGS="--log-sample-interval=5s --backup-start-deadline=20s"
 
 .PHONY: test
-test: verify lint test-unit test-conversions test-e2e ## Everything CI runs: generated files, lint, unit + envtest, conversion fuzzing, end to end.
+test: verify lint helm-test test-unit test-conversions test-e2e ## Everything CI runs: generated files, lint, unit + envtest, conversion fuzzing, end to end.
 
 .PHONY: test-unit
 test-unit: $(VERSITYGW) ## Unit and envtest suites against a real kube-apiserver/etcd, PostgreSQL and an S3 server.
@@ -78,12 +83,25 @@ test-conversions: ## Fuzz every CRD conversion both ways (10,000 objects per dir
 	KUBEBUILDER_ASSETS="$(K8S_BINS)" go test -count=1 -timeout 30m -run TestFuzzyConversion -v ./internal/webhook/conversion/... | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|iterations'
 
 .PHONY: test-e2e
-test-e2e: ## Start a separate sandbox, run test/e2e with real kubectl, stop it.
+test-e2e: $(HELM) ## Start a separate sandbox, run test/e2e with real kubectl, stop it.
 	$(E2E_ENV) hack/sandbox.sh up
 	set +e; eval "$$($(E2E_ENV) hack/sandbox.sh env)"; \
-	  $(E2E_ENV) go test -count=1 -tags e2e -timeout 55m -run '$(E2E_RUN)' ./test/e2e/... ; rc=$$?; \
+	  $(E2E_ENV) HELM=$(HELM) go test -count=1 -tags e2e -timeout 55m -run '$(E2E_RUN)' ./test/e2e/... ; rc=$$?; \
 	  [ $$rc -eq 0 ] || tail -50 .sandbox-e2e/logs/operator.log; \
 	  $(E2E_ENV) hack/sandbox.sh down; exit $$rc
+
+.PHONY: helm-lint
+helm-lint: $(HELM) ## helm lint the chart (charts/odoo-operator) with its default and test values.
+	$(HELM) lint --strict charts/odoo-operator
+	for v in test/helm/testdata/*.values.yaml; do $(HELM) lint --strict charts/odoo-operator -f $$v; done
+
+.PHONY: helm-test
+helm-test: helm-lint ## helm lint, and `helm template` against the committed snapshots (test/helm/testdata).
+	HELM=$(HELM) go test -count=1 -tags helm ./test/helm/
+
+.PHONY: helm-snapshots
+helm-snapshots: $(HELM) ## Rewrite the chart's snapshots (test/helm/testdata/*.golden.yaml) after a deliberate change.
+	HELM=$(HELM) go test -count=1 -tags helm ./test/helm/ -run TestSnapshots -args -update
 
 N ?= 200
 .PHONY: scale
@@ -128,8 +146,12 @@ undeploy: ## Remove the manager and RBAC. CRDs stay: deleting them would delete 
 ##@ Build
 
 .PHONY: build
-build: ## Build the operator binary into bin/.
+build: plugin ## Build the operator binary and the kubectl plugin into bin/.
 	go build -o bin/odoo-operator ./cmd
+
+.PHONY: plugin
+plugin: ## Build the kubectl plugin bin/kubectl-odoo (put bin/ on PATH to run `kubectl odoo`; see docs/plugin.md).
+	go build -o bin/kubectl-odoo ./cmd/kubectl-odoo
 
 ##@ Tools
 
@@ -141,6 +163,16 @@ $(CONTROLLER_GEN):
 $(VERSITYGW):
 	@mkdir -p $(TOOLS_BIN)
 	d=$$(mktemp -d) && GOBIN=$$d go install -trimpath github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION) && mv $$d/versitygw $@ && rmdir $$d
+
+# helm from its Go module (no prebuilt binary downloads here), with the ldflags
+# of helm's own Makefile: its version, and the Kubernetes version `helm
+# template` and `helm lint` assume (that of its client-go, v0.37 -> 1.37).
+# Cold build: see docs/helm.md.
+HELM_LDFLAGS = -s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+	$(foreach p,pkg/lint/rules pkg/chartutil,-X helm.sh/helm/v3/$(p).k8sVersionMajor=1 -X helm.sh/helm/v3/$(p).k8sVersionMinor=37)
+$(HELM):
+	@mkdir -p $(TOOLS_BIN)
+	d=$$(mktemp -d) && CGO_ENABLED=0 GOBIN=$$d go install -trimpath -ldflags '$(HELM_LDFLAGS)' helm.sh/helm/v3/cmd/helm@$(HELM_VERSION) && mv $$d/helm $@ && rmdir $$d
 
 $(GOLANGCI_LINT):
 	@mkdir -p $(TOOLS_BIN)

@@ -48,6 +48,10 @@ const (
 	// time), False when it failed (with its message). Absent while no
 	// OdooBackupJob of the instance has finished.
 	ConditionBackupSucceeded = "BackupSucceeded"
+	// ConditionSuspended is True while the annotation bemade.org/suspend is
+	// "true": the operator changes nothing of the instance until it is
+	// removed. Absent when the instance is not suspended.
+	ConditionSuspended = "Suspended"
 )
 
 // Condition reasons.
@@ -161,6 +165,9 @@ const (
 	ReasonBackupCompleted = "BackupCompleted"
 	// ReasonBackupFailed means the newest finished backup failed.
 	ReasonBackupFailed = "BackupFailed"
+	// ReasonSuspended means bemade.org/suspend is "true": reconciliation is
+	// paused.
+	ReasonSuspended = "Suspended"
 )
 
 // Event reasons, emitted on transitions only.
@@ -277,6 +284,13 @@ const (
 	// anything is deleted. Deleting an OdooBackupJob by hand never deletes
 	// its files.
 	AnnotationPrune = "bemade.org/prune"
+	// AnnotationSuspend set to "true" on an OdooInstance pauses its
+	// reconciliation: no child object is changed, no upgrade, init or
+	// scheduled backup starts, and the status only gains the Suspended
+	// condition. Jobs already running go on; the step after them waits until
+	// the annotation is removed (or set to anything else). Deleting the
+	// instance still carries out its deletionPolicy. See docs/plugin.md.
+	AnnotationSuspend = "bemade.org/suspend"
 	// PruneRetention is the AnnotationPrune value of the retention.
 	PruneRetention = "retention"
 )

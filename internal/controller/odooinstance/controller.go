@@ -238,6 +238,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if !inst.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
 	}
+	if suspended(inst) {
+		err := r.reconcileSuspended(ctx, inst)
+		if operation.IsConflict(err) {
+			// The instance changed since it was read: decide again on it.
+			return ctrl.Result{RequeueAfter: operation.ConflictRetry}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	// Resumed (or never suspended): the condition goes with the status
+	// computed below.
+	meta.RemoveStatusCondition(&inst.Status.Conditions, odoov1alpha2.ConditionSuspended)
 	defer func() {
 		err := r.patchStatus(ctx, s, reterr)
 		if operation.IsConflict(err) {
