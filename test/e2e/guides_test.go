@@ -302,6 +302,8 @@ var guideInline = map[string]string{
 	"kubectl logs job/<status.upgrade.jobName>":                                 "upgrade.md's block runs the full command",
 	"kubectl logs job/NAME-fsmigrate-<hash>":                                    "the Job's hash is in the FilestoreMigrated message (TestFilestore* in filestore_test.go)",
 	"kubectl logs job/NAME-init-<hash>":                                         "the Job is named in the DatabaseReady message while it runs",
+	"kubectl odoo suspend NAME":                                                 "TestKubectlOdooPlugin (plugin_test.go)",
+	"kubectl odoo resume NAME":                                                  "TestKubectlOdooPlugin (plugin_test.go)",
 	"kubectl logs":                                                              "a word in a sentence",
 	"kubectl describe pod":                                                      "a word in a sentence",
 }
