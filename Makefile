@@ -133,9 +133,14 @@ sandbox-down: ## Stop the local sandbox.
 IMG ?= ghcr.io/odoo-operator/odoo-operator:latest
 KUBECTL ?= $(K8S_BINS)/kubectl
 
+# LEGACY_VERSIONS=true also serves the deprecated API versions (bemade.org/v1,
+# v1alpha1) for clusters migrating from the reference operator (docs/versions.md).
+LEGACY_VERSIONS ?= false
+DEPLOY_CONFIG = $(if $(filter true,$(LEGACY_VERSIONS)),config/migrating,config/default)
+
 .PHONY: deploy
-deploy: ## Install CRDs, RBAC and the manager (image IMG) on the cluster of the current kubeconfig.
-	$(KUBECTL) kustomize config/default | sed 's|image: controller:latest|image: $(IMG)|' | $(KUBECTL) apply --server-side -f -
+deploy: ## Install CRDs, RBAC and the manager (image IMG) on the cluster of the current kubeconfig (LEGACY_VERSIONS=true serves bemade.org/v1).
+	$(KUBECTL) kustomize $(DEPLOY_CONFIG) | sed 's|image: controller:latest|image: $(IMG)|' | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy
 undeploy: ## Remove the manager and RBAC. CRDs stay: deleting them would delete every OdooInstance.

@@ -64,6 +64,8 @@
 #   SANDBOX_WEBHOOK_PORT    the operator's webhook port the apiserver calls (default 19443)
 #   SANDBOX_OPERATOR        0 = do not build/start the operator (default 1)
 #   OPERATOR_ARGS           extra operator flags (word-split)
+#   SANDBOX_LEGACY_VERSIONS 1 = serve the deprecated bemade.org/v1 and v1alpha1 versions, as
+#                           config/components/legacy-versions does (default 0: v1alpha2 only)
 #   SANDBOX_ODOO            0 = no real Odoo: `odoo` pods are left Pending (default 1)
 #   SANDBOX_ODOO_HTTP_PORTS 127.0.0.1 port range of the real web pods (default 31000-31499)
 #   BIN / ODOO_OPERATOR_CACHE  where build.sh puts the binaries (see there)
@@ -471,7 +473,21 @@ apply_crds() {
   local dir=$ROOT/config/crd/bases
   if [[ -d $dir ]] && compgen -G "$dir/*.yaml" >/dev/null; then
     log "applying CRDs from config/crd/bases"
-    kc apply --server-side -f "$dir" >/dev/null
+    # --force-conflicts: config/crd/bases is the truth, also over what a test
+    # patched (an e2e test serves the legacy versions for its duration).
+    kc apply --server-side --force-conflicts -f "$dir" >/dev/null
+    if [[ ${SANDBOX_LEGACY_VERSIONS:-0} == 1 ]]; then
+      log "serving the deprecated versions bemade.org/v1 and v1alpha1 (SANDBOX_LEGACY_VERSIONS=1)"
+      # The patches of config/components/legacy-versions.
+      kc patch crd odooinstances.bemade.org --type=json -p '[
+        {"op":"test","path":"/spec/versions/0/name","value":"v1"},{"op":"replace","path":"/spec/versions/0/served","value":true},
+        {"op":"test","path":"/spec/versions/1/name","value":"v1alpha1"},{"op":"replace","path":"/spec/versions/1/served","value":true}]' >/dev/null
+      local kind
+      for kind in initjobs upgradejobs backupjobs restorejobs; do
+        kc patch crd "odoo$kind.bemade.org" --type=json -p '[
+          {"op":"test","path":"/spec/versions/0/name","value":"v1alpha1"},{"op":"replace","path":"/spec/versions/0/served","value":true}]' >/dev/null
+      done
+    fi
     kc wait --for condition=established --timeout=60s -f "$dir" >/dev/null
   fi
   # The Gateway API's standard CRDs (HTTPRoute for spec.ingress.gatewayRef),

@@ -189,7 +189,8 @@ type BackupPruneStatus struct {
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:shortName=backupjob,categories=odoo
+// +kubebuilder:resource:shortName=backupjob,categories=odoo-all
+// +kubebuilder:unservedversion
 // +kubebuilder:deprecatedversion:warning="bemade.org/v1alpha1 OdooBackupJob is deprecated; use bemade.org/v1alpha2"
 // +kubebuilder:printcolumn:name="Instance",type=string,JSONPath=`.spec.odooInstanceRef.name`
 // +kubebuilder:printcolumn:name="Format",type=string,JSONPath=`.spec.format`

@@ -110,7 +110,8 @@ type OdooJobStatus struct {
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:shortName=initjob,categories=odoo
+// +kubebuilder:resource:shortName=initjob,categories=odoo-all
+// +kubebuilder:unservedversion
 // +kubebuilder:deprecatedversion:warning="bemade.org/v1alpha1 OdooInitJob is deprecated; use bemade.org/v1alpha2"
 // +kubebuilder:printcolumn:name="Target",type=string,JSONPath=`.spec.odooInstanceRef.name`
 // +kubebuilder:printcolumn:name="Modules",type=string,JSONPath=`.spec.modules`

@@ -535,7 +535,8 @@ type Condition struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:subresource:scale:specpath=.spec.replicas,statuspath=.status.readyReplicas,selectorpath=.status.selector
-// +kubebuilder:resource:shortName=odoo,categories=odoo
+// +kubebuilder:resource:shortName=odoo,categories=odoo-all
+// +kubebuilder:unservedversion
 // +kubebuilder:deprecatedversion:warning="bemade.org/v1alpha1 OdooInstance is deprecated; use bemade.org/v1alpha2"
 // +kubebuilder:printcolumn:name="Image",type=string,JSONPath=`.spec.image`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`

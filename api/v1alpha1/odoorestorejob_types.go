@@ -196,7 +196,8 @@ type OdooRestoreJobStatus struct {
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:shortName=restore;restorejob,categories=odoo
+// +kubebuilder:resource:shortName=restore;restorejob,categories=odoo-all
+// +kubebuilder:unservedversion
 // +kubebuilder:deprecatedversion:warning="bemade.org/v1alpha1 OdooRestoreJob is deprecated; use bemade.org/v1alpha2"
 // +kubebuilder:printcolumn:name="Target",type=string,JSONPath=`.spec.odooInstanceRef.name`
 // +kubebuilder:printcolumn:name="Source",type=string,JSONPath=`.spec.source.type`

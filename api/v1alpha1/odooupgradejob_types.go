@@ -56,7 +56,8 @@ type OdooUpgradeJobStatus struct {
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:shortName=upgradejob,categories=odoo
+// +kubebuilder:resource:shortName=upgradejob,categories=odoo-all
+// +kubebuilder:unservedversion
 // +kubebuilder:deprecatedversion:warning="bemade.org/v1alpha1 OdooUpgradeJob is deprecated; use bemade.org/v1alpha2"
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Instance",type=string,JSONPath=`.spec.odooInstanceRef.name`

@@ -127,6 +127,9 @@ const (
 	// ReasonFilestoreMigrating means the filestore is being copied to a claim
 	// of the new storage class; web and cron are stopped.
 	ReasonFilestoreMigrating = "FilestoreMigrating"
+	// ReasonFilestoreShrinkRefused means spec.filestore.storageSize is below
+	// the volume's size: volumes only grow, the claim keeps its size.
+	ReasonFilestoreShrinkRefused = "FilestoreShrinkRefused"
 	// ReasonFilestoreMigrated means the instance uses the new claim.
 	ReasonFilestoreMigrated = "FilestoreMigrated"
 	// ReasonFilestoreMigrationFailed means the copy failed; the old claim is
@@ -141,8 +144,19 @@ const (
 	// ReasonUpgradeCancelled means spec.image changed before the upgrade Job
 	// ran: the database was not touched.
 	ReasonUpgradeCancelled = "UpgradeCancelled"
-	// ReasonRestoring means the restore point of a failed upgrade is loaded.
+	// ReasonRestoring means a database is being restored: the restore point
+	// of a failed upgrade, an OdooRestoreJob or a staging refresh. Web and
+	// cron are held at 0 replicas while the database is swapped.
 	ReasonRestoring = "Restoring"
+	// ReasonDatabaseMoving means the database moves to another PostgreSQL
+	// cluster; web and cron are stopped.
+	ReasonDatabaseMoving = "DatabaseMoving"
+	// ReasonRollingBack means an automatic rollback brings the previous image
+	// back and no pod of it serves yet.
+	ReasonRollingBack = "RollingBack"
+	// ReasonNotServing means no web pod is ready although spec.replicas asks
+	// for some.
+	ReasonNotServing = "NotServing"
 	// ReasonNoErrors means the sampled logs hold no error.
 	ReasonNoErrors = "NoErrors"
 	// ReasonErrorsLogged means the sampled logs hold errors.

@@ -189,7 +189,7 @@ type BackupPruneStatus struct {
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:shortName=backupjob,categories=odoo
+// +kubebuilder:resource:shortName=backupjob,categories=odoo-all
 // +kubebuilder:storageversion
 // +kubebuilder:printcolumn:name="Instance",type=string,JSONPath=`.spec.odooInstanceRef.name`
 // +kubebuilder:printcolumn:name="Format",type=string,JSONPath=`.spec.format`

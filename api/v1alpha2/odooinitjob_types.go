@@ -115,7 +115,7 @@ type OdooJobStatus struct {
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:shortName=initjob,categories=odoo
+// +kubebuilder:resource:shortName=initjob,categories=odoo-all
 // +kubebuilder:storageversion
 // +kubebuilder:printcolumn:name="Target",type=string,JSONPath=`.spec.odooInstanceRef.name`
 // +kubebuilder:printcolumn:name="Modules",type=string,JSONPath=`.spec.modules`

@@ -818,6 +818,13 @@ type DeploymentStatus struct {
 	// +optional
 	CurrentImage string `json:"currentImage,omitempty"`
 
+	// wantedImage is spec.image while it is not currentImage: a rollout or an
+	// upgrade in progress, a failed upgrade or a rollback (the old image keeps
+	// serving). Empty when the web pods serve spec.image. Printed by
+	// `kubectl get odoo` beside currentImage.
+	// +optional
+	WantedImage string `json:"wantedImage,omitempty"`
+
 	// previousImage is the image that ran before currentImage: the rollback target.
 	// +optional
 	PreviousImage string `json:"previousImage,omitempty"`
@@ -1038,19 +1045,30 @@ type HealthError struct {
 	Count int32 `json:"count,omitempty"`
 }
 
-// Phase is the printable summary of an instance's conditions.
-// +kubebuilder:validation:Enum=Pending;Initializing;Running;Upgrading;Degraded;Stopped;Failed
+// Phase is the printable summary of an instance's conditions and of the
+// operation in progress.
+// +kubebuilder:validation:Enum=Pending;Initializing;Running;Upgrading;Restoring;Migrating;RollingBack;Degraded;Stopped;Failed
 type Phase string
 
-// Phases, derived from conditions (see the controller's status computation).
+// Phases, derived from conditions and status.operation (see the controller's
+// status computation).
 const (
 	PhasePending      Phase = "Pending"
 	PhaseInitializing Phase = "Initializing"
 	PhaseRunning      Phase = "Running"
-	PhaseUpgrading    Phase = "Upgrading"
-	PhaseDegraded     Phase = "Degraded"
-	PhaseStopped      Phase = "Stopped"
-	PhaseFailed       Phase = "Failed"
+	// PhaseUpgrading: a module upgrade (or module install) runs.
+	PhaseUpgrading Phase = "Upgrading"
+	// PhaseRestoring: a restore swaps the database (an OdooRestoreJob, a
+	// staging refresh, or the restore point of a failed upgrade).
+	PhaseRestoring Phase = "Restoring"
+	// PhaseMigrating: the filestore (or the database) moves to new storage.
+	PhaseMigrating Phase = "Migrating"
+	// PhaseRollingBack: an automatic rollback brings the previous image back
+	// and it does not serve yet.
+	PhaseRollingBack Phase = "RollingBack"
+	PhaseDegraded    Phase = "Degraded"
+	PhaseStopped     Phase = "Stopped"
+	PhaseFailed      Phase = "Failed"
 )
 
 // OdooInstance is an Odoo deployment: database, filestore, web and cron
@@ -1059,9 +1077,10 @@ const (
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:subresource:scale:specpath=.spec.replicas,statuspath=.status.readyReplicas,selectorpath=.status.selector
-// +kubebuilder:resource:shortName=odoo,categories=odoo
+// +kubebuilder:resource:shortName=odoo,categories=odoo-all
 // +kubebuilder:storageversion
-// +kubebuilder:printcolumn:name="Image",type=string,JSONPath=`.spec.image`
+// +kubebuilder:printcolumn:name="Image",type=string,JSONPath=`.status.deployment.currentImage`,description="The image the web pods serve"
+// +kubebuilder:printcolumn:name="Wanted",type=string,JSONPath=`.status.deployment.wantedImage`,description="spec.image while it is not the image that serves"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`

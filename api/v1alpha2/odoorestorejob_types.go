@@ -196,7 +196,7 @@ type OdooRestoreJobStatus struct {
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:shortName=restore;restorejob,categories=odoo
+// +kubebuilder:resource:shortName=restore;restorejob,categories=odoo-all
 // +kubebuilder:storageversion
 // +kubebuilder:printcolumn:name="Target",type=string,JSONPath=`.spec.odooInstanceRef.name`
 // +kubebuilder:printcolumn:name="Source",type=string,JSONPath=`.spec.source.type`

@@ -125,7 +125,7 @@ type EgressDestination struct {
 // Namespaces no policy selects are not restricted (see docs/security.md).
 //
 // +kubebuilder:object:root=true
-// +kubebuilder:resource:scope=Cluster,shortName=tenantpolicy,categories=odoo
+// +kubebuilder:resource:scope=Cluster,shortName=tenantpolicy,categories=odoo-all
 // +kubebuilder:storageversion
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type OdooTenantPolicy struct {

@@ -56,7 +56,7 @@ type OdooUpgradeJobStatus struct {
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:shortName=upgradejob,categories=odoo
+// +kubebuilder:resource:shortName=upgradejob,categories=odoo-all
 // +kubebuilder:storageversion
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Instance",type=string,JSONPath=`.spec.odooInstanceRef.name`

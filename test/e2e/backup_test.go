@@ -53,6 +53,8 @@ func TestBackupJobRunsToCompletion(t *testing.T) {
 		t.Errorf("%d backup Jobs, want 1", n)
 	}
 
+	// A legacy client on a cluster that still serves v1alpha1.
+	serveLegacyVersions(t)
 	framework.Apply(t, ns, `apiVersion: bemade.org/v1alpha1
 kind: OdooBackupJob
 metadata:

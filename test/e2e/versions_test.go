@@ -59,6 +59,49 @@ func normalize(v any) any {
 	return out
 }
 
+// serveLegacyVersions serves the deprecated versions (OdooInstance v1 and
+// v1alpha1, the jobs' v1alpha1) for the test, as a cluster migrating from the
+// reference operator does (config/components/legacy-versions, the same
+// patches), and stops serving them when it ends: a fresh install serves
+// v1alpha2 only.
+func serveLegacyVersions(t *testing.T) {
+	t.Helper()
+	setLegacyServed(t, true)
+	t.Cleanup(func() { setLegacyServed(t, false) })
+}
+
+func setLegacyServed(t *testing.T, served bool) {
+	t.Helper()
+	framework.Kubectl(t, "patch", "crd/odooinstances.bemade.org", "--type=json", "-p", fmt.Sprintf(`[
+		{"op":"test","path":"/spec/versions/0/name","value":"v1"},{"op":"replace","path":"/spec/versions/0/served","value":%[1]t},
+		{"op":"test","path":"/spec/versions/1/name","value":"v1alpha1"},{"op":"replace","path":"/spec/versions/1/served","value":%[1]t}]`, served))
+	for _, kind := range []string{"initjobs", "upgradejobs", "backupjobs", "restorejobs"} {
+		framework.Kubectl(t, "patch", "crd/odoo"+kind+".bemade.org", "--type=json", "-p", fmt.Sprintf(`[
+			{"op":"test","path":"/spec/versions/0/name","value":"v1alpha1"},{"op":"replace","path":"/spec/versions/0/served","value":%t}]`, served))
+	}
+	// Until discovery shows the change (and kubectl's cache is refreshed),
+	// kubectl would resolve the short name to the version served before.
+	want := "bemade.org/v1alpha2"
+	if served {
+		want = "bemade.org/v1"
+	}
+	framework.Eventually(t, time.Minute, "discovery prefers "+want+" for odooinstances", func() error {
+		out, err := framework.KubectlE("api-resources", "--cached=false", "--api-group=bemade.org", "--no-headers")
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if f := strings.Fields(line); len(f) >= 3 && f[0] == "odooinstances" {
+				if f[2] != want {
+					return fmt.Errorf("odooinstances at %s", f[2])
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("no odooinstances in %q", out)
+	})
+}
+
 func getSpec(t *testing.T, ns, resource string) map[string]any {
 	t.Helper()
 	out := framework.Kubectl(t, "get", "-n", ns, resource, "-o", "json")
@@ -73,6 +116,7 @@ func getSpec(t *testing.T, ns, resource string) map[string]any {
 // as bemade.org/v1, is served at every version and runs.
 func TestLegacyV1ObjectKeepsWorking(t *testing.T) {
 	ns := framework.Namespace(t, "e2e-legacy")
+	serveLegacyVersions(t)
 	manifest, written := legacyExample(t)
 	out, err := framework.KubectlStdin(manifest, "apply", "-n", ns, "-f", "-", "--warnings-as-errors=false")
 	if err != nil {
@@ -118,6 +162,7 @@ func TestLegacyV1ObjectKeepsWorking(t *testing.T) {
 // storedVersions ends as [v1alpha2].
 func TestStoredV1ObjectsAreMigrated(t *testing.T) {
 	ns := framework.Namespace(t, "e2e-migration")
+	serveLegacyVersions(t)
 	crd := "crd/odooinstances.bemade.org"
 	storage := func(v1, v1alpha2 bool) {
 		framework.Kubectl(t, "patch", crd, "--type=json", "-p", fmt.Sprintf(`[

@@ -43,7 +43,7 @@ func (r *Reconciler) reconcileFilestore(ctx context.Context, s *scope) (ctrl.Res
 	}
 	existing := nilIfAbsent(pvc)
 	if requested, current, shrink := resources.FilestoreShrinkRequested(inst, existing); shrink {
-		s.degraded = append(s.degraded, problem{"FilestoreShrinkRefused",
+		s.degraded = append(s.degraded, problem{odoov1alpha2.ReasonFilestoreShrinkRefused,
 			fmt.Sprintf("spec.filestore.storageSize %s is below the volume's %s; volumes cannot shrink, set it to %s or more", requested.String(), current.String(), current.String())})
 	}
 	// A claim that does not exist yet is created with the spec's class; an

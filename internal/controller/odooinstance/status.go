@@ -98,6 +98,7 @@ func computeStatus(in statusInputs) odoov1alpha2.OdooInstanceStatus {
 	webOK := setDeploymentCondition(&status, odoov1alpha2.ConditionWebAvailable, in.web, webReplicas, gen)
 	cronOK := setDeploymentCondition(&status, odoov1alpha2.ConditionCronAvailable, in.cron, cronReplicas, gen)
 	setImages(&status, in.web, in.cron, webOK, cronOK)
+	setWantedImage(&status, inst)
 	dbReady := setDatabase(&status, in.database, gen)
 	setUpgradeCondition(&status, gen)
 	setHealth(&status, in.health, in.healthEnabled, gen)
@@ -105,8 +106,9 @@ func computeStatus(in statusInputs) odoov1alpha2.OdooInstanceStatus {
 	setBackupCondition(&status, in)
 	setStalled(&status, in.stalled, gen)
 	setDegraded(&status, in, gen)
-	setReady(&status, in, webOK && cronOK && dbReady, gen)
-	status.Phase = derivePhase(&status, inst)
+	act := currentActivity(inst, &status, in.web, webOK)
+	setReady(&status, in, act, webOK && cronOK && dbReady, gen)
+	status.Phase = derivePhase(&status, inst, act)
 	if in.reconcileErr == nil {
 		status.ObservedGeneration = gen
 	}
@@ -214,6 +216,15 @@ func setImages(status *odoov1alpha2.OdooInstanceStatus, web, cron *appsv1.Deploy
 	}
 }
 
+// setWantedImage shows spec.image beside the image that serves while the two
+// differ (a rollout, an upgrade, a failed upgrade, a rollback).
+func setWantedImage(status *odoov1alpha2.OdooInstanceStatus, inst *odoov1alpha2.OdooInstance) {
+	status.Deployment.WantedImage = ""
+	if inst.Spec.Image != status.Deployment.CurrentImage {
+		status.Deployment.WantedImage = inst.Spec.Image
+	}
+}
+
 func containerImage(d *appsv1.Deployment) string {
 	for _, c := range d.Spec.Template.Spec.Containers {
 		if c.Name == resources.ContainerName {
@@ -264,12 +275,15 @@ func setDegraded(status *odoov1alpha2.OdooInstanceStatus, in statusInputs, gen i
 	})
 }
 
-// setReady sets Ready and Progressing: Ready when both tiers settled and
-// nothing is wrong, otherwise Progressing while the operator can still get
-// there by itself.
-func setReady(status *odoov1alpha2.OdooInstanceStatus, in statusInputs, settled bool, gen int64) {
+// setReady sets Ready and Progressing: Ready when both tiers settled, a web
+// pod serves (unless spec.replicas is 0) and nothing is wrong, otherwise
+// Progressing while the operator can still get there by itself. A tier held
+// at 0 by an operation (a restore swapping the database, a filestore copy,
+// maintenance during an upgrade) is settled but serves nothing: not Ready.
+func setReady(status *odoov1alpha2.OdooInstanceStatus, in statusInputs, act *activity, settled bool, gen int64) {
 	degraded := meta.IsStatusConditionTrue(status.Conditions, odoov1alpha2.ConditionDegraded)
 	stalled := in.stalled != nil
+	serving := in.instance.WebReplicas() == 0 || status.ReadyReplicas > 0
 	switch {
 	case stalled:
 		setReadyProgressing(status, gen, metav1.ConditionFalse, in.stalled.reason, in.stalled.message, metav1.ConditionFalse)
@@ -278,6 +292,8 @@ func setReady(status *odoov1alpha2.OdooInstanceStatus, in statusInputs, settled 
 		setReadyProgressing(status, gen, metav1.ConditionFalse, c.Reason, c.Message, metav1.ConditionTrue)
 	case in.progressing != nil:
 		setReadyProgressing(status, gen, metav1.ConditionFalse, in.progressing.reason, in.progressing.message, metav1.ConditionTrue)
+	case act != nil && !serving:
+		setReadyProgressing(status, gen, metav1.ConditionFalse, act.reason, act.message, metav1.ConditionTrue)
 	case !settled:
 		reason, message := odoov1alpha2.ReasonRollingOut, "rolling out"
 		for _, t := range []string{odoov1alpha2.ConditionDatabaseReady, odoov1alpha2.ConditionWebAvailable, odoov1alpha2.ConditionCronAvailable} {
@@ -287,6 +303,9 @@ func setReady(status *odoov1alpha2.OdooInstanceStatus, in statusInputs, settled 
 			}
 		}
 		setReadyProgressing(status, gen, metav1.ConditionFalse, reason, message, metav1.ConditionTrue)
+	case !serving:
+		setReadyProgressing(status, gen, metav1.ConditionFalse, odoov1alpha2.ReasonNotServing,
+			fmt.Sprintf("no web pod is ready; spec.replicas asks for %d", in.instance.WebReplicas()), metav1.ConditionTrue)
 	default:
 		message := fmt.Sprintf("%d web and %d cron pods available", in.instance.WebReplicas(), in.instance.CronReplicas())
 		setReadyProgressing(status, gen, metav1.ConditionTrue, odoov1alpha2.ReasonAvailable, message, metav1.ConditionFalse)
@@ -306,13 +325,18 @@ func setReadyProgressing(status *odoov1alpha2.OdooInstanceStatus, gen int64, rea
 	})
 }
 
-// derivePhase summarises the conditions in one word for `kubectl get odoo`.
-// An instance whose web pods serve stays Running during a rollout.
-func derivePhase(status *odoov1alpha2.OdooInstanceStatus, inst *odoov1alpha2.OdooInstance) odoov1alpha2.Phase {
+// derivePhase summarises the conditions and the activity in one word for
+// `kubectl get odoo`. An operation in progress (upgrade, restore, migration,
+// rollback) names the phase, even when it also made the instance Degraded:
+// the Ready condition carries the problem. An instance whose web pods serve
+// stays Running during a plain rollout.
+func derivePhase(status *odoov1alpha2.OdooInstanceStatus, inst *odoov1alpha2.OdooInstance, act *activity) odoov1alpha2.Phase {
 	ready := meta.IsStatusConditionTrue(status.Conditions, odoov1alpha2.ConditionReady)
 	switch {
 	case meta.IsStatusConditionTrue(status.Conditions, odoov1alpha2.ConditionStalled):
 		return odoov1alpha2.PhaseFailed
+	case act != nil:
+		return act.phase
 	case meta.IsStatusConditionTrue(status.Conditions, odoov1alpha2.ConditionDegraded):
 		return odoov1alpha2.PhaseDegraded
 	case status.Database != nil && !status.Database.Initialized:

@@ -648,7 +648,7 @@ func TestDerivePhase(t *testing.T) {
 			g := NewWithT(t)
 			inst := statusInstance(func(i *odoov1alpha2.OdooInstance) { i.Spec.Replicas = ptr.To(tt.webReplicas) })
 			status := &odoov1alpha2.OdooInstanceStatus{Conditions: tt.conditions, ReadyReplicas: tt.readyReplicas}
-			g.Expect(derivePhase(status, inst)).To(Equal(tt.want))
+			g.Expect(derivePhase(status, inst, nil)).To(Equal(tt.want))
 		})
 	}
 }

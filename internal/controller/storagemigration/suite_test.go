@@ -19,7 +19,7 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	envtestutil.SetLogger() // TEST_LOG=1 shows the logs
-	env, cfg, err := envtestutil.Start()
+	env, cfg, err := envtestutil.Start(envtestutil.WithLegacyVersions())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

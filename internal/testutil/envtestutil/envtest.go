@@ -26,10 +26,33 @@ func RepoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
+// Option changes the environment Start starts.
+type Option func(*envtest.Environment) error
+
+// WithLegacyVersions installs the CRDs with their deprecated versions
+// (OdooInstance v1 and v1alpha1, the jobs' v1alpha1) served, as a cluster
+// migrating from the reference operator does (config/components/legacy-versions).
+// The generated CRDs leave them unserved, so suites that write legacy objects
+// ask for this explicitly.
+func WithLegacyVersions() Option {
+	return func(env *envtest.Environment) error {
+		crds, err := LoadCRDs()
+		if err != nil {
+			return err
+		}
+		for _, crd := range crds {
+			ServeLegacyVersions(crd)
+		}
+		env.CRDDirectoryPaths = nil
+		env.CRDs = crds
+		return nil
+	}
+}
+
 // Start starts the control plane. It fails, rather than skips, when the
 // binaries are missing: a suite that silently skips is a suite that passes
 // without testing anything.
-func Start() (*envtest.Environment, *rest.Config, error) {
+func Start(opts ...Option) (*envtest.Environment, *rest.Config, error) {
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
 		return nil, nil, fmt.Errorf("KUBEBUILDER_ASSETS is not set: run the tests with `make test`, or export KUBEBUILDER_ASSETS=$(hack/k8s-tools/build.sh | tail -1)")
@@ -38,6 +61,11 @@ func Start() (*envtest.Environment, *rest.Config, error) {
 		BinaryAssetsDirectory: assets,
 		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
+	}
+	for _, opt := range opts {
+		if err := opt(env); err != nil {
+			return nil, nil, err
+		}
 	}
 	cfg, err := env.Start()
 	if err != nil {

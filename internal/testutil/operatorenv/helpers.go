@@ -90,6 +90,14 @@ func CompleteInit(g gomega.Gomega, ns, name string) {
 // SetJobCondition plays the Job controller: the Job completes or fails (as
 // after its backoff limit).
 func SetJobCondition(g gomega.Gomega, job *batchv1.Job, t batchv1.JobConditionType) {
+	// Once ended, a Job stays so: its startTime and completionTime are
+	// immutable, so a second call (a retry of an Eventually in another
+	// second) would be refused.
+	for _, c := range job.Status.Conditions {
+		if c.Type == t && c.Status == corev1.ConditionTrue {
+			return
+		}
+	}
 	now := metav1.Now()
 	job.Status.StartTime = &now
 	if t == batchv1.JobComplete {

@@ -78,7 +78,9 @@ func Start() (_ *Env, stop func(), err error) {
 			stop()
 		}
 	}()
-	env, cfg, err := envtestutil.Start()
+	// The legacy versions are served, as on a cluster migrating from the
+	// reference operator: the suites also drive v1/v1alpha1 objects.
+	env, cfg, err := envtestutil.Start(envtestutil.WithLegacyVersions())
 	if err != nil {
 		return nil, nil, err
 	}

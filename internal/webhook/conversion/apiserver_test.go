@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -51,12 +50,18 @@ func TestConversionThroughAPIServer(t *testing.T) {
 	g.Expect(odoov1alpha1.AddToScheme(scheme)).To(Succeed())
 	g.Expect(odoov1.AddToScheme(scheme)).To(Succeed())
 
+	// The legacy versions are served, as on a cluster migrating from the
+	// reference operator (the generated CRDs leave them unserved).
+	crds, err := envtestutil.LoadCRDs()
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, crd := range crds {
+		envtestutil.ServeLegacyVersions(crd)
+	}
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
 		Scheme:                scheme,
 		CRDInstallOptions: envtest.CRDInstallOptions{
-			Paths:              []string{filepath.Join(envtestutil.RepoRoot(), "config", "crd", "bases")},
-			ErrorIfPathMissing: true,
+			CRDs: crds,
 		},
 		// Point spec.conversion of the installed CRDs at the local webhook server
 		// (the operator sets it at runtime in a real installation).

@@ -21,7 +21,7 @@ import (
 var legacyPhases = map[odoov1alpha1.Phase]odoov1alpha2.Phase{
 	odoov1alpha1.PhaseRunning:                      odoov1alpha2.PhaseRunning,
 	odoov1alpha1.PhaseUpgrading:                    odoov1alpha2.PhaseUpgrading,
-	odoov1alpha1.PhaseRestoring:                    odoov1alpha2.PhasePending,
+	odoov1alpha1.PhaseRestoring:                    odoov1alpha2.PhaseRestoring,
 	odoov1alpha1.PhaseProvisioning:                 odoov1alpha2.PhasePending,
 	odoov1alpha1.PhaseUninitialized:                odoov1alpha2.PhaseInitializing,
 	odoov1alpha1.PhaseInitializing:                 odoov1alpha2.PhaseInitializing,
@@ -31,13 +31,30 @@ var legacyPhases = map[odoov1alpha1.Phase]odoov1alpha2.Phase{
 	odoov1alpha1.PhaseStopped:                      odoov1alpha2.PhaseStopped,
 	odoov1alpha1.PhaseCloningFromSource:            odoov1alpha2.PhasePending,
 	odoov1alpha1.PhaseBackingUp:                    odoov1alpha2.PhaseRunning,
-	odoov1alpha1.PhaseMigratingFilestore:           odoov1alpha2.PhasePending,
-	odoov1alpha1.PhaseFinalizingFilestoreMigration: odoov1alpha2.PhasePending,
-	odoov1alpha1.PhaseMigratingDatabase:            odoov1alpha2.PhasePending,
-	odoov1alpha1.PhaseFinalizingDatabaseMigration:  odoov1alpha2.PhasePending,
+	odoov1alpha1.PhaseMigratingFilestore:           odoov1alpha2.PhaseMigrating,
+	odoov1alpha1.PhaseFinalizingFilestoreMigration: odoov1alpha2.PhaseMigrating,
+	odoov1alpha1.PhaseMigratingDatabase:            odoov1alpha2.PhaseMigrating,
+	odoov1alpha1.PhaseFinalizingDatabaseMigration:  odoov1alpha2.PhaseMigrating,
 	odoov1alpha1.PhaseError:                        odoov1alpha2.PhaseFailed,
 	odoov1alpha1.PhasePending:                      odoov1alpha2.PhasePending,
 	odoov1alpha1.PhaseFailed:                       odoov1alpha2.PhaseFailed,
+}
+
+// hubPhases maps the hub phases the legacy enum lacks to the nearest legacy
+// phase; the others have the same name in both. The stash restores the hub's
+// value when the object comes back unchanged.
+var hubPhases = map[odoov1alpha2.Phase]odoov1alpha1.Phase{
+	odoov1alpha2.PhaseMigrating: odoov1alpha1.PhaseMigratingFilestore,
+	// The legacy operators had no rollback: an image that misbehaves is Degraded.
+	odoov1alpha2.PhaseRollingBack: odoov1alpha1.PhaseDegraded,
+}
+
+// downPhase is the legacy phase of a hub phase.
+func downPhase(p odoov1alpha2.Phase) odoov1alpha1.Phase {
+	if legacy, ok := hubPhases[p]; ok {
+		return legacy
+	}
+	return odoov1alpha1.Phase(p)
 }
 
 // upBody converts the fields a legacy object shares with the hub, then fills
@@ -238,7 +255,7 @@ func downBody(in hubBody) spokeBody {
 
 	hs := &in.Status
 	st := &out.Status
-	st.Phase = odoov1alpha1.Phase(hs.Phase)
+	st.Phase = downPhase(hs.Phase)
 	st.URL = hs.URL
 	st.ReadyReplicas = hs.ReadyReplicas
 	st.Selector = hs.Selector

@@ -277,7 +277,7 @@ func TestSpokeOnlyFieldsSurviveHubEdits(t *testing.T) {
 	written.Spec.Sync = &odoov1.SyncSpec{Enabled: ptr.To(false), Time: "2025-06-16T10:00:00Z"}
 	written.Spec.Probes = &odoov1.ProbesSpec{StartupPath: "/web/login", LivenessPath: "/web/health", ReadinessPath: "/health/ready"}
 	written.Spec.Environment = "Production"
-	written.Status = odoov1.OdooInstanceStatus{Phase: odoov1.PhaseRestoring, Message: "restoring from s3", Ready: ptr.To(false), TargetReplicas: 1}
+	written.Status = odoov1.OdooInstanceStatus{Phase: odoov1.PhaseCloningFromSource, Message: "cloning from the source instance", Ready: ptr.To(false), TargetReplicas: 1}
 
 	t.Run("kept through hub writes that do not touch them", func(t *testing.T) {
 		g := NewWithT(t)
@@ -304,7 +304,7 @@ func TestSpokeOnlyFieldsSurviveHubEdits(t *testing.T) {
 		hub.Spec.Database.Cluster = "pg-2" // was filled with "default"
 		back := toV1(t, hub)
 		g.Expect(back.Status.Phase).To(Equal(odoov1.PhaseRunning))
-		g.Expect(back.Status.Message).To(Equal("restoring from s3"), "fields the hub has no say on are kept")
+		g.Expect(back.Status.Message).To(Equal("cloning from the source instance"), "fields the hub has no say on are kept")
 		g.Expect(back.Spec.Probes).To(Equal(&odoov1.ProbesSpec{StartupPath: "/web/health", LivenessPath: "/web/health", ReadinessPath: "/web/health"}))
 		g.Expect(back.Spec.Database).To(Equal(&odoov1.DatabaseSpec{Cluster: "pg-2"}), "the filled missingPolicy still does not show")
 		g.Expect(back.Spec.Sync).To(Equal(written.Spec.Sync))
@@ -339,12 +339,12 @@ func TestSpokeOnlyFieldsSurviveHubEdits(t *testing.T) {
 func TestLegacyPhases(t *testing.T) {
 	hubSchema := structural(t, "v1alpha2")
 	phases := map[odoov1alpha1.Phase]odoov1alpha2.Phase{
-		"Running": "Running", "Upgrading": "Upgrading", "Restoring": "Pending",
+		"Running": "Running", "Upgrading": "Upgrading", "Restoring": "Restoring",
 		"Provisioning": "Pending", "Uninitialized": "Initializing", "Initializing": "Initializing",
 		"InitFailed": "Failed", "Starting": "Pending", "Degraded": "Degraded", "Stopped": "Stopped",
-		"CloningFromSource": "Pending", "BackingUp": "Running", "MigratingFilestore": "Pending",
-		"FinalizingFilestoreMigration": "Pending", "MigratingDatabase": "Pending",
-		"FinalizingDatabaseMigration": "Pending", "Error": "Failed", "Pending": "Pending", "Failed": "Failed",
+		"CloningFromSource": "Pending", "BackingUp": "Running", "MigratingFilestore": "Migrating",
+		"FinalizingFilestoreMigration": "Migrating", "MigratingDatabase": "Migrating",
+		"FinalizingDatabaseMigration": "Migrating", "Error": "Failed", "Pending": "Pending", "Failed": "Failed",
 		"SomethingNew": "",
 	}
 	for legacy, want := range phases {
@@ -354,6 +354,28 @@ func TestLegacyPhases(t *testing.T) {
 			hub := apiServerDefaults(t, hubSchema, toHub(t, spoke))
 			g.Expect(hub.Status.Phase).To(Equal(want))
 			g.Expect(toV1alpha1(t, hub).Status.Phase).To(Equal(legacy))
+		})
+	}
+}
+
+// TestHubPhasesDownConvert: every hub phase converts to a phase the legacy
+// enum accepts (the API server prunes nothing from a conversion, but legacy
+// clients validate against that enum), and comes back unchanged to the hub
+// through the stash.
+func TestHubPhasesDownConvert(t *testing.T) {
+	hubSchema := structural(t, "v1alpha2")
+	legacyEnum := map[string]bool{}
+	for _, v := range structural(t, "v1alpha1").Properties["status"].Properties["phase"].ValueValidation.Enum {
+		legacyEnum[v.Object.(string)] = true
+	}
+	for _, v := range hubSchema.Properties["status"].Properties["phase"].ValueValidation.Enum {
+		phase := odoov1alpha2.Phase(v.Object.(string))
+		t.Run(string(phase), func(t *testing.T) {
+			g := NewWithT(t)
+			hub := &odoov1alpha2.OdooInstance{Status: odoov1alpha2.OdooInstanceStatus{Phase: phase}}
+			spoke := toV1alpha1(t, hub)
+			g.Expect(legacyEnum).To(HaveKey(string(spoke.Status.Phase)))
+			g.Expect(apiServerDefaults(t, hubSchema, toHub(t, spoke)).Status.Phase).To(Equal(phase))
 		})
 	}
 }
