@@ -26,6 +26,7 @@ type OdooInstanceSpec struct {
 	// instance's namespace, used to pull image.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="must be the name of a Secret: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, e.g. registry-credentials"
 	ImagePullSecret string `json:"imagePullSecret,omitempty"`
 
 	// adminPassword is Odoo's master password (admin_passwd) in plain text. Kept
@@ -135,9 +136,12 @@ type OdooInstanceSpec struct {
 	Cron CronSpec `json:"cron,omitempty"`
 
 	// extraEnv are environment variables added to the web, cron and Odoo Job
-	// containers. An entry with the same name as one the operator sets wins.
+	// containers. Names the operator sets itself (ODOO_RC, WORKERS,
+	// MAX_CRON_THREADS, HTTP_ENABLE and the PG* connection variables) are
+	// refused: use the matching spec fields.
 	// +optional
 	// +kubebuilder:validation:MaxItems=128
+	// +kubebuilder:validation:XValidation:rule="self.all(e, !(e.name in ['ODOO_RC', 'WORKERS', 'MAX_CRON_THREADS', 'HTTP_ENABLE', 'PGHOST', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGPASSWORD', 'PGSSLMODE', 'PGSSLROOTCERT']))",message="names ODOO_RC, WORKERS, MAX_CRON_THREADS, HTTP_ENABLE, PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE and PGSSLROOTCERT are set by the operator; use spec.workers, spec.cron.maxCronThreads, spec.database or spec.configOptions instead"
 	// +listType=map
 	// +listMapKey=name
 	ExtraEnv []corev1.EnvVar `json:"extraEnv,omitempty"`
@@ -331,6 +335,8 @@ const (
 )
 
 // StrategySpec is the rollout strategy of the web Deployment.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.rollingUpdate) || !has(self.type) || self.type != 'Recreate'",message="rollingUpdate applies only to type RollingUpdate: remove spec.strategy.rollingUpdate, or set spec.strategy.type to RollingUpdate",fieldPath=".rollingUpdate"
 type StrategySpec struct {
 	// type of the strategy.
 	// +optional
@@ -431,6 +437,7 @@ type AutoUpgradeSpec struct {
 	// timeout bounds the upgrade Job (activeDeadlineSeconds).
 	// +optional
 	// +kubebuilder:default="30m"
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="must be a positive duration such as 30m or 1h: the upgrade Job needs time to run"
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
 
 	// onFailure is what happens after a failed upgrade: KeepOldImage serves the
@@ -458,6 +465,7 @@ type RollbackSpec struct {
 	// stabilizationPeriod is how long a new image is watched after its rollout.
 	// +optional
 	// +kubebuilder:default="10m"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="must not be negative: a duration such as 10m, or 0s to stop watching right after the rollout"
 	StabilizationPeriod *metav1.Duration `json:"stabilizationPeriod,omitempty"`
 }
 
