@@ -616,6 +616,11 @@ type OdooInstanceStatus struct {
 	// then. Empty when nothing runs.
 	// +optional
 	Operation *OperationStatus `json:"operation,omitempty"`
+
+	// modules reports the Odoo modules of the database: counts by state,
+	// pending updates and the modules worth a look (see ModulesStatus).
+	// +optional
+	Modules *ModulesStatus `json:"modules,omitempty"`
 }
 
 // OperationKind names a kind of operation on an instance's database.
@@ -789,6 +794,12 @@ type DatabaseStatus struct {
 	// initialized is true once Odoo's base module is installed in the database.
 	// +optional
 	Initialized bool `json:"initialized,omitempty"`
+
+	// series is the Odoo series of the database (e.g. 18.0), from the
+	// installed version of its base module; read with status.modules.
+	// +optional
+	// +kubebuilder:validation:MaxLength=16
+	Series string `json:"series,omitempty"`
 }
 
 // UpgradePhase is the phase of a module upgrade.
@@ -977,6 +988,7 @@ const (
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
 // +kubebuilder:printcolumn:name="Backup",type=string,JSONPath=`.status.conditions[?(@.type=="BackupSucceeded")].status`,priority=1
+// +kubebuilder:printcolumn:name="Modules",type=integer,JSONPath=`.status.modules.installed`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.spec.database) || !has(oldSelf.spec.database.name) || (has(self.spec.database) && has(self.spec.database.name) && (self.spec.database.name == oldSelf.spec.database.name || (has(self.status) && has(self.status.database) && has(self.status.database.name) && self.spec.database.name == self.status.database.name)))",message="spec.database.name is immutable once set: changing it would point the instance at another database; it can only be set back to the database in use (status.database.name); to move the data, restore a backup into a new instance",fieldPath=".spec.database.name"
 type OdooInstance struct {

@@ -71,6 +71,9 @@ type Reconciler struct {
 	BackupMinInterval time.Duration
 	// Network are the administrator's NetworkPolicy settings.
 	Network NetworkOptions
+	// ModulesInterval is how often status.modules is read when nothing else
+	// asks for it; 0 means DefaultModulesInterval.
+	ModulesInterval time.Duration
 }
 
 // JobImages are the images of the data Jobs (restore points, restores).
@@ -252,6 +255,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		{"Init", r.reconcileInit},
 		{"UpgradeRequest", r.findUpgradeRequest},
 		{"Upgrade", r.reconcileUpgrade},
+		{"Modules", r.reconcileModules},
 		{"Health", r.reconcileHealth},
 		{"Rollback", r.reconcileRollback},
 		{"Workloads", r.reconcileWorkloads},
