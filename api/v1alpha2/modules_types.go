@@ -95,6 +95,9 @@ const (
 	// ReasonPreflightDependenciesMissing: an installed module depends on a
 	// module the new image lacks or cannot install.
 	ReasonPreflightDependenciesMissing = "PreflightDependenciesMissing"
+	// ReasonPreflightInconclusive (Warning event): the preflight Job ended
+	// well without listing the image's modules; the upgrade went on.
+	ReasonPreflightInconclusive = "PreflightInconclusive"
 )
 
 // AnnotationAllowSeriesChange is the annotation that, set to the new image,

@@ -1,6 +1,6 @@
 // Package upgrade is the state machine of a guarded module upgrade:
 //
-//	Snapshot → StopCron → RestorePoint → Upgrade → Verify → Rollout → Done (Success)
+//	Snapshot (+ preflight) → StopCron → RestorePoint → Upgrade → Verify → Rollout → Done (Success)
 //	                                        ↘ failure ↘ Restore ↘ Done (Failed)
 //
 // An Odoo upgrade is not one transaction: Odoo commits after every module, so
@@ -79,6 +79,14 @@ type Observed struct {
 
 	// SnapshotTaken is true once the module versions before the upgrade are recorded.
 	SnapshotTaken bool
+	// PreflightNeeded is true when the new image is to be compared with the
+	// database before anything is touched (the upgrade changes the image
+	// and the operator runs preflights).
+	PreflightNeeded bool
+	// Preflight is where the preflight Job stands. A refusal, a Job that
+	// failed or an image that cannot be pulled comes as Failure, while the
+	// step is still Snapshot: nothing was touched.
+	Preflight JobState
 	// CronStopped is true when the cron Deployment has no pod left.
 	CronStopped bool
 	// WebStopped is true when neither web nor cron has a pod left.
@@ -114,6 +122,8 @@ const (
 	Start Kind = "Start"
 	// TakeSnapshot records the module versions.
 	TakeSnapshot Kind = "TakeSnapshot"
+	// CreatePreflightJob creates the Job listing what the new image ships.
+	CreatePreflightJob Kind = "CreatePreflightJob"
 	// Advance moves to Action.Step; the step's work happens next reconcile.
 	Advance Kind = "Advance"
 	// CreateRestorePointBackup creates the restore point OdooBackupJob.
@@ -261,6 +271,18 @@ func decideInFlight(st *odoov1alpha2.UpgradeStatus, o Observed) Action {
 	case odoov1alpha2.UpgradeStepSnapshot:
 		if !o.SnapshotTaken {
 			return Action{Kind: TakeSnapshot}
+		}
+		if o.PreflightNeeded {
+			switch o.Preflight {
+			case JobAbsent:
+				return Action{Kind: CreatePreflightJob}
+			case JobRunning:
+				return Action{Kind: Wait, Message: "checking the modules " + st.ImageAttempted + " ships against the database"}
+			case JobFailed:
+				// The controller explains a failed preflight as Failure;
+				// without one, the step does not go on.
+				return Action{Kind: Fail, Message: "the preflight Job of " + st.ImageAttempted + " failed; nothing was touched"}
+			}
 		}
 		return advance(nextAfterSnapshot(st, o))
 	case odoov1alpha2.UpgradeStepStopCron:

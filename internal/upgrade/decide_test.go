@@ -68,10 +68,14 @@ func maintenanceOff(o *upgrade.Observed)   { o.MaintenanceMode = false }
 func beforeUpgradeOff(o *upgrade.Observed) { o.BeforeUpgrade = false }
 func onFailureRestore(o *upgrade.Observed) { o.OnFailure = odoov1alpha2.UpgradeFailureRestore }
 func snapshotTaken(o *upgrade.Observed)    { o.SnapshotTaken = true }
-func cronStopped(o *upgrade.Observed)      { o.CronStopped = true }
-func rolledOut(o *upgrade.Observed)        { o.WebRolledOut = true }
-func webStopped(o *upgrade.Observed)       { o.WebStopped = true }
-func swapped(o *upgrade.Observed)          { o.Swapped = true }
+
+func preflight(s upgrade.JobState) func(*upgrade.Observed) {
+	return func(o *upgrade.Observed) { o.PreflightNeeded, o.Preflight = true, s }
+}
+func cronStopped(o *upgrade.Observed) { o.CronStopped = true }
+func rolledOut(o *upgrade.Observed)   { o.WebRolledOut = true }
+func webStopped(o *upgrade.Observed)  { o.WebStopped = true }
+func swapped(o *upgrade.Observed)     { o.Swapped = true }
 func restoreJob(s upgrade.JobState) func(*upgrade.Observed) {
 	return func(o *upgrade.Observed) { o.RestoreJob = s }
 }
@@ -315,6 +319,12 @@ func TestDecideInFlight(t *testing.T) {
 		{name: "Snapshot: a new annotation waits for the upgrade in flight", st: inFlight(snapshot), o: upgrading(upgradeNow("r9")), want: upgrade.Action{Kind: upgrade.TakeSnapshot}},
 		{name: "Snapshot: a legacy request waits for the upgrade in flight", st: inFlight(snapshot), o: upgrading(request("uj")), want: upgrade.Action{Kind: upgrade.TakeSnapshot}},
 		{name: "Snapshot: autoUpgrade disabled mid-upgrade: the upgrade goes on", st: inFlight(snapshot), o: upgrading(autoUpgradeOff), want: upgrade.Action{Kind: upgrade.TakeSnapshot}},
+		{name: "Snapshot: taken, preflight needed: create its Job", st: inFlight(snapshot), o: upgrading(snapshotTaken, preflight(upgrade.JobAbsent)), want: upgrade.Action{Kind: upgrade.CreatePreflightJob}},
+		{name: "Snapshot: preflight running: wait, nothing touched", st: inFlight(snapshot), o: upgrading(snapshotTaken, preflight(upgrade.JobRunning)), want: upgrade.Action{Kind: upgrade.Wait}},
+		{name: "Snapshot: preflight passed: the steps go on", st: inFlight(snapshot), o: upgrading(snapshotTaken, preflight(upgrade.JobSucceeded)), want: advanceTo(stopCron)},
+		{name: "Snapshot: preflight refused: fail at Snapshot", st: inFlight(snapshot), o: upgrading(snapshotTaken, preflight(upgrade.JobSucceeded), failure("modules missing from the new image")), want: fail, msg: "modules missing from the new image"},
+		{name: "Snapshot: preflight Job failed without a reason: fail", st: inFlight(snapshot), o: upgrading(snapshotTaken, preflight(upgrade.JobFailed)), want: fail, msg: "the preflight Job of " + imgB + " failed; nothing was touched"},
+		{name: "Snapshot: revert during the preflight: cancel", st: inFlight(snapshot), o: obs(snapshotTaken, preflight(upgrade.JobRunning)), want: cancel, msg: notTouched},
 		{name: "Snapshot: the initialised flag is not looked at in flight", st: inFlight(snapshot), o: upgrading(notInitialised, snapshotTaken), want: advanceTo(stopCron)},
 
 		// StopCron.
@@ -556,7 +566,7 @@ func statusChanging(k upgrade.Kind) bool {
 }
 
 func TestDecideEveryStateAndEvent(t *testing.T) {
-	known := map[upgrade.Kind]bool{upgrade.None: true, upgrade.Wait: true, upgrade.Start: true, upgrade.TakeSnapshot: true, upgrade.Advance: true, upgrade.CreateRestorePointBackup: true,
+	known := map[upgrade.Kind]bool{upgrade.None: true, upgrade.Wait: true, upgrade.Start: true, upgrade.TakeSnapshot: true, upgrade.CreatePreflightJob: true, upgrade.Advance: true, upgrade.CreateRestorePointBackup: true,
 		upgrade.CreateUpgradeJob: true, upgrade.Succeed: true, upgrade.Fail: true, upgrade.Cancel: true, upgrade.CreateRestoreJob: true, upgrade.Swap: true, upgrade.FinishFailed: true}
 	for _, s := range allStates() {
 		for _, e := range allEvents() {

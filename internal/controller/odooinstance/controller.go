@@ -74,6 +74,12 @@ type Reconciler struct {
 	// ModulesInterval is how often status.modules is read when nothing else
 	// asks for it; 0 means DefaultModulesInterval.
 	ModulesInterval time.Duration
+	// UpgradePreflight runs a preflight Job on the new image of an upgrade,
+	// before anything is touched.
+	UpgradePreflight bool
+	// PreflightPullTimeout is how long a preflight may fail to pull the new
+	// image; 0 means DefaultPreflightPullTimeout.
+	PreflightPullTimeout time.Duration
 }
 
 // JobImages are the images of the data Jobs (restore points, restores).

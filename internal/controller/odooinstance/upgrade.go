@@ -136,6 +136,10 @@ func (r *Reconciler) observeUpgrade(ctx context.Context, s *scope) (upgrade.Obse
 	switch st.Step {
 	case odoov1alpha2.UpgradeStepSnapshot:
 		o.SnapshotTaken, err = r.exists(ctx, inst, resources.ModuleSnapshotName(inst, st), &corev1.ConfigMap{})
+		if err == nil && o.SnapshotTaken && r.preflightNeeded(st) {
+			o.PreflightNeeded = true
+			o.Preflight, o.Failure, err = r.preflightState(ctx, s, st)
+		}
 	case odoov1alpha2.UpgradeStepStopCron:
 		o.CronStopped, err = r.stopped(ctx, inst, []*appsv1.Deployment{nilIfAbsent(cron)}, resources.ComponentCron)
 	case odoov1alpha2.UpgradeStepRestorePoint:
@@ -287,6 +291,8 @@ func (r *Reconciler) runUpgradeAction(ctx context.Context, s *scope, st *odoov1a
 	switch a.Kind {
 	case upgrade.TakeSnapshot:
 		return r.takeModuleSnapshot(ctx, s, st)
+	case upgrade.CreatePreflightJob:
+		return r.createPreflightJob(ctx, s, st)
 	case upgrade.CreateRestorePointBackup:
 		return ctrl.Result{}, r.createRestorePointBackup(ctx, s, st)
 	case upgrade.CreateUpgradeJob:
