@@ -52,6 +52,14 @@ type ModulesStatus struct {
 	// +optional
 	Omitted int32 `json:"omitted,omitempty"`
 
+	// missing are the modules spec.modules.install (or autoInstall)
+	// declares that the database has not installed: the next install run
+	// installs them.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=512
+	Missing []string `json:"missing,omitempty"`
+
 	// lastInstalled are the modules the last install run added to the
 	// database (the declared ones and the dependencies Odoo pulled in).
 	// +optional
@@ -104,3 +112,8 @@ const (
 // lets that image's preflight pass a change of Odoo series (for a database already migrated out of band).
 // It applies to that image only, so it cannot be left on by mistake.
 const AnnotationAllowSeriesChange = "bemade.org/allow-series-change"
+
+// UpgradeTriggerModules is status.upgrade.trigger of a run that installs
+// the modules spec.modules.install declares and the database lacks (`odoo
+// -i`, no `-u`), with the image already running.
+const UpgradeTriggerModules = "Modules"

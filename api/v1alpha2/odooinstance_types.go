@@ -545,7 +545,22 @@ type LogMonitoringSpec struct {
 
 // ModulesSpec declares modules the instance must have.
 type ModulesSpec struct {
-	// autoInstall are modules installed when missing.
+	// install are modules the database must have installed. A module
+	// missing from the database is installed through the guarded upgrade
+	// path (module snapshot, cron paused, restore point, `odoo -i`,
+	// post-check), Odoo resolving its dependencies itself;
+	// status.modules.lastInstalled names every module the run added.
+	// Removing a name never uninstalls anything. A run that fails is not
+	// retried until the list changes or bemade.org/upgrade-now is bumped.
+	// +optional
+	// +kubebuilder:validation:MaxItems=256
+	// +listType=set
+	// +kubebuilder:validation:items:Pattern=`^[a-z0-9_]+$`
+	// +kubebuilder:validation:items:MaxLength=128
+	Install []string `json:"install,omitempty"`
+
+	// autoInstall is the roadmap's name for install, with the same meaning:
+	// the two lists are merged.
 	// +optional
 	// +kubebuilder:validation:MaxItems=256
 	// +listType=set

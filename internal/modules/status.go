@@ -154,3 +154,23 @@ func sortedCopy(s []string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// Missing are the declared modules the database has not installed (nor
+// left "to upgrade"/"to remove", which means installed), sorted, without
+// duplicates.
+func Missing(mods []dbtools.Module, declared []string) []string {
+	in := make(map[string]bool, len(mods))
+	for _, m := range mods {
+		switch m.State {
+		case StateInstalled, StateToUpgrade, StateToRemove:
+			in[m.Name] = true
+		}
+	}
+	var out []string
+	for _, n := range sortedCopy(declared) {
+		if !in[n] && (len(out) == 0 || out[len(out)-1] != n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -125,3 +125,13 @@ func TestSummarizeClipsTheTenantsValues(t *testing.T) {
 	}
 	g.Expect(m.Name).To(HavePrefix("m_é"))
 }
+
+func TestMissing(t *testing.T) {
+	g := NewWithT(t)
+	mods := []dbtools.Module{
+		{Name: "base", State: "installed"}, {Name: "crm", State: "uninstalled"}, {Name: "sale", State: "to upgrade"},
+		{Name: "hr", State: "to install"}, {Name: "old", State: "to remove"},
+	}
+	g.Expect(Missing(mods, []string{"sale", "crm", "website", "base", "hr", "crm", "old"})).To(Equal([]string{"crm", "hr", "website"}))
+	g.Expect(Missing(mods, nil)).To(BeEmpty())
+}

@@ -17,6 +17,8 @@
 package upgrade
 
 import (
+	"slices"
+
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 )
 
@@ -73,6 +75,12 @@ type Observed struct {
 	UpgradeNow string
 	// Request is a due legacy OdooUpgradeJob, nil when none.
 	Request *Request
+	// InstallMissing are the modules spec.modules.install declares and the
+	// database lacks, from the last read of status.modules.
+	InstallMissing []string
+	// ModulesFresh is true when that read is newer than the last upgrade's
+	// end: a stale read must not start the same install again.
+	ModulesFresh bool
 	// RolledBack is true while an automatic rollback holds spec.image away:
 	// no upgrade starts for it until spec.image changes.
 	RolledBack bool
@@ -200,7 +208,20 @@ func wanted(st *odoov1alpha2.UpgradeStatus, o Observed) (string, *Request) {
 	if o.AutoUpgrade && !o.RolledBack && imageChanged(o) && !failedFor(st, o) && !succeededFor(st, o) {
 		return TriggerImage, nil
 	}
+	if len(o.InstallMissing) > 0 && o.ModulesFresh && !imageChanged(o) && !installFailedFor(st, o) {
+		// After any image change: an install runs with the image that
+		// serves.
+		return odoov1alpha2.UpgradeTriggerModules, nil
+	}
 	return "", nil
+}
+
+// installFailedFor is true when the last install run failed for exactly
+// these modules: not retried until the declared list changes (or the
+// annotation is bumped, which runs an upgrade, not an install).
+func installFailedFor(st *odoov1alpha2.UpgradeStatus, o Observed) bool {
+	return st != nil && st.Trigger == odoov1alpha2.UpgradeTriggerModules && st.Phase == odoov1alpha2.UpgradeFailed &&
+		slices.Equal(st.ModulesInstall, o.InstallMissing)
 }
 
 // withRunning corrects the running images for an upgrade that failed while

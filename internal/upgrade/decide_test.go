@@ -98,6 +98,19 @@ func request(name string, modules ...string) func(*upgrade.Observed) {
 	return func(o *upgrade.Observed) { o.Request = &upgrade.Request{Name: name, Modules: modules} }
 }
 
+func missing(names ...string) func(*upgrade.Observed) {
+	return func(o *upgrade.Observed) { o.InstallMissing, o.ModulesFresh = names, true }
+}
+
+// installFailed: the last install run of names (with A serving) failed.
+func installFailed(names ...string) *odoov1alpha2.UpgradeStatus {
+	st := succeededA()
+	st.Phase, st.Failed, st.Trigger = odoov1alpha2.UpgradeFailed, true, odoov1alpha2.UpgradeTriggerModules
+	st.FromImage, st.FromCronImage = imgA, cronA
+	st.ModulesInstall = names
+	return st
+}
+
 // inFlight is an image-triggered upgrade from A to B at step, with a restore
 // point named at Start.
 func inFlight(step odoov1alpha2.UpgradeStep, mods ...func(*odoov1alpha2.UpgradeStatus)) *odoov1alpha2.UpgradeStatus {
@@ -217,6 +230,7 @@ func TestDecideWithoutUpgradeInFlight(t *testing.T) {
 	annotation := upgrade.Action{Kind: upgrade.Start, Trigger: upgrade.TriggerAnnotation}
 	none := upgrade.Action{Kind: upgrade.None}
 	wait := upgrade.Action{Kind: upgrade.Wait}
+	install := upgrade.Action{Kind: upgrade.Start, Trigger: odoov1alpha2.UpgradeTriggerModules}
 	runDecideCases(t, []decideCase{
 		// No status yet.
 		{name: "no status: nothing changed", o: obs(), want: none},
@@ -280,6 +294,17 @@ func TestDecideWithoutUpgradeInFlight(t *testing.T) {
 		{name: "failed during Rollout: Deployments still carry B, spec reverted to A: nothing to upgrade", st: failedB(), o: obs(runningB), want: none},
 		{name: "failed during Rollout: Deployments still carry B, spec C: upgrade", st: failedB(), o: obs(runningB, specC), want: start},
 		{name: "failed: restore finished, spec still B", st: failedB(func(st *odoov1alpha2.UpgradeStatus) { st.KeptDatabase = "shop_kept" }), o: upgrading(), want: none},
+
+		// Declared modules missing from the database (spec.modules.install).
+		{name: "install: missing modules, fresh read: an install run", o: obs(missing("crm")), want: install},
+		{name: "install: a stale read does not start a run", o: obs(missing("crm"), func(o *upgrade.Observed) { o.ModulesFresh = false }), want: none},
+		{name: "install: nothing missing", o: obs(missing()), want: none},
+		{name: "install: an image change goes first", o: obs(specB, missing("crm")), want: start},
+		{name: "install: not initialised waits for the init", o: obs(notInitialised, missing("crm")), want: none},
+		{name: "install: busy waits", o: obs(busy, missing("crm")), want: wait},
+		{name: "install: after an install run failed for the same modules: not retried", st: installFailed("crm"), o: obs(missing("crm")), want: none},
+		{name: "install: the declared list changed after a failed run: a new run", st: installFailed("crm"), o: obs(missing("crm", "website")), want: install},
+		{name: "install: after a failed image upgrade reverted: the install runs", st: failedB(), o: obs(missing("crm")), want: install},
 
 		// Cancelled before the Job (spec reverted to A).
 		{name: "cancelled: nothing changed", st: cancelledB(), o: obs(), want: none},

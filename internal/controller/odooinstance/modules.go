@@ -3,6 +3,7 @@ package odooinstance
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -56,8 +57,19 @@ func (r *Reconciler) reconcileModules(ctx context.Context, s *scope) (ctrl.Resul
 		return ctrl.Result{RequeueAfter: requeueShort}, nil
 	}
 	st := modules.Summarize(mods, declaredModules(inst), nil, now)
+	st.Missing = modules.Missing(mods, installDeclared(inst))
 	if prev := inst.Status.Modules; prev != nil {
 		st.LastInstalled = prev.LastInstalled
+	}
+	if up := inst.Status.Upgrade; installRunEnded(up, inst.Status.Modules) {
+		// The modules the install run added, dependencies included: the
+		// snapshot taken before it against the database now.
+		before, err := r.readSnapshot(ctx, inst, up)
+		if err != nil {
+			log.FromContext(ctx).V(1).Info("reading the module snapshot of the install run", "error", err.Error())
+		} else {
+			st.LastInstalled = clipNames(dbtools.CompareModules(before, mods).Installed, 256)
+		}
 	}
 	inst.Status.Modules = st
 	if inst.Status.Database == nil {
@@ -80,7 +92,40 @@ func modulesDueIn(inst *odoov1alpha2.OdooInstance, interval time.Duration, now t
 	return st.ObservedTime.Add(interval).Sub(now)
 }
 
-// declaredModules are the modules the spec asks for: spec.init.modules.
+// declaredModules are the modules the spec asks for: spec.init.modules,
+// spec.modules.install and autoInstall.
 func declaredModules(inst *odoov1alpha2.OdooInstance) []string {
-	return inst.Spec.Init.Modules
+	return append(slices.Clone(inst.Spec.Init.Modules), installDeclared(inst)...)
+}
+
+// installDeclared are spec.modules.install and autoInstall, merged.
+func installDeclared(inst *odoov1alpha2.OdooInstance) []string {
+	return append(slices.Clone(inst.Spec.Modules.Install), inst.Spec.Modules.AutoInstall...)
+}
+
+// installRunEnded: the last upgrade was an install run that ended after
+// status.modules was last read.
+func installRunEnded(up *odoov1alpha2.UpgradeStatus, prev *odoov1alpha2.ModulesStatus) bool {
+	if up == nil || up.Trigger != odoov1alpha2.UpgradeTriggerModules || up.CompletionTime == nil {
+		return false
+	}
+	return prev == nil || prev.ObservedTime == nil || !up.CompletionTime.Before(prev.ObservedTime)
+}
+
+// modulesFresh: status.modules was read after the last upgrade ended, so
+// its missing list reflects what that upgrade did.
+func modulesFresh(inst *odoov1alpha2.OdooInstance) bool {
+	st := inst.Status.Modules
+	if st == nil || st.ObservedTime == nil {
+		return false
+	}
+	up := inst.Status.Upgrade
+	return up == nil || up.CompletionTime == nil || up.CompletionTime.Before(st.ObservedTime)
+}
+
+func clipNames(names []string, n int) []string {
+	if len(names) > n {
+		return names[:n]
+	}
+	return names
 }

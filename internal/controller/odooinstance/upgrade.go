@@ -128,6 +128,10 @@ func (r *Reconciler) observeUpgrade(ctx context.Context, s *scope) (upgrade.Obse
 		UpgradeNow:       inst.Annotations[odoov1alpha2.AnnotationUpgradeNow],
 		Request:          s.upgradeRequest,
 		RolledBack:       rolledBack(inst),
+		ModulesFresh:     modulesFresh(inst),
+	}
+	if m := inst.Status.Modules; m != nil {
+		o.InstallMissing = m.Missing
 	}
 	st := inst.Status.Upgrade
 	if !upgrade.InFlight(st) {
