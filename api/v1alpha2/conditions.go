@@ -92,6 +92,9 @@ const (
 	ReasonInitializing = "Initializing"
 	// ReasonInitFailed means the init Job failed.
 	ReasonInitFailed = "InitFailed"
+	// ReasonInitRefused means the init Job was not created: another
+	// operation holds the instance's database lock (status.operation).
+	ReasonInitRefused = "InitRefused"
 	// ReasonDatabaseMissing means an initialised database disappeared.
 	ReasonDatabaseMissing = "DatabaseMissing"
 	// ReasonDatabaseReady means role and database exist and are initialised.

@@ -174,3 +174,9 @@ func (in *OdooInstance) StabilizationPeriod() time.Duration {
 	}
 	return 10 * time.Minute
 }
+
+// InFlight is true while an upgrade is between its first step and Done: it
+// owns the instance's database. A nil status has no upgrade in flight.
+func (s *UpgradeStatus) InFlight() bool {
+	return s != nil && s.Step != "" && s.Step != UpgradeStepDone
+}

@@ -23,51 +23,15 @@ import (
 
 	"github.com/odoo-operator/odoo-operator/internal/backup/objectstore"
 	"github.com/odoo-operator/odoo-operator/internal/backup/odoozip"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 	"github.com/odoo-operator/odoo-operator/internal/egress"
 )
-
-// TerminationLogLimit is the size Kubernetes keeps of a container's
-// termination message.
-const TerminationLogLimit = 4096
 
 // dataOptions are the flags shared by the data subcommands.
 type dataOptions struct {
 	pgBinDir       string
 	terminationLog string
-}
-
-// DataResult is what a data subcommand reports, as one JSON line (at most
-// TerminationLogLimit bytes) in its container's termination log.
-type DataResult struct {
-	Command string `json:"command"`
-	OK      bool   `json:"ok"`
-	// Error is the one-line error of a failed command.
-	Error    string `json:"error,omitempty"`
-	Database string `json:"database,omitempty"`
-	File     string `json:"file,omitempty"`
-	Bytes    int64  `json:"bytes,omitempty"`
-	SHA256   string `json:"sha256,omitempty"`
-	// Existing: backup found a complete backup of that name and kept it
-	// (with --run-id, only one that this run wrote).
-	Existing bool `json:"existing,omitempty"`
-	// RunID is the --run-id of the backup that wrote the reported object.
-	RunID string `json:"runId,omitempty"`
-	// Modules counts the modules read (uninstallable ones left out).
-	Modules int `json:"modules,omitempty"`
-	// Pending lists the modules marked 'to upgrade', 'to install' or 'to
-	// remove', as "name (state)".
-	Pending []string `json:"pending,omitempty"`
-	// Format of a backup: zip or dump.
-	Format string `json:"format,omitempty"`
-	// FilestoreFiles counts the filestore files backed up or restored.
-	FilestoreFiles int `json:"filestoreFiles,omitempty"`
-	// Removed lists the keys delete-backup deleted (those already absent
-	// are left out).
-	Removed []string `json:"removed,omitempty"`
-	// Filestore is what swap-filestore did: FilestoreMoved or FilestoreAbsent.
-	Filestore string  `json:"filestore,omitempty"`
-	Seconds   float64 `json:"seconds"`
 }
 
 // newDataCommand is `odoo-operator data`: the database work the operator's
@@ -100,7 +64,7 @@ func newModulesCommand(opts *dataOptions) *cobra.Command {
 		Short: "Print the module snapshot (ir_module_module) of the database as one JSON line",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runData(cmd, opts, "modules", func(ctx context.Context, _ *slog.Logger, res *DataResult) error {
+			return runData(cmd, opts, "modules", func(ctx context.Context, _ *slog.Logger, res *datajob.Result) error {
 				conn, err := dbtools.ConnectEnv(ctx, database)
 				if err != nil {
 					return err
@@ -121,9 +85,9 @@ func newModulesCommand(opts *dataOptions) *cobra.Command {
 
 // dataRunE is the RunE of a data subcommand that runs run through runData,
 // passing it the command's stderr.
-func dataRunE(opts *dataOptions, name string, run func(ctx context.Context, log *slog.Logger, stderr io.Writer, res *DataResult) error) func(*cobra.Command, []string) error {
+func dataRunE(opts *dataOptions, name string, run func(ctx context.Context, log *slog.Logger, stderr io.Writer, res *datajob.Result) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, _ []string) error {
-		return runData(cmd, opts, name, func(ctx context.Context, log *slog.Logger, res *DataResult) error {
+		return runData(cmd, opts, name, func(ctx context.Context, log *slog.Logger, res *datajob.Result) error {
 			return run(ctx, log, cmd.ErrOrStderr(), res)
 		})
 	}
@@ -132,12 +96,12 @@ func dataRunE(opts *dataOptions, name string, run func(ctx context.Context, log 
 // runData runs a data subcommand: it stops on SIGTERM or SIGINT, logs to
 // stderr, writes the result to the termination log, and returns the error
 // with the PGPASSWORD value scrubbed from it.
-func runData(cmd *cobra.Command, opts *dataOptions, name string, run func(context.Context, *slog.Logger, *DataResult) error) error {
+func runData(cmd *cobra.Command, opts *dataOptions, name string, run func(context.Context, *slog.Logger, *datajob.Result) error) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)).With("command", name)
 	start := time.Now()
-	res := DataResult{Command: name}
+	res := datajob.Result{Command: name}
 	err := run(ctx, log, &res)
 	res.Seconds = time.Since(start).Round(time.Millisecond).Seconds()
 	if err != nil {
@@ -162,7 +126,7 @@ func moduleSnapshot(ctx context.Context, conn *pgx.Conn) (dbtools.ModuleSnapshot
 	return dbtools.ModuleSnapshot{Database: db, TakenAt: time.Now().UTC(), Modules: mods}, nil
 }
 
-func setModules(res *DataResult, snap dbtools.ModuleSnapshot) {
+func setModules(res *datajob.Result, snap dbtools.ModuleSnapshot) {
 	res.Database, res.Modules, res.Pending = snap.Database, len(snap.Modules), nil
 	for _, m := range dbtools.PendingModules(snap.Modules) {
 		res.Pending = append(res.Pending, fmt.Sprintf("%s (%s)", m.Name, m.State))
@@ -175,7 +139,7 @@ func closeConn(ctx context.Context, conn *pgx.Conn) {
 
 // writeTerminationLog writes res as one JSON line to path when path exists
 // (it is never created) and is writable.
-func writeTerminationLog(path string, res DataResult) error {
+func writeTerminationLog(path string, res datajob.Result) error {
 	if path == "" {
 		return nil
 	}
@@ -186,7 +150,7 @@ func writeTerminationLog(path string, res DataResult) error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(encodeResult(res, TerminationLogLimit)); err != nil {
+	if _, err := f.Write(encodeResult(res, datajob.TerminationLogLimit)); err != nil {
 		_ = f.Close()
 		return err
 	}
@@ -195,7 +159,7 @@ func writeTerminationLog(path string, res DataResult) error {
 
 // encodeResult is res as one JSON line of at most limit bytes: the list of
 // pending modules, then the error, are shortened until it fits.
-func encodeResult(res DataResult, limit int) []byte {
+func encodeResult(res datajob.Result, limit int) []byte {
 	encode := func() []byte {
 		b, _ := json.Marshal(res)
 		return append(b, '\n')
@@ -223,7 +187,7 @@ func encodeResult(res DataResult, limit int) []byte {
 		b = encode()
 	}
 	if len(b) > limit {
-		b, _ = json.Marshal(DataResult{Command: res.Command, OK: res.OK, Error: "result too long for the termination log", Seconds: res.Seconds})
+		b, _ = json.Marshal(datajob.Result{Command: res.Command, OK: res.OK, Error: "result too long for the termination log", Seconds: res.Seconds})
 		b = append(b, '\n')
 	}
 	return b
@@ -279,7 +243,7 @@ func newBackupCommand(opts *dataOptions) *cobra.Command {
 			"NAME.sha256 and only a backup of the same run id is kept: a complete backup written by anyone\n" +
 			"else is neither overwritten nor reported as this one (the command fails).",
 		Args: cobra.NoArgs,
-		RunE: dataRunE(opts, "backup", func(ctx context.Context, log *slog.Logger, stderr io.Writer, res *DataResult) error {
+		RunE: dataRunE(opts, "backup", func(ctx context.Context, log *slog.Logger, stderr io.Writer, res *datajob.Result) error {
 			return backupTo(ctx, log, opts, f, stderr, res)
 		}),
 	}
@@ -295,7 +259,7 @@ func newBackupCommand(opts *dataOptions) *cobra.Command {
 	return cmd
 }
 
-func backupTo(ctx context.Context, log *slog.Logger, opts *dataOptions, f backupFlags, stderr io.Writer, res *DataResult) error {
+func backupTo(ctx context.Context, log *slog.Logger, opts *dataOptions, f backupFlags, stderr io.Writer, res *datajob.Result) error {
 	if f.format != BackupFormatZip && f.format != BackupFormatDump {
 		return fmt.Errorf("--format %q: want %s or %s", f.format, BackupFormatZip, BackupFormatDump)
 	}
@@ -385,7 +349,7 @@ func backupTo(ctx context.Context, log *slog.Logger, opts *dataOptions, f backup
 // openBackupLocation opens the store of a backup location (s3:// or
 // file://, S3 settings from the environment) and returns the keys of the
 // backup and of its filestore tar; res.File gets the location.
-func openBackupLocation(location string, res *DataResult) (store objectstore.Store, key, fsKey string, err error) {
+func openBackupLocation(location string, res *datajob.Result) (store objectstore.Store, key, fsKey string, err error) {
 	loc, err := objectstore.ParseLocation(location)
 	if err != nil {
 		return nil, "", "", err
@@ -402,7 +366,7 @@ func openBackupLocation(location string, res *DataResult) (store objectstore.Sto
 // already stored under key, filling res. With a runID, a complete backup
 // that another run wrote is an error: it is neither overwritten nor
 // reported as this run's.
-func existingBackup(ctx context.Context, store objectstore.Store, key string, withFilestore bool, runID string, res *DataResult) (bool, error) {
+func existingBackup(ctx context.Context, store objectstore.Store, key string, withFilestore bool, runID string, res *datajob.Result) (bool, error) {
 	sum, run, err := objectstore.ReadChecksumRun(ctx, store, key)
 	if errors.Is(err, objectstore.ErrNotFound) {
 		return false, nil
@@ -458,7 +422,7 @@ func newRestoreBackupCommand(opts *dataOptions) *cobra.Command {
 			"$" + egress.EnvAllow + " (CIDR[:PORT[-PORT]],...) and $" + egress.EnvAllowHTTPCredentials + "=true allow it\n" +
 			"($" + egress.EnvDeny + " adds denied CIDRs); the operator sets them from its --egress-* flags.",
 		Args: cobra.NoArgs,
-		RunE: dataRunE(opts, "restore-backup", func(ctx context.Context, log *slog.Logger, stderr io.Writer, res *DataResult) error {
+		RunE: dataRunE(opts, "restore-backup", func(ctx context.Context, log *slog.Logger, stderr io.Writer, res *datajob.Result) error {
 			return restoreBackup(ctx, log, opts, f, stderr, res)
 		}),
 	}
@@ -473,7 +437,7 @@ func newRestoreBackupCommand(opts *dataOptions) *cobra.Command {
 	return cmd
 }
 
-func restoreBackup(ctx context.Context, log *slog.Logger, opts *dataOptions, f restoreBackupFlags, stderr io.Writer, res *DataResult) error {
+func restoreBackup(ctx context.Context, log *slog.Logger, opts *dataOptions, f restoreBackupFlags, stderr io.Writer, res *datajob.Result) error {
 	if isOdooSource(f.from) {
 		return restoreFromOdoo(ctx, log, opts, f, stderr, res)
 	}
@@ -565,7 +529,7 @@ func restoreBackup(ctx context.Context, log *slog.Logger, opts *dataOptions, f r
 }
 
 // restoreZip loads an Odoo zip whose sha256 is known into the target.
-func restoreZip(ctx context.Context, log *slog.Logger, opts *dataOptions, f restoreBackupFlags, file, sum string, stderr io.Writer, res *DataResult) error {
+func restoreZip(ctx context.Context, log *slog.Logger, opts *dataOptions, f restoreBackupFlags, file, sum string, stderr io.Writer, res *datajob.Result) error {
 	info, err := odoozip.Restore(ctx, odoozip.RestoreOptions{File: file, SHA256: sum, Database: f.database,
 		FilestoreDir: f.filestore, SkipFilestore: f.skipFilestore, PGBinDir: opts.pgBinDir, Stderr: stderr})
 	if err != nil {

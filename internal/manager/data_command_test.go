@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools/dbtoolstest"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
@@ -34,16 +35,16 @@ func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
 
 // readResult reads the termination log, checks it is one JSON line within
 // the limit, and empties it for the next command.
-func readResult(t *testing.T, path string) DataResult {
+func readResult(t *testing.T, path string) datajob.Result {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b) == 0 || len(b) > TerminationLogLimit || bytes.Count(b, []byte("\n")) != 1 || b[len(b)-1] != '\n' {
-		t.Fatalf("termination log is not one JSON line within %d bytes: %q", TerminationLogLimit, b)
+	if len(b) == 0 || len(b) > datajob.TerminationLogLimit || bytes.Count(b, []byte("\n")) != 1 || b[len(b)-1] != '\n' {
+		t.Fatalf("termination log is not one JSON line within %d bytes: %q", datajob.TerminationLogLimit, b)
 	}
-	var res DataResult
+	var res datajob.Result
 	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatalf("termination log %q: %v", b, err)
 	}
@@ -252,20 +253,20 @@ func TestDataCommandFailures(t *testing.T) {
 }
 
 func TestEncodeResultIsBounded(t *testing.T) {
-	res := DataResult{Command: "restore-point", OK: false, Error: strings.Repeat("é \"quoted\" ", 1000)}
+	res := datajob.Result{Command: "restore-point", OK: false, Error: strings.Repeat("é \"quoted\" ", 1000)}
 	for i := range 400 {
 		res.Pending = append(res.Pending, strings.Repeat("m", 20)+string(rune('a'+i%26))+" (to upgrade)")
 	}
-	b := encodeResult(res, TerminationLogLimit)
-	var got DataResult
-	if len(b) > TerminationLogLimit || json.Unmarshal(b, &got) != nil || !utf8.Valid(b) {
+	b := encodeResult(res, datajob.TerminationLogLimit)
+	var got datajob.Result
+	if len(b) > datajob.TerminationLogLimit || json.Unmarshal(b, &got) != nil || !utf8.Valid(b) {
 		t.Fatalf("%d bytes: %s", len(b), b)
 	}
 	if !strings.HasSuffix(got.Pending[len(got.Pending)-1], " more") || !strings.HasSuffix(got.Error, "…") || len(got.Error) < 1000 {
 		t.Fatalf("pending %v, error %d bytes", got.Pending[len(got.Pending)-1], len(got.Error))
 	}
-	small := DataResult{Command: "modules", OK: true, Modules: 3}
-	if b := encodeResult(small, TerminationLogLimit); string(b) != `{"command":"modules","ok":true,"modules":3,"seconds":0}`+"\n" {
+	small := datajob.Result{Command: "modules", OK: true, Modules: 3}
+	if b := encodeResult(small, datajob.TerminationLogLimit); string(b) != `{"command":"modules","ok":true,"modules":3,"seconds":0}`+"\n" {
 		t.Fatalf("small result: %s", b)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/odoo-operator/odoo-operator/internal/backup/objectstore"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
 )
 
 // BackupKeys are the keys `data backup` writes for the backup at key, in the
@@ -33,7 +34,7 @@ func newDeleteBackupCommand(opts *dataOptions) *cobra.Command {
 			"finishes the work. Nothing else under the prefix or directory is touched. S3 settings come from\n" +
 			"the environment, as for `data backup`.",
 		Args: cobra.NoArgs,
-		RunE: dataRunE(opts, "delete-backup", func(ctx context.Context, log *slog.Logger, _ io.Writer, res *DataResult) error {
+		RunE: dataRunE(opts, "delete-backup", func(ctx context.Context, log *slog.Logger, _ io.Writer, res *datajob.Result) error {
 			return deleteBackup(ctx, log, from, res)
 		}),
 	}
@@ -44,7 +45,7 @@ func newDeleteBackupCommand(opts *dataOptions) *cobra.Command {
 
 // deleteBackup removes the keys of BackupKeys, then the remains of their
 // unfinished uploads; res.Removed lists what was there.
-func deleteBackup(ctx context.Context, log *slog.Logger, from string, res *DataResult) error {
+func deleteBackup(ctx context.Context, log *slog.Logger, from string, res *datajob.Result) error {
 	store, key, _, err := openBackupLocation(from, res)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/odoo-operator/odoo-operator/internal/backup/odoosource"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
@@ -29,7 +30,7 @@ func isOdooSource(from string) bool {
 // restoreFromOdoo downloads the database from a live Odoo's database
 // manager, then loads the zip like a stored one: its CRCs, layout and
 // manifest are checked before the target is written.
-func restoreFromOdoo(ctx context.Context, log *slog.Logger, opts *dataOptions, f restoreBackupFlags, stderr io.Writer, res *DataResult) error {
+func restoreFromOdoo(ctx context.Context, log *slog.Logger, opts *dataOptions, f restoreBackupFlags, stderr io.Writer, res *datajob.Result) error {
 	source := os.Getenv(EnvOdooSourceDatabase)
 	if source == "" {
 		return fmt.Errorf("$%s is empty: name the database to back up on %s", EnvOdooSourceDatabase, f.from)

@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools/dbtoolstest"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
@@ -155,7 +156,7 @@ func TestDataJobVerifiesTheServerWithTheClustersCA(t *testing.T) {
 	}
 	secretData := resources.DBCASecret(inst, cluster.CACert).Data
 
-	run := func(ca []byte) (DataResult, string, error) {
+	run := func(ca []byte) (datajob.Result, string, error) {
 		// The Secret's files as the kubelet would project them.
 		dir := t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, resources.DBCAKey), ca, 0o444); err != nil {

@@ -8,14 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/odoo-operator/odoo-operator/internal/backup/fsswap"
-)
-
-// Values of DataResult.Filestore reported by swap-filestore.
-const (
-	// FilestoreMoved: the restored filestore is in the live directory.
-	FilestoreMoved = "moved"
-	// FilestoreAbsent: there was no restored filestore; the live one stayed.
-	FilestoreAbsent = "absent"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
 )
 
 type swapFilestoreFlags struct {
@@ -34,15 +27,15 @@ func newSwapFilestoreCommand(opts *dataOptions) *cobra.Command {
 			"finishes the work; a state it cannot explain is refused without moving anything. When DIR/TARGET\n" +
 			"does not exist (the backup held no filestore), DIR/DB stays in place and the result says \"absent\".",
 		Args: cobra.NoArgs,
-		RunE: dataRunE(opts, "swap-filestore", func(_ context.Context, log *slog.Logger, _ io.Writer, res *DataResult) error {
+		RunE: dataRunE(opts, "swap-filestore", func(_ context.Context, log *slog.Logger, _ io.Writer, res *datajob.Result) error {
 			res.Database = f.database
 			moved, err := fsswap.Swap(f.dir, f.database, f.target, f.kept)
 			if err != nil {
 				return err
 			}
-			res.Filestore = FilestoreAbsent
+			res.Filestore = datajob.FilestoreAbsent
 			if moved {
-				res.Filestore = FilestoreMoved
+				res.Filestore = datajob.FilestoreMoved
 			}
 			log.Info("filestore", "dir", f.dir, "database", f.database, "restored", f.target, "kept", f.kept, "result", res.Filestore)
 			return nil

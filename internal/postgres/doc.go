@@ -2,8 +2,10 @@
 // role and the database, on one of several PostgreSQL clusters described by
 // the operator's clusters.yaml.
 //
-// The package has three layers:
+// The package has four layers:
 //
+//   - finding an instance's cluster (FindCluster: the clusters Secret, else
+//     the legacy --db-host connection), the one way every controller does;
 //   - pure code: the clusters.yaml parser (ParseClusters), SCRAM-SHA-256
 //     verifiers (ScramSHA256Verifier, VerifierMatches) and a planner
 //     (PlanEnsure, PlanDrop) that turns desired and observed state into a

@@ -20,17 +20,20 @@ import (
 	"slices"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
+	"github.com/odoo-operator/odoo-operator/internal/restore"
 )
 
-// JobState is where a Job of the upgrade stands.
-type JobState int
+// JobState is where a Job of the upgrade stands: the data Jobs' one
+// outcome.
+type JobState = datajob.Outcome
 
 // Job states.
 const (
-	JobAbsent JobState = iota
-	JobRunning
-	JobSucceeded
-	JobFailed
+	JobAbsent    = datajob.Absent
+	JobRunning   = datajob.Running
+	JobSucceeded = datajob.Succeeded
+	JobFailed    = datajob.Failed
 )
 
 // Trigger kinds recorded in status.upgrade.trigger.
@@ -168,7 +171,7 @@ type Action struct {
 
 // InFlight is true while an upgrade runs (any step but Done).
 func InFlight(st *odoov1alpha2.UpgradeStatus) bool {
-	return st != nil && st.Step != "" && st.Step != odoov1alpha2.UpgradeStepDone
+	return st.InFlight()
 }
 
 // Decide returns the one next action. It is pure: table-tested without an
@@ -382,12 +385,14 @@ func decideRestore(st *odoov1alpha2.UpgradeStatus, o Observed) Action {
 	case !o.WebStopped:
 		return Action{Kind: Wait, Message: "stopping web and cron before the restore"}
 	}
-	switch o.RestoreJob {
-	case JobAbsent:
+	// The load is the restore's own step (package restore): the same
+	// decision, the same target creation and swap.
+	switch restore.DecideLoad(o.RestoreJob) {
+	case restore.LoadCreate:
 		return Action{Kind: CreateRestoreJob}
-	case JobRunning:
+	case restore.LoadWait:
 		return Action{Kind: Wait, Message: "loading the restore point backup into a new database"}
-	case JobFailed:
+	case restore.LoadFailed:
 		return Action{Kind: FinishFailed, Message: "the restore of the backup " + st.RestorePointBackup +
 			" failed; the live database was left as the upgrade left it"}
 	}

@@ -15,7 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
-	"github.com/odoo-operator/odoo-operator/internal/controller/backupjob"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/upgrade"
 )
 
@@ -337,7 +337,7 @@ func (w *world) tick() {
 		if j.state != upgrade.JobRunning {
 			continue
 		}
-		if j.kind == kindRestorePoint && backupjob.BusyFor(w.instance(), name) != "" {
+		if j.kind == kindRestorePoint && !operation.Check(w.instance(), odoov1alpha2.OperationBackup, name).Go() {
 			// The OdooBackupJob controller's own rule: it waits, no Job yet.
 			continue
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/odoo-operator/odoo-operator/internal/backup/objectstore"
 	"github.com/odoo-operator/odoo-operator/internal/backup/odoozip"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools/dbtoolstest"
 	"github.com/odoo-operator/odoo-operator/internal/manager"
 	"github.com/odoo-operator/odoo-operator/internal/testutil/s3harness"
@@ -20,7 +21,7 @@ import (
 
 // runData runs `odoo-operator data ARGS` in process and returns its
 // result from the termination log.
-func runData(t *testing.T, args ...string) (manager.DataResult, string, error) {
+func runData(t *testing.T, args ...string) (datajob.Result, string, error) {
 	t.Helper()
 	termLog := filepath.Join(t.TempDir(), "termination-log")
 	if err := os.WriteFile(termLog, nil, 0o600); err != nil {
@@ -36,7 +37,7 @@ func runData(t *testing.T, args ...string) (manager.DataResult, string, error) {
 	if rerr != nil {
 		t.Fatal(rerr)
 	}
-	var res manager.DataResult
+	var res datajob.Result
 	if jerr := json.Unmarshal(b, &res); jerr != nil {
 		t.Fatalf("termination log %q: %v", b, jerr)
 	}

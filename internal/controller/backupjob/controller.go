@@ -4,14 +4,12 @@ package backupjob
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,25 +21,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
-// Clusters resolves the PostgreSQL cluster of an instance.
-type Clusters interface {
-	ClusterOf(ctx context.Context, inst *odoov1alpha2.OdooInstance) (postgres.Cluster, error)
-}
-
 // ServerVersions reads the major version of a cluster's server.
 type ServerVersions interface {
 	ServerMajorVersion(ctx context.Context, c postgres.Cluster) (int, error)
-}
-
-// Images are the images of the data Jobs.
-type Images struct {
-	Operator string
-	// PostgresClient maps the server's major version to a client image.
-	PostgresClient func(major int) string
 }
 
 // Reconciler reconciles OdooBackupJob objects.
@@ -49,9 +37,10 @@ type Reconciler struct {
 	client.Client
 	// APIReader reads Jobs and pods straight from the API server.
 	APIReader client.Reader
-	Clusters  Clusters
-	Versions  ServerVersions
-	Images    Images
+	// Clusters says where an instance finds its PostgreSQL cluster.
+	Clusters postgres.ClusterSource
+	Versions ServerVersions
+	Images   datajob.Images
 	// Recorder emits the events of pruned backups and of backups that did
 	// not start.
 	Recorder recorder.EventRecorder
@@ -67,6 +56,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/status,verbs=get;patch
+// +kubebuilder:rbac:groups=bemade.org,resources=odoorestorejobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
 // +kubebuilder:rbac:groups="",resources=secrets;persistentvolumeclaims,verbs=get
@@ -115,14 +105,22 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return r.prune(ctx, b)
 	}
 	if b.Status.Phase.Finished() {
-		return ctrl.Result{}, nil
+		// Released once the end is stored (again after a restart between).
+		return ctrl.Result{}, r.releaseLock(ctx, b)
 	}
 	before := b.DeepCopy()
 	res, err := r.reconcile(ctx, b)
 	if !equality.Semantic.DeepEqual(before.Status, b.Status) {
-		if perr := r.Status().Patch(ctx, b, client.MergeFrom(before)); perr != nil && err == nil {
+		if perr := operation.PatchStatus(ctx, r.Client, b, before); perr != nil && err == nil {
 			err = perr
 		}
+		if err == nil && b.Status.Phase.Finished() {
+			err = r.releaseLock(ctx, b)
+		}
+	}
+	if operation.IsConflict(err) {
+		// The backup changed since it was read: decide again on the stored one.
+		return ctrl.Result{RequeueAfter: operation.ConflictRetry}, nil
 	}
 	if err == nil && b.Status.Phase == odoov1alpha2.JobCompleted {
 		err = r.recordLastBackup(ctx, b)
@@ -190,10 +188,11 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 		}
 		return ctrl.Result{}, err
 	}
-	if msg := BusyFor(inst, b.Name); msg != "" {
-		return pending(msg)
+	if db := inst.Status.Database; db == nil || !db.Initialized || db.Name == "" {
+		// Nothing to back up yet; the lock is taken just before the Job.
+		return pending("waiting for the instance's database to be initialised")
 	}
-	cluster, err := r.Clusters.ClusterOf(ctx, inst)
+	cluster, err := r.clusterOf(ctx, inst)
 	if err != nil {
 		return pending("the instance's PostgreSQL cluster: " + err.Error())
 	}
@@ -219,10 +218,20 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 		}
 		return r.waitInputs(b, missing, now.Time), nil
 	}
+	// The instance's lock, taken once nothing else is missing, right before
+	// the Job: an upgrade, a restore, a migration or another backup holding
+	// it makes this backup wait (the upgrade's own restore point runs
+	// inside the upgrade's lock).
+	if d, err := operation.Acquire(ctx, r.lockClient(), inst, odoov1alpha2.OperationBackup, b.Name); err != nil || !d.Go() {
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		return pending(d.Message)
+	}
 	// Recorded before the Job is created: a Job that vanishes later is seen.
 	b.Status.Phase, b.Status.JobName, b.Status.StartTime, b.Status.ObjectKey = odoov1alpha2.JobRunning, jobName, &now, loc.Key
 	b.Status.Message = "backing up database " + inst.Status.Database.Name + " to " + loc.URL
-	if err := r.Status().Patch(ctx, b, client.MergeFrom(&odoov1alpha2.OdooBackupJob{ObjectMeta: b.ObjectMeta})); err != nil {
+	if err := operation.PatchStatus(ctx, r.Client, b, &odoov1alpha2.OdooBackupJob{ObjectMeta: b.ObjectMeta}); err != nil {
 		return ctrl.Result{}, err
 	}
 	desired := resources.BackupJob(in)
@@ -230,68 +239,6 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 		return ctrl.Result{}, fmt.Errorf("backup Job: %w", err)
 	}
 	return ctrl.Result{}, nil
-}
-
-// Busy says why the instance cannot be backed up or restored now, "" when it
-// can: not initialised, an upgrade in flight, a filestore migration, a restore.
-func Busy(inst *odoov1alpha2.OdooInstance) string {
-	return BusyFor(inst, "")
-}
-
-// BusyFor is Busy for the OdooBackupJob named backup: the restore point of
-// the instance's upgrade in flight (status.upgrade.restorePointBackup) does
-// not wait for that upgrade, which waits for it before touching the database.
-func BusyFor(inst *odoov1alpha2.OdooInstance, backup string) string {
-	up := inst.Status.Upgrade
-	switch {
-	case inst.Status.Database == nil || !inst.Status.Database.Initialized || inst.Status.Database.Name == "":
-		return "waiting for the instance's database to be initialised"
-	case up != nil && up.Step != "" && up.Step != odoov1alpha2.UpgradeStepDone && (backup == "" || up.RestorePointBackup != backup):
-		return "waiting for the instance's upgrade to end (step " + string(up.Step) + ")"
-	case inst.Status.Filestore != nil && inst.Status.Filestore.Migration != nil &&
-		inst.Status.Filestore.Migration.Phase == odoov1alpha2.FilestoreMigrationCopying:
-		return "waiting for the instance's filestore migration to end"
-	case inst.Annotations[odoov1alpha2.AnnotationRestoreHold] != "":
-		return "waiting for the restore " + inst.Annotations[odoov1alpha2.AnnotationRestoreHold] + " to end"
-	}
-	return ""
-}
-
-// DataResult is the part of the data command's termination message read here.
-type DataResult struct {
-	OK     bool   `json:"ok"`
-	Error  string `json:"error"`
-	Bytes  int64  `json:"bytes"`
-	SHA256 string `json:"sha256"`
-	// Removed lists the keys delete-backup deleted.
-	Removed []string `json:"removed"`
-	// Filestore is what swap-filestore did: "moved" or "absent".
-	Filestore string `json:"filestore"`
-	// RunID is the run that wrote the backup reported (its OdooBackupJob's
-	// uid), Existing that it was found complete rather than written now.
-	RunID    string `json:"runId"`
-	Existing bool   `json:"existing"`
-}
-
-// WrittenBy says why res does not prove that the backup run uid wrote the
-// object it reports ("" when it does): the data command reports the run id
-// that it recorded beside the object. A result without a run id counts only
-// when the command wrote the object itself (a Job of an operator version
-// that passed no --run-id).
-func WrittenBy(res *DataResult, uid string) string {
-	switch {
-	case res == nil:
-		return "its result (the data container's termination message) cannot be read"
-	case !res.OK || len(res.SHA256) != 64:
-		return "its result reports no stored backup"
-	case res.RunID == uid:
-		return ""
-	case res.RunID == "" && !res.Existing:
-		return ""
-	case res.RunID == "":
-		return "it found a backup already stored there that records no run id"
-	}
-	return fmt.Sprintf("it reports the backup of run %s, not of this OdooBackupJob (%s)", res.RunID, uid)
 }
 
 // mirror copies the Job's state into status.
@@ -303,9 +250,9 @@ func (r *Reconciler) mirror(ctx context.Context, b *odoov1alpha2.OdooBackupJob, 
 	if c := resources.FinishedCondition(job); c != nil {
 		switch c.Type {
 		case batchv1.JobComplete:
-			res, _, _ := JobResult(ctx, r.APIReader, job)
+			res, _, _ := datajob.Read(ctx, r.APIReader, job)
 			b.Status.CompletionTime = completion(job, *c)
-			if why := WrittenBy(res, string(b.UID)); why != "" {
+			if why := datajob.WrittenBy(res, string(b.UID)); why != "" {
 				// Never Completed for an object this backup did not write.
 				b.Status.Phase = odoov1alpha2.JobFailed
 				b.Status.Message = fmt.Sprintf("the backup Job %s ended, but %s: %s is not counted as this backup; create a new OdooBackupJob",
@@ -317,9 +264,9 @@ func (r *Reconciler) mirror(ctx context.Context, b *odoov1alpha2.OdooBackupJob, 
 			b.Status.Message = "backup stored at " + b.Status.ObjectKey
 			return
 		case batchv1.JobFailed:
-			res, exit, found := JobResult(ctx, r.APIReader, job)
+			res, exit, found := datajob.Read(ctx, r.APIReader, job)
 			b.Status.Phase, b.Status.Message, b.Status.CompletionTime = odoov1alpha2.JobFailed,
-				FailureMessage("backup", job, *c, res, exit, found), completion(job, *c)
+				datajob.FailureMessage("backup", job, *c, res, exit, found), completion(job, *c)
 			return
 		}
 	}
@@ -334,83 +281,23 @@ func completion(job *batchv1.Job, c batchv1.JobCondition) *metav1.Time {
 	return &t
 }
 
-// JobResult reads a data Job's termination message and exit code from its
-// last pod (pods are read with reader, uncached); nil when there is none.
-func JobResult(ctx context.Context, reader client.Reader, job *batchv1.Job) (*DataResult, int32, bool) {
-	pods := &corev1.PodList{}
-	if err := reader.List(ctx, pods, client.InNamespace(job.Namespace), client.MatchingLabels{"batch.kubernetes.io/job-name": job.Name}); err != nil {
-		return nil, 0, false
-	}
-	return TerminationResult(pods.Items)
-}
-
-// FailureMessage explains a failed data Job: the Job's reason, the
-// container's exit code when known, and the data command's own error (else
-// the Job condition's message).
-func FailureMessage(what string, job *batchv1.Job, c batchv1.JobCondition, res *DataResult, exit int32, found bool) string {
-	if c.Reason == batchv1.JobReasonDeadlineExceeded {
-		// Kubernetes stopped it: the data command never wrote a result.
-		limit := "its deadline"
-		if d := job.Spec.ActiveDeadlineSeconds; d != nil {
-			limit = "its deadline of " + (time.Duration(*d) * time.Second).String()
-		}
-		return fmt.Sprintf("the %s Job %s ran longer than %s (activeDeadlineSeconds, operator flag --data-job-deadline) and was stopped (DeadlineExceeded)",
-			what, job.Name, limit)
-	}
-	msg := fmt.Sprintf("the %s Job %s failed (%s", what, job.Name, c.Reason)
-	if found {
-		msg += fmt.Sprintf(", exit code %d", exit)
-	}
-	msg += ")"
-	if res != nil && res.Error != "" {
-		msg += ": " + res.Error
-	} else if c.Message != "" {
-		msg += ": " + c.Message
-	}
-	return msg
-}
-
-// TerminationResult reads the data container's result from the newest pod.
-func TerminationResult(pods []corev1.Pod) (*DataResult, int32, bool) {
-	var newest *corev1.Pod
-	for i := range pods {
-		if newest == nil || newest.CreationTimestamp.Before(&pods[i].CreationTimestamp) {
-			newest = &pods[i]
-		}
-	}
-	if newest == nil {
-		return nil, 0, false
-	}
-	for _, cs := range newest.Status.ContainerStatuses {
-		if cs.Name != "data" || cs.State.Terminated == nil {
-			continue
-		}
-		t := cs.State.Terminated
-		res := &DataResult{}
-		if err := json.Unmarshal([]byte(strings.TrimSpace(t.Message)), res); err != nil {
-			return nil, t.ExitCode, true
-		}
-		return res, t.ExitCode, true
-	}
-	return nil, 0, false
-}
-
 // recordLastBackup raises the instance's status.lastBackup to this backup's
 // completion time. Only that field is patched (a JSON merge patch of one
-// field), so nothing else the instance reconciler writes is touched; the
+// field, under the resourceVersion it was read at, read again on a
+// conflict), so nothing else the instance reconciler writes is touched; the
 // value only moves forward.
 func (r *Reconciler) recordLastBackup(ctx context.Context, b *odoov1alpha2.OdooBackupJob) error {
-	inst := &odoov1alpha2.OdooInstance{}
-	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: b.Spec.OdooInstanceRef.Name}, inst); err != nil {
-		return client.IgnoreNotFound(err)
-	}
 	done := b.Status.CompletionTime
-	if done == nil || (inst.Status.LastBackup != nil && !inst.Status.LastBackup.Before(done)) {
+	if done == nil {
 		return nil
 	}
-	patch, err := json.Marshal(map[string]any{"status": map[string]any{"lastBackup": done}})
-	if err != nil {
-		return err
-	}
-	return client.IgnoreNotFound(r.Status().Patch(ctx, inst, client.RawPatch("application/merge-patch+json", patch)))
+	inst := &odoov1alpha2.OdooInstance{}
+	key := client.ObjectKey{Namespace: b.Namespace, Name: b.Spec.OdooInstanceRef.Name}
+	return client.IgnoreNotFound(operation.UpdateStatus(ctx, r.Client, r.APIReader, key, inst, func() bool {
+		if inst.Status.LastBackup != nil && !inst.Status.LastBackup.Before(done) {
+			return false
+		}
+		inst.Status.LastBackup = done.DeepCopy()
+		return true
+	}))
 }

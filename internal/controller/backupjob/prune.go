@@ -14,6 +14,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
@@ -46,7 +48,7 @@ func (r *Reconciler) prune(ctx context.Context, b *odoov1alpha2.OdooBackupJob) (
 		b.Status.Prune = &odoov1alpha2.BackupPruneStatus{JobName: jobName, Phase: odoov1alpha2.JobRunning, StartTime: &now,
 			Message: fmt.Sprintf("deleting the stored files of %s (%s: %s)", loc.URL, odoov1alpha2.AnnotationPrune, b.Annotations[odoov1alpha2.AnnotationPrune])}
 		// Recorded before the Job is created.
-		if err := r.Status().Patch(ctx, b, client.MergeFrom(before)); err != nil {
+		if err := operation.PatchStatus(ctx, r.Client, b, before); err != nil {
 			return ctrl.Result{}, err
 		}
 		if err := r.Apply(ctx, resources.PruneJob(b, loc, r.Images.Operator, r.DataJobDeadline), client.FieldOwner(resources.FieldManager)); err != nil {
@@ -63,16 +65,16 @@ func (r *Reconciler) prune(ctx context.Context, b *odoov1alpha2.OdooBackupJob) (
 	if c := resources.FinishedCondition(job); c != nil {
 		switch c.Type {
 		case batchv1.JobComplete:
-			res, _, _ := JobResult(ctx, r.APIReader, job)
+			res, _, _ := datajob.Read(ctx, r.APIReader, job)
 			what := "its stored files were already gone"
 			if res != nil && len(res.Removed) > 0 {
 				what = "deleted " + strings.Join(res.Removed, ", ") + " from " + loc.URL
 			}
 			return ctrl.Result{}, r.deletePruned(ctx, b, what)
 		case batchv1.JobFailed:
-			res, exit, found := JobResult(ctx, r.APIReader, job)
+			res, exit, found := datajob.Read(ctx, r.APIReader, job)
 			b.Status.Prune.Phase = odoov1alpha2.JobFailed
-			b.Status.Prune.Message = FailureMessage("prune", job, *c, res, exit, found) +
+			b.Status.Prune.Message = datajob.FailureMessage("prune", job, *c, res, exit, found) +
 				fmt.Sprintf("; the files of %s may be partly deleted (the .sha256 goes first: the backup no longer counts as complete). "+
 					"Fix the cause (the S3 credentials or endpoint, the claim), then delete Job %s to run it again (its TTL does so after 7 days); "+
 					"deleting this OdooBackupJob instead leaves the files in place", loc.URL, jobName)
@@ -81,7 +83,7 @@ func (r *Reconciler) prune(ctx context.Context, b *odoov1alpha2.OdooBackupJob) (
 	if equality.Semantic.DeepEqual(before.Status, b.Status) {
 		return ctrl.Result{}, nil
 	}
-	if err := r.Status().Patch(ctx, b, client.MergeFrom(before)); err != nil {
+	if err := operation.PatchStatus(ctx, r.Client, b, before); err != nil {
 		return ctrl.Result{}, err
 	}
 	if b.Status.Prune.Phase == odoov1alpha2.JobFailed && (before.Status.Prune == nil || before.Status.Prune.Phase != odoov1alpha2.JobFailed) {

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
@@ -173,7 +174,7 @@ func (r *Reconciler) checkStart(ctx context.Context, b *odoov1alpha2.OdooBackupJ
 	if b.Status.Message != msg {
 		before := b.DeepCopy()
 		b.Status.Message = msg
-		if err := r.Status().Patch(ctx, b, client.MergeFrom(before)); err != nil {
+		if err := operation.PatchStatus(ctx, r.Client, b, before); err != nil {
 			return ctrl.Result{}, true, err
 		}
 	}

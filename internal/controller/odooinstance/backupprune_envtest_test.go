@@ -2,65 +2,28 @@ package odooinstance_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
-	"github.com/odoo-operator/odoo-operator/internal/backup/objectstore"
 	"github.com/odoo-operator/odoo-operator/internal/controller/odooinstance"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
-	"github.com/odoo-operator/odoo-operator/internal/testutil/s3harness"
 )
-
-// createFinishedBackup creates an OdooBackupJob and gives it the status of
-// a backup whose Job ran and ended in phase, stored where an operator of the
-// old layout stored it (status.objectKey: the key as requested; the backup
-// controller may take the new object up first; once finished it leaves it
-// alone).
-func createFinishedBackup(g Gomega, b *odoov1alpha2.OdooBackupJob, phase odoov1alpha2.JobPhase, msg string) {
-	ctx := context.Background()
-	g.Expect(k8s.Create(ctx, b)).To(Succeed())
-	g.Eventually(func(g Gomega) {
-		got := backupJob(g, b.Namespace, b.Name)
-		if got.Status.Phase != phase {
-			now := metav1.Now()
-			got.Status.Phase, got.Status.CompletionTime, got.Status.Message = phase, &now, msg
-			got.Status.JobName = b.Name + "-backup"
-			got.Status.ObjectKey = b.Spec.Destination.ObjectKey
-			if d := b.Spec.Destination.PVC; d != nil {
-				got.Status.ObjectKey = d.Path
-			}
-			g.Expect(k8s.Status().Update(ctx, got)).To(Succeed())
-		}
-		g.Consistently(func(g Gomega) {
-			g.Expect(backupJob(g, b.Namespace, b.Name).Status.Phase).To(Equal(phase))
-		}, "300ms", "50ms").Should(Succeed())
-	}, eventually, poll).Should(Succeed())
-}
 
 func writeFiles(g Gomega, dir string, names ...string) {
 	g.Expect(os.MkdirAll(dir, 0o750)).To(Succeed())
 	for _, n := range names {
 		g.Expect(os.WriteFile(filepath.Join(dir, n), []byte("backup data of "+n), 0o600)).To(Succeed())
 	}
-}
-
-func backupGone(g Gomega, ns, name string) {
-	err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &odoov1alpha2.OdooBackupJob{})
-	g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "OdooBackupJob %s still there (%v)", name, err)
 }
 
 // TestRetentionPrunesStoredFiles: the retention marks the scheduled backups
@@ -193,82 +156,4 @@ func TestRetentionPrunesStoredFiles(t *testing.T) {
 		g.Expect(jobsOfKind(g, ns, resources.JobKindPrune)).To(HaveLen(2), "no prune Job for a backup deleted by hand")
 	}, "1s", poll).Should(Succeed())
 	g.Expect(filepath.Join(root, "backup-store", "manual.zip")).To(BeAnExistingFile())
-}
-
-// TestFailedPruneKeepsTheBackup: a prune Job that fails (S3 refuses the
-// credentials) leaves the OdooBackupJob and its files, with the reason and
-// the fix in status.prune and a Warning event; once the Job is deleted it
-// runs again and, the credentials fixed, the files and the object go.
-func TestFailedPruneKeepsTheBackup(t *testing.T) {
-	g := NewWithT(t)
-	ns := newNamespace(t)
-	ctx := context.Background()
-	s3 := s3harness.Start(t)
-	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "s3", Namespace: ns},
-		Data:       map[string][]byte{"accessKey": []byte(s3.AccessKey), "secretKey": []byte("wrong")},
-	}
-	g.Expect(k8s.Create(ctx, secret)).To(Succeed())
-	store, err := objectstore.NewS3(s3.Config("shop"))
-	g.Expect(err).NotTo(HaveOccurred())
-	for _, k := range []string{"old.zip", "old.zip.sha256"} {
-		_, err := store.Put(ctx, k, strings.NewReader("data of "+k))
-		g.Expect(err).NotTo(HaveOccurred())
-	}
-	// No instance is needed: the prune touches only the storage.
-	b := &odoov1alpha2.OdooBackupJob{
-		ObjectMeta: metav1.ObjectMeta{Name: "old", Namespace: ns},
-		Spec: odoov1alpha2.OdooBackupJobSpec{
-			OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: "gone"},
-			Destination: odoov1alpha2.BackupDestination{S3Location: odoov1alpha2.S3Location{
-				Bucket: s3.Bucket, ObjectKey: "shop/old.zip", Endpoint: s3.Endpoint, Region: s3harness.Region, Insecure: true,
-				S3CredentialsSecretRef: &odoov1alpha2.S3CredentialsSecretRef{Name: "s3"},
-			}},
-		},
-	}
-	createFinishedBackup(g, b, odoov1alpha2.JobCompleted, "")
-	get(g, ns, "old", b)
-	patch := client.MergeFrom(b.DeepCopy())
-	b.Annotations = map[string]string{odoov1alpha2.AnnotationPrune: odoov1alpha2.PruneRetention}
-	g.Expect(k8s.Patch(ctx, b, patch)).To(Succeed())
-
-	var job *batchv1.Job
-	g.Eventually(func(g Gomega) { job = oneJob(g, ns, resources.JobKindPrune) }, eventually, poll).Should(Succeed())
-	for _, e := range job.Spec.Template.Spec.Containers[0].Env {
-		if strings.HasPrefix(e.Name, "AWS_") {
-			g.Expect(e.Value).To(BeEmpty(), "credentials reach the Job only by secretKeyRef")
-			g.Expect(e.ValueFrom.SecretKeyRef.Name).To(Equal("s3"))
-		}
-	}
-	g.Expect(playDataJob(t, g, job, t.TempDir())).NotTo(Succeed())
-	g.Eventually(func(g Gomega) {
-		got := backupJob(g, ns, "old")
-		g.Expect(got.Status.Prune).NotTo(BeNil())
-		g.Expect(got.Status.Prune.Phase).To(Equal(odoov1alpha2.JobFailed))
-		g.Expect(got.Status.Prune.Message).To(And(
-			HavePrefix("the prune Job old-prune failed (BackoffLimitExceeded, exit code 1): "),
-			ContainSubstring("delete Job old-prune to run it again")))
-		g.Expect(got.Status.Prune.Message).NotTo(ContainSubstring(s3.SecretKey))
-		g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobCompleted), "the backup's own result stays")
-		g.Expect(eventReasons(g, ns)).To(HaveKeyWithValue(odoov1alpha2.EventBackupPruneFailed, HavePrefix("Warning: the prune Job old-prune failed")))
-	}, eventually, poll).Should(Succeed())
-	_, err = store.Stat(ctx, "old.zip")
-	g.Expect(err).NotTo(HaveOccurred(), "the files stay")
-
-	// The fix: right credentials, then the failed Job deleted.
-	secret.Data["secretKey"] = []byte(s3.SecretKey)
-	g.Expect(k8s.Update(ctx, secret)).To(Succeed())
-	g.Expect(k8s.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: job.Name + "-pod", Namespace: ns}})).To(Succeed())
-	g.Expect(k8s.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationBackground))).To(Succeed())
-	g.Eventually(func(g Gomega) {
-		again := oneJob(g, ns, resources.JobKindPrune)
-		g.Expect(again.UID).NotTo(Equal(job.UID))
-		job = again
-	}, eventually, poll).Should(Succeed())
-	g.Expect(playDataJob(t, g, job, t.TempDir())).To(Succeed())
-	g.Eventually(func(g Gomega) { backupGone(g, ns, "old") }, eventually, poll).Should(Succeed())
-	for _, k := range []string{"old.zip", "old.zip.sha256"} {
-		_, err := store.Stat(ctx, k)
-		g.Expect(err).To(MatchError(objectstore.ErrNotFound), fmt.Sprint(k, " deleted"))
-	}
 }

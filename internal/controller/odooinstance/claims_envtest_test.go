@@ -8,7 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
@@ -75,17 +74,4 @@ func TestDeletionPolicyDeleteNamesDatabasesItDidNotMake(t *testing.T) {
 	g.Expect(adminQuery(g, "SELECT rolname FROM pg_roles WHERE rolname = $1", role)).To(Equal(role), "the role owning it is kept")
 	g.Eventually(func() []string { return eventNotes(g, ns, odoov1alpha2.EventDatabaseLeftover) }, eventually, poll).
 		Should(ContainElement(And(ContainSubstring(foreign), ContainSubstring(role), ContainSubstring("drop them by hand"))))
-}
-
-// createBackupsClaim creates the claim "backups" the tests' backups go to: a
-// backup whose destination claim is missing waits for it (and fails at the
-// start deadline) without a Job.
-func createBackupsClaim(g Gomega, ns string) {
-	g.Expect(k8s.Create(context.Background(), &corev1.PersistentVolumeClaim{
-		ObjectMeta: metav1.ObjectMeta{Name: "backups", Namespace: ns},
-		Spec: corev1.PersistentVolumeClaimSpec{
-			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
-		},
-	})).To(Succeed())
 }

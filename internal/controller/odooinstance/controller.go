@@ -34,6 +34,7 @@ import (
 	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/logwatch"
 	"github.com/odoo-operator/odoo-operator/internal/notify"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/ssa"
 )
 
@@ -98,9 +99,14 @@ func (i JobImages) postgresClient(major int) string {
 	return i.PostgresClient
 }
 
+// PostgresClientImage is the PostgreSQL client image of data Jobs for a
+// server of that major version.
+func (i JobImages) PostgresClientImage(major int) string { return i.postgresClient(major) }
+
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=bemade.org,resources=odoorestorejobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/finalizers,verbs=update
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinitjobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinitjobs/status,verbs=get;update;patch
@@ -242,7 +248,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		return r.reconcileDelete(ctx, s)
 	}
 	defer func() {
-		if err := r.patchStatus(ctx, s, reterr); err != nil {
+		err := r.patchStatus(ctx, s, reterr)
+		if operation.IsConflict(err) {
+			// The instance changed since it was read: nothing was written,
+			// the next reconcile decides again on the stored object.
+			result, err = lowestNonZero(result, ctrl.Result{RequeueAfter: operation.ConflictRetry}), nil
+		}
+		if err != nil {
 			reterr = kerrors.NewAggregate([]error{reterr, err})
 		}
 	}()
@@ -273,6 +285,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	var errs []error
 	for _, p := range phases {
 		res, err := p.run(ctx, s)
+		if operation.IsConflict(err) {
+			// A step's status write met a newer instance: nothing of it was
+			// stored. No later phase acts on this stale read (the workloads
+			// would be applied as if no step were in flight), and its status
+			// is not written either; the next reconcile decides again at
+			// once on the stored object. Not a failure to report.
+			s.stop, s.staleStatus = true, true
+			result = lowestNonZero(result, ctrl.Result{RequeueAfter: operation.ConflictRetry})
+			break
+		}
 		if err != nil {
 			log.FromContext(ctx).V(1).Info("phase failed", "phase", p.name, "error", err.Error())
 			errs = append(errs, err)
@@ -330,7 +352,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope, reconcileErr err
 	if equality.Semantic.DeepEqual(s.before.Status, inst.Status) {
 		return nil
 	}
-	if err := r.Status().Patch(ctx, inst, client.MergeFrom(s.before)); err != nil {
+	if err := operation.PatchStatus(ctx, r.Client, inst, s.before); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}

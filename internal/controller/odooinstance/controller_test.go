@@ -7,14 +7,12 @@ import (
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -35,56 +33,6 @@ func pneumacStaging(ns string) *odoov1alpha2.OdooInstance {
 			Cron:          odoov1alpha2.CronSpec{Replicas: ptr.To[int32](1), MaxCronThreads: ptr.To[int32](2)},
 		},
 	}
-}
-
-func key(ns, name string) types.NamespacedName {
-	return types.NamespacedName{Namespace: ns, Name: name}
-}
-
-func get(g Gomega, ns, name string, obj client.Object) {
-	g.Expect(k8s.Get(context.Background(), key(ns, name), obj)).To(Succeed())
-}
-
-// markAvailable plays the Deployment controller, which envtest does not run:
-// it reports every desired replica of the current generation as available.
-func markAvailable(g Gomega, ns, name string) {
-	d := &appsv1.Deployment{}
-	get(g, ns, name, d)
-	n := ptr.Deref(d.Spec.Replicas, 1)
-	d.Status = appsv1.DeploymentStatus{
-		ObservedGeneration: d.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n,
-	}
-	g.Expect(k8s.Status().Update(context.Background(), d)).To(Succeed())
-}
-
-// completeInit plays the Job controller for the instance's init Job.
-func completeInit(g Gomega, ns, name string) {
-	jobs := &batchv1.JobList{}
-	g.Expect(k8s.List(context.Background(), jobs, client.InNamespace(ns), client.MatchingLabels{"bemade.org/job": "init", "bemade.org/instance": name})).To(Succeed())
-	g.Expect(jobs.Items).NotTo(BeEmpty(), "no init Job yet")
-	for i := range jobs.Items {
-		setJobCondition(g, &jobs.Items[i], batchv1.JobComplete)
-	}
-}
-
-func setJobCondition(g Gomega, job *batchv1.Job, t batchv1.JobConditionType) {
-	now := metav1.Now()
-	job.Status.StartTime = &now
-	if t == batchv1.JobComplete {
-		job.Status.CompletionTime = &now
-		job.Status.Succeeded = 1
-		job.Status.Conditions = []batchv1.JobCondition{
-			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastTransitionTime: now},
-			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastTransitionTime: now},
-		}
-	} else {
-		job.Status.Failed = 1
-		job.Status.Conditions = []batchv1.JobCondition{
-			{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", LastTransitionTime: now},
-			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: now},
-		}
-	}
-	g.Expect(k8s.Status().Update(context.Background(), job)).To(Succeed())
 }
 
 func container(d *appsv1.Deployment) corev1.Container { return d.Spec.Template.Spec.Containers[0] }
@@ -211,20 +159,6 @@ func TestInstanceCreatesWebAndCronWorkloads(t *testing.T) {
 		g.Expect(inst.Status.Selector).To(Equal("app=pneumac-staging"))
 		g.Expect(inst.Status.Deployment.CurrentImage).To(Equal(inst.Spec.Image))
 		g.Expect(inst.Status.ObservedGeneration).To(Equal(inst.Generation))
-	}, eventually, poll).Should(Succeed())
-}
-
-// converge creates the example instance and plays the Deployment controller
-// until it is Ready.
-func converge(t *testing.T, g Gomega, ns string, inst *odoov1alpha2.OdooInstance) {
-	t.Helper()
-	g.Expect(k8s.Create(context.Background(), inst)).To(Succeed())
-	g.Eventually(func(g Gomega) { completeInit(g, ns, inst.Name) }, eventually, poll).Should(Succeed())
-	g.Eventually(func(g Gomega) {
-		markAvailable(g, ns, inst.Name)
-		markAvailable(g, ns, inst.Name+"-cron")
-		get(g, ns, inst.Name, inst)
-		g.Expect(meta.IsStatusConditionTrue(inst.Status.Conditions, odoov1alpha2.ConditionReady)).To(BeTrue())
 	}, eventually, poll).Should(Succeed())
 }
 

@@ -38,56 +38,22 @@ type Databases interface {
 	Invalidate(cluster, role, db string)
 }
 
-// ClusterSource says where instances find their PostgreSQL cluster: the
-// clusters Secret in the operator's namespace, or the legacy --db-host
-// connection when that Secret does not exist.
-type ClusterSource struct {
-	// Namespace and SecretName locate the clusters Secret (key clusters.yaml).
-	Namespace, SecretName string
-	// Legacy is the connection from the operator's flags and environment.
-	Legacy postgres.Cluster
-	// DefaultAlias is the cluster name conversions of legacy objects fill in
-	// (the roadmap's "default"): it means the default cluster unless the
-	// Secret defines a cluster of that name.
-	DefaultAlias string
-}
+// ClusterSource says where instances find their PostgreSQL cluster.
+type ClusterSource = postgres.ClusterSource
 
 // resolveCluster finds the cluster of an instance. An unknown cluster name or
 // an unreadable Secret stalls the instance: only the user can fix them.
 func (r *Reconciler) resolveCluster(ctx context.Context, s *scope) error {
-	inst := s.instance
-	secret := &corev1.Secret{}
-	err := r.Get(ctx, types.NamespacedName{Namespace: r.Clusters.Namespace, Name: r.Clusters.SecretName}, secret)
-	name := inst.Spec.Database.Cluster
-	if apierrors.IsNotFound(err) {
-		if name != "" && name != r.Clusters.Legacy.Name && name != r.Clusters.DefaultAlias {
-			s.stalled = &problem{odoov1alpha2.ReasonUnknownCluster, fmt.Sprintf(
-				"spec.database.cluster %q: the clusters Secret %s/%s does not exist; create it with key %s, or clear spec.database.cluster to use the operator's --db-host connection",
-				inst.Spec.Database.Cluster, r.Clusters.Namespace, r.Clusters.SecretName, postgres.ClustersKey)}
-			return nil
-		}
-		s.cluster = r.Clusters.Legacy
-		s.legacyConnection = true
+	c, legacy, err := postgres.FindCluster(ctx, r.Client, r.Clusters, s.instance)
+	var p *postgres.ClusterProblem
+	if errors.As(err, &p) {
+		s.stalled = &problem{p.Reason, p.Message}
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("reading the clusters Secret: %w", err)
+		return err
 	}
-	clusters, err := postgres.ParseClusters(secret.Data[postgres.ClustersKey])
-	if err != nil {
-		s.stalled = &problem{odoov1alpha2.ReasonClustersSecretInvalid, fmt.Sprintf(
-			"Secret %s/%s: %v", r.Clusters.Namespace, r.Clusters.SecretName, err)}
-		return nil
-	}
-	if _, defined := clusters[name]; !defined && name != "" && name == r.Clusters.DefaultAlias {
-		name = ""
-	}
-	c, err := clusters.Resolve(name)
-	if err != nil {
-		s.stalled = &problem{odoov1alpha2.ReasonUnknownCluster, "spec.database.cluster: " + err.Error()}
-		return nil
-	}
-	s.cluster = c
+	s.cluster, s.legacyConnection = c, legacy
 	return nil
 }
 
@@ -190,6 +156,10 @@ func (r *Reconciler) reconcileInit(ctx context.Context, s *scope) (ctrl.Result, 
 	inst := s.instance
 	s.initialized = inst.Status.Database != nil && inst.Status.Database.Initialized && !s.reinitialize
 	if s.dbProblem || s.initialized {
+		// An init that ended before a restart releases its lock here.
+		if s.initialized {
+			return ctrl.Result{}, r.unlock(ctx, s, odoov1alpha2.OperationInit)
+		}
 		return ctrl.Result{}, nil
 	}
 	modules, demo := inst.Spec.Init.Modules, inst.Spec.Init.Demo
@@ -202,6 +172,17 @@ func (r *Reconciler) reconcileInit(ctx context.Context, s *scope) (ctrl.Result, 
 	s.initJobName = name
 	job := &batchv1.Job{}
 	err := r.Get(ctx, types.NamespacedName{Namespace: inst.Namespace, Name: name}, job)
+	if apierrors.IsNotFound(err) || err == nil && s.reinitialize && resources.InitJobOutcome(job, nil).Done {
+		// The lock before a new init Job: initialising a database another
+		// operation holds would overwrite it.
+		if d, lerr := r.lockStep(ctx, s, odoov1alpha2.OperationInit, nil); lerr != nil || !d.Go() {
+			if lerr != nil {
+				return ctrl.Result{}, lerr
+			}
+			s.degraded = append(s.degraded, problem{odoov1alpha2.ReasonInitRefused, d.Message})
+			return ctrl.Result{RequeueAfter: requeueShort}, nil
+		}
+	}
 	if err == nil && s.reinitialize && resources.InitJobOutcome(job, nil).Done {
 		// The database was recreated empty: the old run's result says nothing
 		// about it. Remove the finished Job so the same name runs again.
@@ -235,11 +216,17 @@ func (r *Reconciler) reconcileInit(ctx context.Context, s *scope) (ctrl.Result, 
 	outcome := resources.InitJobOutcome(job, pods)
 	switch {
 	case outcome.Failed:
+		if err := r.unlock(ctx, s, odoov1alpha2.OperationInit); err != nil {
+			return ctrl.Result{}, err
+		}
 		s.initState = initFailed
 		s.degraded = append(s.degraded, problem{odoov1alpha2.ReasonInitFailed, fmt.Sprintf(
 			"initialising database %q failed: %s; the database is kept for inspection (kubectl logs job/%s); fix the cause and change spec.image or spec.init to retry",
 			s.dbName, outcome.Message, name)})
 	case outcome.Done:
+		if err := r.unlock(ctx, s, odoov1alpha2.OperationInit); err != nil {
+			return ctrl.Result{}, err
+		}
 		s.initState = initSucceeded
 		s.initialized = true
 	default:

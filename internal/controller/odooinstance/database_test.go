@@ -2,7 +2,6 @@ package odooinstance_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -23,32 +22,6 @@ import (
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
-
-// adminQuery runs a query as PostgreSQL's superuser and returns the first
-// column of the first row ("" when there is none).
-func adminQuery(g Gomega, sql string, args ...any) string {
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, pg.ConnString())
-	g.Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = conn.Close(ctx) }()
-	var out string
-	err = conn.QueryRow(ctx, sql, args...).Scan(&out)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ""
-	}
-	g.Expect(err).NotTo(HaveOccurred())
-	return out
-}
-
-// adminExec runs a statement as PostgreSQL's superuser.
-func adminExec(g Gomega, sql string) {
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, pg.ConnString())
-	g.Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = conn.Close(ctx) }()
-	_, err = conn.Exec(ctx, sql)
-	g.Expect(err).NotTo(HaveOccurred())
-}
 
 // loginAs connects to db as the instance's role with the password of its Secret.
 func loginAs(g Gomega, ns, name, db string) error {

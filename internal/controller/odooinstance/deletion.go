@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
@@ -218,5 +219,5 @@ func (r *Reconciler) reportDeletion(ctx context.Context, s *scope, reason, messa
 		return nil
 	}
 	r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, odoov1alpha2.EventReconcileFailed, "Delete", "%s", message)
-	return client.IgnoreNotFound(r.Status().Patch(ctx, inst, client.MergeFrom(s.before)))
+	return client.IgnoreNotFound(operation.PatchStatus(ctx, r.Client, inst, s.before))
 }

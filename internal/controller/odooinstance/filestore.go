@@ -14,122 +14,16 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
+	"github.com/odoo-operator/odoo-operator/internal/filestoremigration"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 	"github.com/odoo-operator/odoo-operator/internal/upgrade"
 )
 
-// A storage class change of the filestore is a data migration:
-//
-//	start → (wait-tiers) → create-target → run-copy → (wait-copy) → swap → cleanup
-//	                                                              ↘ fail
-//
-// Each reconcile takes one step, decided by decideFilestore from the status and
-// from what exists (claims, the copy Job, the tiers), never from memory: the
-// status is written before the step that depends on it, and every object has a
-// deterministic name recorded there, so an operator restart resumes where the
-// migration stood.
-
-// fsAction is the next step of the filestore phase.
-type fsAction string
-
-const (
-	fsNone         fsAction = "none"
-	fsStart        fsAction = "start"
-	fsWaitTiers    fsAction = "wait-tiers"
-	fsCreateTarget fsAction = "create-target"
-	fsRunCopy      fsAction = "run-copy"
-	fsWaitCopy     fsAction = "wait-copy"
-	fsSwap         fsAction = "swap"
-	fsFail         fsAction = "fail"
-	// fsDropTarget deletes the half-written claim of a failed migration.
-	fsDropTarget fsAction = "drop-target"
-	// fsCleanup deletes the claim a successful migration left, once the
-	// instance is Ready on the new one.
-	fsCleanup fsAction = "cleanup"
-	// fsForget clears a failed migration once the spec asks for the class
-	// already in use.
-	fsForget fsAction = "forget"
-)
-
-// jobState is where the copy Job stands.
-type jobState int
-
-const (
-	jobAbsent jobState = iota
-	jobRunning
-	jobSucceeded
-	jobFailed
-)
-
-// fsObserved is what the filestore phase read.
-type fsObserved struct {
-	// specClass is spec.filestore.storageClass ("" = no preference: never
-	// migrates).
-	specClass string
-	// currentClass is the class of the claim in use.
-	currentClass string
-	// initialized is true once the database is initialised: nothing is
-	// migrated while the init Job may write to the filestore.
-	initialized bool
-	// targetExists says whether the migration's target claim exists.
-	targetExists bool
-	// job is the state of the migration's copy Job.
-	job jobState
-	// tiersStopped is true when web and cron have no pod left.
-	tiersStopped bool
-	// readyOnClaim is true when the instance is Ready and its Deployments mount
-	// the claim in use.
-	readyOnClaim bool
-	// previousExists says whether status.filestore.previousClaim still exists.
-	previousExists bool
-}
-
-// decideFilestore returns the next step. It is pure: table-tested without an
-// API server.
-func decideFilestore(status odoov1alpha2.FilestoreStatus, o fsObserved) fsAction {
-	if m := status.Migration; m != nil && m.Phase == odoov1alpha2.FilestoreMigrationCopying {
-		switch {
-		case !o.tiersStopped:
-			return fsWaitTiers
-		case !o.targetExists && o.job == jobAbsent:
-			return fsCreateTarget
-		case o.job == jobAbsent:
-			return fsRunCopy
-		case o.job == jobRunning:
-			return fsWaitCopy
-		case o.job == jobSucceeded && o.targetExists:
-			return fsSwap
-		default:
-			// Failed, or succeeded into a claim that vanished since.
-			return fsFail
-		}
-	}
-	failed := status.Migration != nil && status.Migration.Phase == odoov1alpha2.FilestoreMigrationFailed
-	if failed && o.targetExists {
-		return fsDropTarget
-	}
-	if status.PreviousClaim != "" {
-		if !o.previousExists {
-			return fsCleanup // only clears the status
-		}
-		if o.readyOnClaim {
-			return fsCleanup
-		}
-		// A new migration waits until the last one is finished.
-		return fsNone
-	}
-	wanted := o.specClass != "" && o.specClass != o.currentClass
-	switch {
-	case failed && o.specClass == status.Migration.TargetStorageClass:
-		// Not retried until spec.filestore.storageClass changes again.
-		return fsNone
-	case wanted && o.initialized:
-		return fsStart
-	case failed && !wanted:
-		return fsForget
-	}
-	return fsNone
-}
+// A storage class change of the filestore is a data migration, decided by
+// package filestoremigration from the status and from what exists (claims,
+// the copy Job, the tiers); this file observes and carries out its steps.
 
 // reconcileFilestore creates the filestore claim in use and grows it, and
 // carries out a storage class change as a migration.
@@ -176,8 +70,8 @@ func (r *Reconciler) reconcileFilestore(ctx context.Context, s *scope) (ctrl.Res
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	action := decideFilestore(status, o)
-	if action != fsNone || migrating(inst) {
+	action := filestoremigration.Decide(status, o)
+	if action != filestoremigration.None || migrating(inst) {
 		// Decide on the status as stored, not on a cache that may not have
 		// seen this operator's last write yet: a stale "Copying" would hold
 		// the tiers again after the swap, a stale "no migration" would
@@ -193,7 +87,22 @@ func (r *Reconciler) reconcileFilestore(ctx context.Context, s *scope) (ctrl.Res
 			return ctrl.Result{RequeueAfter: requeueShort}, nil
 		}
 	}
-	return r.runFilestoreAction(ctx, s, &status, action)
+	if action == filestoremigration.Start {
+		// The lock before the migration is recorded: an upgrade, a backup
+		// or a restore holding it makes the migration wait.
+		if d, err := r.lockStep(ctx, s, odoov1alpha2.OperationFilestoreMigration, nil); err != nil || !d.Go() {
+			if err == nil {
+				s.progressing = &problem{odoov1alpha2.ReasonFilestoreMigrating, "filestore migration " + d.Message}
+			}
+			return ctrl.Result{RequeueAfter: requeueShort}, err
+		}
+	}
+	res, err := r.runFilestoreAction(ctx, s, &status, action)
+	if err == nil {
+		// status.operation follows the migration; released once it ended.
+		err = r.migrationLock(ctx, s, action)
+	}
+	return res, err
 }
 
 // storedFilestore reads status.filestore from the API server.
@@ -205,14 +114,14 @@ func (r *Reconciler) storedFilestore(ctx context.Context, inst *odoov1alpha2.Odo
 	return live.Status.Filestore, nil
 }
 
-// observeFilestore reads what decideFilestore needs.
-func (r *Reconciler) observeFilestore(ctx context.Context, s *scope, status *odoov1alpha2.FilestoreStatus) (fsObserved, error) {
+// observeFilestore reads what filestoremigration.Decide needs.
+func (r *Reconciler) observeFilestore(ctx context.Context, s *scope, status *odoov1alpha2.FilestoreStatus) (filestoremigration.Facts, error) {
 	inst := s.instance
-	o := fsObserved{
-		specClass:    inst.Spec.Filestore.StorageClass,
-		currentClass: status.StorageClass,
+	o := filestoremigration.Facts{
+		SpecClass:    inst.Spec.Filestore.StorageClass,
+		CurrentClass: status.StorageClass,
 		// No migration starts while a module upgrade owns the database.
-		initialized: inst.Status.Database != nil && inst.Status.Database.Initialized && !upgrade.InFlight(inst.Status.Upgrade),
+		Initialized: inst.Status.Database != nil && inst.Status.Database.Initialized && !upgrade.InFlight(inst.Status.Upgrade),
 	}
 	web, cron, err := r.currentDeployments(ctx, s)
 	if err != nil {
@@ -223,27 +132,18 @@ func (r *Reconciler) observeFilestore(ctx context.Context, s *scope, status *odo
 		if err := r.getOptional(ctx, inst, m.TargetClaim, target); err != nil {
 			return o, err
 		}
-		o.targetExists = target.UID != "" && target.DeletionTimestamp.IsZero()
+		o.TargetExists = target.UID != "" && target.DeletionTimestamp.IsZero()
 		if m.Phase == odoov1alpha2.FilestoreMigrationCopying {
 			job := &batchv1.Job{}
 			if err := r.getOptional(ctx, inst, m.JobName, job); err != nil {
 				return o, err
 			}
-			switch out := resources.InitJobOutcome(job, nil); {
-			case job.UID == "":
-				o.job = jobAbsent
-			case out.Failed:
-				o.job = jobFailed
-			case out.Done:
-				o.job = jobSucceeded
-			default:
-				o.job = jobRunning
-			}
+			o.Job = datajob.OutcomeOf(job)
 			stopped, err := r.tiersStopped(ctx, inst, nilIfAbsent(web), nilIfAbsent(cron))
 			if err != nil {
 				return o, err
 			}
-			o.tiersStopped = stopped
+			o.TiersStopped = stopped
 		}
 	}
 	if status.PreviousClaim != "" {
@@ -251,8 +151,8 @@ func (r *Reconciler) observeFilestore(ctx context.Context, s *scope, status *odo
 		if err := r.getOptional(ctx, inst, status.PreviousClaim, prev); err != nil {
 			return o, err
 		}
-		o.previousExists = prev.UID != "" && prev.DeletionTimestamp.IsZero()
-		o.readyOnClaim = meta.IsStatusConditionTrue(inst.Status.Conditions, odoov1alpha2.ConditionReady) &&
+		o.PreviousExists = prev.UID != "" && prev.DeletionTimestamp.IsZero()
+		o.ReadyOnClaim = meta.IsStatusConditionTrue(inst.Status.Conditions, odoov1alpha2.ConditionReady) &&
 			mountsClaim(web, status.ClaimName) && mountsClaim(cron, status.ClaimName)
 	}
 	return o, nil
@@ -270,21 +170,21 @@ func mountsClaim(d *appsv1.Deployment, claim string) bool {
 
 // runFilestoreAction carries out one step. Steps that change what later
 // reconciles decide write the status first.
-func (r *Reconciler) runFilestoreAction(ctx context.Context, s *scope, status *odoov1alpha2.FilestoreStatus, action fsAction) (ctrl.Result, error) {
+func (r *Reconciler) runFilestoreAction(ctx context.Context, s *scope, status *odoov1alpha2.FilestoreStatus, action filestoremigration.Action) (ctrl.Result, error) {
 	inst := s.instance
 	m := status.Migration
-	if action != fsNone && action != fsCleanup {
+	if action != filestoremigration.None && action != filestoremigration.Cleanup {
 		s.progressing = &problem{odoov1alpha2.ReasonFilestoreMigrating, ""}
 	}
 	switch action {
-	case fsStart:
+	case filestoremigration.Start:
 		return r.startMigration(ctx, s, status)
 
-	case fsWaitTiers:
+	case filestoremigration.WaitTiers:
 		s.progressing.message = fmt.Sprintf("migrating the filestore to storage class %q: waiting for web and cron to stop", m.TargetStorageClass)
 		return ctrl.Result{RequeueAfter: requeueShort}, nil
 
-	case fsCreateTarget:
+	case filestoremigration.CreateTarget:
 		s.progressing.message = fmt.Sprintf("migrating the filestore to storage class %q: creating claim %s", m.TargetStorageClass, m.TargetClaim)
 		source := &corev1.PersistentVolumeClaim{}
 		if err := r.getOptional(ctx, inst, m.SourceClaim, source); err != nil {
@@ -293,7 +193,7 @@ func (r *Reconciler) runFilestoreAction(ctx context.Context, s *scope, status *o
 		desired := resources.FilestoreTargetPVC(inst, m.TargetClaim, m.TargetStorageClass, nilIfAbsent(source))
 		return ctrl.Result{}, wrap("migration target claim", r.Applier.Client.Apply(ctx, desired, client.FieldOwner(resources.FieldManager)))
 
-	case fsRunCopy:
+	case filestoremigration.RunCopy:
 		s.progressing.message = fmt.Sprintf("migrating the filestore to storage class %q: starting copy Job %s", m.TargetStorageClass, m.JobName)
 		job := resources.FilestoreCopyJob(resources.CopyInputs{
 			Instance: inst, Name: m.JobName, Image: resources.MigrationImage(inst), Source: m.SourceClaim, Target: m.TargetClaim,
@@ -301,21 +201,21 @@ func (r *Reconciler) runFilestoreAction(ctx context.Context, s *scope, status *o
 		// Create-only, like the init Job: the name says what it does.
 		return ctrl.Result{}, wrap("filestore copy Job", r.Applier.Client.Apply(ctx, job, client.FieldOwner(resources.FieldManager)))
 
-	case fsWaitCopy:
+	case filestoremigration.WaitCopy:
 		s.progressing.message = fmt.Sprintf("migrating the filestore to storage class %q: Job %s copies %s to %s", m.TargetStorageClass, m.JobName, m.SourceClaim, m.TargetClaim)
 		return ctrl.Result{}, nil
 
-	case fsSwap:
+	case filestoremigration.Swap:
 		return r.swapFilestore(ctx, s, status)
 
-	case fsFail:
+	case filestoremigration.Fail:
 		return r.failMigration(ctx, s, status)
 
-	case fsDropTarget:
+	case filestoremigration.DropTarget:
 		s.progressing.message = fmt.Sprintf("removing claim %s of the failed filestore migration", m.TargetClaim)
 		return ctrl.Result{RequeueAfter: requeueShort}, r.deleteClaim(ctx, inst, m.TargetClaim)
 
-	case fsCleanup:
+	case filestoremigration.Cleanup:
 		busy, err := r.releaseClaim(ctx, inst, status.PreviousClaim)
 		if err != nil || busy {
 			return ctrl.Result{RequeueAfter: requeueShort}, err
@@ -323,12 +223,12 @@ func (r *Reconciler) runFilestoreAction(ctx context.Context, s *scope, status *o
 		if err := r.deleteClaim(ctx, inst, status.PreviousClaim); err != nil {
 			return ctrl.Result{}, err
 		}
-		status.PreviousClaim = ""
+		*status = filestoremigration.Apply(*status, action, filestoremigration.Inputs{}, metav1.Now())
 		return ctrl.Result{}, r.persistFilestore(ctx, s, status)
 
-	case fsForget:
+	case filestoremigration.Forget:
 		s.progressing = nil
-		status.Migration = nil
+		*status = filestoremigration.Apply(*status, action, filestoremigration.Inputs{}, metav1.Now())
 		meta.RemoveStatusCondition(&inst.Status.Conditions, odoov1alpha2.ConditionFilestoreMigrated)
 		return ctrl.Result{}, r.persistFilestore(ctx, s, status)
 	}
@@ -372,13 +272,8 @@ func (r *Reconciler) startMigration(ctx context.Context, s *scope, status *odoov
 		return ctrl.Result{RequeueAfter: requeueShort}, nil
 	}
 
-	now := metav1.Now()
-	status.Migration = &odoov1alpha2.FilestoreMigration{
-		Phase: odoov1alpha2.FilestoreMigrationCopying, SourceClaim: source, TargetStorageClass: class,
-		TargetClaim: target, JobName: jobName, StartTime: &now,
-		Message: fmt.Sprintf("copying claim %s (class %q) to %s (class %q) with Job %s; web and cron are stopped",
-			source, status.StorageClass, target, class, jobName),
-	}
+	*status = filestoremigration.Apply(*status, filestoremigration.Start,
+		filestoremigration.Inputs{TargetStorageClass: class, TargetClaim: target, JobName: jobName}, metav1.Now())
 	meta.SetStatusCondition(&inst.Status.Conditions, metav1.Condition{
 		Type: odoov1alpha2.ConditionFilestoreMigrated, Status: metav1.ConditionUnknown,
 		Reason: odoov1alpha2.ReasonFilestoreMigrating, Message: status.Migration.Message, ObservedGeneration: inst.Generation,
@@ -410,12 +305,8 @@ func (r *Reconciler) swapFilestore(ctx context.Context, s *scope, status *odoov1
 			return ctrl.Result{}, wrap("labelling the previous filestore claim", err)
 		}
 	}
-	oldClass := status.StorageClass
-	status.PreviousClaim = m.SourceClaim
-	status.ClaimName, status.StorageClass = m.TargetClaim, m.TargetStorageClass
-	status.Migration = nil
-	msg := fmt.Sprintf("the filestore moved from claim %s (class %q) to %s (class %q), copied and verified by Job %s; %s is deleted once the instance is Ready",
-		m.SourceClaim, oldClass, m.TargetClaim, m.TargetStorageClass, m.JobName, m.SourceClaim)
+	msg := filestoremigration.SwapMessage(*status)
+	*status = filestoremigration.Apply(*status, filestoremigration.Swap, filestoremigration.Inputs{}, metav1.Now())
 	meta.SetStatusCondition(&inst.Status.Conditions, metav1.Condition{
 		Type: odoov1alpha2.ConditionFilestoreMigrated, Status: metav1.ConditionTrue,
 		Reason: odoov1alpha2.ReasonFilestoreMigrated, Message: msg, ObservedGeneration: inst.Generation,
@@ -446,9 +337,8 @@ func (r *Reconciler) failMigration(ctx context.Context, s *scope, status *odoov1
 		}
 		why = resources.InitJobOutcome(job, pods).Message
 	}
-	m.Phase = odoov1alpha2.FilestoreMigrationFailed
-	m.Message = fmt.Sprintf("spec.filestore.storageClass %q was not applied: copying claim %s to %s failed: %s (kubectl logs job/%s); the instance keeps claim %s (class %q); change spec.filestore.storageClass to retry",
-		m.TargetStorageClass, m.SourceClaim, m.TargetClaim, why, m.JobName, m.SourceClaim, status.StorageClass)
+	*status = filestoremigration.Apply(*status, filestoremigration.Fail, filestoremigration.Inputs{Why: why}, metav1.Now())
+	m = status.Migration
 	meta.SetStatusCondition(&inst.Status.Conditions, metav1.Condition{
 		Type: odoov1alpha2.ConditionFilestoreMigrated, Status: metav1.ConditionFalse,
 		Reason: odoov1alpha2.ReasonFilestoreMigrationFailed, Message: m.Message, ObservedGeneration: inst.Generation,
@@ -524,9 +414,11 @@ func (r *Reconciler) persistFilestore(ctx context.Context, s *scope, status *odo
 	} else {
 		meta.RemoveStatusCondition(&after.Status.Conditions, odoov1alpha2.ConditionFilestoreMigrated)
 	}
-	if err := r.Status().Patch(ctx, after, client.MergeFrom(base)); err != nil {
+	if err := operation.PatchStatus(ctx, r.Client, after, base); err != nil {
 		return wrap("recording the filestore status", err)
 	}
+	// The reconcile's later writes build on this one.
+	s.before.ResourceVersion, s.instance.ResourceVersion = after.ResourceVersion, after.ResourceVersion
 	s.before.Status.Filestore = after.Status.Filestore.DeepCopy()
 	s.before.Status.Conditions = after.Status.Conditions
 	return nil

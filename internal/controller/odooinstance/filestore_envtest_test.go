@@ -9,7 +9,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -26,19 +25,6 @@ func claimOf(d *appsv1.Deployment) string {
 		}
 	}
 	return ""
-}
-
-// settleHeld plays the Deployment controller for held tiers only: a template
-// change (another test's clusters Secret changes odoo.conf) must be observed
-// before the tiers count as stopped.
-func settleHeld(g Gomega, ns, name string) {
-	for _, n := range []string{name, name + "-cron"} {
-		d := &appsv1.Deployment{}
-		get(g, ns, n, d)
-		if ptr.Deref(d.Spec.Replicas, 1) == 0 && d.Status.ObservedGeneration != d.Generation {
-			markAvailable(g, ns, n)
-		}
-	}
 }
 
 func migrationJobs(g Gomega, ns string) []batchv1.Job {
@@ -62,16 +48,6 @@ func touch(g Gomega, ns, name string, n int) {
 		g.Expect(k8s.Patch(context.Background(), inst, patch)).To(Succeed())
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func eventReasons(g Gomega, ns string) map[string]string {
-	list := &eventsv1.EventList{}
-	g.Expect(k8s.List(context.Background(), list, client.InNamespace(ns))).To(Succeed())
-	out := map[string]string{}
-	for _, e := range list.Items {
-		out[e.Reason] = e.Type + ": " + e.Note
-	}
-	return out
 }
 
 // startMigration converges an instance on class "slow", asks for "fast", and

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 )
 
 // initRequests lists the OdooInitJobs of the instance's namespace that target it.
@@ -85,7 +86,8 @@ func (r *Reconciler) updateInitRequest(ctx context.Context, s *scope) {
 		if equality.Semantic.DeepEqual(before.Status, req.Status) {
 			continue
 		}
-		if err := r.Status().Patch(ctx, &req, client.MergeFrom(before)); err != nil {
+		// A conflict is left for the watch event of the newer object.
+		if err := operation.PatchStatus(ctx, r.Client, &req, before); err != nil {
 			log.FromContext(ctx).Error(err, "updating OdooInitJob status", "odooInitJob", req.Name)
 		}
 	}

@@ -6,19 +6,22 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/logwatch"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/upgrade"
 )
 
-// initState is where the init Job of this reconcile stands.
-type initState int
+// initState is where the init Job of this reconcile stands: the operations'
+// one Job state.
+type initState = datajob.Outcome
 
 const (
-	initNone initState = iota
-	initRunning
-	initSucceeded
-	initFailed
+	initNone      = datajob.Absent
+	initRunning   = datajob.Running
+	initSucceeded = datajob.Succeeded
+	initFailed    = datajob.Failed
 )
 
 // scope holds what one reconcile read and decided, shared by its phases.
@@ -96,17 +99,15 @@ type scope struct {
 
 // hold is true while web and cron must stay at 0 replicas: until the database
 // is initialised, while the filestore is copied, while an OdooRestoreJob
-// swaps the database (annotation bemade.org/restore-hold) and while the
-// instance is being deleted. The migration is read from status, so a
-// reconcile that failed before the filestore phase decided anything still
-// holds the tiers.
+// swaps the database (the instance's lock, status.operation, at the
+// restore's Stop, Swap or Filestore step; or the annotation
+// bemade.org/restore-hold, which operator versions older than the lock set
+// and a restore failed past its swap leaves for the user: see
+// operation.TiersHeld) and while the instance is being deleted. The
+// migration is read from status, so a reconcile that failed before the
+// filestore phase decided anything still holds the tiers.
 func (s *scope) hold() bool {
-	return !s.initialized || migrating(s.instance) || restoring(s.instance) || !s.instance.DeletionTimestamp.IsZero()
-}
-
-// restoring is true while an OdooRestoreJob holds the instance for its swap.
-func restoring(inst *odoov1alpha2.OdooInstance) bool {
-	return inst.Annotations[odoov1alpha2.AnnotationRestoreHold] != ""
+	return !s.initialized || migrating(s.instance) || operation.TiersHeld(s.instance) != "" || !s.instance.DeletionTimestamp.IsZero()
 }
 
 // migrating is true while a filestore migration copies.

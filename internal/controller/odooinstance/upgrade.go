@@ -22,9 +22,11 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
-	"github.com/odoo-operator/odoo-operator/internal/controller/tiers"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
+	"github.com/odoo-operator/odoo-operator/internal/tiers"
 	"github.com/odoo-operator/odoo-operator/internal/upgrade"
 )
 
@@ -68,6 +70,14 @@ func (r *Reconciler) reconcileUpgrade(ctx context.Context, s *scope) (ctrl.Resul
 			}
 			action.Message += note
 		}
+		if action.Kind == upgrade.Start {
+			// The lock before the upgrade is recorded: another operation
+			// that took it since the check above makes the upgrade wait.
+			if d, err := r.lockStep(ctx, s, odoov1alpha2.OperationUpgrade, nil); err != nil || !d.Go() {
+				s.serving = upgrade.Serve(st, o)
+				return ctrl.Result{RequeueAfter: upgradeWait}, err
+			}
+		}
 		next := upgrade.Apply(st, action, o, metav1.Now())
 		if action.Kind == upgrade.Start {
 			next.JobName = resources.UpgradeJobName(inst, next)
@@ -76,12 +86,18 @@ func (r *Reconciler) reconcileUpgrade(ctx context.Context, s *scope) (ctrl.Resul
 			}
 		}
 		if err := r.persistUpgrade(ctx, s, next); err != nil {
+			// Nothing was stored: serve as the stored status says.
+			s.serving = upgrade.Serve(st, o)
 			return ctrl.Result{}, err
 		}
 		r.emitUpgradeEvent(inst, st, next, action)
 		st = next
 	}
 	s.serving = upgrade.Serve(st, o)
+	// status.operation follows the upgrade's step; released once it ended.
+	if err := r.upgradeLock(ctx, s, st); err != nil {
+		return ctrl.Result{}, err
+	}
 	res, err := r.runUpgradeAction(ctx, s, st, action)
 	if upgrade.InFlight(st) && res.RequeueAfter == 0 {
 		res.RequeueAfter = upgradeWait
@@ -115,8 +131,10 @@ func (r *Reconciler) observeUpgrade(ctx context.Context, s *scope) (upgrade.Obse
 		return upgrade.Observed{}, err
 	}
 	o := upgrade.Observed{
-		Initialized:      s.initialized || initialized(inst),
-		Busy:             migrating(inst),
+		Initialized: s.initialized || initialized(inst),
+		// Another operation holding the instance's lock (a restore, a
+		// backup, a filestore migration) keeps a new upgrade from starting.
+		Busy:             !operation.Check(inst, odoov1alpha2.OperationUpgrade, inst.Name).Go(),
 		SpecImage:        inst.Spec.Image,
 		SpecCronImage:    inst.CronImage(),
 		RunningImage:     runningImage(web, inst.Status.Deployment.CurrentImage, inst.Spec.Image),
@@ -205,17 +223,7 @@ func (r *Reconciler) jobState(ctx context.Context, inst *odoov1alpha2.OdooInstan
 	case err != nil:
 		return upgrade.JobAbsent, err
 	}
-	return jobStateOf(job), nil
-}
-
-func jobStateOf(job *batchv1.Job) upgrade.JobState {
-	switch c := resources.FinishedCondition(job); {
-	case c == nil:
-		return upgrade.JobRunning
-	case c.Type == batchv1.JobComplete:
-		return upgrade.JobSucceeded
-	}
-	return upgrade.JobFailed
+	return datajob.OutcomeOf(job), nil
 }
 
 // stopped is tiers.Stopped with the operator's uncached reader.
@@ -239,9 +247,11 @@ func (r *Reconciler) persistUpgrade(ctx context.Context, s *scope, next *odoov1a
 	base := s.before.DeepCopy()
 	after := base.DeepCopy()
 	after.Status.Upgrade = next.DeepCopy()
-	if err := r.Status().Patch(ctx, after, client.MergeFrom(base)); err != nil {
+	if err := operation.PatchStatus(ctx, r.Client, after, base); err != nil {
 		return wrap("recording the upgrade status", err)
 	}
+	// The reconcile's later writes build on this one.
+	s.before.ResourceVersion, s.instance.ResourceVersion = after.ResourceVersion, after.ResourceVersion
 	s.before.Status.Upgrade = next.DeepCopy()
 	s.instance.Status.Upgrade = next.DeepCopy()
 	return nil

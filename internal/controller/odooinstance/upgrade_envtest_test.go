@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	. "github.com/onsi/gomega"
-	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -17,56 +16,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
-	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 	"github.com/odoo-operator/odoo-operator/internal/testutil/s3harness"
 )
 
-const (
-	oldImage = "odoo:18.0-20260101"
-	newImage = "odoo:18.0-20260201"
-)
-
-// upgradeInstance is a small instance whose database gets an
-// ir_module_module fixture: Odoo's side of an upgrade, modelled in the real
-// PostgreSQL.
-func upgradeInstance(t *testing.T, g Gomega, ns string) *odoov1alpha2.OdooInstance {
-	t.Helper()
-	inst := &odoov1alpha2.OdooInstance{
-		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
-		Spec: odoov1alpha2.OdooInstanceSpec{
-			Image: oldImage, AdminPassword: "pw", Replicas: ptr.To[int32](2),
-			Cron: odoov1alpha2.CronSpec{Replicas: ptr.To[int32](1)},
-		},
-	}
-	converge(t, g, ns, inst)
-	moduleSQL(g, inst.Status.Database.Name, `CREATE TABLE ir_module_module (id serial PRIMARY KEY, name varchar NOT NULL, state varchar, latest_version varchar);
-		INSERT INTO ir_module_module (name, state, latest_version) VALUES
-		  ('base', 'installed', '18.0.1.3'), ('sale', 'installed', '18.0.1.0'), ('stock', 'installed', '18.0.1.1'), ('crm', 'uninstalled', NULL)`)
-	return inst
-}
-
-// moduleSQL runs statements in the instance's database, as Odoo would.
-func moduleSQL(g Gomega, db, sql string) {
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, pg.ConnStringFor(db))
-	g.Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = conn.Close(ctx) }()
-	_, err = conn.Exec(ctx, sql)
-	g.Expect(err).NotTo(HaveOccurred())
-	// Odoo connects as the instance's role, so its tables are the role's:
-	// the operator reads them as that role, the data Jobs dump them as it.
-	_, err = conn.Exec(ctx, `DO $$
-DECLARE
-  r record;
-  owner text := (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database());
-BEGIN
-  FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user LOOP
-    EXECUTE format('ALTER TABLE public.%I OWNER TO %I', r.tablename, owner);
-  END LOOP;
-END $$`)
-	g.Expect(err).NotTo(HaveOccurred())
-}
+const newImage = "odoo:18.0-20260201"
 
 func setImage(g Gomega, ns string, image string) {
 	inst := &odoov1alpha2.OdooInstance{}
@@ -81,24 +35,6 @@ func upgradeStatus(g Gomega, ns string) *odoov1alpha2.UpgradeStatus {
 	get(g, ns, "shop", inst)
 	g.Expect(inst.Status.Upgrade).NotTo(BeNil(), "no status.upgrade yet")
 	return inst.Status.Upgrade
-}
-
-func jobsOfKind(g Gomega, ns, kind string) []batchv1.Job {
-	jobs := &batchv1.JobList{}
-	g.Expect(k8s.List(context.Background(), jobs, client.InNamespace(ns), client.MatchingLabels{"bemade.org/job": kind})).To(Succeed())
-	return jobs.Items
-}
-
-func oneJob(g Gomega, ns, kind string) *batchv1.Job {
-	jobs := jobsOfKind(g, ns, kind)
-	g.Expect(jobs).To(HaveLen(1), "%s Jobs", kind)
-	return &jobs[0]
-}
-
-func deploymentImageReplicas(g Gomega, ns, name string) (string, int32) {
-	d := &appsv1.Deployment{}
-	get(g, ns, name, d)
-	return container(d).Image, ptr.Deref(d.Spec.Replicas, 1)
 }
 
 // restorePoint returns the upgrade's restore point OdooBackupJob, named in
@@ -399,36 +335,6 @@ func TestDatabaseWithoutModuleTableFailsBeforeTouchingIt(t *testing.T) {
 		}
 		g.Expect(reasons).To(ContainElements("UpgradeStarted", "UpgradeFailed"), fmt.Sprint(reasons))
 	}, eventually, poll).Should(Succeed())
-}
-
-func jobEnv(job *batchv1.Job, name string) string {
-	for _, e := range job.Spec.Template.Spec.Containers[0].Env {
-		if e.Name == name {
-			return e.Value
-		}
-	}
-	return ""
-}
-
-// playDataJobsOnTestPostgres points the data code at the test PostgreSQL, as
-// the Job's environment would; playDataJob then logs in with the instance's
-// credentials from its Secret, as the Job does.
-func playDataJobsOnTestPostgres(t *testing.T) {
-	t.Setenv("PGHOST", pg.Host)
-	t.Setenv("PGPORT", fmt.Sprint(pg.Port))
-	t.Setenv("PGUSER", pg.AdminUser)
-	t.Setenv("PGPASSWORD", pg.AdminPassword)
-	t.Setenv("PGSSLMODE", "disable")
-}
-
-func checksums(g Gomega, db string) map[string]string {
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, pg.ConnStringFor(db))
-	g.Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = conn.Close(ctx) }()
-	sums, err := dbtools.TableChecksums(ctx, conn)
-	g.Expect(err).NotTo(HaveOccurred())
-	return sums
 }
 
 // restoreAtJob is a failed upgrade with onFailure Restore that reached its

@@ -11,13 +11,15 @@ import (
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
+	"github.com/odoo-operator/odoo-operator/internal/restore"
 	"github.com/odoo-operator/odoo-operator/internal/upgrade"
 )
 
 // A failed upgrade with onFailure Restore: web and cron stop, the restore
 // point backup is loaded into a new database by a Job running the data code
-// of an OdooRestoreJob (`data restore-backup`), and once it is verified the
-// names are swapped: the live database is renamed aside (kept, never
+// of an OdooRestoreJob (`data restore-backup`), with the restore's own load
+// step (restore.DecideLoad, restore.CreateTarget, restore.SwapIn), and once
+// it is verified the names are swapped: the live database is renamed aside (kept, never
 // dropped) and the restored one takes its name. The live database is never
 // dropped or written before the restored one is complete.
 
@@ -63,11 +65,7 @@ func (r *Reconciler) createRestoreJob(ctx context.Context, s *scope, st *odoov1a
 	}
 	target := resources.RestoreDatabaseName(s.dbName, st)
 	err = r.Databases.WithAdmin(ctx, s.cluster, func(conn *pgx.Conn) error {
-		exists, err := dbtools.DatabaseExists(ctx, conn, target)
-		if err != nil || exists {
-			return err
-		}
-		return dbtools.CreateEmptyDatabase(ctx, conn, target, s.dbUser)
+		return restore.CreateTarget(ctx, conn, target, s.dbUser, "")
 	})
 	if err != nil {
 		return wrap("restore target database", err)
@@ -113,7 +111,8 @@ func (r *Reconciler) swapRestored(ctx context.Context, s *scope, st *odoov1alpha
 		st = next
 	}
 	err = r.Databases.WithAdmin(ctx, s.cluster, func(conn *pgx.Conn) error {
-		return dbtools.SwapDatabases(ctx, conn, s.dbName, restored, st.KeptDatabase)
+		_, err := restore.SwapIn(ctx, conn, s.dbName, restored, st.KeptDatabase)
+		return err
 	})
 	if err != nil {
 		return wrap("swapping the restored database in", err)

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/upgrade"
 )
 
@@ -134,7 +135,8 @@ func (r *Reconciler) updateUpgradeRequests(ctx context.Context, s *scope) {
 		if equality.Semantic.DeepEqual(before.Status, req.Status) {
 			continue
 		}
-		if err := r.Status().Patch(ctx, &req, client.MergeFrom(before)); err != nil {
+		// A conflict is left for the watch event of the newer object.
+		if err := operation.PatchStatus(ctx, r.Client, &req, before); err != nil {
 			log.FromContext(ctx).Error(err, "updating OdooUpgradeJob status", "odooUpgradeJob", req.Name)
 		}
 	}

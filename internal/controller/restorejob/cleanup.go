@@ -5,36 +5,21 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	corev1 "k8s.io/api/core/v1"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
-// failBeforeSwap fails a restore that stopped before the swap (load failed,
-// verification failed, neutralize failed or refused, instance gone) and
-// drops the temporary database it had created: status.targetDatabase, only
-// under the exact name this restore derives for it (<live>_restore_<hash>),
-// never the live database nor a database kept by design
-// (<live>_pre_restore_<hash> after a swap). A database that cannot be
-// dropped is named in the message and left with targetDatabaseDropped
-// false. The failure is decided from the Job and the database, both
-// stored, so a restart before the status is written decides it again.
-func (r *Reconciler) failBeforeSwap(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob, msg string) {
-	msg += r.untouched(rj)
-	if note, dropped := r.dropTarget(ctx, rj); dropped {
-		rj.Status.TargetDatabaseDropped = true
-		msg += note
-		r.event(rj, corev1.EventTypeNormal, odoov1alpha2.EventRestoreTargetDropped, "Cleanup", note[2:])
-	} else {
-		msg += note
-	}
-	r.fail(rj, msg)
-}
-
-// dropTarget drops the restore's target database; note (beginning with "; ")
-// says what happened to it.
+// dropTarget drops the temporary database of a restore that stopped before
+// the swap (load failed, verification failed, neutralize failed or refused,
+// instance gone): status.targetDatabase, only under the exact name this
+// restore derives for it (<live>_restore_<hash>), never the live database
+// nor a database kept by design (<live>_pre_restore_<hash> after a swap). A
+// database that cannot be dropped is named in the note and left with
+// targetDatabaseDropped false. The failure is decided from the Job and the
+// database, both stored, so a restart before the status is written decides
+// it again. note (beginning with "; ") says what happened to it.
 func (r *Reconciler) dropTarget(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (note string, dropped bool) {
 	st := rj.Status
 	if st.TargetDatabase == "" {
@@ -51,7 +36,7 @@ func (r *Reconciler) dropTarget(ctx context.Context, rj *odoov1alpha2.OdooRestor
 	if err != nil {
 		return keep("reading the OdooInstance: " + err.Error())
 	}
-	cluster, err := r.Clusters.ClusterOf(ctx, inst)
+	cluster, err := r.clusterOf(ctx, inst)
 	if err != nil {
 		return keep("the instance's PostgreSQL cluster: " + err.Error())
 	}

@@ -7,7 +7,6 @@ package restorejob
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -16,23 +15,22 @@ import (
 	"github.com/jackc/pgx/v5"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/backup/odoozip"
-	"github.com/odoo-operator/odoo-operator/internal/controller/backupjob"
-	"github.com/odoo-operator/odoo-operator/internal/controller/tiers"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 	"github.com/odoo-operator/odoo-operator/internal/egress"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
+	"github.com/odoo-operator/odoo-operator/internal/restore"
+	"github.com/odoo-operator/odoo-operator/internal/tiers"
 )
 
 // Databases runs statements on a cluster as its admin.
@@ -51,9 +49,10 @@ type Reconciler struct {
 	// APIReader reads Jobs, pods, Deployments and Secrets straight from the
 	// API server.
 	APIReader client.Reader
-	Clusters  backupjob.Clusters
+	// Clusters says where an instance finds its PostgreSQL cluster.
+	Clusters  postgres.ClusterSource
 	Databases Databases
-	Images    backupjob.Images
+	Images    datajob.Images
 	// Recorder emits the restore's events; nil emits none.
 	Recorder recorder.EventRecorder
 	// DataJobDeadline is the data Jobs' activeDeadlineSeconds; 0 means
@@ -67,6 +66,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=bemade.org,resources=odoorestorejobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bemade.org,resources=odoorestorejobs/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odooinstances,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=bemade.org,resources=odooinstances/status,verbs=get;patch
 // +kubebuilder:rbac:groups=bemade.org,resources=odoobackupjobs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list
@@ -79,6 +79,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&odoov1alpha2.OdooRestoreJob{}).
 		Owns(&batchv1.Job{}).
+		Watches(&odoov1alpha2.OdooInstance{}, handler.EnqueueRequestsFromMapFunc(r.waitingRestores)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 2}).
 		Complete(r)
 }
@@ -90,22 +91,29 @@ const (
 	stopRetry = 2 * time.Second
 )
 
-// Reconcile drives one OdooRestoreJob through its steps, each recorded in
-// status.step before it is acted on.
+// Reconcile drives one OdooRestoreJob through its steps (package restore):
+// it observes what the recorded step needs, decides, and carries the action
+// out; a new step is stored before it is acted on.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	rj := &odoov1alpha2.OdooRestoreJob{}
 	if err := r.APIReader.Get(ctx, req.NamespacedName, rj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if rj.Status.Phase.Finished() {
-		return ctrl.Result{}, nil
+		// Released once the end is stored (again after a restart between).
+		return ctrl.Result{}, r.releaseLock(ctx, rj)
 	}
-	before := rj.DeepCopy()
-	res, err := r.reconcile(ctx, rj)
-	if !equality.Semantic.DeepEqual(before.Status, rj.Status) {
-		if perr := r.Status().Patch(ctx, rj, client.MergeFrom(before)); perr != nil && err == nil {
-			err = perr
-		}
+	f, sn, err := r.observe(ctx, rj)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	res, err := r.act(ctx, rj, f, sn, restore.Decide(rj.Status, f))
+	if operation.IsConflict(err) {
+		// The restore changed since it was read: decide again on the stored one.
+		return ctrl.Result{RequeueAfter: operation.ConflictRetry}, nil
+	}
+	if err == nil && rj.Status.Phase.Finished() {
+		err = r.releaseLock(ctx, rj)
 	}
 	return res, err
 }
@@ -148,53 +156,11 @@ func Location(rj *odoov1alpha2.OdooRestoreJob) resources.BackupLocation {
 	return resources.S3BackupLocation(src.S3)
 }
 
-func (r *Reconciler) reconcile(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (ctrl.Result, error) {
-	switch rj.Status.Step {
-	case "":
-		return r.validate(ctx, rj)
-	case odoov1alpha2.RestoreStepLoad:
-		return r.load(ctx, rj)
-	case odoov1alpha2.RestoreStepNeutralize:
-		return r.neutralize(ctx, rj)
-	case odoov1alpha2.RestoreStepStop:
-		return r.stop(ctx, rj)
-	case odoov1alpha2.RestoreStepSwap:
-		return r.swap(ctx, rj)
-	case odoov1alpha2.RestoreStepFilestore:
-		return r.filestore(ctx, rj)
-	case odoov1alpha2.RestoreStepStart:
-		return r.start(ctx, rj)
-	case odoov1alpha2.RestoreStepDropPrevious:
-		return r.dropPrevious(ctx, rj)
-	}
-	return ctrl.Result{}, nil
-}
-
-func (r *Reconciler) fail(rj *odoov1alpha2.OdooRestoreJob, msg string) {
-	now := metav1.Now()
-	rj.Status.Phase, rj.Status.Message, rj.Status.CompletionTime = odoov1alpha2.JobFailed, msg, &now
-	if rj.Status.Step != "" {
-		rj.Status.Step = odoov1alpha2.RestoreStepDone
-	}
-	r.event(rj, corev1.EventTypeWarning, odoov1alpha2.EventRestoreFailed, "Restore", msg)
-}
-
 // event records an event on the restore.
 func (r *Reconciler) event(rj *odoov1alpha2.OdooRestoreJob, eventType, reason, action, msg string) {
 	if r.Recorder != nil {
 		r.Recorder.Eventf(rj, nil, eventType, reason, action, "%s", msg)
 	}
-}
-
-// advance records the next step at once, before it is acted on; the next
-// reconcile acts on it.
-func (r *Reconciler) advance(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob, step odoov1alpha2.RestoreStep, msg string) (ctrl.Result, error) {
-	rj.Status.Step, rj.Status.Message = step, msg
-	// The whole status is sent: the fields set with the step go with it.
-	if err := r.Status().Patch(ctx, rj, client.MergeFrom(&odoov1alpha2.OdooRestoreJob{ObjectMeta: rj.ObjectMeta})); err != nil {
-		return ctrl.Result{}, err
-	}
-	return ctrl.Result{RequeueAfter: time.Millisecond}, nil
 }
 
 // instance reads the restored instance straight from the API server.
@@ -204,211 +170,9 @@ func (r *Reconciler) instance(ctx context.Context, rj *odoov1alpha2.OdooRestoreJ
 	return inst, err
 }
 
-// validate checks the spec, the instance and the Secret, then records the
-// database names and the Load step.
-func (r *Reconciler) validate(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (ctrl.Result, error) {
-	pending := func(msg string) (ctrl.Result, error) {
-		rj.Status.Phase, rj.Status.Message = odoov1alpha2.JobPending, msg
-		return ctrl.Result{RequeueAfter: waitRetry}, nil
-	}
-	msg := Invalid(rj)
-	if msg == "" {
-		msg = egressRefusal(rj, r.Egress)
-	}
-	if msg != "" {
-		r.fail(rj, msg)
-		return ctrl.Result{}, nil
-	}
-	inst, err := r.instance(ctx, rj)
-	if apierrors.IsNotFound(err) {
-		return pending(fmt.Sprintf("waiting for OdooInstance %q to exist", rj.Spec.OdooInstanceRef.Name))
-	}
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if msg := backupjob.Busy(inst); msg != "" {
-		return pending(msg)
-	}
-	if msg, err := r.backupRunning(ctx, inst); err != nil || msg != "" {
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		return pending(msg)
-	}
-	if s3 := rj.Spec.Source.S3; rj.Spec.Source.Type == odoov1alpha2.RestoreSourceS3 && s3.S3CredentialsSecretRef != nil {
-		err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: rj.Namespace, Name: s3.S3CredentialsSecretRef.Name}, &corev1.Secret{})
-		if apierrors.IsNotFound(err) {
-			return pending(fmt.Sprintf("waiting for the S3 credentials Secret %q in namespace %q", s3.S3CredentialsSecretRef.Name, rj.Namespace))
-		}
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-	}
-	if rj.Spec.Source.Type == odoov1alpha2.RestoreSourceOdoo {
-		if msg, err := r.odooPassword(ctx, rj); err != nil || msg != "" {
-			if err != nil {
-				return ctrl.Result{}, err
-			}
-			return pending(msg)
-		}
-	}
-	live := inst.Status.Database.Name
-	now := metav1.Now()
-	rj.Status.Phase, rj.Status.StartTime = odoov1alpha2.JobRunning, &now
-	rj.Status.Database = live
-	rj.Status.TargetDatabase = resources.RestoreTargetDatabaseName(live, rj)
-	rj.Status.KeptDatabase = resources.PreRestoreDatabaseName(live, rj)
-	rj.Status.JobName = resources.RestoreBackupJobName(rj)
-	return r.advance(ctx, rj, odoov1alpha2.RestoreStepLoad,
-		fmt.Sprintf("loading %s into the new database %q", Location(rj).URL, rj.Status.TargetDatabase))
-}
-
-// backupRunning says which backup of the instance runs, "" when none.
-func (r *Reconciler) backupRunning(ctx context.Context, inst *odoov1alpha2.OdooInstance) (string, error) {
-	backups := &odoov1alpha2.OdooBackupJobList{}
-	if err := r.List(ctx, backups, client.InNamespace(inst.Namespace)); err != nil {
-		return "", err
-	}
-	for _, b := range backups.Items {
-		if b.Spec.OdooInstanceRef.Name == inst.Name && b.Status.Phase == odoov1alpha2.JobRunning {
-			return "waiting for the backup " + b.Name + " of the instance to end", nil
-		}
-	}
-	return "", nil
-}
-
-// load creates the empty target database owned by the live database's
-// owner and the one Job loading the backup into it; once the Job
-// succeeded, the target is verified.
-func (r *Reconciler) load(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (ctrl.Result, error) {
-	job := &batchv1.Job{}
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: rj.Namespace, Name: rj.Status.JobName}, job)
-	switch {
-	case apierrors.IsNotFound(err):
-	case err != nil:
-		return ctrl.Result{}, err
-	default:
-		return r.mirror(ctx, rj, job)
-	}
-	inst, err := r.instance(ctx, rj)
-	if err != nil {
-		if apierrors.IsNotFound(err) {
-			r.failBeforeSwap(ctx, rj, fmt.Sprintf("OdooInstance %q disappeared before the backup was loaded; nothing was restored", rj.Spec.OdooInstanceRef.Name))
-			return ctrl.Result{}, nil
-		}
-		return ctrl.Result{}, err
-	}
-	cluster, err := r.Clusters.ClusterOf(ctx, inst)
-	if err != nil {
-		rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
-		return ctrl.Result{RequeueAfter: waitRetry}, nil
-	}
-	target := rj.Status.TargetDatabase
-	login, err := r.tenantLogin(ctx, inst)
-	if err != nil {
-		rj.Status.Message = err.Error()
-		return ctrl.Result{RequeueAfter: waitRetry}, nil
-	}
-	err = r.Databases.WithAdmin(ctx, cluster, func(conn *pgx.Conn) error {
-		exists, err := dbtools.DatabaseExists(ctx, conn, target)
-		if err != nil || exists {
-			return err
-		}
-		owner, err := dbtools.DatabaseOwner(ctx, conn, rj.Status.Database)
-		if err != nil {
-			return err
-		}
-		if owner == "" {
-			return fmt.Errorf("the live database %q does not exist", rj.Status.Database)
-		}
-		if owner != login.Role {
-			return fmt.Errorf("the live database %q is owned by %q, not by the instance's role %q: nothing is restored into it", rj.Status.Database, owner, login.Role)
-		}
-		return dbtools.CreateEmptyDatabase(ctx, conn, target, login.Role)
-	})
-	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("restore target database: %w", err)
-	}
-	major, err := r.Databases.ServerMajorVersion(ctx, cluster)
-	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("PostgreSQL server version: %w", err)
-	}
-	desired := resources.RestoreBackupJob(resources.RestoreBackupJobInputs{
-		Restore: rj, Location: withEgress(Location(rj), rj, r.Egress), FilestoreClaim: resources.FilestoreClaimName(inst),
-		Data: resources.DataJobInputs{
-			Instance: inst, OperatorImage: r.Images.Operator, ClientImage: r.Images.PostgresClient(major),
-			Host: cluster.Host, Port: cluster.Port, SSLMode: cluster.ClientSSLMode(), DBCA: cluster.CACert != "", Database: target,
-			Deadline: r.DataJobDeadline,
-		},
-	})
-	if err := r.Apply(ctx, desired, client.FieldOwner(resources.FieldManager)); err != nil && !apierrors.IsAlreadyExists(err) {
-		return ctrl.Result{}, fmt.Errorf("restore Job: %w", err)
-	}
-	return ctrl.Result{}, nil
-}
-
 // untouched ends the failure messages of the steps before the swap.
 func (r *Reconciler) untouched(rj *odoov1alpha2.OdooRestoreJob) string {
 	return fmt.Sprintf("; the live database %q is untouched", rj.Status.Database)
-}
-
-// mirror follows the load Job; a succeeded one leads to the verification.
-func (r *Reconciler) mirror(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob, job *batchv1.Job) (ctrl.Result, error) {
-	if c := resources.FinishedCondition(job); c != nil {
-		switch c.Type {
-		case batchv1.JobComplete:
-			if res, _, _ := backupjob.JobResult(ctx, r.APIReader, job); res != nil {
-				rj.Status.SHA256 = res.SHA256
-			}
-			return r.verify(ctx, rj)
-		case batchv1.JobFailed:
-			res, exit, found := backupjob.JobResult(ctx, r.APIReader, job)
-			r.failBeforeSwap(ctx, rj, backupjob.FailureMessage("restore", job, *c, res, exit, found))
-			return ctrl.Result{}, nil
-		}
-	}
-	return ctrl.Result{}, nil
-}
-
-// verify checks the loaded database is an Odoo database of the instance's
-// series, then records the Stop step.
-func (r *Reconciler) verify(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (ctrl.Result, error) {
-	inst, err := r.instance(ctx, rj)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	cluster, err := r.Clusters.ClusterOf(ctx, inst)
-	if err != nil {
-		rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
-		return ctrl.Result{RequeueAfter: waitRetry}, nil
-	}
-	login, err := r.tenantLogin(ctx, inst)
-	if err != nil {
-		rj.Status.Message = err.Error()
-		return ctrl.Result{RequeueAfter: waitRetry}, nil
-	}
-	var mods []dbtools.Module
-	err = r.Databases.WithTenantDatabase(ctx, cluster, login, rj.Status.TargetDatabase, func(conn *pgx.Conn) error {
-		mods, err = dbtools.ReadModules(ctx, conn)
-		return err
-	})
-	if errors.Is(err, dbtools.ErrNoModuleTable) {
-		r.failBeforeSwap(ctx, rj, "the restored database is not an Odoo database: "+err.Error())
-		return ctrl.Result{}, nil
-	}
-	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("verifying the restored database: %w", err)
-	}
-	if msg := CheckModules(mods, inst.Spec.Image); msg != "" {
-		r.failBeforeSwap(ctx, rj, msg)
-		return ctrl.Result{}, nil
-	}
-	if Neutralize(rj, inst) {
-		return r.advance(ctx, rj, odoov1alpha2.RestoreStepNeutralize,
-			fmt.Sprintf("the backup is loaded and verified in %q; neutralizing it (Job %s)", rj.Status.TargetDatabase, resources.NeutralizeJobName(rj)))
-	}
-	return r.advance(ctx, rj, odoov1alpha2.RestoreStepStop,
-		fmt.Sprintf("the backup is loaded and verified in %q; stopping web and cron to swap it in", rj.Status.TargetDatabase))
 }
 
 // CheckModules refuses a restored module list without base installed, or
@@ -448,23 +212,9 @@ func ImageSeries(image string) string {
 	return m[1]
 }
 
-// stop holds the instance's web and cron at 0 and waits until they are gone.
-func (r *Reconciler) stop(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (ctrl.Result, error) {
-	inst, err := r.instance(ctx, rj)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if err := r.setHold(ctx, inst, rj.Name); err != nil {
-		return ctrl.Result{}, err
-	}
-	stopped, err := r.stopped(ctx, inst)
-	if err != nil || !stopped {
-		return ctrl.Result{RequeueAfter: stopRetry}, err
-	}
-	return r.advance(ctx, rj, odoov1alpha2.RestoreStepSwap, "web and cron are stopped; swapping the databases")
-}
-
-// setHold sets (name != "") or removes the restore-hold annotation.
+// setHold sets (name != "") or removes the restore-hold annotation: the
+// hold left for the user after a restore failed past its swap, and the one
+// an operator version older than the lock set around the swap.
 func (r *Reconciler) setHold(ctx context.Context, inst *odoov1alpha2.OdooInstance, name string) error {
 	if inst.Annotations[odoov1alpha2.AnnotationRestoreHold] == name {
 		return nil
@@ -489,64 +239,6 @@ func (r *Reconciler) stopped(ctx context.Context, inst *odoov1alpha2.OdooInstanc
 		return false, err
 	}
 	return tiers.Stopped(ctx, r.APIReader, inst, []*appsv1.Deployment{web, cron}, resources.ComponentWeb, resources.ComponentCron)
-}
-
-// swap renames the live database aside and the target to the live name, in
-// one transaction (safe to repeat).
-func (r *Reconciler) swap(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (ctrl.Result, error) {
-	inst, err := r.instance(ctx, rj)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	cluster, err := r.Clusters.ClusterOf(ctx, inst)
-	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("the instance's PostgreSQL cluster: %w", err)
-	}
-	st := rj.Status
-	var owner string
-	err = r.Databases.WithAdmin(ctx, cluster, func(conn *pgx.Conn) error {
-		if err := dbtools.SwapDatabases(ctx, conn, st.Database, st.TargetDatabase, st.KeptDatabase); err != nil {
-			return err
-		}
-		owner, err = dbtools.DatabaseOwner(ctx, conn, st.Database)
-		return err
-	})
-	if err != nil {
-		rj.Status.Message = "swapping the restored database in: " + err.Error()
-		return ctrl.Result{}, err
-	}
-	r.Databases.Invalidate(cluster.Name, owner, st.Database)
-	return r.advance(ctx, rj, odoov1alpha2.RestoreStepFilestore, fmt.Sprintf("the restored database is now %q, the previous one is kept as %q; moving the restored filestore into place (Job %s)",
-		st.Database, st.KeptDatabase, resources.RestoreFilestoreJobName(rj)))
-}
-
-// start releases the hold, then ends the restore, or waits to drop the
-// previous database when the restore asks for it.
-func (r *Reconciler) start(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (ctrl.Result, error) {
-	inst, err := r.instance(ctx, rj)
-	if err != nil && !apierrors.IsNotFound(err) {
-		return ctrl.Result{}, err
-	}
-	if err == nil && inst.Annotations[odoov1alpha2.AnnotationRestoreHold] == rj.Name {
-		if err := r.setHold(ctx, inst, ""); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
-	if !KeepPreviousDatabase(rj) {
-		return r.advance(ctx, rj, odoov1alpha2.RestoreStepDropPrevious, fmt.Sprintf(
-			"web and cron are released; the previous database %q is dropped once the instance is Ready on the restored one (keepPreviousDatabase false)",
-			rj.Status.KeptDatabase))
-	}
-	r.complete(rj, "")
-	return ctrl.Result{}, nil
-}
-
-// complete ends the restore with the summary of what it did, extra appended.
-func (r *Reconciler) complete(rj *odoov1alpha2.OdooRestoreJob, extra string) {
-	now := metav1.Now()
-	rj.Status.Phase, rj.Status.Step, rj.Status.CompletionTime = odoov1alpha2.JobCompleted, odoov1alpha2.RestoreStepDone, &now
-	rj.Status.Message = CompletedMessage(rj, Location(rj).URL) + extra
-	r.event(rj, corev1.EventTypeNormal, odoov1alpha2.EventRestoreCompleted, "Restore", rj.Status.Message)
 }
 
 // CompletedMessage says what a completed restore did: the database, the

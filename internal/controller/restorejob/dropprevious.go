@@ -4,18 +4,15 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
-	"github.com/odoo-operator/odoo-operator/internal/dbtools"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
@@ -33,7 +30,7 @@ func KeepPreviousDatabase(rj *odoov1alpha2.OdooRestoreJob) bool {
 // a Ready condition left True from the held state does not count, since the
 // Deployments then still ask for 0 replicas.
 func ReadyOnRestored(inst *odoov1alpha2.OdooInstance, web, cron *appsv1.Deployment) (bool, string) {
-	if h := inst.Annotations[odoov1alpha2.AnnotationRestoreHold]; h != "" {
+	if h := operation.TiersHeld(inst); h != "" {
 		return false, "web and cron are still held by the restore " + h
 	}
 	c := meta.FindStatusCondition(inst.Status.Conditions, odoov1alpha2.ConditionReady)
@@ -56,51 +53,6 @@ func ReadyOnRestored(inst *odoov1alpha2.OdooInstance, web, cron *appsv1.Deployme
 		}
 	}
 	return true, ""
-}
-
-// dropPrevious waits until the instance serves the restored database, then
-// drops the kept previous database: only the exact name recorded in
-// status, and only when it is the name this restore derives for it.
-func (r *Reconciler) dropPrevious(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (ctrl.Result, error) {
-	st := rj.Status
-	inst, err := r.instance(ctx, rj)
-	if apierrors.IsNotFound(err) {
-		r.complete(rj, fmt.Sprintf("; OdooInstance %q was deleted before it was Ready on the restored database, so the previous database %q is kept",
-			rj.Spec.OdooInstanceRef.Name, st.KeptDatabase))
-		return ctrl.Result{}, nil
-	}
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	web, cron, err := r.deployments(ctx, inst)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if ok, why := ReadyOnRestored(inst, web, cron); !ok {
-		rj.Status.Message = fmt.Sprintf("waiting for the instance to be Ready on the restored database before dropping the previous one %q: %s", st.KeptDatabase, why)
-		return ctrl.Result{RequeueAfter: stopRetry}, nil
-	}
-	if st.KeptDatabase == "" || st.KeptDatabase != resources.PreRestoreDatabaseName(st.Database, rj) {
-		r.fail(rj, fmt.Sprintf("status.keptDatabase %q is not the name this restore keeps the previous database under (%q): nothing was dropped",
-			st.KeptDatabase, resources.PreRestoreDatabaseName(st.Database, rj)))
-		return ctrl.Result{}, nil
-	}
-	cluster, err := r.Clusters.ClusterOf(ctx, inst)
-	if err != nil {
-		rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
-		return ctrl.Result{RequeueAfter: waitRetry}, nil
-	}
-	if err := r.Databases.WithAdmin(ctx, cluster, func(conn *pgx.Conn) error {
-		return dbtools.DropDatabase(ctx, conn, st.KeptDatabase)
-	}); err != nil {
-		rj.Status.Message = "dropping the previous database: " + err.Error()
-		return ctrl.Result{}, err
-	}
-	rj.Status.PreviousDatabaseDropped = true
-	r.event(rj, corev1.EventTypeNormal, odoov1alpha2.EventPreviousDatabaseDropped, "DropPrevious",
-		fmt.Sprintf("dropped the previous database %q (keepPreviousDatabase false)", st.KeptDatabase))
-	r.complete(rj, "")
-	return ctrl.Result{}, nil
 }
 
 // deployments reads the web and cron Deployments, nil when absent.

@@ -8,14 +8,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
-	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
 
 // Neutralize is the restore's effective spec.neutralize: the explicit
@@ -127,79 +121,4 @@ func readNeutralizeFacts(ctx context.Context, conn *pgx.Conn) (NeutralizeFacts, 
 		f.Active = append(f.Active, servers...)
 	}
 	return f, nil
-}
-
-// neutralize runs the neutralize Job on the target database, then checks
-// the result in-process, logged in as the instance's own role; a database that is
-// not neutralized fails the restore before anything is stopped or swapped.
-func (r *Reconciler) neutralize(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob) (ctrl.Result, error) {
-	inst, err := r.instance(ctx, rj)
-	if err != nil {
-		if apierrors.IsNotFound(err) {
-			r.failBeforeSwap(ctx, rj, fmt.Sprintf("OdooInstance %q disappeared before the restored database was neutralized", rj.Spec.OdooInstanceRef.Name))
-			return ctrl.Result{}, nil
-		}
-		return ctrl.Result{}, err
-	}
-	job := &batchv1.Job{}
-	name := resources.NeutralizeJobName(rj)
-	err = r.APIReader.Get(ctx, client.ObjectKey{Namespace: rj.Namespace, Name: name}, job)
-	if apierrors.IsNotFound(err) {
-		// The Job reaches the database like the instance's pods, with the
-		// cluster's CA when it has one.
-		cluster, err := r.Clusters.ClusterOf(ctx, inst)
-		if err != nil {
-			rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
-			return ctrl.Result{RequeueAfter: waitRetry}, nil
-		}
-		desired := resources.NeutralizeJob(resources.NeutralizeInputs{Instance: inst, Restore: rj, Database: rj.Status.TargetDatabase,
-			DBCA: cluster.CACert != ""})
-		if err := r.Apply(ctx, desired, client.FieldOwner(resources.FieldManager)); err != nil && !apierrors.IsAlreadyExists(err) {
-			return ctrl.Result{}, fmt.Errorf("neutralize Job: %w", err)
-		}
-		return ctrl.Result{}, nil
-	}
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	pods := &corev1.PodList{}
-	if err := r.APIReader.List(ctx, pods, client.InNamespace(job.Namespace), client.MatchingLabels{"batch.kubernetes.io/job-name": job.Name}); err != nil {
-		return ctrl.Result{}, err
-	}
-	out := resources.InitJobOutcome(job, pods.Items)
-	switch {
-	case !out.Done:
-		return ctrl.Result{}, nil
-	case out.Failed:
-		r.failBeforeSwap(ctx, rj, "`odoo neutralize` failed: "+out.Message)
-		return ctrl.Result{}, nil
-	}
-	cluster, err := r.Clusters.ClusterOf(ctx, inst)
-	if err != nil {
-		rj.Status.Message = "the instance's PostgreSQL cluster: " + err.Error()
-		return ctrl.Result{RequeueAfter: waitRetry}, nil
-	}
-	login, err := r.tenantLogin(ctx, inst)
-	if err != nil {
-		rj.Status.Message = err.Error()
-		return ctrl.Result{RequeueAfter: waitRetry}, nil
-	}
-	var facts NeutralizeFacts
-	err = r.Databases.WithTenantDatabase(ctx, cluster, login, rj.Status.TargetDatabase, func(conn *pgx.Conn) error {
-		facts, err = readNeutralizeFacts(ctx, conn)
-		return err
-	})
-	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("checking the neutralized database: %w", err)
-	}
-	if msg := CheckNeutralized(facts); msg != "" {
-		r.failBeforeSwap(ctx, rj, fmt.Sprintf("the restored database %q is not neutralized after the Job %s: %s; the restore is refused (deactivate it in the restore's source, or set spec.neutralize: false for a disaster-recovery restore)",
-			rj.Status.TargetDatabase, job.Name, msg))
-		return ctrl.Result{}, nil
-	}
-	rj.Status.Neutralized = true
-	r.event(rj, corev1.EventTypeNormal, odoov1alpha2.EventRestoreNeutralized, "Neutralize",
-		fmt.Sprintf("the restored database %q is neutralized: database.is_neutralized is true, no mail server is active", rj.Status.TargetDatabase))
-	return r.advance(ctx, rj, odoov1alpha2.RestoreStepStop,
-		fmt.Sprintf("the restored database %q is neutralized and checked; stopping web and cron to swap it in", rj.Status.TargetDatabase))
 }

@@ -1,4 +1,4 @@
-package odooinstance_test
+package restorejob_test
 
 import (
 	"context"
@@ -15,55 +15,17 @@ import (
 	"k8s.io/utils/ptr"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
-	"github.com/odoo-operator/odoo-operator/internal/manager"
+	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 	"github.com/odoo-operator/odoo-operator/internal/testutil/s3harness"
 )
 
-func restoreJob(g Gomega, ns, name string) *odoov1alpha2.OdooRestoreJob {
-	rj := &odoov1alpha2.OdooRestoreJob{}
-	get(g, ns, name, rj)
-	return rj
-}
-
-// backupWithDataCode backs up db (with the filestore directory fsRoot/<db>)
-// to location with the real `data backup` code, as an OdooBackupJob's Job
-// would.
-func backupWithDataCode(t *testing.T, g Gomega, db, fsRoot, location string) {
-	t.Helper()
-	t.Setenv("PGDATABASE", db)
-	t.Setenv("PG_BIN_DIR", pg.BinDir)
-	root := manager.NewRootCommand()
-	root.SetArgs([]string{"data", "backup", "--format", "zip", "--to", location,
-		"--filestore", filepath.Join(fsRoot, db), "--termination-log", filepath.Join(t.TempDir(), "termination-log")})
-	root.SetOut(os.Stderr)
-	root.SetErr(os.Stderr)
-	g.Expect(root.ExecuteContext(context.Background())).To(Succeed())
-}
-
-// restoreFixture gives the instance's database a table and its filestore a
-// file, backs them up to location, then changes the live database so the
-// backup differs from it. It returns the backup's and the live checksums.
-func restoreFixture(t *testing.T, g Gomega, db, location string) (backup, live map[string]string) {
-	t.Helper()
-	moduleSQL(g, db, mailFixtureSQL)
-	moduleSQL(g, db, `CREATE TABLE sale_order (id serial PRIMARY KEY, name text, amount numeric(12,2));
-		INSERT INTO sale_order (name, amount) SELECT 'SO' || i, i * 1.5 FROM generate_series(1, 200) i`)
-	fsRoot := t.TempDir()
-	g.Expect(os.MkdirAll(filepath.Join(fsRoot, db, "ab"), 0o750)).To(Succeed())
-	g.Expect(os.WriteFile(filepath.Join(fsRoot, db, "ab", "abcdef"), []byte("an attachment"), 0o600)).To(Succeed())
-	backupWithDataCode(t, g, db, fsRoot, location)
-	backup = checksums(g, db)
-	moduleSQL(g, db, `INSERT INTO sale_order (name, amount) VALUES ('written after the backup', 1)`)
-	live = checksums(g, db)
-	g.Expect(live).NotTo(Equal(backup))
-	return backup, live
-}
-
+// holdOf names the restore holding web and cron: the instance's lock at a
+// restore's Stop, Swap or Filestore step, or the restore-hold annotation.
 func holdOf(g Gomega, ns string) string {
 	inst := &odoov1alpha2.OdooInstance{}
 	get(g, ns, "shop", inst)
-	return inst.Annotations[odoov1alpha2.AnnotationRestoreHold]
+	return operation.TiersHeld(inst)
 }
 
 // TestRestoreJobFromS3SwapsTheBackupIn: a backup made by the real data code

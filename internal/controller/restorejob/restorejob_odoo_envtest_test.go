@@ -1,4 +1,4 @@
-package odooinstance_test
+package restorejob_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package odooinstance_test
+package backupjob_test
 
 import (
 	"archive/zip"

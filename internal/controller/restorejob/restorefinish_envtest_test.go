@@ -1,4 +1,4 @@
-package odooinstance_test
+package restorejob_test
 
 import (
 	"context"
@@ -18,16 +18,6 @@ import (
 	"github.com/odoo-operator/odoo-operator/internal/manager"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 )
-
-// mailFixtureSQL gives a database Odoo's parameter and mail server tables,
-// with the production SMTP and IMAP servers active: what a restored copy
-// must not use.
-const mailFixtureSQL = `CREATE TABLE ir_config_parameter (id serial PRIMARY KEY, key varchar NOT NULL UNIQUE, value text NOT NULL);
-	INSERT INTO ir_config_parameter (key, value) VALUES ('database.uuid', 'f7c5a0de-0000-4000-8000-000000000001');
-	CREATE TABLE ir_mail_server (id serial PRIMARY KEY, name varchar NOT NULL, smtp_host varchar, smtp_port integer, active boolean);
-	INSERT INTO ir_mail_server (name, smtp_host, smtp_port, active) VALUES ('Production SMTP', 'smtp.shop.com', 587, true);
-	CREATE TABLE fetchmail_server (id serial PRIMARY KEY, name varchar NOT NULL, server varchar, active boolean);
-	INSERT INTO fetchmail_server (name, server, active) VALUES ('Inbox', 'imap.shop.com', true)`
 
 // odooNeutralizeSQL is what `odoo neutralize` does to these tables
 // (odoo/addons/base/data/neutralize.sql and fetchmail's): every mail server
@@ -58,10 +48,6 @@ func withoutMailTables(sums map[string]string) map[string]string {
 		}
 	}
 	return out
-}
-
-func databaseExists(g Gomega, db string) bool {
-	return adminQuery(g, "SELECT datname FROM pg_database WHERE datname = $1", db) == db
 }
 
 // adminQueryIn runs a one-value query in db.

@@ -1,11 +1,10 @@
-package odooinstance_test
+package backupjob_test
 
 import (
 	"context"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -16,79 +15,9 @@ import (
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/backup/objectstore"
-	"github.com/odoo-operator/odoo-operator/internal/manager"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
 	"github.com/odoo-operator/odoo-operator/internal/testutil/s3harness"
 )
-
-// playDataJob runs the data Job's own command in-process, as its pod would:
-// the literal environment of the container, the values of its secretKeyRefs
-// read from the Secrets (PGUSER and PGPASSWORD: the instance's role, as in
-// the cluster), the server's address from playDataJobsOnTestPostgres, the
-// Job's paths under root. It records the pod the
-// Job controller would leave, with the container's termination message and
-// exit code, and returns the command's error.
-func playDataJob(t *testing.T, g Gomega, job *batchv1.Job, root string) error {
-	t.Helper()
-	ctx := context.Background()
-	c := job.Spec.Template.Spec.Containers[0]
-	for _, e := range c.Env {
-		switch {
-		case e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil:
-			s := &corev1.Secret{}
-			get(g, job.Namespace, e.ValueFrom.SecretKeyRef.Name, s)
-			t.Setenv(e.Name, string(s.Data[e.ValueFrom.SecretKeyRef.Key]))
-		case strings.HasPrefix(e.Name, "PG"): // the address is the test server's
-		default:
-			t.Setenv(e.Name, e.Value)
-		}
-	}
-	t.Setenv("PGDATABASE", jobEnv(job, "PGDATABASE"))
-	t.Setenv("PG_BIN_DIR", pg.BinDir)
-	args := make([]string, 0, len(c.Command)+2)
-	for _, a := range c.Command[1:] {
-		for _, m := range c.VolumeMounts {
-			if strings.HasPrefix(a, m.MountPath+"/") || strings.HasPrefix(a, "file://"+m.MountPath+"/") {
-				a = strings.Replace(a, m.MountPath, filepath.Join(root, m.Name), 1)
-			}
-		}
-		args = append(args, a)
-	}
-	termLog := filepath.Join(t.TempDir(), "termination-log")
-	g.Expect(os.WriteFile(termLog, nil, 0o600)).To(Succeed())
-	root0 := manager.NewRootCommand()
-	root0.SetArgs(append(args, "--termination-log", termLog))
-	root0.SetOut(os.Stderr)
-	root0.SetErr(os.Stderr)
-	runErr := root0.ExecuteContext(ctx)
-	msg, err := os.ReadFile(termLog)
-	g.Expect(err).NotTo(HaveOccurred())
-	exit := int32(0)
-	if runErr != nil {
-		exit = 1
-	}
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: job.Name + "-pod", Namespace: job.Namespace,
-			Labels: map[string]string{"batch.kubernetes.io/job-name": job.Name}},
-		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "data", Image: c.Image}}},
-	}
-	g.Expect(k8s.Create(ctx, pod)).To(Succeed())
-	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "data", State: corev1.ContainerState{
-		Terminated: &corev1.ContainerStateTerminated{ExitCode: exit, Message: string(msg)}}}}
-	g.Expect(k8s.Status().Update(ctx, pod)).To(Succeed())
-	if runErr != nil {
-		setJobCondition(g, job, batchv1.JobFailed)
-	} else {
-		setJobCondition(g, job, batchv1.JobComplete)
-	}
-	return runErr
-}
-
-func backupJob(g Gomega, ns, name string) *odoov1alpha2.OdooBackupJob {
-	b := &odoov1alpha2.OdooBackupJob{}
-	get(g, ns, name, b)
-	return b
-}
 
 // TestBackupJobToS3: an OdooBackupJob drives one Job running `data backup`
 // with the filestore mounted read-only and the S3 credentials by

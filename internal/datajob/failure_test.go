@@ -1,4 +1,4 @@
-package backupjob
+package datajob
 
 import (
 	"strings"
@@ -20,7 +20,7 @@ func TestFailureMessageDeadlineExceeded(t *testing.T) {
 			t.Errorf("message %q lacks %q", msg, want)
 		}
 	}
-	other := FailureMessage("backup", job, batchv1.JobCondition{Type: batchv1.JobFailed, Reason: "BackoffLimitExceeded"}, &DataResult{Error: "boom"}, 1, true)
+	other := FailureMessage("backup", job, batchv1.JobCondition{Type: batchv1.JobFailed, Reason: "BackoffLimitExceeded"}, &Result{Error: "boom"}, 1, true)
 	if other != "the backup Job shop-restore failed (BackoffLimitExceeded, exit code 1): boom" {
 		t.Errorf("other failures changed: %q", other)
 	}
