@@ -1,10 +1,12 @@
 package odooinstance_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -66,4 +68,15 @@ func TestModulesStatusIsBoundedAndReadAsTheTenant(t *testing.T) {
 
 	readers := adminQueryIn(g, db, `SELECT string_agg(DISTINCT who, ',') FROM readers`)
 	g.Expect(readers).To(Equal(owner), "ir_module_module is read as the instance's role only")
+}
+
+// adminQueryIn runs a one-value query in db as PostgreSQL's superuser.
+func adminQueryIn(g Gomega, db, sql string) string {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pg.ConnStringFor(db))
+	g.Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = conn.Close(ctx) }()
+	var out string
+	g.Expect(conn.QueryRow(ctx, sql).Scan(&out)).To(Succeed())
+	return out
 }

@@ -73,7 +73,8 @@ func (r *Reconciler) reconcileUpgrade(ctx context.Context, s *scope) (ctrl.Resul
 		if action.Kind == upgrade.Start {
 			// The lock before the upgrade is recorded: another operation
 			// that took it since the check above makes the upgrade wait.
-			if d, err := r.lockStep(ctx, s, odoov1alpha2.OperationUpgrade, nil); err != nil || !d.Go() {
+			kind := (&odoov1alpha2.UpgradeStatus{Trigger: action.Trigger}).OperationKind()
+			if d, err := r.lockStep(ctx, s, kind, nil); err != nil || !d.Go() {
 				s.serving = upgrade.Serve(st, o)
 				return ctrl.Result{RequeueAfter: upgradeWait}, err
 			}

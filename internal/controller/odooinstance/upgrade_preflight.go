@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/dbtools"
 	"github.com/odoo-operator/odoo-operator/internal/modules"
 	"github.com/odoo-operator/odoo-operator/internal/resources"
@@ -55,7 +56,7 @@ func (r *Reconciler) preflightState(ctx context.Context, s *scope, st *odoov1alp
 	if err := r.APIReader.List(ctx, list, client.InNamespace(inst.Namespace), client.MatchingLabels{"job-name": name}); err != nil {
 		return upgrade.JobAbsent, "", err
 	}
-	state := jobStateOf(job)
+	state := datajob.OutcomeOf(job)
 	switch state {
 	case upgrade.JobRunning:
 		timeout := r.PreflightPullTimeout
