@@ -68,7 +68,7 @@ E2E_ENV = SANDBOX_DIR=$(CURDIR)/.sandbox-e2e SANDBOX_ETCD_PORT=$(call e2e_port,2
 	SANDBOX_KCM_PORT=$(call e2e_port,21257) SANDBOX_SCHEDULER_PORT=$(call e2e_port,21259) SANDBOX_KWOK_PORT=$(call e2e_port,21250) \
 	SANDBOX_PG_PORT=$(call e2e_port,26432) SANDBOX_OPERATOR_METRICS_PORT=$(call e2e_port,19080) \
 	SANDBOX_OPERATOR_HEALTH_PORT=$(call e2e_port,19081) SANDBOX_WEBHOOK_PORT=$(call e2e_port,20443) \
-	OPERATOR_ARGS="--log-sample-interval=5s --backup-start-deadline=20s"
+	OPERATOR_ARGS="--log-sample-interval=5s --backup-start-deadline=20s --preflight-pull-timeout=20s"
 
 .PHONY: test
 test: verify lint helm-test test-alerts test-unit test-conversions test-e2e ## Everything CI runs: generated files, lint, unit + envtest, conversion fuzzing, end to end.

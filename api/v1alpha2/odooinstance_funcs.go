@@ -180,3 +180,13 @@ func (in *OdooInstance) StabilizationPeriod() time.Duration {
 func (s *UpgradeStatus) InFlight() bool {
 	return s != nil && s.Step != "" && s.Step != UpgradeStepDone
 }
+
+// OperationKind is the kind of lock (status.operation) the run holds: an
+// install run of spec.modules.install is a module install, anything else an
+// upgrade.
+func (s *UpgradeStatus) OperationKind() OperationKind {
+	if s != nil && s.Trigger == UpgradeTriggerModules {
+		return OperationModuleInstall
+	}
+	return OperationUpgrade
+}

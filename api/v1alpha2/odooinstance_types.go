@@ -26,6 +26,7 @@ type OdooInstanceSpec struct {
 	// instance's namespace, used to pull image.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="must be the name of a Secret: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, e.g. registry-credentials"
 	ImagePullSecret string `json:"imagePullSecret,omitempty"`
 
 	// adminPassword is Odoo's master password (admin_passwd) in plain text. Kept
@@ -135,9 +136,12 @@ type OdooInstanceSpec struct {
 	Cron CronSpec `json:"cron,omitempty"`
 
 	// extraEnv are environment variables added to the web, cron and Odoo Job
-	// containers. An entry with the same name as one the operator sets wins.
+	// containers. Names the operator sets itself (ODOO_RC, WORKERS,
+	// MAX_CRON_THREADS, HTTP_ENABLE and the PG* connection variables) are
+	// refused: use the matching spec fields.
 	// +optional
 	// +kubebuilder:validation:MaxItems=128
+	// +kubebuilder:validation:XValidation:rule="self.all(e, !(e.name in ['ODOO_RC', 'WORKERS', 'MAX_CRON_THREADS', 'HTTP_ENABLE', 'PGHOST', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGPASSWORD', 'PGSSLMODE', 'PGSSLROOTCERT']))",message="names ODOO_RC, WORKERS, MAX_CRON_THREADS, HTTP_ENABLE, PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE and PGSSLROOTCERT are set by the operator; use spec.workers, spec.cron.maxCronThreads, spec.database or spec.configOptions instead"
 	// +listType=map
 	// +listMapKey=name
 	ExtraEnv []corev1.EnvVar `json:"extraEnv,omitempty"`
@@ -428,6 +432,8 @@ const (
 )
 
 // StrategySpec is the rollout strategy of the web Deployment.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.rollingUpdate) || !has(self.type) || self.type != 'Recreate'",message="rollingUpdate applies only to type RollingUpdate: remove spec.strategy.rollingUpdate, or set spec.strategy.type to RollingUpdate",fieldPath=".rollingUpdate"
 type StrategySpec struct {
 	// type of the strategy.
 	// +optional
@@ -528,6 +534,7 @@ type AutoUpgradeSpec struct {
 	// timeout bounds the upgrade Job (activeDeadlineSeconds).
 	// +optional
 	// +kubebuilder:default="30m"
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="must be a positive duration such as 30m or 1h: the upgrade Job needs time to run"
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
 
 	// onFailure is what happens after a failed upgrade: KeepOldImage serves the
@@ -555,6 +562,7 @@ type RollbackSpec struct {
 	// stabilizationPeriod is how long a new image is watched after its rollout.
 	// +optional
 	// +kubebuilder:default="10m"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="must not be negative: a duration such as 10m, or 0s to stop watching right after the rollout"
 	StabilizationPeriod *metav1.Duration `json:"stabilizationPeriod,omitempty"`
 }
 
@@ -634,7 +642,22 @@ type LogMonitoringSpec struct {
 
 // ModulesSpec declares modules the instance must have.
 type ModulesSpec struct {
-	// autoInstall are modules installed when missing.
+	// install are modules the database must have installed. A module
+	// missing from the database is installed through the guarded upgrade
+	// path (module snapshot, cron paused, restore point, `odoo -i`,
+	// post-check), Odoo resolving its dependencies itself;
+	// status.modules.lastInstalled names every module the run added.
+	// Removing a name never uninstalls anything. A run that fails is not
+	// retried until the list changes or bemade.org/upgrade-now is bumped.
+	// +optional
+	// +kubebuilder:validation:MaxItems=256
+	// +listType=set
+	// +kubebuilder:validation:items:Pattern=`^[a-z0-9_]+$`
+	// +kubebuilder:validation:items:MaxLength=128
+	Install []string `json:"install,omitempty"`
+
+	// autoInstall is the roadmap's name for install, with the same meaning:
+	// the two lists are merged.
 	// +optional
 	// +kubebuilder:validation:MaxItems=256
 	// +listType=set
@@ -705,6 +728,11 @@ type OdooInstanceStatus struct {
 	// then. Empty when nothing runs.
 	// +optional
 	Operation *OperationStatus `json:"operation,omitempty"`
+
+	// modules reports the Odoo modules of the database: counts by state,
+	// pending updates and the modules worth a look (see ModulesStatus).
+	// +optional
+	Modules *ModulesStatus `json:"modules,omitempty"`
 }
 
 // OperationKind names a kind of operation on an instance's database.
@@ -885,6 +913,12 @@ type DatabaseStatus struct {
 	// initialized is true once Odoo's base module is installed in the database.
 	// +optional
 	Initialized bool `json:"initialized,omitempty"`
+
+	// series is the Odoo series of the database (e.g. 18.0), from the
+	// installed version of its base module; read with status.modules.
+	// +optional
+	// +kubebuilder:validation:MaxLength=16
+	Series string `json:"series,omitempty"`
 }
 
 // UpgradePhase is the phase of a module upgrade.
@@ -1085,6 +1119,7 @@ const (
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
 // +kubebuilder:printcolumn:name="Backup",type=string,JSONPath=`.status.conditions[?(@.type=="BackupSucceeded")].status`,priority=1
+// +kubebuilder:printcolumn:name="Modules",type=integer,JSONPath=`.status.modules.installed`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.spec.database) || !has(oldSelf.spec.database.name) || (has(self.spec.database) && has(self.spec.database.name) && (self.spec.database.name == oldSelf.spec.database.name || (has(self.status) && has(self.status.database) && has(self.status.database.name) && self.spec.database.name == self.status.database.name)))",message="spec.database.name is immutable once set: changing it would point the instance at another database; it can only be set back to the database in use (status.database.name); to move the data, restore a backup into a new instance",fieldPath=".spec.database.name"
 type OdooInstance struct {

@@ -75,10 +75,40 @@ func (pl *planner) planOdoo(ctx context.Context, pod *corev1.Pod, images odooIma
 		}
 		p.binary = "/bin/sh"
 		p.args = []string{"-c", paths.replaceIn(cmd[2], filepath.Join(p.dir, "tmp"))}
+		// `odoo` in the script (the preflight's `odoo shell`) is the
+		// image's Odoo: a shim first on the PATH runs the sandbox's with
+		// the variant's add-ons path, given last so it wins over the
+		// script's own (a container path).
+		if err := odooShim(p, images.odooDir, addons); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, unsupported("container %q runs %q: the sandbox's Odoo image runs `odoo ...` (not /entrypoint.sh, which copies db_password onto the command line) or `sh -c`", c.Name, cmd[0])
 	}
 	return p, nil
+}
+
+// odooShim writes <dir>/bin/odoo and puts that directory first on the
+// process's PATH.
+func odooShim(p *plan, odooDir, addons string) error {
+	bin := filepath.Join(p.dir, "bin")
+	if err := os.MkdirAll(bin, 0o750); err != nil {
+		return err
+	}
+	script := "#!/bin/sh\nexec " + pythonBinary + " " + shellQuote(filepath.Join(odooDir, "odoo-bin")) + ` "$@" ` + shellQuote("--addons-path="+addons) + "\n"
+	if err := os.WriteFile(filepath.Join(bin, "odoo"), []byte(script), 0o750); err != nil { //nolint:gosec // an executable for the pod's process
+		return err
+	}
+	for i, e := range p.env {
+		if strings.HasPrefix(e, "PATH=") {
+			p.env[i] = "PATH=" + bin + ":" + strings.TrimPrefix(e, "PATH=")
+		}
+	}
+	return nil
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // odooArgs inserts the sandbox's options after Odoo's subcommand (e.g.

@@ -64,7 +64,13 @@ type Options struct {
 	LogSampleBytes    int64
 	// BackupMinInterval is the smallest gap allowed between two times of a
 	// spec.backup.schedule.
-	BackupMinInterval       time.Duration
+	BackupMinInterval time.Duration
+	// ModulesInterval is how often status.modules is refreshed.
+	ModulesInterval time.Duration
+	// UpgradePreflight runs the preflight Job of an upgrade's new image.
+	UpgradePreflight bool
+	// PreflightPullTimeout bounds a preflight's failing image pull.
+	PreflightPullTimeout    time.Duration
 	MetricsAddr             string
 	ProbeAddr               string
 	LeaderElect             bool
@@ -184,6 +190,9 @@ func NewRootCommand() *cobra.Command {
 	f.DurationVar(&opts.LogSampleInterval, "log-sample-interval", 30*time.Second, "how often each instance's web and cron pod logs are sampled into status.health (0 disables log monitoring)")
 	f.DurationVar(&opts.LogSampleWindow, "log-sample-window", 10*time.Minute, "how long an Odoo error counts in status.health")
 	f.IntVar(&opts.LogSampleWorkers, "log-sample-workers", 4, "instances whose logs are sampled in parallel")
+	f.BoolVar(&opts.UpgradePreflight, "upgrade-preflight", true, "before an upgrade to a new image touches anything, list the modules the image ships in a short Job and refuse the upgrade if the database has modules it lacks, at higher versions, of another Odoo series, or with missing dependencies")
+	f.DurationVar(&opts.PreflightPullTimeout, "preflight-pull-timeout", odooinstance.DefaultPreflightPullTimeout, "how long an upgrade's preflight pod may fail to pull the new image before the upgrade is refused")
+	f.DurationVar(&opts.ModulesInterval, "modules-interval", odooinstance.DefaultModulesInterval, "how often each instance's status.modules is read from its database (as the instance's own role), besides after init, upgrades and installs")
 	f.DurationVar(&opts.BackupMinInterval, "backup-min-interval", schedule.DefaultMinInterval, "smallest gap allowed between two times of an instance's spec.backup.schedule (refused at admission, and reported at reconcile)")
 	f.DurationVar(&opts.BackupStartDeadline, "backup-start-deadline", 5*time.Minute, "how long a backup may take to start (missing Secret or claim, unschedulable pod, image pull error) before it fails and its Job is deleted, releasing the claims")
 	f.Int64Var(&opts.LogSampleBytes, "log-sample-bytes", 256<<10, "log bytes read per instance and sample, shared by its pods")
@@ -318,6 +327,9 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 		},
 		Health:                  health,
 		BackupMinInterval:       opts.BackupMinInterval,
+		ModulesInterval:         opts.ModulesInterval,
+		UpgradePreflight:        opts.UpgradePreflight,
+		PreflightPullTimeout:    opts.PreflightPullTimeout,
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
 		PodLogs:                 logs,
 		Sampler:                 sampler,

@@ -103,7 +103,7 @@ func Holders(inst *odoov1alpha2.OdooInstance) []odoov1alpha2.OperationStatus {
 		add(odoov1alpha2.OperationStatus{Kind: odoov1alpha2.OperationInit, Name: inst.Name})
 	}
 	if st := inst.Status.Upgrade; st.InFlight() {
-		add(odoov1alpha2.OperationStatus{Kind: odoov1alpha2.OperationUpgrade, Name: inst.Name, Step: string(st.Step)})
+		add(odoov1alpha2.OperationStatus{Kind: st.OperationKind(), Name: inst.Name, Step: string(st.Step)})
 	}
 	if f := inst.Status.Filestore; f != nil && f.Migration != nil && f.Migration.Phase == odoov1alpha2.FilestoreMigrationCopying {
 		add(odoov1alpha2.OperationStatus{Kind: odoov1alpha2.OperationFilestoreMigration, Name: inst.Name})
@@ -134,7 +134,7 @@ func Check(inst *odoov1alpha2.OdooInstance, kind odoov1alpha2.OperationKind, nam
 // holding the lock named in status.upgrade.restorePointBackup.
 func insideUpgrade(inst *odoov1alpha2.OdooInstance, h odoov1alpha2.OperationStatus, kind odoov1alpha2.OperationKind, name string) bool {
 	st := inst.Status.Upgrade
-	return h.Kind == odoov1alpha2.OperationUpgrade && h.Name == inst.Name && kind == odoov1alpha2.OperationBackup &&
+	return h.Kind == st.OperationKind() && h.Name == inst.Name && kind == odoov1alpha2.OperationBackup &&
 		st.InFlight() && st.RestorePointBackup != "" && st.RestorePointBackup == name
 }
 
@@ -150,6 +150,8 @@ func message(inst *odoov1alpha2.OdooInstance, h odoov1alpha2.OperationStatus, v 
 			step = string(st.Step)
 		}
 		holder = "the instance's upgrade to end (step " + step + ")"
+	case odoov1alpha2.OperationModuleInstall:
+		holder = "the instance's module install to end (step " + h.Step + ")"
 	case odoov1alpha2.OperationFilestoreMigration:
 		holder = "the instance's filestore migration to end"
 	case odoov1alpha2.OperationBackup:

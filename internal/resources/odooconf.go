@@ -38,13 +38,17 @@ var validOptionName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 var perRoleOptions = map[string]bool{"workers": true, "max_cron_threads": true, "http_enable": true}
 
+// defaultAddonsPath is odoo.conf's addons_path unless configOptions sets
+// it: the official image's directory for extra add-ons.
+const defaultAddonsPath = "/mnt/extra-addons"
+
 // RenderOdooConf renders odoo.conf: the operator's options, then
 // spec.configOptions (which may override the defaults but not the keys the
 // operator owns), one per line in a stable order so the hash only changes when
 // the content does.
 func RenderOdooConf(in ConfInputs) string {
 	opts := map[string]string{
-		"addons_path": "/mnt/extra-addons",
+		"addons_path": defaultAddonsPath,
 		"proxy_mode":  "True",
 		"list_db":     "False",
 		"log_level":   "info",

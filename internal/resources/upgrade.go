@@ -100,7 +100,11 @@ func UpgradeModules(modules []string) string {
 // judges the one run instead.
 func UpgradeJob(in UpgradeInputs) *batchv1ac.JobApplyConfiguration {
 	inst, st := in.Instance, in.Upgrade
-	args := []string{"-u", UpgradeModules(st.Modules)}
+	var args []string
+	if st.Trigger != odoov1alpha2.UpgradeTriggerModules {
+		// An install run (spec.modules.install) installs, nothing else.
+		args = []string{"-u", UpgradeModules(st.Modules)}
+	}
 	if len(st.ModulesInstall) > 0 {
 		args = append(args, "-i", strings.Join(st.ModulesInstall, ","))
 	}

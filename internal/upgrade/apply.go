@@ -1,6 +1,7 @@
 package upgrade
 
 import (
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -40,6 +41,10 @@ func Apply(st *odoov1alpha2.UpgradeStatus, a Action, o Observed, now metav1.Time
 		if a.Request != nil {
 			next.Modules = append([]string(nil), a.Request.Modules...)
 			next.ModulesInstall = append([]string(nil), a.Request.ModulesInstall...)
+		}
+		if a.Trigger == odoov1alpha2.UpgradeTriggerModules {
+			next.ModulesInstall = append([]string(nil), o.InstallMissing...)
+			next.Message = "installing " + strings.Join(o.InstallMissing, ", ") + " with " + o.SpecImage + ", which keeps serving"
 		}
 	case Advance:
 		next.Step = a.Step

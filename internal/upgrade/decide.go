@@ -1,6 +1,6 @@
 // Package upgrade is the state machine of a guarded module upgrade:
 //
-//	Snapshot → StopCron → RestorePoint → Upgrade → Verify → Rollout → Done (Success)
+//	Snapshot (+ preflight) → StopCron → RestorePoint → Upgrade → Verify → Rollout → Done (Success)
 //	                                        ↘ failure ↘ Restore ↘ Done (Failed)
 //
 // An Odoo upgrade is not one transaction: Odoo commits after every module, so
@@ -17,6 +17,8 @@
 package upgrade
 
 import (
+	"slices"
+
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/restore"
@@ -76,12 +78,26 @@ type Observed struct {
 	UpgradeNow string
 	// Request is a due legacy OdooUpgradeJob, nil when none.
 	Request *Request
+	// InstallMissing are the modules spec.modules.install declares and the
+	// database lacks, from the last read of status.modules.
+	InstallMissing []string
+	// ModulesFresh is true when that read is newer than the last upgrade's
+	// end: a stale read must not start the same install again.
+	ModulesFresh bool
 	// RolledBack is true while an automatic rollback holds spec.image away:
 	// no upgrade starts for it until spec.image changes.
 	RolledBack bool
 
 	// SnapshotTaken is true once the module versions before the upgrade are recorded.
 	SnapshotTaken bool
+	// PreflightNeeded is true when the new image is to be compared with the
+	// database before anything is touched (the upgrade changes the image
+	// and the operator runs preflights).
+	PreflightNeeded bool
+	// Preflight is where the preflight Job stands. A refusal, a Job that
+	// failed or an image that cannot be pulled comes as Failure, while the
+	// step is still Snapshot: nothing was touched.
+	Preflight JobState
 	// CronStopped is true when the cron Deployment has no pod left.
 	CronStopped bool
 	// WebStopped is true when neither web nor cron has a pod left.
@@ -117,6 +133,8 @@ const (
 	Start Kind = "Start"
 	// TakeSnapshot records the module versions.
 	TakeSnapshot Kind = "TakeSnapshot"
+	// CreatePreflightJob creates the Job listing what the new image ships.
+	CreatePreflightJob Kind = "CreatePreflightJob"
 	// Advance moves to Action.Step; the step's work happens next reconcile.
 	Advance Kind = "Advance"
 	// CreateRestorePointBackup creates the restore point OdooBackupJob.
@@ -193,7 +211,20 @@ func wanted(st *odoov1alpha2.UpgradeStatus, o Observed) (string, *Request) {
 	if o.AutoUpgrade && !o.RolledBack && imageChanged(o) && !failedFor(st, o) && !succeededFor(st, o) {
 		return TriggerImage, nil
 	}
+	if len(o.InstallMissing) > 0 && o.ModulesFresh && !imageChanged(o) && !installFailedFor(st, o) {
+		// After any image change: an install runs with the image that
+		// serves.
+		return odoov1alpha2.UpgradeTriggerModules, nil
+	}
 	return "", nil
+}
+
+// installFailedFor is true when the last install run failed for exactly
+// these modules: not retried until the declared list changes (or the
+// annotation is bumped, which runs an upgrade, not an install).
+func installFailedFor(st *odoov1alpha2.UpgradeStatus, o Observed) bool {
+	return st != nil && st.Trigger == odoov1alpha2.UpgradeTriggerModules && st.Phase == odoov1alpha2.UpgradeFailed &&
+		slices.Equal(st.ModulesInstall, o.InstallMissing)
 }
 
 // withRunning corrects the running images for an upgrade that failed while
@@ -264,6 +295,18 @@ func decideInFlight(st *odoov1alpha2.UpgradeStatus, o Observed) Action {
 	case odoov1alpha2.UpgradeStepSnapshot:
 		if !o.SnapshotTaken {
 			return Action{Kind: TakeSnapshot}
+		}
+		if o.PreflightNeeded {
+			switch o.Preflight {
+			case JobAbsent:
+				return Action{Kind: CreatePreflightJob}
+			case JobRunning:
+				return Action{Kind: Wait, Message: "checking the modules " + st.ImageAttempted + " ships against the database"}
+			case JobFailed:
+				// The controller explains a failed preflight as Failure;
+				// without one, the step does not go on.
+				return Action{Kind: Fail, Message: "the preflight Job of " + st.ImageAttempted + " failed; nothing was touched"}
+			}
 		}
 		return advance(nextAfterSnapshot(st, o))
 	case odoov1alpha2.UpgradeStepStopCron:

@@ -68,10 +68,14 @@ func maintenanceOff(o *upgrade.Observed)   { o.MaintenanceMode = false }
 func beforeUpgradeOff(o *upgrade.Observed) { o.BeforeUpgrade = false }
 func onFailureRestore(o *upgrade.Observed) { o.OnFailure = odoov1alpha2.UpgradeFailureRestore }
 func snapshotTaken(o *upgrade.Observed)    { o.SnapshotTaken = true }
-func cronStopped(o *upgrade.Observed)      { o.CronStopped = true }
-func rolledOut(o *upgrade.Observed)        { o.WebRolledOut = true }
-func webStopped(o *upgrade.Observed)       { o.WebStopped = true }
-func swapped(o *upgrade.Observed)          { o.Swapped = true }
+
+func preflight(s upgrade.JobState) func(*upgrade.Observed) {
+	return func(o *upgrade.Observed) { o.PreflightNeeded, o.Preflight = true, s }
+}
+func cronStopped(o *upgrade.Observed) { o.CronStopped = true }
+func rolledOut(o *upgrade.Observed)   { o.WebRolledOut = true }
+func webStopped(o *upgrade.Observed)  { o.WebStopped = true }
+func swapped(o *upgrade.Observed)     { o.Swapped = true }
 func restoreJob(s upgrade.JobState) func(*upgrade.Observed) {
 	return func(o *upgrade.Observed) { o.RestoreJob = s }
 }
@@ -92,6 +96,19 @@ func upgradeNow(v string) func(*upgrade.Observed) {
 }
 func request(name string, modules ...string) func(*upgrade.Observed) {
 	return func(o *upgrade.Observed) { o.Request = &upgrade.Request{Name: name, Modules: modules} }
+}
+
+func missing(names ...string) func(*upgrade.Observed) {
+	return func(o *upgrade.Observed) { o.InstallMissing, o.ModulesFresh = names, true }
+}
+
+// installFailed: the last install run of names (with A serving) failed.
+func installFailed(names ...string) *odoov1alpha2.UpgradeStatus {
+	st := succeededA()
+	st.Phase, st.Failed, st.Trigger = odoov1alpha2.UpgradeFailed, true, odoov1alpha2.UpgradeTriggerModules
+	st.FromImage, st.FromCronImage = imgA, cronA
+	st.ModulesInstall = names
+	return st
 }
 
 // inFlight is an image-triggered upgrade from A to B at step, with a restore
@@ -213,6 +230,7 @@ func TestDecideWithoutUpgradeInFlight(t *testing.T) {
 	annotation := upgrade.Action{Kind: upgrade.Start, Trigger: upgrade.TriggerAnnotation}
 	none := upgrade.Action{Kind: upgrade.None}
 	wait := upgrade.Action{Kind: upgrade.Wait}
+	install := upgrade.Action{Kind: upgrade.Start, Trigger: odoov1alpha2.UpgradeTriggerModules}
 	runDecideCases(t, []decideCase{
 		// No status yet.
 		{name: "no status: nothing changed", o: obs(), want: none},
@@ -277,6 +295,17 @@ func TestDecideWithoutUpgradeInFlight(t *testing.T) {
 		{name: "failed during Rollout: Deployments still carry B, spec C: upgrade", st: failedB(), o: obs(runningB, specC), want: start},
 		{name: "failed: restore finished, spec still B", st: failedB(func(st *odoov1alpha2.UpgradeStatus) { st.KeptDatabase = "shop_kept" }), o: upgrading(), want: none},
 
+		// Declared modules missing from the database (spec.modules.install).
+		{name: "install: missing modules, fresh read: an install run", o: obs(missing("crm")), want: install},
+		{name: "install: a stale read does not start a run", o: obs(missing("crm"), func(o *upgrade.Observed) { o.ModulesFresh = false }), want: none},
+		{name: "install: nothing missing", o: obs(missing()), want: none},
+		{name: "install: an image change goes first", o: obs(specB, missing("crm")), want: start},
+		{name: "install: not initialised waits for the init", o: obs(notInitialised, missing("crm")), want: none},
+		{name: "install: busy waits", o: obs(busy, missing("crm")), want: wait},
+		{name: "install: after an install run failed for the same modules: not retried", st: installFailed("crm"), o: obs(missing("crm")), want: none},
+		{name: "install: the declared list changed after a failed run: a new run", st: installFailed("crm"), o: obs(missing("crm", "website")), want: install},
+		{name: "install: after a failed image upgrade reverted: the install runs", st: failedB(), o: obs(missing("crm")), want: install},
+
 		// Cancelled before the Job (spec reverted to A).
 		{name: "cancelled: nothing changed", st: cancelledB(), o: obs(), want: none},
 		{name: "cancelled: spec set to B again is a new image change", st: cancelledB(), o: upgrading(), want: start},
@@ -315,6 +344,12 @@ func TestDecideInFlight(t *testing.T) {
 		{name: "Snapshot: a new annotation waits for the upgrade in flight", st: inFlight(snapshot), o: upgrading(upgradeNow("r9")), want: upgrade.Action{Kind: upgrade.TakeSnapshot}},
 		{name: "Snapshot: a legacy request waits for the upgrade in flight", st: inFlight(snapshot), o: upgrading(request("uj")), want: upgrade.Action{Kind: upgrade.TakeSnapshot}},
 		{name: "Snapshot: autoUpgrade disabled mid-upgrade: the upgrade goes on", st: inFlight(snapshot), o: upgrading(autoUpgradeOff), want: upgrade.Action{Kind: upgrade.TakeSnapshot}},
+		{name: "Snapshot: taken, preflight needed: create its Job", st: inFlight(snapshot), o: upgrading(snapshotTaken, preflight(upgrade.JobAbsent)), want: upgrade.Action{Kind: upgrade.CreatePreflightJob}},
+		{name: "Snapshot: preflight running: wait, nothing touched", st: inFlight(snapshot), o: upgrading(snapshotTaken, preflight(upgrade.JobRunning)), want: upgrade.Action{Kind: upgrade.Wait}},
+		{name: "Snapshot: preflight passed: the steps go on", st: inFlight(snapshot), o: upgrading(snapshotTaken, preflight(upgrade.JobSucceeded)), want: advanceTo(stopCron)},
+		{name: "Snapshot: preflight refused: fail at Snapshot", st: inFlight(snapshot), o: upgrading(snapshotTaken, preflight(upgrade.JobSucceeded), failure("modules missing from the new image")), want: fail, msg: "modules missing from the new image"},
+		{name: "Snapshot: preflight Job failed without a reason: fail", st: inFlight(snapshot), o: upgrading(snapshotTaken, preflight(upgrade.JobFailed)), want: fail, msg: "the preflight Job of " + imgB + " failed; nothing was touched"},
+		{name: "Snapshot: revert during the preflight: cancel", st: inFlight(snapshot), o: obs(snapshotTaken, preflight(upgrade.JobRunning)), want: cancel, msg: notTouched},
 		{name: "Snapshot: the initialised flag is not looked at in flight", st: inFlight(snapshot), o: upgrading(notInitialised, snapshotTaken), want: advanceTo(stopCron)},
 
 		// StopCron.
@@ -556,7 +591,7 @@ func statusChanging(k upgrade.Kind) bool {
 }
 
 func TestDecideEveryStateAndEvent(t *testing.T) {
-	known := map[upgrade.Kind]bool{upgrade.None: true, upgrade.Wait: true, upgrade.Start: true, upgrade.TakeSnapshot: true, upgrade.Advance: true, upgrade.CreateRestorePointBackup: true,
+	known := map[upgrade.Kind]bool{upgrade.None: true, upgrade.Wait: true, upgrade.Start: true, upgrade.TakeSnapshot: true, upgrade.CreatePreflightJob: true, upgrade.Advance: true, upgrade.CreateRestorePointBackup: true,
 		upgrade.CreateUpgradeJob: true, upgrade.Succeed: true, upgrade.Fail: true, upgrade.Cancel: true, upgrade.CreateRestoreJob: true, upgrade.Swap: true, upgrade.FinishFailed: true}
 	for _, s := range allStates() {
 		for _, e := range allEvents() {

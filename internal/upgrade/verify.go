@@ -51,6 +51,9 @@ func Judge(st *odoov1alpha2.UpgradeStatus, j Judged) Verdict {
 		problems = append(problems, "post-check: "+j.PostCheckErr.Error())
 	} else if !report.OK() {
 		problems = append(problems, "post-check: modules left pending: "+strings.Join(report.Pending, ", "))
+	} else if notIn := notInstalled(st, j.After); len(notIn) > 0 {
+		// `odoo -i` ignores a name it does not know and exits 0.
+		problems = append(problems, "post-check: declared modules not installed (not in the image?): "+strings.Join(notIn, ", "))
 	}
 	summary := report.Summary(10)
 	if len(problems) == 0 {
@@ -105,4 +108,19 @@ func findModule(mods []dbtools.Module, name string) (dbtools.Module, bool) {
 		}
 	}
 	return dbtools.Module{}, false
+}
+
+// notInstalled are the modules an install run (trigger Modules) was to
+// install that the database does not have installed afterwards.
+func notInstalled(st *odoov1alpha2.UpgradeStatus, after []dbtools.Module) []string {
+	if st.Trigger != odoov1alpha2.UpgradeTriggerModules {
+		return nil
+	}
+	var out []string
+	for _, name := range st.ModulesInstall {
+		if m, ok := findModule(after, name); !ok || m.State != "installed" {
+			out = append(out, name)
+		}
+	}
+	return out
 }

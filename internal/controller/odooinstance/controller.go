@@ -74,6 +74,15 @@ type Reconciler struct {
 	BackupMinInterval time.Duration
 	// Network are the administrator's NetworkPolicy settings.
 	Network NetworkOptions
+	// ModulesInterval is how often status.modules is read when nothing else
+	// asks for it; 0 means DefaultModulesInterval.
+	ModulesInterval time.Duration
+	// UpgradePreflight runs a preflight Job on the new image of an upgrade,
+	// before anything is touched.
+	UpgradePreflight bool
+	// PreflightPullTimeout is how long a preflight may fail to pull the new
+	// image; 0 means DefaultPreflightPullTimeout.
+	PreflightPullTimeout time.Duration
 }
 
 // JobImages are the images of the data Jobs (restore points, restores).
@@ -281,6 +290,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		{"Init", r.reconcileInit},
 		{"UpgradeRequest", r.findUpgradeRequest},
 		{"Upgrade", r.reconcileUpgrade},
+		{"Modules", r.reconcileModules},
 		{"Health", r.reconcileHealth},
 		{"Rollback", r.reconcileRollback},
 		{"Workloads", r.reconcileWorkloads},

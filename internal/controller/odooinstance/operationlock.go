@@ -56,10 +56,10 @@ func (r *Reconciler) syncLock(s *scope, cp *odoov1alpha2.OdooInstance) {
 // while it is in flight, released once it ended.
 func (r *Reconciler) upgradeLock(ctx context.Context, s *scope, st *odoov1alpha2.UpgradeStatus) error {
 	if !upgrade.InFlight(st) {
-		return r.unlock(ctx, s, odoov1alpha2.OperationUpgrade)
+		return r.unlock(ctx, s, st.OperationKind())
 	}
 	step := string(st.Step)
-	_, err := r.lockStep(ctx, s, odoov1alpha2.OperationUpgrade, &step)
+	_, err := r.lockStep(ctx, s, st.OperationKind(), &step)
 	return err
 }
 

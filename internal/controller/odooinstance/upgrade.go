@@ -73,7 +73,8 @@ func (r *Reconciler) reconcileUpgrade(ctx context.Context, s *scope) (ctrl.Resul
 		if action.Kind == upgrade.Start {
 			// The lock before the upgrade is recorded: another operation
 			// that took it since the check above makes the upgrade wait.
-			if d, err := r.lockStep(ctx, s, odoov1alpha2.OperationUpgrade, nil); err != nil || !d.Go() {
+			kind := (&odoov1alpha2.UpgradeStatus{Trigger: action.Trigger}).OperationKind()
+			if d, err := r.lockStep(ctx, s, kind, nil); err != nil || !d.Go() {
 				s.serving = upgrade.Serve(st, o)
 				return ctrl.Result{RequeueAfter: upgradeWait}, err
 			}
@@ -146,6 +147,10 @@ func (r *Reconciler) observeUpgrade(ctx context.Context, s *scope) (upgrade.Obse
 		UpgradeNow:       inst.Annotations[odoov1alpha2.AnnotationUpgradeNow],
 		Request:          s.upgradeRequest,
 		RolledBack:       rolledBack(inst),
+		ModulesFresh:     modulesFresh(inst),
+	}
+	if m := inst.Status.Modules; m != nil {
+		o.InstallMissing = m.Missing
 	}
 	st := inst.Status.Upgrade
 	if !upgrade.InFlight(st) {
@@ -154,6 +159,10 @@ func (r *Reconciler) observeUpgrade(ctx context.Context, s *scope) (upgrade.Obse
 	switch st.Step {
 	case odoov1alpha2.UpgradeStepSnapshot:
 		o.SnapshotTaken, err = r.exists(ctx, inst, resources.ModuleSnapshotName(inst, st), &corev1.ConfigMap{})
+		if err == nil && o.SnapshotTaken && r.preflightNeeded(st) {
+			o.PreflightNeeded = true
+			o.Preflight, o.Failure, err = r.preflightState(ctx, s, st)
+		}
 	case odoov1alpha2.UpgradeStepStopCron:
 		o.CronStopped, err = r.stopped(ctx, inst, []*appsv1.Deployment{nilIfAbsent(cron)}, resources.ComponentCron)
 	case odoov1alpha2.UpgradeStepRestorePoint:
@@ -297,6 +306,8 @@ func (r *Reconciler) runUpgradeAction(ctx context.Context, s *scope, st *odoov1a
 	switch a.Kind {
 	case upgrade.TakeSnapshot:
 		return r.takeModuleSnapshot(ctx, s, st)
+	case upgrade.CreatePreflightJob:
+		return r.createPreflightJob(ctx, s, st)
 	case upgrade.CreateRestorePointBackup:
 		return ctrl.Result{}, r.createRestorePointBackup(ctx, s, st)
 	case upgrade.CreateUpgradeJob:

@@ -58,6 +58,7 @@ func (v *OdooInstanceValidator) ValidateCreate(ctx context.Context, inst *odoov1
 	errs := validateCluster(inst, clusters, v.DefaultClusterAlias)
 	errs = append(errs, validateSchedule(inst, v.BackupMinInterval)...)
 	errs = append(errs, validateWebhookURL(inst, v.Egress)...)
+	errs = append(errs, validateConfigOptions(nil, inst)...)
 	policyErrs, err := v.validatePolicy(ctx, nil, inst, clusters)
 	if err != nil {
 		return nil, err
@@ -80,6 +81,7 @@ func (v *OdooInstanceValidator) ValidateUpdate(ctx context.Context, old, inst *o
 	if old.Spec.Webhook == nil || inst.Spec.Webhook == nil || old.Spec.Webhook.URL != inst.Spec.Webhook.URL {
 		errs = append(errs, validateWebhookURL(inst, v.Egress)...)
 	}
+	errs = append(errs, validateConfigOptions(old, inst)...)
 	if old.Spec.Database.Cluster != inst.Spec.Database.Cluster {
 		// Re-checking an unchanged name on every update would block
 		// unrelated edits (finalizers, labels, the storage migration) once a
