@@ -27,6 +27,9 @@ var notSetByChart = map[string]string{
 	"zap-stacktrace-level":   "extraArgs",
 	"zap-time-encoding":      "extraArgs",
 	"otlp-endpoint":          "extraArgs (tracing is off by default; docs/monitoring.md)",
+	"modules-interval":       "extraArgs (the default 10m fits; docs/modules.md)",
+	"upgrade-preflight":      "extraArgs (on by default; docs/modules.md)",
+	"preflight-pull-timeout": "extraArgs (the default 2m fits; docs/modules.md)",
 }
 
 // deploymentArgs are the manager container's args.
