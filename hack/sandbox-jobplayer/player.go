@@ -154,9 +154,11 @@ func (p *player) start(key types.NamespacedName, uid types.UID, pl *plan) {
 	logger.Info("running", "args", strings.Join(pl.args, " "), "env", pl.envNames, "output", output)
 	go func() {
 		defer cancel()
-		defer func() { _ = os.RemoveAll(pl.dir) }()
 		startedAt := time.Now()
 		res := execute(ctx, pl, output, nil)
+		// The scratch directory goes before the exit is reported, as a
+		// kubelet's emptyDir does: whoever sees the pod end finds it gone.
+		_ = os.RemoveAll(pl.dir)
 		stopped := ctx.Err() != nil
 		p.mu.Lock()
 		delete(p.running, key)

@@ -9,19 +9,28 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// roleCatalog is where the admin reads a role (pg_authid for a superuser,
+// which shows the stored verifier, else pg_roles with the password masked)
+// and the expression saying whether the admin can act as it. Names are
+// schema-qualified so no search_path can stand in for them.
+func roleCatalog(superuser bool, major int) (roles, password, canUse string) {
+	if superuser {
+		return "pg_catalog.pg_authid", "r.rolpassword", "true"
+	}
+	canUse = "pg_catalog.pg_has_role(r.oid, 'USAGE')"
+	if major >= 16 {
+		canUse += " AND pg_catalog.pg_has_role(r.oid, 'SET')"
+	}
+	return "pg_catalog.pg_roles", "NULL::text", canUse
+}
+
 // observeQuery returns the one query that observes the role and the database.
 // A superuser reads the stored verifier from pg_authid; any other admin reads
 // pg_roles (whose rolpassword is always masked) and whether it can act as the
 // role (PostgreSQL 16 separates inheriting a role's privileges, USAGE, from
 // SET ROLE; CREATE DATABASE ... OWNER needs SET, DROP DATABASE needs USAGE).
 func observeQuery(superuser bool, major int) string {
-	roles, password, canUse := "pg_roles", "NULL::text", "pg_has_role(r.oid, 'USAGE')"
-	if major >= 16 {
-		canUse += " AND pg_has_role(r.oid, 'SET')"
-	}
-	if superuser {
-		roles, password, canUse = "pg_authid", "r.rolpassword", "true"
-	}
+	roles, password, canUse := roleCatalog(superuser, major)
 	return fmt.Sprintf(`SELECT r.oid IS NOT NULL,
   COALESCE(r.rolcanlogin, false),
   COALESCE(r.rolsuper OR r.rolcreaterole OR r.rolreplication OR r.rolbypassrls, false),

@@ -10,15 +10,9 @@ import (
 )
 
 // observeReadOnlyQuery observes the read-only role from the shared catalogs
-// (pg_authid for a superuser admin, which shows the verifier, else pg_roles).
+// (roleCatalog).
 func observeReadOnlyQuery(superuser bool, major int) string {
-	roles, password, canUse := "pg_catalog.pg_roles", "NULL::text", "pg_catalog.pg_has_role(r.oid, 'USAGE')"
-	if major >= 16 {
-		canUse += " AND pg_catalog.pg_has_role(r.oid, 'SET')"
-	}
-	if superuser {
-		roles, password, canUse = "pg_catalog.pg_authid", "r.rolpassword", "true"
-	}
+	roles, password, canUse := roleCatalog(superuser, major)
 	return fmt.Sprintf(`SELECT r.oid IS NOT NULL,
   COALESCE(r.rolcanlogin, false),
   COALESCE(r.rolsuper OR r.rolcreaterole OR r.rolreplication OR r.rolbypassrls, false),
