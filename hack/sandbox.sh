@@ -229,7 +229,7 @@ build_bins() {
   KUBECTL=$BIN/kubectl
 }
 
-kc() { "$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
+kc() { KUBECACHEDIR=$STATE/kube-cache "$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
 
 # ---------------------------------------------------------------- PKI
 
@@ -560,7 +560,7 @@ print_usage_hint() {
   bin=$(cat "$STATE/bin-dir")
   cat >&2 <<EOF
 sandbox: use it with
-  export KUBECONFIG=$KUBECONFIG_PATH
+  export KUBECONFIG=$KUBECONFIG_PATH KUBECACHEDIR=$STATE/kube-cache
   $bin/kubectl get nodes
 or: eval "\$(hack/sandbox.sh env)"
 EOF
@@ -600,6 +600,11 @@ cmd_env() {
     bin=${BIN:-${ODOO_OPERATOR_CACHE:-$HOME/.cache/odoo-operator}/k8s-bins/v1.37.2}
   fi
   echo "export KUBECONFIG=$KUBECONFIG_PATH"
+  # kubectl's discovery cache is keyed by host:port and kept for hours: a
+  # sandbox started again on the same port (or with other served versions)
+  # would otherwise resolve \`odoo\` from the previous one's cache, to a
+  # version no longer served (NotFound). The sandbox's own cache goes with it.
+  echo "export KUBECACHEDIR=$STATE/kube-cache"
   echo "export PATH=$bin:\$PATH"
   # For the e2e tests and the scale harness: where the operator's metrics and
   # pid file are.

@@ -450,7 +450,7 @@ func TestUpgradeOnImageChange(t *testing.T) {
 		during++
 		v.check(s.cron.replicas == 0 && s.cron.statusReplicas == 0 && s.cronPods == 0, "cron is not at 0 while the upgrade Job runs", s)
 		v.check(s.web.image == fromImage && s.cron.image == fromImage, "web or cron left the old image while the upgrade Job runs", s)
-		v.check(s.phase == odoov1alpha2.PhaseRunning, "the instance's phase is not Running while the upgrade Job runs", s)
+		v.check(s.phase == odoov1alpha2.PhaseUpgrading, "the instance's phase is not Upgrading while the upgrade Job runs", s)
 	}
 	v.report(len(samples))
 	if during == 0 {

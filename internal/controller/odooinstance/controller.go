@@ -83,6 +83,8 @@ type Reconciler struct {
 	// PreflightPullTimeout is how long a preflight may fail to pull the new
 	// image; 0 means DefaultPreflightPullTimeout.
 	PreflightPullTimeout time.Duration
+
+	moduleReads moduleReadBackoff
 }
 
 // JobImages are the images of the data Jobs (restore points, restores).

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -40,6 +42,9 @@ func (r *Reconciler) reconcileModules(ctx context.Context, s *scope) (ctrl.Resul
 	if wait := modulesDueIn(inst, interval, now.Time); wait > 0 {
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
+	if wait := r.moduleReads.wait(inst.UID, now.Time); wait > 0 {
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
 	var mods []dbtools.Module
 	err := r.Databases.WithTenantDatabase(ctx, s.cluster, s.tenantLogin(), s.dbName, func(conn *pgx.Conn) error {
 		var err error
@@ -48,14 +53,17 @@ func (r *Reconciler) reconcileModules(ctx context.Context, s *scope) (ctrl.Resul
 	})
 	if errors.Is(err, dbtools.ErrNoModuleTable) {
 		// Reported by the database checks; nothing to summarise.
+		r.moduleReads.notBefore(inst.UID, now.Add(interval))
 		return ctrl.Result{RequeueAfter: interval}, nil
 	}
 	if err != nil {
 		// Status only: an unreachable database is retried on the interval,
 		// never turned into an error of the instance.
 		log.FromContext(ctx).V(1).Info("reading the modules", "error", err.Error())
+		r.moduleReads.notBefore(inst.UID, now.Add(requeueShort))
 		return ctrl.Result{RequeueAfter: requeueShort}, nil
 	}
+	r.moduleReads.forget(inst.UID)
 	st := modules.Summarize(mods, declaredModules(inst), nil, now)
 	st.Missing = modules.Missing(mods, installDeclared(inst))
 	if prev := inst.Status.Modules; prev != nil {
@@ -78,6 +86,27 @@ func (r *Reconciler) reconcileModules(ctx context.Context, s *scope) (ctrl.Resul
 	inst.Status.Database.Series = modules.Series(mods)
 	return ctrl.Result{RequeueAfter: interval}, nil
 }
+
+// moduleReadBackoff holds back the next read of an instance whose modules
+// could not be read (no module table, the database unreachable): nothing in
+// status.modules records such an attempt, and unrelated events (a label, a
+// pod) reconcile often; each read opens a connection as the tenant.
+type moduleReadBackoff struct {
+	next sync.Map // types.UID -> time.Time
+}
+
+// wait is how long until the instance's modules may be read again.
+func (b *moduleReadBackoff) wait(uid types.UID, now time.Time) time.Duration {
+	v, ok := b.next.Load(uid)
+	if !ok {
+		return 0
+	}
+	return v.(time.Time).Sub(now)
+}
+
+func (b *moduleReadBackoff) notBefore(uid types.UID, t time.Time) { b.next.Store(uid, t) }
+
+func (b *moduleReadBackoff) forget(uid types.UID) { b.next.Delete(uid) }
 
 // modulesDueIn is how long until status.modules should be read again; 0 or
 // less means now.
