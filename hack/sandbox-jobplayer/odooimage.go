@@ -50,6 +50,21 @@ func (im odooImages) addonsPath(image string) (string, error) {
 		errImage, image, strings.Join(im.tags(), ", "))
 }
 
+// sitePath is the variant's directory when it holds a sitecustomize.py
+// (Python then runs it first; variant "series" reports another Odoo
+// series with it), else "".
+func (im odooImages) sitePath(image string) string {
+	variant, ok := strings.CutPrefix(strings.TrimPrefix(image, odooRepository+":"), odooVersion+"-")
+	if !ok || variant == "" || strings.ContainsAny(variant, `/\.`) {
+		return ""
+	}
+	dir := filepath.Join(im.addonsDir, variant)
+	if _, err := os.Stat(filepath.Join(dir, "sitecustomize.py")); err != nil {
+		return ""
+	}
+	return dir
+}
+
 // tags lists the tags the sandbox has.
 func (im odooImages) tags() []string {
 	tags := []string{odooVersion}

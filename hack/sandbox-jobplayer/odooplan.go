@@ -61,6 +61,9 @@ func (pl *planner) planOdoo(ctx context.Context, pod *corev1.Pod, images odooIma
 	if err := pl.env(ctx, pod, c, paths, p); err != nil {
 		return nil, err
 	}
+	if dir := images.sitePath(c.Image); dir != "" {
+		p.env = append(p.env, "PYTHONPATH="+dir)
+	}
 	switch filepath.Base(cmd[0]) {
 	case "odoo", "odoo-bin":
 		p.binary = pythonBinary

@@ -44,6 +44,32 @@ func TestOdooImagesAddonsPath(t *testing.T) {
 	}
 }
 
+// TestOdooImagesSitePath: only a variant with a sitecustomize.py gets its
+// directory on PYTHONPATH.
+func TestOdooImagesSitePath(t *testing.T) {
+	addons := t.TempDir()
+	for _, v := range []string{"v1", "series"} {
+		if err := os.Mkdir(filepath.Join(addons, v), 0o750); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(addons, "series", "sitecustomize.py"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	im := odooImages{odooDir: "/odoo", addonsDir: addons}
+	for image, want := range map[string]string{
+		"odoo:18.0-series":     filepath.Join(addons, "series"),
+		"odoo:18.0-v1":         "",
+		"odoo:18.0":            "",
+		"odoo:18.0-../series":  "",
+		"odoo-sim:18.0-series": "",
+	} {
+		if got := im.sitePath(image); got != want {
+			t.Errorf("sitePath(%q) = %q, want %q", image, got, want)
+		}
+	}
+}
+
 func TestOdooArgs(t *testing.T) {
 	ports := odooPorts{http: 31000}
 	got := odooArgs([]string{"-c", "/h/odoo.conf", "--workers=0"}, "A", "/data", ports)

@@ -19,7 +19,9 @@ import (
 // cannot serve the database is refused by the preflight before anything is
 // touched (the old image serves, cron runs on, no restore point, no Job but
 // the preflight's), each refusal naming what is wrong: a module the
-// database has installed is missing from the image (variant missing), the
+// database has installed is missing from the image (variant missing), an
+// installed module depends on one the image lacks (variant nodeps), the
+// image is of another Odoo series (variant series: Odoo reporting 19.0), the
 // image cannot be pulled (an unknown tag), a module's version goes down
 // (v1 after v2). A sound image (v1 → v2) passes the preflight and
 // upgrades; the preflight's own time is logged.
@@ -64,6 +66,8 @@ func TestRealOdooPreflight(t *testing.T) {
 		}
 	}
 	refused("odoo:18.0-missing", odoov1alpha2.ReasonPreflightModulesMissing, "odoo_operator_shop_report")
+	refused("odoo:18.0-nodeps", odoov1alpha2.ReasonPreflightDependenciesMissing, "odoo_operator_shop_report needs odoo_operator_shop_extra")
+	refused("odoo:18.0-series", odoov1alpha2.ReasonPreflightSeriesChange, "the database is Odoo 18.0 and the new image is Odoo 19.0")
 	refused("odoo:18.0-nope", "cannot be pulled", "ImagePullBackOff")
 
 	// A sound image passes and upgrades.
