@@ -226,18 +226,7 @@ func TestKubectlAsPeopleTypeIt(t *testing.T) {
 	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Completed", "odoobackupjobs.v1alpha2.bemade.org/before", "--timeout=2m")
 	key := jsonpath(t, ns, "odoobackupjobs.v1alpha2.bemade.org/before", "{.status.objectKey}")
 	w := watchRows(t, c, ns, "shop")
-	framework.Apply(t, ns, strings.ReplaceAll(`apiVersion: bemade.org/v1alpha2
-kind: OdooRestoreJob
-metadata:
-  name: undo
-spec:
-  odooInstanceRef: {name: shop}
-  format: zip
-  neutralize: false
-  source:
-    type: pvc
-    pvc: {claimName: backups, path: KEY}
-`, "KEY", key))
+	restoreShopFromClaim(t, ns, "undo", key)
 	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Completed", "odoorestorejobs.v1alpha2.bemade.org/undo", "--timeout=2m")
 	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odoo/shop", "--timeout=2m")
 	rows := w.stop()

@@ -5,6 +5,7 @@ package e2e
 import (
 	"archive/zip"
 	"context"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -99,18 +100,7 @@ spec:
 
 	// neutralize: false (the copy is checked in the envtests with a played
 	// `odoo neutralize`).
-	framework.Apply(t, ns, strings.ReplaceAll(`apiVersion: bemade.org/v1alpha2
-kind: OdooRestoreJob
-metadata:
-  name: undo
-spec:
-  odooInstanceRef: {name: shop}
-  format: zip
-  neutralize: false
-  source:
-    type: pvc
-    pvc: {claimName: backups, path: KEY}
-`, "KEY", key))
+	restoreShopFromClaim(t, ns, "undo", key)
 	restore := "odoorestorejobs.v1alpha2.bemade.org/undo"
 	if out, err := framework.KubectlE("wait", "-n", ns, "--for=jsonpath={.status.phase}=Completed", restore, "--timeout=2m"); err != nil {
 		t.Fatalf("the restore did not complete: %v %s\nstatus: %s", err, out, jsonpath(t, ns, restore, "{.status}"))
@@ -211,4 +201,22 @@ func zipHas(t *testing.T, path string, members ...string) {
 			t.Errorf("the backup %s lacks %s (members: %v)", filepath.Base(path), m, slices.Sorted(maps.Keys(have)))
 		}
 	}
+}
+
+// restoreShopFromClaim restores the zip at key of the claim backups into
+// shop, un-neutralized, as the OdooRestoreJob name.
+func restoreShopFromClaim(t *testing.T, ns, name, key string) {
+	t.Helper()
+	framework.Apply(t, ns, fmt.Sprintf(`apiVersion: bemade.org/v1alpha2
+kind: OdooRestoreJob
+metadata:
+  name: %s
+spec:
+  odooInstanceRef: {name: shop}
+  format: zip
+  neutralize: false
+  source:
+    type: pvc
+    pvc: {claimName: backups, path: %s}
+`, name, key))
 }
