@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -72,11 +71,7 @@ func TestModulesStatusIsBoundedAndReadAsTheTenant(t *testing.T) {
 
 // adminQueryIn runs a one-value query in db as PostgreSQL's superuser.
 func adminQueryIn(g Gomega, db, sql string) string {
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, pg.ConnStringFor(db))
+	out, err := pg.QueryOne(context.Background(), db, sql)
 	g.Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = conn.Close(ctx) }()
-	var out string
-	g.Expect(conn.QueryRow(ctx, sql).Scan(&out)).To(Succeed())
 	return out
 }

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	. "github.com/onsi/gomega"
 	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -50,14 +49,10 @@ func withoutMailTables(sums map[string]string) map[string]string {
 	return out
 }
 
-// adminQueryIn runs a one-value query in db.
+// adminQueryIn runs a one-value query in db as PostgreSQL's superuser.
 func adminQueryIn(g Gomega, db, sql string) string {
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, pg.ConnStringFor(db))
+	out, err := pg.QueryOne(context.Background(), db, sql)
 	g.Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = conn.Close(ctx) }()
-	var out string
-	g.Expect(conn.QueryRow(ctx, sql).Scan(&out)).To(Succeed())
 	return out
 }
 

@@ -98,6 +98,9 @@ func Start() (_ *Env, stop func(), err error) {
 		DBHost: pg.Host, DBPort: int32(pg.Port), DBAdminUser: pg.AdminUser, DBAdminPasswordFile: pg.PasswordFile, //nolint:gosec // a TCP port fits int32
 		OperatorNamespace: OperatorNamespace, ClustersSecret: "postgres-clusters",
 		DBHealthInterval: time.Second, DBRecheckInterval: 2 * time.Second,
+		// status.modules is read again within seconds, not ten minutes,
+		// also after a read that found no module table (held back as long).
+		ModulesInterval: 2 * time.Second,
 		// The fake live Odoo of the restore tests listens on loopback over
 		// plain http: allowed as an administrator would allow it.
 		EgressAllow: []string{"127.0.0.1/32"}, EgressAllowHTTPCredentials: true,

@@ -338,6 +338,18 @@ func (s *Server) ConnStringFor(db string) string {
 	return u.String()
 }
 
+// QueryOne runs a query of one value in db as the superuser.
+func (s *Server) QueryOne(ctx context.Context, db, sql string) (string, error) {
+	conn, err := pgx.Connect(ctx, s.ConnStringFor(db))
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	var out string
+	err = conn.QueryRow(ctx, sql).Scan(&out)
+	return out, err
+}
+
 // DSN returns a keyword/value connection string for the "postgres" database.
 func (s *Server) DSN() string {
 	return fmt.Sprintf("host=%s port=%d user=%s password=%s dbname=postgres sslmode=disable connect_timeout=5",
