@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/test/framework"
 )
 
@@ -96,11 +97,15 @@ func TestBrokenInitLeavesInstanceDegraded(t *testing.T) {
 }
 
 // TestPostgresOutage stops PostgreSQL for 30 s: instances go Degraded, then
-// return to Ready by themselves.
+// return to Ready by themselves. An image changed during the outage is not
+// failed for it: the upgrade (its module snapshot and preflight first) waits
+// for the database, starts no Job, and succeeds once PostgreSQL is back.
 func TestPostgresOutage(t *testing.T) {
 	ns := framework.Namespace(t, "e2e-outage")
+	c := framework.NewClients(t)
 	framework.Apply(t, ns, instanceManifest("outage-a")+"---\n"+instanceManifest("outage-b"))
 	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odoo", "--all", "--timeout=2m")
+	framework.ModuleFixture(t, jsonpath(t, ns, "odoo/outage-b", "{.status.database.name}"))
 
 	stopped := time.Now()
 	framework.SandboxPostgresCtl(t, "stop")
@@ -118,10 +123,20 @@ func TestPostgresOutage(t *testing.T) {
 			return nil
 		})
 	}
+	setImage(t, ns, "outage-b", toImage)
 	time.Sleep(time.Until(stopped.Add(30 * time.Second)))
+	// The upgrade waits for the database (it may not have begun at all:
+	// nothing starts while the database is unreachable); it never fails.
+	if st := getInstance(t, c, ns, "outage-b").Status.Upgrade; st != nil && st.Phase == odoov1alpha2.UpgradeFailed {
+		t.Errorf("upgrade during the outage failed: %s", st.Message)
+	}
+	if jobs := instanceJobs(t, c, ns, "outage-b", "upgrade"); len(jobs) != 0 {
+		t.Errorf("upgrade Jobs %v during the outage, want none", jobNames(jobs))
+	}
 	framework.SandboxPostgresCtl(t, "up")
 	restarted = true
 	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odoo", "--all", "--timeout=2m")
+	waitUpgrade(t, c, ns, "outage-b", odoov1alpha2.UpgradeSuccess, attempted(toImage))
 	if r := jsonpath(t, ns, "odoo/outage-a", `{.status.conditions[?(@.type=="Degraded")].status}`); r != "False" {
 		t.Errorf("Degraded still %s after recovery", r)
 	}
