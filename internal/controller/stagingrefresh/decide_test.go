@@ -95,7 +95,9 @@ func TestDecide(t *testing.T) {
 		})}, Refuse, "has no spec.backup.destination"},
 		{"another namespace: refused", Facts{Refresh: refresh(func(sr *odoov1alpha2.OdooStagingRefreshJob) { sr.Spec.Source.InstanceNamespace = "victim" }), Target: staging, Source: shop}, Refuse, "spec.source.instanceNamespace \"victim\""},
 		{"target in another namespace: refused", Facts{Refresh: refresh(func(sr *odoov1alpha2.OdooStagingRefreshJob) { sr.Spec.OdooInstanceRef.Namespace = "victim" }), Target: staging, Source: shop}, Refuse, "spec.odooInstanceRef.namespace \"victim\""},
-		{"snapshot: refused", Facts{Refresh: refresh(func(sr *odoov1alpha2.OdooStagingRefreshJob) { sr.Spec.FilestoreMethod = odoov1alpha2.StagingFilestoreSnapshot }), Target: staging, Source: shop}, Refuse, "snapshot is not supported"},
+		{"snapshot: refused", Facts{Refresh: refresh(func(sr *odoov1alpha2.OdooStagingRefreshJob) {
+			sr.Spec.FilestoreMethod = odoov1alpha2.StagingFilestoreSnapshot
+		}), Target: staging, Source: shop}, Refuse, "snapshot is not supported"},
 		{"backup runs: wait", Facts{Refresh: refresh(), Target: staging, Source: shop, Backup: backup(odoov1alpha2.JobRunning, "", true)}, Wait, "backing up production shop (OdooBackupJob r1-backup Running)"},
 		{"backup not ours: refused", Facts{Refresh: refresh(), Target: staging, Source: shop, Backup: backup(odoov1alpha2.JobCompleted, "k", false)}, Refuse, "was not created by this refresh"},
 		{"backup failed: failed", Facts{Refresh: refresh(), Target: staging, Source: shop, Backup: backup(odoov1alpha2.JobFailed, "", true)}, Fail, "production's backup r1-backup failed: boom; staging keeps its database"},
