@@ -132,6 +132,8 @@ type OdooStagingRefreshJobStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=staging-refresh,categories=odoo-all
+// +kubebuilder:unservedversion
+// +kubebuilder:deprecatedversion:warning="bemade.org/v1alpha1 OdooStagingRefreshJob is deprecated; use bemade.org/v1alpha2"
 // +kubebuilder:printcolumn:name="Target",type=string,JSONPath=`.spec.odooInstanceRef.name`
 // +kubebuilder:printcolumn:name="Source",type=string,JSONPath=`.spec.source.instanceName`
 // +kubebuilder:printcolumn:name="Step",type=string,JSONPath=`.status.step`
