@@ -11,6 +11,7 @@ import (
 // database, its filestore, and how web and cron processes run.
 //
 // +kubebuilder:validation:XValidation:rule="has(self.adminPassword) != has(self.adminPasswordSecretRef)",message="set exactly one of spec.adminPassword or spec.adminPasswordSecretRef (prefer the Secret reference)"
+// +kubebuilder:validation:XValidation:rule="!has(self.productionInstanceRef) || (has(self.environment) && self.environment == 'Staging')",message="spec.productionInstanceRef requires spec.environment: Staging: only a staging instance is refreshed from production"
 // +kubebuilder:validation:XValidation:rule="!has(self.replicas) || self.replicas <= 1 || !has(self.filestore) || !has(self.filestore.accessMode) || self.filestore.accessMode == 'ReadWriteMany'",message="spec.filestore.accessMode must be ReadWriteMany when spec.replicas > 1: every web pod mounts the same filestore (or leave accessMode empty to let the operator choose)"
 type OdooInstanceSpec struct {
 	// image is the Odoo container image used by the web and cron Deployments and
@@ -108,6 +109,15 @@ type OdooInstanceSpec struct {
 	// neutralized.
 	// +optional
 	Environment Environment `json:"environment,omitempty"`
+
+	// productionInstanceRef makes this instance a staging copy of the named
+	// production OdooInstance (same namespace only): once its own database
+	// is initialised and whenever an OdooStagingRefreshJob or the annotation
+	// bemade.org/refresh-staging asks, it is refreshed with a fresh backup of
+	// production, neutralized and checked before it is swapped in (see
+	// docs/staging.md). Requires environment Staging.
+	// +optional
+	ProductionInstanceRef *ProductionInstanceRef `json:"productionInstanceRef,omitempty"`
 
 	// init configures the first initialisation of the database.
 	// +optional
@@ -232,6 +242,22 @@ type OdooInstanceSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	PriorityClassName string `json:"priorityClassName,omitempty"`
+}
+
+// ProductionInstanceRef names the production OdooInstance a staging instance
+// is copied from.
+type ProductionInstanceRef struct {
+	// name of the production OdooInstance (not this instance itself).
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// namespace of the production OdooInstance: empty or the staging
+	// instance's own namespace (refused at admission otherwise).
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // FilestoreSpec configures the filestore PersistentVolumeClaim.

@@ -35,6 +35,7 @@ import (
 	"github.com/odoo-operator/odoo-operator/internal/controller/backupjob"
 	"github.com/odoo-operator/odoo-operator/internal/controller/odooinstance"
 	"github.com/odoo-operator/odoo-operator/internal/controller/restorejob"
+	"github.com/odoo-operator/odoo-operator/internal/controller/stagingrefresh"
 	"github.com/odoo-operator/odoo-operator/internal/datajob"
 	"github.com/odoo-operator/odoo-operator/internal/egress"
 	"github.com/odoo-operator/odoo-operator/internal/logwatch"
@@ -357,6 +358,11 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 		Recorder: mgr.GetEventRecorder("odoo-operator"), DataJobDeadline: opts.DataJobDeadline, Egress: policy,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the OdooRestoreJob controller: %w", err)
+	}
+	if err := (&stagingrefresh.Reconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("odoo-operator"),
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the OdooStagingRefreshJob controller: %w", err)
 	}
 	return nil
 }

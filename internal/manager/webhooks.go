@@ -19,7 +19,7 @@ import (
 
 // CRDNames are the operator's CRDs: converted by its webhook and migrated to
 // their storage version after start.
-var CRDNames = []string{"odooinstances.bemade.org", "odooinitjobs.bemade.org", "odooupgradejobs.bemade.org", "odoobackupjobs.bemade.org", "odoorestorejobs.bemade.org"}
+var CRDNames = []string{"odooinstances.bemade.org", "odooinitjobs.bemade.org", "odooupgradejobs.bemade.org", "odoobackupjobs.bemade.org", "odoorestorejobs.bemade.org", "odoostagingrefreshjobs.bemade.org"}
 
 // setupWebhooks registers /convert and the validating webhook on the one
 // webhook server, the certificate rotator (unless cert-manager provides the

@@ -42,9 +42,10 @@
 //
 // # Stale records
 //
-// A record names its owner: an OdooBackupJob (kind Backup) or an
-// OdooRestoreJob (kind Restore) of the instance's namespace, or the instance
-// itself (Init, Upgrade, FilestoreMigration). Acquire treats a Backup or
+// A record names its owner: an OdooBackupJob (kind Backup), an
+// OdooRestoreJob (kind Restore) or an OdooStagingRefreshJob (kind
+// StagingRefresh) of the instance's namespace, or the instance
+// itself (Init, Upgrade, FilestoreMigration). Acquire treats a Backup, StagingRefresh or
 // Restore record as released when its owner is Finished, or does not exist
 // and the record is older than StaleGrace (the cache may not have seen an
 // owner created a moment ago). The instance's own records are released by
@@ -73,4 +74,10 @@
 // (the OdooBackupJob named by status.upgrade.restorePointBackup) runs inside
 // the upgrade that holds the lock, which waits for it before it touches the
 // database; it takes no record of its own.
+//
+// A staging refresh's own restore (StagingRefreshRestoreName of the refresh
+// holding the lock as StagingRefresh) takes the refresh's record over: its
+// Acquire replaces the StagingRefresh record with its Restore record, so
+// the restore's steps (and the tiers it holds) are recorded as any
+// restore's, and nothing else can take the lock in between.
 package operation

@@ -118,7 +118,7 @@ func Check(inst *odoov1alpha2.OdooInstance, kind odoov1alpha2.OperationKind, nam
 		switch {
 		case h.Kind == kind && h.Name == name:
 			continue
-		case insideUpgrade(inst, h, kind, name):
+		case insideUpgrade(inst, h, kind, name), handedOver(h, kind, name):
 			continue
 		}
 		if v := Compatible(h.Kind, kind); v != RunTogether {
@@ -271,9 +271,9 @@ func write(ctx context.Context, c client.Client, inst *odoov1alpha2.OdooInstance
 	return nil
 }
 
-// staleRecord is true when status.operation names a Backup or Restore whose
-// owner object ended, or vanished more than StaleGrace after the record was
-// written.
+// staleRecord is true when status.operation names a Backup, Restore or
+// StagingRefresh whose owner object ended, or vanished more than StaleGrace
+// after the record was written.
 func staleRecord(ctx context.Context, c client.Client, inst *odoov1alpha2.OdooInstance) (bool, error) {
 	op := inst.Status.Operation
 	if op == nil {
@@ -291,6 +291,10 @@ func staleRecord(ctx context.Context, c client.Client, inst *odoov1alpha2.OdooIn
 		rj := &odoov1alpha2.OdooRestoreJob{}
 		err = c.Get(ctx, key, rj)
 		finished = err == nil && rj.Status.Phase.Finished()
+	case odoov1alpha2.OperationStagingRefresh:
+		sr := &odoov1alpha2.OdooStagingRefreshJob{}
+		err = c.Get(ctx, key, sr)
+		finished = err == nil && sr.Status.Phase.Finished()
 	default:
 		return false, nil
 	}

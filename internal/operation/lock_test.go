@@ -125,6 +125,12 @@ func TestCheck(t *testing.T) {
 		{name: "older operator: the upgrade in flight takes its record", inst: initialised(upgrading(odoov1alpha2.UpgradeStepUpgrade, "")), kind: upg, op: "shop"},
 		{name: "older operator: a copying migration holds", inst: initialised(copying), kind: upg, op: "shop",
 			verdict: operation.Wait, message: "waiting for the instance's filestore migration to end"},
+		{name: "a staging refresh hands the lock to its own restore", inst: initialised(held(odoov1alpha2.OperationStagingRefresh, "refresh-1", "Restore")),
+			kind: restore, op: "refresh-1-restore"},
+		{name: "another restore waits for a staging refresh", inst: initialised(held(odoov1alpha2.OperationStagingRefresh, "refresh-1", "Restore")),
+			kind: restore, op: "refresh-2-restore", verdict: operation.Wait, message: "waiting for the operation StagingRefresh refresh-1 on the instance to end"},
+		{name: "a backup waits for a staging refresh", inst: initialised(held(odoov1alpha2.OperationStagingRefresh, "refresh-1", "Backup")),
+			kind: backup, op: "refresh-1-restore", verdict: operation.Wait, message: "waiting for the operation StagingRefresh refresh-1 on the instance to end"},
 		{name: "a record and the annotation: both must allow", inst: initialised(held(backup, "b1", ""), heldByOld), kind: backup, op: "b1",
 			verdict: operation.Wait, message: "waiting for the restore old to end"},
 	}

@@ -78,6 +78,7 @@
   - odooinitjobs.bemade.org
   - odooinstances.bemade.org
   - odoorestorejobs.bemade.org
+  - odoostagingrefreshjobs.bemade.org
   - odooupgradejobs.bemade.org
   resources:
   - customresourcedefinitions
@@ -110,6 +111,7 @@
   - bemade.org
   resources:
   - odoobackupjobs
+  - odoorestorejobs
   verbs:
   - create
   - delete
@@ -124,6 +126,7 @@
   - odooinitjobs/status
   - odooinstances/status
   - odoorestorejobs/status
+  - odoostagingrefreshjobs/status
   - odooupgradejobs/status
   verbs:
   - get
@@ -133,7 +136,6 @@
   - bemade.org
   resources:
   - odooinitjobs
-  - odoorestorejobs
   - odooupgradejobs
   verbs:
   - delete
@@ -155,8 +157,19 @@
   - bemade.org
   resources:
   - odooinstances/finalizers
+  - odoostagingrefreshjobs/finalizers
   verbs:
   - update
+- apiGroups:
+  - bemade.org
+  resources:
+  - odoostagingrefreshjobs
+  verbs:
+  - create
+  - get
+  - list
+  - patch
+  - watch
 - apiGroups:
   - bemade.org
   resources:

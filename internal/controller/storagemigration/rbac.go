@@ -6,9 +6,9 @@ package storagemigration
 // The Migrator reads the CRDs, rewrites the objects of each (an empty
 // server-side apply is a patch) and trims status.storedVersions. The CRD
 // names are fixed, so the grant names them.
-// +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=get;patch,resourceNames=odooinstances.bemade.org;odooinitjobs.bemade.org;odooupgradejobs.bemade.org;odoobackupjobs.bemade.org;odoorestorejobs.bemade.org
-// +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions/status,verbs=get;patch,resourceNames=odooinstances.bemade.org;odooinitjobs.bemade.org;odooupgradejobs.bemade.org;odoobackupjobs.bemade.org;odoorestorejobs.bemade.org
-// +kubebuilder:rbac:groups=bemade.org,resources=odooinstances;odooinitjobs;odooupgradejobs;odoobackupjobs;odoorestorejobs,verbs=get;list;patch
+// +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=get;patch,resourceNames=odooinstances.bemade.org;odooinitjobs.bemade.org;odooupgradejobs.bemade.org;odoobackupjobs.bemade.org;odoorestorejobs.bemade.org;odoostagingrefreshjobs.bemade.org
+// +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions/status,verbs=get;patch,resourceNames=odooinstances.bemade.org;odooinitjobs.bemade.org;odooupgradejobs.bemade.org;odoobackupjobs.bemade.org;odoorestorejobs.bemade.org;odoostagingrefreshjobs.bemade.org
+// +kubebuilder:rbac:groups=bemade.org,resources=odooinstances;odooinitjobs;odooupgradejobs;odoobackupjobs;odoorestorejobs;odoostagingrefreshjobs,verbs=get;list;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 //
 // The certificate Rotator (internal/webhook/certs) patches the CRDs'

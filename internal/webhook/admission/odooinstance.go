@@ -59,6 +59,7 @@ func (v *OdooInstanceValidator) ValidateCreate(ctx context.Context, inst *odoov1
 	errs = append(errs, validateSchedule(inst, v.BackupMinInterval)...)
 	errs = append(errs, validateWebhookURL(inst, v.Egress)...)
 	errs = append(errs, validateConfigOptions(nil, inst)...)
+	errs = append(errs, validateProductionRef(inst)...)
 	policyErrs, err := v.validatePolicy(ctx, nil, inst, clusters)
 	if err != nil {
 		return nil, err
@@ -82,6 +83,7 @@ func (v *OdooInstanceValidator) ValidateUpdate(ctx context.Context, old, inst *o
 		errs = append(errs, validateWebhookURL(inst, v.Egress)...)
 	}
 	errs = append(errs, validateConfigOptions(old, inst)...)
+	errs = append(errs, validateProductionRef(inst)...)
 	if old.Spec.Database.Cluster != inst.Spec.Database.Cluster {
 		// Re-checking an unchanged name on every update would block
 		// unrelated edits (finalizers, labels, the storage migration) once a

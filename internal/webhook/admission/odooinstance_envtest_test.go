@@ -93,6 +93,10 @@ func TestOdooInstanceSpecRefusedAtAdmission(t *testing.T) {
 		{name: "extraEnv names the operator sets", mut: func(s *odoov1alpha2.OdooInstanceSpec) {
 			s.ExtraEnv = []corev1.EnvVar{{Name: "TZ", Value: "UTC"}, {Name: "PGHOST", Value: "evil.example.com"}}
 		}, want: []string{`spec.extraEnv: Invalid value: names ODOO_RC, WORKERS`}},
+		{name: "productionInstanceRef in another namespace", mut: func(s *odoov1alpha2.OdooInstanceSpec) {
+			s.Environment = odoov1alpha2.EnvironmentStaging
+			s.ProductionInstanceRef = &odoov1alpha2.ProductionInstanceRef{Name: "shop", Namespace: "victim"}
+		}, want: []string{`spec.productionInstanceRef.namespace: Forbidden: a staging instance is copied only from a production instance of its own namespace`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -79,7 +79,7 @@ func (o Options) storageClass() string {
 }
 
 // SetupWebhookWithManager registers the converters of OdooInstance,
-// OdooInitJob, OdooUpgradeJob, OdooBackupJob and OdooRestoreJob on the manager's /convert endpoint. The
+// OdooInitJob, OdooUpgradeJob, OdooBackupJob, OdooRestoreJob and OdooStagingRefreshJob on the manager's /convert endpoint. The
 // manager's scheme must know OdooInstance at v1, v1alpha1 and v1alpha2 and the
 // job kinds at v1alpha1 and v1alpha2 (odoov1.AddToScheme,
 // odoov1alpha1.AddToScheme, odoov1alpha2.AddToScheme). The CRDs'
@@ -105,8 +105,13 @@ func SetupWebhookWithManager(mgr ctrl.Manager, opts Options) error {
 		Complete(); err != nil {
 		return err
 	}
-	return ctrl.NewWebhookManagedBy(mgr, &odoov1alpha2.OdooRestoreJob{}).
+	if err := ctrl.NewWebhookManagedBy(mgr, &odoov1alpha2.OdooRestoreJob{}).
 		WithConverter(NewOdooRestoreJobConverter()).
+		Complete(); err != nil {
+		return err
+	}
+	return ctrl.NewWebhookManagedBy(mgr, &odoov1alpha2.OdooStagingRefreshJob{}).
+		WithConverter(NewOdooStagingRefreshJobConverter()).
 		Complete()
 }
 

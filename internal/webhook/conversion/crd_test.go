@@ -146,3 +146,8 @@ func TestHubDefaultsMatchCRD(t *testing.T) {
 		g.Expect(string(o)).To(MatchJSON(w))
 	}
 }
+
+// TestStagingRefreshJobSchemasIdentical: the same of OdooStagingRefreshJob.
+func TestStagingRefreshJobSchemasIdentical(t *testing.T) {
+	sameSchemas(t, "odoostagingrefreshjobs.bemade.org")
+}

@@ -101,6 +101,9 @@ func (c *instanceConverter) upBody(in spokeBody) hubBody {
 		}
 	}
 	h.Environment = odoov1alpha2.Environment(s.Environment)
+	if r := s.ProductionInstanceRef; r != nil {
+		h.ProductionInstanceRef = &odoov1alpha2.ProductionInstanceRef{Name: r.Name, Namespace: r.Namespace}
+	}
 	if s.Init != nil {
 		h.Init.Modules = copySlice(s.Init.Modules)
 		h.Init.Demo = s.Init.Demo
@@ -220,6 +223,9 @@ func downBody(in hubBody) spokeBody {
 		s.Database = &odoov1alpha1.DatabaseSpec{Cluster: db.Cluster, Name: db.Name, MissingPolicy: string(db.MissingPolicy)}
 	}
 	s.Environment = string(h.Environment)
+	if r := h.ProductionInstanceRef; r != nil {
+		s.ProductionInstanceRef = &odoov1alpha1.ProductionInstanceRef{Name: r.Name, Namespace: r.Namespace}
+	}
 	if len(h.Init.Modules) > 0 || h.Init.Demo {
 		s.Init = &odoov1alpha1.InitSpec{Modules: copySlice(h.Init.Modules), Demo: h.Init.Demo}
 	}

@@ -440,6 +440,15 @@ func TestFuzzyConversionOdooRestoreJob(t *testing.T) {
 		restoreJobV1alpha1ToHub, restoreJobHubToV1alpha1)
 }
 
+// TestFuzzyConversionOdooStagingRefreshJob checks the same of
+// OdooStagingRefreshJob.
+func TestFuzzyConversionOdooStagingRefreshJob(t *testing.T) {
+	t.Parallel()
+	fuzzSameSchema(t, func() *odoov1alpha1.OdooStagingRefreshJob { return &odoov1alpha1.OdooStagingRefreshJob{} },
+		func() *odoov1alpha2.OdooStagingRefreshJob { return &odoov1alpha2.OdooStagingRefreshJob{} },
+		stagingJobV1alpha1ToHub, stagingJobHubToV1alpha1)
+}
+
 // fuzzSameSchema round-trips random objects of a job kind whose versions
 // share a schema, through what strategy None does and through the converter.
 func fuzzSameSchema[S, H jobObject](t *testing.T, newSpoke func() S, newHub func() H,

@@ -30,7 +30,7 @@ func loadCRD(t testing.TB, name string) *apiextensionsv1.CustomResourceDefinitio
 	t.Helper()
 	crdsOnce.Do(func() {
 		crds = map[string]*apiextensionsv1.CustomResourceDefinition{}
-		for _, file := range []string{"bemade.org_odooinstances.yaml", "bemade.org_odooinitjobs.yaml", "bemade.org_odooupgradejobs.yaml", "bemade.org_odoobackupjobs.yaml", "bemade.org_odoorestorejobs.yaml"} {
+		for _, file := range []string{"bemade.org_odooinstances.yaml", "bemade.org_odooinitjobs.yaml", "bemade.org_odooupgradejobs.yaml", "bemade.org_odoobackupjobs.yaml", "bemade.org_odoorestorejobs.yaml", "bemade.org_odoostagingrefreshjobs.yaml"} {
 			b, err := os.ReadFile(filepath.Join(envtestutil.RepoRoot(), "config", "crd", "bases", file))
 			if err != nil {
 				crdsErr = err
