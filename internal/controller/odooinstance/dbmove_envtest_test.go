@@ -256,7 +256,9 @@ func TestDatabaseMoveWaitsForTheLock(t *testing.T) {
 	inst.Name = "busy"
 	converge(t, g, ns, inst)
 	db := inst.Status.Database.Name
-	t.Cleanup(func() { adminExec(NewWithT(t), "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)") })
+	t.Cleanup(func() {
+		adminExec(NewWithT(t), "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
+	})
 
 	// A backup holds the lock (as the OdooBackupJob controller records it).
 	get(g, ns, inst.Name, inst)
