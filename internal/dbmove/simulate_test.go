@@ -24,7 +24,6 @@ import (
 type simJob struct {
 	state datajob.Outcome
 	left  int
-	data  int // what a dump read, what a load writes
 	fails bool
 }
 
@@ -95,7 +94,7 @@ func (w *world) tick() {
 			*d = w.latest
 		}
 	}
-	for name, j := range w.jobs {
+	for _, j := range w.jobs {
 		if j.state != datajob.Running {
 			continue
 		}
@@ -107,7 +106,6 @@ func (w *world) tick() {
 			j.state = datajob.Failed
 			continue
 		}
-		_ = name
 	}
 	if w.rnd.IntN(25) == 0 {
 		w.spec = []string{"a", "b", "c", ""}[w.rnd.IntN(4)]
