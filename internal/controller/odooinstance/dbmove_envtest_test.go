@@ -59,6 +59,24 @@ func serverChecksums(g Gomega, s *pgharness.Server, db string) map[string]string
 	return sums
 }
 
+// twoClusters starts a second PostgreSQL server and names both in the
+// clusters Secret: "main" (the suite's server, the default) and "second".
+// The Secret is deleted after the test.
+func twoClusters(t *testing.T, g Gomega) *pgharness.Server {
+	ctx := context.Background()
+	second := pgharness.Start(t)
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "postgres-clusters", Namespace: operatorNamespace},
+		StringData: map[string]string{"clusters.yaml": fmt.Sprintf(
+			"main:\n  host: %s\n  port: %d\n  adminUser: %s\n  adminPassword: %q\n  default: true\n"+
+				"second:\n  host: %s\n  port: %d\n  adminUser: %s\n  adminPassword: %q\n",
+			pg.Host, pg.Port, pg.AdminUser, pg.AdminPassword, second.Host, second.Port, second.AdminUser, second.AdminPassword)},
+	}
+	g.Expect(k8s.Create(ctx, secret)).To(Succeed())
+	t.Cleanup(func() { _ = k8s.Delete(ctx, secret) })
+	return second
+}
+
 // moveJob waits for the one Job of kind of the instance.
 func moveJob(g Gomega, ns, kind string) *batchv1.Job {
 	var job *batchv1.Job
@@ -98,16 +116,7 @@ func TestDatabaseMoveBetweenClusters(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	ns := newNamespace(t)
-	second := pgharness.Start(t)
-	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "postgres-clusters", Namespace: operatorNamespace},
-		StringData: map[string]string{"clusters.yaml": fmt.Sprintf(
-			"main:\n  host: %s\n  port: %d\n  adminUser: %s\n  adminPassword: %q\n  default: true\n"+
-				"second:\n  host: %s\n  port: %d\n  adminUser: %s\n  adminPassword: %q\n",
-			pg.Host, pg.Port, pg.AdminUser, pg.AdminPassword, second.Host, second.Port, second.AdminUser, second.AdminPassword)},
-	}
-	g.Expect(k8s.Create(ctx, secret)).To(Succeed())
-	t.Cleanup(func() { _ = k8s.Delete(ctx, secret) })
+	second := twoClusters(t, g)
 
 	inst := pneumacStaging(ns)
 	inst.Name = "shop"
@@ -242,16 +251,7 @@ func TestDatabaseMoveWaitsForTheLock(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	ns := newNamespace(t)
-	second := pgharness.Start(t)
-	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "postgres-clusters", Namespace: operatorNamespace},
-		StringData: map[string]string{"clusters.yaml": fmt.Sprintf(
-			"main:\n  host: %s\n  port: %d\n  adminUser: %s\n  adminPassword: %q\n  default: true\n"+
-				"second:\n  host: %s\n  port: %d\n  adminUser: %s\n  adminPassword: %q\n",
-			pg.Host, pg.Port, pg.AdminUser, pg.AdminPassword, second.Host, second.Port, second.AdminUser, second.AdminPassword)},
-	}
-	g.Expect(k8s.Create(ctx, secret)).To(Succeed())
-	t.Cleanup(func() { _ = k8s.Delete(ctx, secret) })
+	second := twoClusters(t, g)
 	inst := pneumacStaging(ns)
 	inst.Name = "busy"
 	converge(t, g, ns, inst)
@@ -282,4 +282,76 @@ func TestDatabaseMoveWaitsForTheLock(t *testing.T) {
 	g.Expect(c).NotTo(BeNil())
 	g.Expect(c.Reason).To(Equal(odoov1alpha2.ReasonDatabaseMoving))
 	g.Expect(c.Message).To(ContainSubstring("nightly"))
+}
+
+// TestFailedDatabaseMoveKeepsTheSource: a load that fails ends the move
+// Failed, drops the database the move created on the target, and brings web
+// and cron back on the source, untouched; it is not retried, and setting
+// spec.database.cluster back clears it.
+func TestFailedDatabaseMoveKeepsTheSource(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	second := twoClusters(t, g)
+	inst := pneumacStaging(ns)
+	inst.Name = "fails"
+	converge(t, g, ns, inst)
+	db, role := inst.Status.Database.Name, resources.RoleName(inst)
+	t.Cleanup(func() {
+		adminExec(NewWithT(t), "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
+	})
+	onServer(g, pg, db, role, "CREATE TABLE res_partner (id int PRIMARY KEY); INSERT INTO res_partner SELECT generate_series(1, 10)")
+	before := serverChecksums(g, pg, db)
+
+	get(g, ns, inst.Name, inst)
+	inst.Spec.Database.Cluster = "second"
+	g.Expect(k8s.Update(ctx, inst)).To(Succeed())
+	root := t.TempDir()
+	playDataJobsOnTestPostgres(t)
+	g.Eventually(func(g Gomega) {
+		markAvailable(g, ns, inst.Name)
+		markAvailable(g, ns, inst.Name+"-cron")
+		oneJob(g, ns, resources.JobKindDatabaseMoveDump)
+	}, eventually, poll).Should(Succeed())
+	g.Expect(playDataJob(t, g, moveJob(g, ns, resources.JobKindDatabaseMoveDump), root)).To(Succeed())
+	load := moveJob(g, ns, resources.JobKindDatabaseMoveLoad)
+	g.Expect(queryServer(g, second, "postgres", "SELECT count(*)::text FROM pg_database WHERE datname = $1", db)).To(Equal("1"))
+	setJobCondition(g, load, batchv1.JobFailed)
+
+	g.Eventually(func(g Gomega) {
+		get(g, ns, inst.Name, inst)
+		m := inst.Status.Database.Move
+		g.Expect(m).NotTo(BeNil())
+		g.Expect(m.Phase).To(Equal(odoov1alpha2.DatabaseMoveFailed))
+		g.Expect(m.Message).To(ContainSubstring("loading the dump into the target database failed"))
+		g.Expect(m.Message).To(ContainSubstring(`the database the move had created on "second" was dropped`))
+		g.Expect(m.Message).To(ContainSubstring(`set spec.database.cluster back to "main"`))
+		c := meta.FindStatusCondition(inst.Status.Conditions, odoov1alpha2.ConditionDatabaseMoved)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(c.Reason).To(Equal(odoov1alpha2.ReasonDatabaseMoveFailed))
+		g.Expect(inst.Status.Database.Cluster).To(Equal("main"))
+		g.Expect(inst.Status.Operation).To(BeNil())
+		web := &appsv1.Deployment{}
+		get(g, ns, inst.Name, web)
+		g.Expect(*web.Spec.Replicas).To(Equal(int32(3)))
+	}, eventually, poll).Should(Succeed())
+	g.Expect(queryServer(g, second, "postgres", "SELECT count(*)::text FROM pg_database WHERE datname = $1", db)).To(Equal("0"))
+	g.Expect(serverChecksums(g, pg, db)).To(Equal(before))
+	g.Expect(eventReasons(g, ns)).To(HaveKey(odoov1alpha2.EventDatabaseMoveFailed))
+	// Not retried while the spec asks for the same move.
+	g.Consistently(func(g Gomega) {
+		g.Expect(jobsOfKind(g, ns, resources.JobKindDatabaseMoveDump)).To(HaveLen(1))
+		get(g, ns, inst.Name, inst)
+		g.Expect(inst.Status.Database.Move.Phase).To(Equal(odoov1alpha2.DatabaseMoveFailed))
+	}, "2s", poll).Should(Succeed())
+
+	// Back to the source: the failure is cleared.
+	inst.Spec.Database.Cluster = "main"
+	g.Expect(k8s.Update(ctx, inst)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		get(g, ns, inst.Name, inst)
+		g.Expect(inst.Status.Database.Move).To(BeNil())
+		g.Expect(meta.FindStatusCondition(inst.Status.Conditions, odoov1alpha2.ConditionDatabaseMoved)).To(BeNil())
+	}, eventually, poll).Should(Succeed())
 }
