@@ -79,8 +79,18 @@ func findCluster(ctx context.Context, secrets client.Reader, src ClusterSource, 
 		if c, defined := clusters[db.Cluster]; defined {
 			return c, false, nil
 		}
-		// A cluster gone from the Secret (or the legacy connection before
-		// the Secret existed): the spec decides, as before any move.
+		// A cluster gone from the Secret. The legacy connection before the
+		// Secret existed, or an instance that names no cluster: the spec
+		// decides, as before moves existed. One that names another cluster
+		// than the one holding its data (a move asked, or one that failed)
+		// must not silently switch to it: that cluster may hold an empty
+		// or an old copy.
+		alias := name == src.DefaultAlias && !defined(clusters, name)
+		if db.Cluster != src.Legacy.Name && name != "" && !alias && name != db.Cluster {
+			return Cluster{}, false, &ClusterProblem{odoov1alpha2.ReasonUnknownCluster, fmt.Sprintf(
+				"status.database.cluster %q, the cluster that holds the database, is not in the clusters Secret (known clusters: %s): add it back; spec.database.cluster %q is only reached by moving the database from there",
+				db.Cluster, listNames(clusters.Names()), name)}
+		}
 	}
 	if _, defined := clusters[name]; !defined && name != "" && name == src.DefaultAlias {
 		name = ""
@@ -90,4 +100,9 @@ func findCluster(ctx context.Context, secrets client.Reader, src ClusterSource, 
 		return Cluster{}, false, &ClusterProblem{odoov1alpha2.ReasonUnknownCluster, "spec.database.cluster: " + err.Error()}
 	}
 	return c, false, nil
+}
+
+func defined(cs Clusters, name string) bool {
+	_, ok := cs[name]
+	return ok
 }

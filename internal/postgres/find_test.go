@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -43,12 +44,19 @@ analytics: {host: pg-analytics, adminUser: a, adminPassword: x}
 		{"a move asked: the data stays on main until it swapped", inst("analytics", &odoov1alpha2.DatabaseStatus{Cluster: "main", Initialized: true}), "main", "analytics", ""},
 		{"an empty spec keeps the recorded cluster", inst("", &odoov1alpha2.DatabaseStatus{Cluster: "analytics", Initialized: true}), "analytics", "main", ""},
 		{"a recorded cluster gone from the Secret: the spec", inst("", &odoov1alpha2.DatabaseStatus{Cluster: "legacy", Initialized: true}), "main", "main", ""},
+		{"a recorded cluster gone from the Secret, the spec naming another: refused", inst("analytics", &odoov1alpha2.DatabaseStatus{Cluster: "gone", Initialized: true}), "", "analytics", ""},
+		{"the legacy connection gone to the Secret: the spec", inst("analytics", &odoov1alpha2.DatabaseStatus{Cluster: LegacyClusterName, Initialized: true}), "analytics", "analytics", ""},
 		{"an unknown target leaves the serving cluster usable", inst("nope", &odoov1alpha2.DatabaseStatus{Cluster: "main", Initialized: true}), "main", "", odoov1alpha2.ReasonUnknownCluster},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, _, err := FindCluster(context.Background(), c, src, tt.inst)
-			if err != nil || got.Name != tt.wantServing {
+			if tt.wantServing == "" {
+				var p *ClusterProblem
+				if !errors.As(err, &p) || p.Reason != odoov1alpha2.ReasonUnknownCluster || !strings.Contains(p.Message, `status.database.cluster "gone", the cluster that holds the database`) {
+					t.Fatalf("FindCluster = %q, %v; want an UnknownCluster problem naming status.database.cluster", got.Name, err)
+				}
+			} else if err != nil || got.Name != tt.wantServing {
 				t.Fatalf("FindCluster = %q, %v; want %q", got.Name, err, tt.wantServing)
 			}
 			spec, _, err := FindSpecCluster(context.Background(), c, src, tt.inst)

@@ -21,6 +21,14 @@ import (
 // clusters Secret as "second" for the test, and puts the Secret back after.
 func withSecondCluster(t *testing.T) string {
 	t.Helper()
+	conn, _ := secondCluster(t)
+	return conn
+}
+
+// secondCluster is withSecondCluster, with a function that adds the server
+// again: hack/sandbox.sh restart-operator writes the sandbox's own Secret.
+func secondCluster(t *testing.T) (string, func()) {
+	t.Helper()
 	orig := framework.Kubectl(t, "get", "secret", "postgres-clusters", "-n", "odoo-operator", "-o", "jsonpath={.data.clusters\\.yaml}")
 	yaml, err := base64.StdEncoding.DecodeString(strings.TrimSpace(orig))
 	if err != nil {
@@ -38,7 +46,7 @@ func withSecondCluster(t *testing.T) string {
 	}
 	apply(second)
 	t.Cleanup(func() { apply(string(yaml)) })
-	return framework.SandboxPostgres2(t)
+	return framework.SandboxPostgres2(t), func() { apply(second) }
 }
 
 func checksumsAt(t *testing.T, connString, db string) map[string]string {

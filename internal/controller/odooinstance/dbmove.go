@@ -117,6 +117,12 @@ func (r *Reconciler) observeMove(ctx context.Context, s *scope, db *odoov1alpha2
 			return f, target, err
 		}
 		target = c
+		if s.cluster.Name != m.SourceCluster {
+			// Never dump from, or compare against, another cluster than
+			// the move's source.
+			return f, target, fmt.Errorf("database move from cluster %q: the instance resolved cluster %q; waiting for %q to be back in the clusters Secret",
+				m.SourceCluster, s.cluster.Name, m.SourceCluster)
+		}
 		if err := r.observeMoveStep(ctx, s, m, &f); err != nil {
 			return f, target, err
 		}
