@@ -327,7 +327,11 @@ func (r *Reconciler) runMoveAction(ctx context.Context, s *scope, db *odoov1alph
 
 	case dbmove.CreateTarget:
 		// The tenant's own role and an empty database it owns, planned and
-		// applied like the instance's first database.
+		// applied like the instance's first database. Asked of the server,
+		// not of the record of an earlier Ensure: the instance may have
+		// served from this cluster before, and its database there may have
+		// been dropped since (the copy an earlier move kept).
+		r.Databases.Invalidate(target.Name, s.dbUser, s.dbName)
 		_, err := r.Databases.Ensure(ctx, target, postgres.DesiredRole{Name: s.dbUser, Password: s.dbPassword},
 			postgres.DesiredDatabase{Name: s.dbName, Owner: s.dbUser})
 		if errors.Is(err, postgres.ErrConflict) {

@@ -243,6 +243,48 @@ func TestDatabaseMoveBetweenClusters(t *testing.T) {
 	}, eventually, poll).Should(Succeed())
 	g.Expect(eventReasons(g, ns)).To(HaveKey(odoov1alpha2.EventDatabaseMoveRefused))
 	g.Expect(jobsOfKind(g, ns, resources.JobKindDatabaseMoveDump)).To(HaveLen(1), "a refused move runs no Job")
+
+	// The kept copy dropped by hand, as documented: the move back goes, into
+	// a database created anew on main (where the instance served before).
+	onServer(g, second, db, role, "INSERT INTO public.res_users VALUES (8, 'written on second')")
+	onServer(g, second, db, "", "DROP TABLE attack.log") // the load would write it again
+	onServer(g, second, db, "", "CREATE TABLE attack.log (who text, super text)")
+	onServer(g, second, db, "", "ALTER TABLE attack.log OWNER TO "+pgx.Identifier{role}.Sanitize())
+	back := serverChecksums(g, second, db)
+	adminExec(g, "DROP DATABASE "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
+	g.Eventually(func(g Gomega) {
+		markAvailable(g, ns, inst.Name)
+		markAvailable(g, ns, inst.Name+"-cron")
+		g.Expect(jobsOfKind(g, ns, resources.JobKindDatabaseMoveDump)).To(HaveLen(2))
+	}, eventually, poll).Should(Succeed())
+	for _, j := range jobsOfKind(g, ns, resources.JobKindDatabaseMoveDump) {
+		if j.Status.CompletionTime == nil {
+			t.Setenv("PGHOST", second.Host)
+			t.Setenv("PGPORT", fmt.Sprint(second.Port))
+			g.Expect(playDataJob(t, g, &j, root)).To(Succeed())
+		}
+	}
+	var loadBack *batchv1.Job
+	g.Eventually(func(g Gomega) {
+		loads := jobsOfKind(g, ns, resources.JobKindDatabaseMoveLoad)
+		g.Expect(loads).To(HaveLen(2))
+		for i := range loads {
+			if loads[i].Status.CompletionTime == nil {
+				loadBack = &loads[i]
+			}
+		}
+		g.Expect(loadBack).NotTo(BeNil())
+	}, eventually, poll).Should(Succeed())
+	g.Expect(databaseExists(g, db)).To(BeTrue(), "the move back creates its target on main")
+	t.Setenv("PGHOST", pg.Host)
+	t.Setenv("PGPORT", fmt.Sprint(pg.Port))
+	g.Expect(playDataJob(t, g, loadBack, root)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		get(g, ns, inst.Name, inst)
+		g.Expect(inst.Status.Database.Cluster).To(Equal("main"))
+		g.Expect(inst.Status.Database.Move.Phase).To(Equal(odoov1alpha2.DatabaseMoveSucceeded))
+	}, eventually, poll).Should(Succeed())
+	g.Expect(serverChecksums(g, pg, db)).To(Equal(back))
 }
 
 // TestDatabaseMoveWaitsForTheLock: a move asked while another operation
