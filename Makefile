@@ -66,7 +66,7 @@ E2E_RUN ?= .
 e2e_port = $(shell echo $$(($(1) + $(E2E_PORT_OFFSET))))
 E2E_ENV = SANDBOX_DIR=$(CURDIR)/.sandbox-e2e SANDBOX_ETCD_PORT=$(call e2e_port,23379) SANDBOX_APISERVER_PORT=$(call e2e_port,27443) \
 	SANDBOX_KCM_PORT=$(call e2e_port,21257) SANDBOX_SCHEDULER_PORT=$(call e2e_port,21259) SANDBOX_KWOK_PORT=$(call e2e_port,21250) \
-	SANDBOX_PG_PORT=$(call e2e_port,26432) SANDBOX_OPERATOR_METRICS_PORT=$(call e2e_port,19080) \
+	SANDBOX_PG_PORT=$(call e2e_port,26432) SANDBOX_PG2_PORT=$(call e2e_port,26433) SANDBOX_OPERATOR_METRICS_PORT=$(call e2e_port,19080) \
 	SANDBOX_OPERATOR_HEALTH_PORT=$(call e2e_port,19081) SANDBOX_WEBHOOK_PORT=$(call e2e_port,20443) \
 	OPERATOR_ARGS="--log-sample-interval=5s --backup-start-deadline=20s --preflight-pull-timeout=20s"
 

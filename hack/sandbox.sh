@@ -59,6 +59,9 @@
 #   SANDBOX_SCHEDULER_PORT  kube-scheduler port (default 20259)
 #   SANDBOX_KWOK_PORT       kwok kubelet API port (default 20250)
 #   SANDBOX_PG_PORT         PostgreSQL port (default 25432; a free one if taken)
+#   SANDBOX_PG2_PORT        a second PostgreSQL server, for moves between clusters
+#                           (default 25433; a free one if taken). Not in the clusters
+#                           Secret: tests that need it add it ($SANDBOX_DIR/postgres2.env)
 #   SANDBOX_CLUSTER_QPS     API qps of kube-controller-manager and kube-scheduler (default 100)
 #   SANDBOX_OPERATOR_METRICS_PORT / SANDBOX_OPERATOR_HEALTH_PORT  (default 18080 / 18081)
 #   SANDBOX_WEBHOOK_PORT    the operator's webhook port the apiserver calls (default 19443)
@@ -96,6 +99,7 @@ KCM_PORT=${SANDBOX_KCM_PORT:-20257}
 SCHEDULER_PORT=${SANDBOX_SCHEDULER_PORT:-20259}
 KWOK_PORT=${SANDBOX_KWOK_PORT:-20250}
 PG_PORT=${SANDBOX_PG_PORT:-25432}
+PG2_PORT=${SANDBOX_PG2_PORT:-25433}
 # Client rate limit of kube-controller-manager and kube-scheduler. Their default
 # (20 qps) makes the fake cluster, not the operator, the bottleneck when
 # hundreds of instances start at once; SANDBOX_CLUSTER_QPS=20 reproduces it.
@@ -385,6 +389,12 @@ start_postgres() {
   port_in_use "$port" && port=""
   PGWORK=$STATE/postgres PGPORT=$port "$ROOT/hack/postgres.sh" up >"$STATE/postgres.env"
   PG_PORT=$(sed -n 's/^PGPORT=//p' "$STATE/postgres.env")
+  # The second server, started the same way (~0.5 s): the target of the
+  # e2e tests that move a database between clusters.
+  port=$PG2_PORT
+  port_in_use "$port" && port=""
+  PGWORK=$STATE/postgres2 PGPORT=$port "$ROOT/hack/postgres.sh" up >"$STATE/postgres2.env"
+  PG2_PORT=$(sed -n 's/^PGPORT=//p' "$STATE/postgres2.env")
 }
 
 start_operator() {
@@ -510,9 +520,12 @@ stop_all() {
   for c in "${COMPONENTS[@]}"; do
     stop_component "$c"
   done
-  if [[ -d $STATE/postgres ]]; then
-    PGWORK=$STATE/postgres "$ROOT/hack/postgres.sh" down 2>/dev/null || true
-  fi
+  local d
+  for d in postgres postgres2; do
+    if [[ -d $STATE/$d ]]; then
+      PGWORK=$STATE/$d "$ROOT/hack/postgres.sh" down 2>/dev/null || true
+    fi
+  done
 }
 
 # ---------------------------------------------------------------- commands
@@ -585,6 +598,7 @@ cmd_status() {
     fi
   done
   if PGWORK=$STATE/postgres "$ROOT/hack/postgres.sh" status; then :; else rc=1; fi
+  if PGWORK=$STATE/postgres2 "$ROOT/hack/postgres.sh" status; then :; else rc=1; fi
   if [[ -f $STATE/bin-dir ]] && alive kube-apiserver; then
     KUBECTL=$(cat "$STATE/bin-dir")/kubectl
     kc get nodes -o wide 2>&1 || rc=1

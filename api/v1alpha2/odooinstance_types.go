@@ -945,6 +945,11 @@ type DatabaseStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=16
 	Series string `json:"series,omitempty"`
+
+	// move is the last move of the database to another PostgreSQL cluster
+	// (a change of spec.database.cluster), absent when there was none.
+	// +optional
+	Move *DatabaseMove `json:"move,omitempty"`
 }
 
 // UpgradePhase is the phase of a module upgrade.

@@ -39,7 +39,23 @@ func (p *ClusterProblem) Error() string { return p.Message }
 // secrets. legacy is true when the cluster is the operator's --db-host
 // connection (no clusters Secret). A *ClusterProblem error is for the user
 // to fix; any other error is transient (reading the Secret).
+//
+// An initialised database stays on the cluster status.database.cluster
+// records while the clusters Secret defines it: a change of
+// spec.database.cluster is a move of the database (package dbmove), and until
+// the move swapped, the instance, its backups and restores keep using the
+// cluster that holds the data. FindSpecCluster resolves the spec alone.
 func FindCluster(ctx context.Context, secrets client.Reader, src ClusterSource, inst *odoov1alpha2.OdooInstance) (c Cluster, legacy bool, err error) {
+	return findCluster(ctx, secrets, src, inst, true)
+}
+
+// FindSpecCluster finds the cluster spec.database.cluster names, whatever
+// cluster holds the database now.
+func FindSpecCluster(ctx context.Context, secrets client.Reader, src ClusterSource, inst *odoov1alpha2.OdooInstance) (c Cluster, legacy bool, err error) {
+	return findCluster(ctx, secrets, src, inst, false)
+}
+
+func findCluster(ctx context.Context, secrets client.Reader, src ClusterSource, inst *odoov1alpha2.OdooInstance, serving bool) (c Cluster, legacy bool, err error) {
 	secret := &corev1.Secret{}
 	err = secrets.Get(ctx, types.NamespacedName{Namespace: src.Namespace, Name: src.SecretName}, secret)
 	name := inst.Spec.Database.Cluster
@@ -59,6 +75,23 @@ func FindCluster(ctx context.Context, secrets client.Reader, src ClusterSource, 
 		return Cluster{}, false, &ClusterProblem{odoov1alpha2.ReasonClustersSecretInvalid, fmt.Sprintf(
 			"Secret %s/%s: %v", src.Namespace, src.SecretName, err)}
 	}
+	if db := inst.Status.Database; serving && db != nil && db.Initialized && db.Cluster != "" {
+		if c, defined := clusters[db.Cluster]; defined {
+			return c, false, nil
+		}
+		// A cluster gone from the Secret. The legacy connection before the
+		// Secret existed, or an instance that names no cluster: the spec
+		// decides, as before moves existed. One that names another cluster
+		// than the one holding its data (a move asked, or one that failed)
+		// must not silently switch to it: that cluster may hold an empty
+		// or an old copy.
+		alias := name == src.DefaultAlias && !defined(clusters, name)
+		if db.Cluster != src.Legacy.Name && name != "" && !alias && name != db.Cluster {
+			return Cluster{}, false, &ClusterProblem{odoov1alpha2.ReasonUnknownCluster, fmt.Sprintf(
+				"status.database.cluster %q, the cluster that holds the database, is not in the clusters Secret (known clusters: %s): add it back; spec.database.cluster %q is only reached by moving the database from there",
+				db.Cluster, listNames(clusters.Names()), name)}
+		}
+	}
 	if _, defined := clusters[name]; !defined && name != "" && name == src.DefaultAlias {
 		name = ""
 	}
@@ -67,4 +100,9 @@ func FindCluster(ctx context.Context, secrets client.Reader, src ClusterSource, 
 		return Cluster{}, false, &ClusterProblem{odoov1alpha2.ReasonUnknownCluster, "spec.database.cluster: " + err.Error()}
 	}
 	return c, false, nil
+}
+
+func defined(cs Clusters, name string) bool {
+	_, ok := cs[name]
+	return ok
 }

@@ -205,7 +205,19 @@ func ProcessMemory(t testing.TB, pid int) (rssKiB, peakKiB int) {
 // superuser (from $SANDBOX_STATE/postgres.env written by hack/sandbox.sh).
 func SandboxPostgres(t testing.TB) string {
 	t.Helper()
-	env, err := os.ReadFile(filepath.Join(os.Getenv("SANDBOX_STATE"), "postgres.env")) //nolint:gosec // the sandbox's own state file
+	return sandboxPostgresAt(t, "postgres.env")
+}
+
+// SandboxPostgres2 is SandboxPostgres of the sandbox's second PostgreSQL
+// server (not in the clusters Secret: tests that move a database add it).
+func SandboxPostgres2(t testing.TB) string {
+	t.Helper()
+	return sandboxPostgresAt(t, "postgres2.env")
+}
+
+func sandboxPostgresAt(t testing.TB, file string) string {
+	t.Helper()
+	env, err := os.ReadFile(filepath.Join(os.Getenv("SANDBOX_STATE"), file)) //nolint:gosec // the sandbox's own state file
 	if err != nil {
 		t.Fatalf("sandbox PostgreSQL: %v", err)
 	}

@@ -285,6 +285,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		{"ReadOnlySQL", r.reconcileReadOnly},
 		{"Config", r.reconcileConfSecret},
 		{"Filestore", r.reconcileFilestore},
+		{"DatabaseMove", r.reconcileDatabaseMove},
 		// Before the first pod (the init Job) starts, after the Database
 		// phase found where PostgreSQL is.
 		{"Policy", r.reconcilePolicy},

@@ -7,6 +7,7 @@ import (
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/datajob"
+	"github.com/odoo-operator/odoo-operator/internal/dbmove"
 	"github.com/odoo-operator/odoo-operator/internal/logwatch"
 	"github.com/odoo-operator/odoo-operator/internal/operation"
 	"github.com/odoo-operator/odoo-operator/internal/postgres"
@@ -103,11 +104,13 @@ type scope struct {
 // restore's Stop, Swap or Filestore step; or the annotation
 // bemade.org/restore-hold, which operator versions older than the lock set
 // and a restore failed past its swap leaves for the user: see
-// operation.TiersHeld) and while the instance is being deleted. The
+// operation.TiersHeld), while the database moves to another cluster
+// (dbmove.Moving) and while the instance is being deleted. The
 // migration is read from status, so a reconcile that failed before the
 // filestore phase decided anything still holds the tiers.
 func (s *scope) hold() bool {
-	return !s.initialized || migrating(s.instance) || operation.TiersHeld(s.instance) != "" || !s.instance.DeletionTimestamp.IsZero()
+	return !s.initialized || migrating(s.instance) || dbmove.Moving(s.instance.Status.Database) ||
+		operation.TiersHeld(s.instance) != "" || !s.instance.DeletionTimestamp.IsZero()
 }
 
 // migrating is true while a filestore migration copies.

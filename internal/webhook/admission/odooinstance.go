@@ -165,14 +165,18 @@ func validateCluster(inst *odoov1alpha2.OdooInstance, clusters postgres.Clusters
 		strings.Join(clusters.Names(), ", ")))}
 }
 
-// validateTransition refuses changes that only a migration could carry out,
-// and a storage class change while the filestore migration it started copies.
+// validateTransition refuses changes that no migration can carry out, and a
+// storage class or cluster change while the migration it started runs.
 func validateTransition(old, inst *odoov1alpha2.OdooInstance, clusters postgres.Clusters, alias string) field.ErrorList {
 	var errs field.ErrorList
+	// A change of cluster moves the database (package dbmove); one move at
+	// a time, so the target of the move in progress stays as it is.
 	if before, after := old.Spec.Database.Cluster, inst.Spec.Database.Cluster; before != after && !sameCluster(before, after, clusters, alias) {
-		errs = append(errs, field.Forbidden(field.NewPath("spec", "database", "cluster"), fmt.Sprintf(
-			"cannot change from %q to %q: moving a database to another PostgreSQL cluster is not supported by the operator yet; back up, and restore into an instance on the new cluster",
-			before, after)))
+		if db := old.Status.Database; db != nil && db.Move != nil && db.Move.Phase == odoov1alpha2.DatabaseMoveMoving {
+			errs = append(errs, field.Forbidden(field.NewPath("spec", "database", "cluster"), fmt.Sprintf(
+				"cannot change from %q to %q while the database moves from cluster %q to %q (step %s); wait until status.database.move.phase is Succeeded or Failed, then change it again",
+				before, after, db.Move.SourceCluster, db.Move.TargetCluster, db.Move.Step)))
+		}
 	}
 	errs = append(errs, validateDatabaseName(old, inst)...)
 	if old.Spec.Filestore.StorageSize != nil && inst.Spec.Filestore.StorageSize != nil &&

@@ -57,6 +57,18 @@ func TestValidateCluster(t *testing.T) {
 	}
 }
 
+func moving(inst *odoov1alpha2.OdooInstance) *odoov1alpha2.OdooInstance {
+	inst.Status.Database = &odoov1alpha2.DatabaseStatus{Cluster: "main", Initialized: true, Move: &odoov1alpha2.DatabaseMove{
+		Phase: odoov1alpha2.DatabaseMoveMoving, Step: odoov1alpha2.DatabaseMoveStepDump, SourceCluster: "main", TargetCluster: "third"}}
+	return inst
+}
+
+func failedMove(inst *odoov1alpha2.OdooInstance) *odoov1alpha2.OdooInstance {
+	inst = moving(inst)
+	inst.Status.Database.Move.Phase, inst.Status.Database.Move.Step = odoov1alpha2.DatabaseMoveFailed, ""
+	return inst
+}
+
 func TestValidateTransition(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -69,14 +81,17 @@ func TestValidateTransition(t *testing.T) {
 		{name: "filestore shrinks", old: instance("main", "10Gi"), new: instance("main", "5Gi"), clusters: clusters,
 			wantErr: []string{"spec.filestore.storageSize: Forbidden: cannot shrink from 10Gi to 5Gi: volumes only grow"}},
 		{name: "same size written differently", old: instance("main", "1Gi"), new: instance("main", "1024Mi"), clusters: clusters},
-		{name: "cluster moves", old: instance("main", ""), new: instance("analytics", ""), clusters: clusters,
-			wantErr: []string{`spec.database.cluster: Forbidden: cannot change from "main" to "analytics": moving a database to another PostgreSQL cluster is not supported`}},
+		{name: "cluster moves", old: instance("main", ""), new: instance("analytics", ""), clusters: clusters},
+		{name: "no second move while one runs", old: moving(instance("main", "")), new: instance("analytics", ""), clusters: clusters,
+			wantErr: []string{`spec.database.cluster: Forbidden: cannot change from "main" to "analytics" while the database moves from cluster "main" to "third" (step Dump)`}},
+		{name: "a failed move does not block the next", old: failedMove(instance("main", "")), new: instance("analytics", ""), clusters: clusters},
 		{name: "empty to the default's name is no move", old: instance("", ""), new: instance("main", ""), clusters: clusters},
 		{name: "legacy alias to the default's name is no move", old: instance("default", ""), new: instance("main", ""), clusters: clusters},
-		{name: "empty to another cluster is a move", old: instance("", ""), new: instance("analytics", ""), clusters: clusters,
+		{name: "empty to another cluster during a move", old: moving(instance("", "")), new: instance("analytics", ""), clusters: clusters,
 			wantErr: []string{"spec.database.cluster: Forbidden"}},
+		{name: "empty to the default's name during a move is no move", old: moving(instance("", "")), new: instance("main", ""), clusters: clusters},
 		{name: "without a clusters Secret, empty and the alias are the same", old: instance("", ""), new: instance("default", ""), clusters: nil},
-		{name: "both at once", old: instance("main", "10Gi"), new: instance("analytics", "1Gi"), clusters: clusters,
+		{name: "both at once", old: moving(instance("main", "10Gi")), new: instance("analytics", "1Gi"), clusters: clusters,
 			wantErr: []string{"spec.database.cluster: Forbidden", "spec.filestore.storageSize: Forbidden"}},
 	}
 	for _, tt := range tests {
