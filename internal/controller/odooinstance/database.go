@@ -110,11 +110,12 @@ func (r *Reconciler) reconcileDatabase(ctx context.Context, s *scope) (ctrl.Resu
 					"database %q no longer exists on cluster %q; restore it, or set spec.database.missingPolicy: Recreate to initialise an empty one",
 					s.dbName, s.cluster.Name)})
 				s.dbProblem = true
-				desiredDB = postgres.DesiredDatabase{}
-			} else {
-				s.reinitialize = true
-				s.initialized = false
+				// Nothing to ensure: the role is untouched by a dropped
+				// database, and Ensure has no database to name.
+				return ctrl.Result{}, nil
 			}
+			s.reinitialize = true
+			s.initialized = false
 		}
 	}
 	res, err := r.Databases.Ensure(ctx, s.cluster, postgres.DesiredRole{Name: s.dbUser, Password: s.dbPassword}, desiredDB)

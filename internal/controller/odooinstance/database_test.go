@@ -335,3 +335,31 @@ func eventNotes(g Gomega, ns, reason string) []string {
 	}
 	return notes
 }
+
+// TestDroppedDatabaseIsNotRecreated: a database dropped under an initialised
+// instance (missingPolicy Fail, the default) is reported, not recreated
+// empty, and nothing else is attempted on the cluster for it.
+func TestDroppedDatabaseIsNotRecreated(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	inst := pneumacStaging(ns)
+	converge(t, g, ns, inst)
+	db := inst.Status.Database.Name
+	adminExec(g, "DROP DATABASE "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
+	poke(g, ns, inst.Name)
+
+	g.Eventually(func(g Gomega) {
+		get(g, ns, inst.Name, inst)
+		c := meta.FindStatusCondition(inst.Status.Conditions, odoov1alpha2.ConditionDegraded)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Reason).To(Equal(odoov1alpha2.ReasonDatabaseMissing), c.Message)
+	}, eventually, poll).Should(Succeed())
+	poke(g, ns, inst.Name)
+	g.Consistently(func(g Gomega) {
+		get(g, ns, inst.Name, inst)
+		c := meta.FindStatusCondition(inst.Status.Conditions, odoov1alpha2.ConditionDegraded)
+		g.Expect(c.Reason).To(Equal(odoov1alpha2.ReasonDatabaseMissing))
+		g.Expect(c.Message).NotTo(ContainSubstring("invalid postgres request"))
+		g.Expect(adminQueryIn(g, "postgres", "SELECT count(*)::text FROM pg_database WHERE datname = '"+db+"'")).To(Equal("0"), "the dropped database was recreated")
+	}, 3*time.Second, poll).Should(Succeed())
+}
