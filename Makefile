@@ -118,9 +118,12 @@ chaos: ## Start a separate sandbox, run the fault scenarios (test/e2e, tag chaos
 	  $(E2E_ENV) go test -count=$(CHAOS_COUNT) -tags e2e,chaos -timeout 55m -v -run '$(CHAOS_RUN)' ./test/e2e/ ; rc=$$?; \
 	  $(E2E_ENV) hack/sandbox.sh down; exit $$rc
 
+# SCALE_RUN selects the harness's test: TestScale (N instances), or
+# TestLogSamplingCost / TestUpgradeLatency, which have their own sizes.
+SCALE_RUN ?= TestScale$$
 .PHONY: scale
 scale: ## Create N instances on the running sandbox and report time to Ready, RSS, API requests.
-	eval "$$(hack/sandbox.sh env)"; go test -count=1 -tags scale -timeout 60m -v ./test/scale/... -args -instances=$(N)
+	eval "$$(hack/sandbox.sh env)"; go test -count=1 -tags scale -timeout 90m -v -run '$(SCALE_RUN)' ./test/scale/... -args -instances=$(N)
 
 ##@ Sandbox
 

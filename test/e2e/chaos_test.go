@@ -12,8 +12,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/resources"
 	"github.com/odoo-operator/odoo-operator/test/framework"
 )
 
@@ -165,4 +168,224 @@ func TestChaosLeaderFailover(t *testing.T) {
 		waitTier(t, ns, "upshop", toImage)
 		waitTier(t, ns, "upshop-cron", toImage)
 	})
+}
+
+// initJobRecorder lists the namespace's init Jobs every 200 ms (a list, not
+// a watch: it must carry on across an API server restart) and keeps every
+// name and UID it saw per instance.
+type initJobRecorder struct {
+	mu   sync.Mutex
+	seen map[string]map[string]bool // instance → "name uid"
+}
+
+func recordInitJobs(t *testing.T, c *framework.Clients, ns string) *initJobRecorder {
+	t.Helper()
+	r := &initJobRecorder{seen: map[string]map[string]bool{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			jobs, err := c.Kube.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{LabelSelector: jobKindLabel + "=" + resources.JobKindInit})
+			if err == nil {
+				r.mu.Lock()
+				for _, j := range jobs.Items {
+					inst := j.Labels[instanceLabel]
+					if r.seen[inst] == nil {
+						r.seen[inst] = map[string]bool{}
+					}
+					r.seen[inst][j.Name+" "+string(j.UID)] = true
+				}
+				r.mu.Unlock()
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return r
+}
+
+// count is the number of instances with at least one init Job, and the
+// instances with more than one (name uid) seen.
+func (r *initJobRecorder) count() (instances int, twice []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for inst, jobs := range r.seen {
+		if len(jobs) > 1 {
+			twice = append(twice, fmt.Sprintf("%s: %v", inst, jobs))
+		}
+	}
+	return len(r.seen), twice
+}
+
+// TestChaosAPIServerRestartDuringRollout: 50 instances are created at once
+// and the kube-apiserver is restarted (SIGTERM, then started again on the
+// same etcd) while they converge, after the first init Jobs exist. The
+// operator keeps running (its informers re-list and re-watch), every
+// instance becomes Ready with its database, and no init Job is created
+// twice (a list poller records every init Job's UID across the restart).
+func TestChaosAPIServerRestartDuringRollout(t *testing.T) {
+	const n = 50
+	ns := framework.Namespace(t, "chaos-apiserver")
+	c := framework.NewClients(t)
+	pid := framework.OperatorPID(t)
+	inits := recordInitJobs(t, c, ns)
+	var all strings.Builder
+	for i := range n {
+		all.WriteString("---\n" + instanceManifest(fmt.Sprintf("roll-%02d", i)))
+	}
+	start := time.Now()
+	framework.Apply(t, ns, all.String())
+	framework.Eventually(t, wait, "the first init Jobs", func() error {
+		if got, _ := inits.count(); got < 5 {
+			return fmt.Errorf("%d instances with an init Job", got)
+		}
+		return nil
+	})
+	midway, _ := inits.count()
+	down := time.Now()
+	framework.SandboxCtl(t, nil, "restart-apiserver")
+	back := time.Now()
+	t.Logf("chaos: kube-apiserver restarted %v after the apply, with %d of %d init Jobs created; down and back (readyz) in %v",
+		down.Sub(start).Round(100*time.Millisecond), midway, n, back.Sub(down).Round(100*time.Millisecond))
+
+	framework.Eventually(t, 10*time.Minute, "all instances Ready", func() error {
+		out, err := framework.KubectlE("get", "odoo", "-n", ns, "-o",
+			`jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}`)
+		if err != nil {
+			return err
+		}
+		if ready := strings.Count(out, "True"); ready < n {
+			return fmt.Errorf("%d of %d Ready", ready, n)
+		}
+		return nil
+	})
+	t.Logf("chaos: all %d instances Ready %v after the API server was back (%v after the apply)",
+		n, time.Since(back).Round(100*time.Millisecond), time.Since(start).Round(100*time.Millisecond))
+	if framework.ProcessGone(pid) {
+		t.Errorf("the operator (pid %d) exited during the API server restart", pid)
+	}
+	if got, twice := inits.count(); got != n || len(twice) > 0 {
+		t.Errorf("init Jobs: %d instances with one, want %d; created more than once: %v", got, n, twice)
+	}
+	dbs := framework.Kubectl(t, "get", "odoo", "-n", ns, "-o", `jsonpath={range .items[*]}{.status.database.name}{"\n"}{end}`)
+	if got := len(strings.Fields(dbs)); got != n {
+		t.Errorf("%d instances record their database, want %d", got, n)
+	}
+	for _, db := range strings.Fields(dbs) {
+		if pgValue(t, "SELECT datname FROM pg_database WHERE datname = $1", db) != db {
+			t.Errorf("database %s is missing", db)
+		}
+	}
+}
+
+// TestChaosPostgresStoppedDuringRestore: PostgreSQL is stopped as soon as
+// an OdooRestoreJob's load Job exists, and started again 15 s later. The
+// restore either completes with the backup's data, or fails with a message
+// and leaves the live database as it was; the lock is released, the tiers
+// run again, no restore Job was created twice, and a later restore of the
+// same backup completes.
+func TestChaosPostgresStoppedDuringRestore(t *testing.T) {
+	ns := framework.Namespace(t, "chaos-pg-restore")
+	c := framework.NewClients(t)
+	framework.Apply(t, ns, instanceManifest("shop"))
+	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", odooRef("shop"), "--timeout=3m")
+	db := jsonpath(t, ns, "odoo/shop", "{.status.database.name}")
+	framework.ModuleFixture(t, db)
+	framework.SandboxSQL(t, db, neutralizedFixture)
+	framework.GiveTablesToOwner(t, db)
+	backedUp := checksums(t, db)
+	backupToClaim(t, ns, "src", "shop/src.zip")
+	framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Completed", backupRef+"src", "--timeout=2m")
+	key := jsonpath(t, ns, backupRef+"src", "{.status.objectKey}")
+	framework.SandboxSQL(t, db, `CREATE TABLE live_rows (id serial PRIMARY KEY, note text); INSERT INTO live_rows (note) VALUES ('live')`)
+	framework.GiveTablesToOwner(t, db)
+	live := checksums(t, db)
+	jobs := recordJobs(t, c, ns, "shop")
+
+	restore := func(name string) {
+		framework.Apply(t, ns, fmt.Sprintf(`apiVersion: bemade.org/v1alpha2
+kind: OdooRestoreJob
+metadata:
+  name: %s
+spec:
+  odooInstanceRef: {name: shop}
+  format: zip
+  keepPreviousDatabase: true
+  source:
+    type: pvc
+    pvc: {claimName: backups, path: %s}
+`, name, key))
+	}
+	ended := func(name string) *odoov1alpha2.OdooRestoreJob {
+		var rj *odoov1alpha2.OdooRestoreJob
+		framework.Eventually(t, 2*wait, "restore "+name+" ended", func() error {
+			var err error
+			if rj, err = getRestore(context.Background(), c, ns, name); err != nil {
+				return err
+			}
+			if rj.Status.Phase != odoov1alpha2.JobCompleted && rj.Status.Phase != odoov1alpha2.JobFailed {
+				return fmt.Errorf("phase %q step %q: %s", rj.Status.Phase, rj.Status.Step, rj.Status.Message)
+			}
+			return nil
+		})
+		return rj
+	}
+
+	stopped := false
+	t.Cleanup(func() {
+		if stopped {
+			framework.SandboxPostgresCtl(t, "up")
+		}
+	})
+	restore("during-outage")
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for {
+		if _, err := c.Kube.BatchV1().Jobs(ns).Get(ctx, "during-outage-restore", metav1.GetOptions{}); err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal("the restore Job was never created")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	framework.SandboxPostgresCtl(t, "stop")
+	stopped = true
+	at, _ := getRestore(context.Background(), c, ns, "during-outage")
+	time.Sleep(15 * time.Second)
+	framework.SandboxPostgresCtl(t, "up")
+	stopped = false
+	back := time.Now()
+	rj := ended("during-outage")
+	t.Logf("chaos: PostgreSQL stopped at restore step %q (Job created), back 15 s later; the restore ended %s %v after: %s",
+		at.Status.Step, rj.Status.Phase, time.Since(back).Round(100*time.Millisecond), rj.Status.Message)
+	jobs.expectOneNewJob(t, resources.JobKindRestoreBackup, nil, "during-outage-restore")
+
+	if rj.Status.Phase == odoov1alpha2.JobFailed {
+		if rj.Status.Message == "" {
+			t.Error("the failed restore has no status.message")
+		}
+		if got := checksums(t, db); !maps.Equal(got, live) {
+			t.Errorf("the live database %s changed by a failed restore:\n got %v\nwant %v", db, got, live)
+		}
+		// A later restore of the same backup completes.
+		before := jobs.jobs(t, resources.JobKindRestoreBackup)
+		restore("after-outage")
+		if rj = ended("after-outage"); rj.Status.Phase != odoov1alpha2.JobCompleted {
+			t.Fatalf("the restore after the outage: %s: %s", rj.Status.Phase, rj.Status.Message)
+		}
+		jobs.expectOneNewJob(t, resources.JobKindRestoreBackup, before, "after-outage-restore")
+	}
+	if got := checksums(t, db); !maps.Equal(got, backedUp) {
+		t.Errorf("database %s after the completed restore:\n got %v\nwant %v (the backup's)", db, got, backedUp)
+	}
+	if got := checksums(t, rj.Status.KeptDatabase); !maps.Equal(got, live) {
+		t.Errorf("the kept database %s:\n got %v\nwant %v (the live one before the restore)", rj.Status.KeptDatabase, got, live)
+	}
+	if op, err := operationOf(context.Background(), c, ns, "shop"); err != nil || op != nil {
+		t.Errorf("status.operation after the restore: %+v (%v), want none", op, err)
+	}
+	waitTier(t, ns, "shop", fromImage)
+	waitTier(t, ns, "shop-cron", fromImage)
 }
