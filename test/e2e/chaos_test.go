@@ -286,7 +286,9 @@ func TestChaosAPIServerRestartDuringRollout(t *testing.T) {
 // run again, no restore Job was created twice, and a later restore of the
 // same backup completes.
 func TestChaosPostgresStoppedDuringRestore(t *testing.T) {
-	ns := framework.Namespace(t, "chaos-pg-restore")
+	// A namespace of its own per run: instances keep their database when
+	// deleted, and the fixture needs a fresh one.
+	ns := framework.Namespace(t, fmt.Sprintf("chaos-pg-restore-%d", time.Now().UnixMilli()%1_000_000))
 	c := framework.NewClients(t)
 	framework.Apply(t, ns, instanceManifest("shop"))
 	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", odooRef("shop"), "--timeout=3m")
