@@ -112,7 +112,7 @@ N ?= 200
 CHAOS_RUN ?= TestChaos
 CHAOS_COUNT ?= 1
 .PHONY: chaos
-chaos: ## Start a separate sandbox, run the fault scenarios (test/e2e, tag chaos), stop it. Not in CI: minutes each.
+chaos: ## Start a separate sandbox, run the fault scenarios (test/e2e, tag chaos), stop it. Not in CI (minutes each) but for the short one, in test-e2e.
 	$(E2E_ENV) hack/sandbox.sh up
 	set +e; eval "$$($(E2E_ENV) hack/sandbox.sh env)"; \
 	  $(E2E_ENV) go test -count=$(CHAOS_COUNT) -tags e2e,chaos -timeout 55m -v -run '$(CHAOS_RUN)' ./test/e2e/ ; rc=$$?; \
