@@ -108,9 +108,22 @@ helm-snapshots: $(HELM) ## Rewrite the chart's snapshots (test/helm/testdata/*.g
 	HELM=$(HELM) go test -count=1 -tags helm ./test/helm/ -run TestSnapshots -args -update
 
 N ?= 200
+# CHAOS_RUN selects scenarios (go test -run), CHAOS_COUNT repeats each.
+CHAOS_RUN ?= TestChaos
+CHAOS_COUNT ?= 1
+.PHONY: chaos
+chaos: ## Start a separate sandbox, run the fault scenarios (test/e2e, tag chaos), stop it. Not in CI (minutes each) but for the short one, in test-e2e.
+	$(E2E_ENV) hack/sandbox.sh up
+	set +e; eval "$$($(E2E_ENV) hack/sandbox.sh env)"; \
+	  $(E2E_ENV) go test -count=$(CHAOS_COUNT) -tags e2e,chaos -timeout 55m -v -run '$(CHAOS_RUN)' ./test/e2e/ ; rc=$$?; \
+	  $(E2E_ENV) hack/sandbox.sh down; exit $$rc
+
+# SCALE_RUN selects the harness's test: TestScale (N instances), or
+# TestLogSamplingCost / TestUpgradeLatency, which have their own sizes.
+SCALE_RUN ?= TestScale$$
 .PHONY: scale
 scale: ## Create N instances on the running sandbox and report time to Ready, RSS, API requests.
-	eval "$$(hack/sandbox.sh env)"; go test -count=1 -tags scale -timeout 60m -v ./test/scale/... -args -instances=$(N)
+	eval "$$(hack/sandbox.sh env)"; go test -count=1 -tags scale -timeout 90m -v -run '$(SCALE_RUN)' ./test/scale/... -args -instances=$(N)
 
 ##@ Sandbox
 

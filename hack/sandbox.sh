@@ -4,7 +4,7 @@
 # the Go module proxy) with KWOK fake nodes instead of a container runtime, a
 # throwaway PostgreSQL 15, and the operator itself running on the host.
 #
-# Usage: hack/sandbox.sh up|down|status|env|kubeconfig|restart-operator
+# Usage: hack/sandbox.sh up|down|status|env|kubeconfig|restart-operator|start-replica|stop-replica|restart-apiserver
 #   up                builds the binaries (hack/k8s-tools/build.sh), starts everything,
 #                     applies config/crd/bases, builds and starts the operator
 #   down              stops what `up` started (pid files) and removes .sandbox/
@@ -12,6 +12,11 @@
 #   env               prints `export KUBECONFIG=...` and `export PATH=<bins>:$PATH`
 #   kubeconfig        prints the kubeconfig path
 #   restart-operator  rebuilds (go build -o bin/odoo-operator ./cmd) and restarts the operator
+#   start-replica     starts a second operator process (component operator-2, leader election
+#                     on, its own metrics/health/webhook ports) next to the first; for the
+#                     failover tests, which also restart the first with SANDBOX_LEADER_ELECT=1
+#   stop-replica      stops operator-2
+#   restart-apiserver stops kube-apiserver (SIGTERM) and starts it again on the same etcd
 #
 # Behaviour of the fake cluster (see the contract at the top of hack/kwok/kwok.yaml):
 # pods of the image repository `odoo` (odoo:18.0, odoo:18.0-v1, ...) run REAL
@@ -67,6 +72,13 @@
 #   SANDBOX_WEBHOOK_PORT    the operator's webhook port the apiserver calls (default 19443)
 #   SANDBOX_OPERATOR        0 = do not build/start the operator (default 1)
 #   OPERATOR_ARGS           extra operator flags (word-split)
+#   SANDBOX_LEADER_ELECT    1 = the operator takes part in leader election (Lease
+#                           odoo-operator/odoo-operator.bemade.org; default 0: it reconciles alone)
+#   SANDBOX_OPERATOR2_METRICS_PORT / SANDBOX_OPERATOR2_HEALTH_PORT / SANDBOX_OPERATOR2_WEBHOOK_PORT
+#                           ports of start-replica's operator-2 (default: the first's + 2, + 2, + 1)
+#   SANDBOX_SERVICE_CIDR    the Service range (default 10.0.0.0/16: room for thousands of
+#                           instances; the kubernetes Service stays 10.0.0.1; kwok's pod IPs
+#                           are 10.244.0.0/16, see hack/kwok/kwok.yaml)
 #   SANDBOX_LEGACY_VERSIONS 1 = serve the deprecated bemade.org/v1 and v1alpha1 versions, as
 #                           config/components/legacy-versions does (default 0: v1alpha2 only)
 #   SANDBOX_ODOO            0 = no real Odoo: `odoo` pods are left Pending (default 1)
@@ -108,6 +120,14 @@ OPERATOR_METRICS_ADDR=127.0.0.1:${SANDBOX_OPERATOR_METRICS_PORT:-18080}
 OPERATOR_HEALTH_ADDR=127.0.0.1:${SANDBOX_OPERATOR_HEALTH_PORT:-18081}
 # The API server calls the operator's webhooks (/convert, /validate-…) here.
 WEBHOOK_PORT=${SANDBOX_WEBHOOK_PORT:-19443}
+# The second operator replica (start-replica): same flags, its own ports.
+OPERATOR2_METRICS_ADDR=127.0.0.1:${SANDBOX_OPERATOR2_METRICS_PORT:-$((${SANDBOX_OPERATOR_METRICS_PORT:-18080} + 2))}
+OPERATOR2_HEALTH_ADDR=127.0.0.1:${SANDBOX_OPERATOR2_HEALTH_PORT:-$((${SANDBOX_OPERATOR_HEALTH_PORT:-18081} + 2))}
+WEBHOOK2_PORT=${SANDBOX_OPERATOR2_WEBHOOK_PORT:-$((WEBHOOK_PORT + 1))}
+# Wide enough for 1,000 instances and more (a /24 fills at ~250 Services);
+# starts at 10.0.0.0 so the kubernetes Service keeps 10.0.0.1 (the apiserver
+# certificate's SAN) and stays clear of kwok's pod range 10.244.0.0/16.
+SERVICE_CIDR=${SANDBOX_SERVICE_CIDR:-10.0.0.0/16}
 
 PKI=$STATE/pki
 LOGS=$STATE/logs
@@ -115,7 +135,7 @@ PIDS=$STATE/pids
 KUBECONFIG_PATH=$STATE/kubeconfig
 KWOK_DIR=$ROOT/hack/kwok
 # Stop order: dependants first, apiserver before etcd, postgres last.
-COMPONENTS=(operator sandbox-jobplayer sandbox-provisioner broken-logs-watcher kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
+COMPONENTS=(operator-2 operator sandbox-jobplayer sandbox-provisioner broken-logs-watcher kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
 
 log() { printf 'sandbox [%3ss]: %s\n' "$SECONDS" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -319,7 +339,7 @@ start_apiserver() {
     --authorization-mode=RBAC,Node \
     --service-account-issuer=https://kubernetes.default.svc \
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
-    --service-cluster-ip-range=10.0.0.0/24 --allow-privileged=true \
+    --service-cluster-ip-range="$SERVICE_CIDR" --allow-privileged=true \
     --kubelet-client-certificate="$PKI/admin.crt" --kubelet-client-key="$PKI/admin.key" \
     --kubelet-preferred-address-types=InternalIP
   wait_for kube-apiserver 60 curl -fsS --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" \
@@ -403,14 +423,10 @@ start_operator() {
   stop_component operator
   log "operator: go build -o bin/odoo-operator ./cmd"
   (cd "$ROOT" && go build -o bin/odoo-operator ./cmd) || die "operator build failed"
-  local pg_port pw_file extra=()
-  pg_port=$(sed -n 's/^PGPORT=//p' "$STATE/postgres.env")
-  pw_file=$(sed -n 's/^PGPASSWORD_FILE=//p' "$STATE/postgres.env")
-  # shellcheck disable=SC2206 # OPERATOR_ARGS is deliberately word-split
-  [[ -n ${OPERATOR_ARGS:-} ]] && extra=(${OPERATOR_ARGS})
   # The recommended setup: a clusters Secret in the operator's namespace.
-  local pw
-  pw=$(cat "$pw_file")
+  local pg_port pw
+  pg_port=$(sed -n 's/^PGPORT=//p' "$STATE/postgres.env")
+  pw=$(cat "$(sed -n 's/^PGPASSWORD_FILE=//p' "$STATE/postgres.env")")
   kc create namespace odoo-operator --dry-run=client -o yaml | kc apply -f - >/dev/null
   kc create secret generic postgres-clusters -n odoo-operator --dry-run=client -o yaml \
     --from-literal=clusters.yaml="sandbox: {host: 127.0.0.1, port: $pg_port, adminUser: postgres, adminPassword: \"$pw\", default: true}" |
@@ -426,19 +442,32 @@ start_operator() {
   # Tenants' URLs (webhooks, live-Odoo sources) may reach loopback only on
   # the "tenant-reachable" ports 31000-31999 (real Odoo pods, test
   # listeners): never the apiserver, PostgreSQL or the operator itself.
-  start_bg operator env KUBECONFIG="$KUBECONFIG_PATH" "$ROOT/bin/odoo-operator" \
-    --leader-elect=false \
+  run_operator operator "$OPERATOR_METRICS_ADDR" "$OPERATOR_HEALTH_ADDR" "$WEBHOOK_PORT" "${SANDBOX_LEADER_ELECT:-0}"
+}
+
+# run_operator <component> <metrics addr> <health addr> <webhook port> <leader-elect 0|1>
+# starts bin/odoo-operator and waits for its /readyz. Every replica publishes
+# the first one's webhook URL (the API server calls one address).
+run_operator() {
+  local name=$1 metrics=$2 health=$3 webhook=$4 elect=false pg_port pw_file extra=()
+  [[ $5 == 1 ]] && elect=true
+  pg_port=$(sed -n 's/^PGPORT=//p' "$STATE/postgres.env")
+  pw_file=$(sed -n 's/^PGPASSWORD_FILE=//p' "$STATE/postgres.env")
+  # shellcheck disable=SC2206 # OPERATOR_ARGS is deliberately word-split
+  [[ -n ${OPERATOR_ARGS:-} ]] && extra=(${OPERATOR_ARGS})
+  start_bg "$name" env KUBECONFIG="$KUBECONFIG_PATH" "$ROOT/bin/odoo-operator" \
+    --leader-elect="$elect" --leader-election-namespace=odoo-operator \
     --egress-allow=127.0.0.1/32:31000-31999 \
-    --metrics-bind-address="$OPERATOR_METRICS_ADDR" \
-    --health-probe-bind-address="$OPERATOR_HEALTH_ADDR" \
+    --metrics-bind-address="$metrics" \
+    --health-probe-bind-address="$health" \
     --db-host=127.0.0.1 --db-port="$pg_port" \
     --db-admin-user=postgres --db-admin-password-file="$pw_file" \
     --operator-namespace=odoo-operator --postgres-clusters-secret=postgres-clusters \
-    --webhook-host=127.0.0.1 --webhook-port="$WEBHOOK_PORT" --webhook-url="https://127.0.0.1:$WEBHOOK_PORT" \
-    --webhook-cert-dir="$STATE/webhook-certs" --webhook-cert-check-interval=10s \
+    --webhook-host=127.0.0.1 --webhook-port="$webhook" --webhook-url="https://127.0.0.1:$WEBHOOK_PORT" \
+    --webhook-cert-dir="$STATE/webhook-certs${name#operator}" --webhook-cert-check-interval=10s \
     "${extra[@]}"
-  wait_for operator 60 curl -fsS "http://$OPERATOR_HEALTH_ADDR/readyz"
-  log "operator: running (pid $(pid_of operator), log $LOGS/operator.log)"
+  wait_for "$name" 60 curl -fsS "http://$health/readyz"
+  log "$name: running (pid $(pid_of "$name"), leader election $elect, log $LOGS/$name.log)"
 }
 
 # Binds PVCs (no storage driver here); the program lives with the operator code.
@@ -590,7 +619,7 @@ cmd_status() {
   for c in "${COMPONENTS[@]}"; do
     if alive "$c"; then
       echo "$c: running (pid $(pid_of "$c"))"
-    elif [[ $c == operator || $c == sandbox-provisioner || $c == sandbox-jobplayer ]] && [[ ! -f $PIDS/$c.pid ]]; then
+    elif [[ $c == operator || $c == operator-2 || $c == sandbox-provisioner || $c == sandbox-jobplayer ]] && [[ ! -f $PIDS/$c.pid ]]; then
       echo "$c: not started"
     else
       echo "$c: NOT RUNNING"
@@ -624,6 +653,7 @@ cmd_env() {
   # pid file are.
   echo "export SANDBOX_STATE=$STATE"
   echo "export SANDBOX_OPERATOR_METRICS_URL=http://$OPERATOR_METRICS_ADDR/metrics"
+  echo "export SANDBOX_OPERATOR2_METRICS_URL=http://$OPERATOR2_METRICS_ADDR/metrics"
 }
 
 cmd_restart_operator() {
@@ -636,6 +666,27 @@ cmd_restart_operator() {
   start_operator
 }
 
+# The second replica (leader election on): the failover tests kill the leader.
+cmd_start_replica() {
+  alive kube-apiserver || die "sandbox is not up (hack/sandbox.sh up)"
+  [[ -x $ROOT/bin/odoo-operator ]] || die "bin/odoo-operator is missing (hack/sandbox.sh restart-operator builds it)"
+  RESTARTING=1
+  stop_component operator-2
+  run_operator operator-2 "$OPERATOR2_METRICS_ADDR" "$OPERATOR2_HEALTH_ADDR" "$WEBHOOK2_PORT" 1
+}
+
+# The API server goes away (SIGTERM, as a rolling control-plane upgrade
+# does) and comes back on the same etcd; every client must re-list and
+# re-watch.
+cmd_restart_apiserver() {
+  alive kube-apiserver || die "sandbox is not up (hack/sandbox.sh up)"
+  BIN=$(cat "$STATE/bin-dir")
+  RESTARTING=1
+  stop_component kube-apiserver
+  start_apiserver
+  log "kube-apiserver: restarted (pid $(pid_of kube-apiserver))"
+}
+
 case ${1:-} in
   up) cmd_up ;;
   down) cmd_down ;;
@@ -643,8 +694,11 @@ case ${1:-} in
   env) cmd_env ;;
   kubeconfig) echo "$KUBECONFIG_PATH" ;;
   restart-operator) cmd_restart_operator ;;
+  start-replica) cmd_start_replica ;;
+  stop-replica) stop_component operator-2 ;;
+  restart-apiserver) cmd_restart_apiserver ;;
   *)
-    echo "usage: $0 up|down|status|env|kubeconfig|restart-operator" >&2
+    echo "usage: $0 up|down|status|env|kubeconfig|restart-operator|start-replica|stop-replica|restart-apiserver" >&2
     exit 2
     ;;
 esac

@@ -16,13 +16,22 @@ import (
 	"github.com/odoo-operator/odoo-operator/test/framework"
 )
 
-var instances = flag.Int("instances", 200, "number of OdooInstances to create")
+var (
+	instances = flag.Int("instances", 200, "number of OdooInstances to create")
+	steady    = flag.Duration("steady", time.Minute, "how long to watch the steady state after convergence")
+	baseline  = flag.Bool("baseline", true, "also time a bare client creating the same children at the operator's rate limit")
+	qps       = flag.Float64("qps", 50, "the operator's --kube-api-qps, for the bare client")
+	burst     = flag.Int("burst", 100, "the operator's --kube-api-burst, for the bare client")
+)
 
 func TestScale(t *testing.T) {
 	n := *instances
 	ns := framework.Namespace(t, fmt.Sprintf("scale-%d", n))
 	pid := framework.OperatorPID(t)
 	rssStart, _ := framework.ProcessMemory(t, pid)
+	cpuStart := framework.ProcessCPU(t, pid)
+	pgStart := framework.SandboxPostgresConnections(t, "odoo-operator")
+	pgDataStart := framework.SandboxPostgresConnections(t, "odoo-operator-data")
 	apiBefore := framework.Metrics(framework.APIServerMetrics(t), "apiserver_request_total")
 	opBefore := framework.OperatorMetrics(t)
 
@@ -62,6 +71,9 @@ spec:
 	apiAfter := framework.Metrics(framework.APIServerMetrics(t), "apiserver_request_total")
 	opAfter := framework.OperatorMetrics(t)
 	rssEnd, peak := framework.ProcessMemory(t, pid)
+	cpuConverge := framework.ProcessCPU(t, pid) - cpuStart
+	pgAll := framework.SandboxPostgresConnections(t, "odoo-operator") - pgStart
+	pgData := framework.SandboxPostgresConnections(t, "odoo-operator-data") - pgDataStart
 
 	perVerb := map[string]float64{}
 	for _, verb := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
@@ -80,4 +92,52 @@ spec:
 	t.Logf("operator requests per instance: GET %.2f POST %.2f PUT %.2f PATCH %.2f DELETE %.2f",
 		perVerb["GET"], perVerb["POST"], perVerb["PUT"], perVerb["PATCH"], perVerb["DELETE"])
 	t.Logf("reconciles per instance:        %.1f", reconciles/float64(n))
+	t.Logf("operator CPU while converging:  %.1f s (%.0f ms per instance)", cpuConverge.Seconds(), float64(cpuConverge.Milliseconds())/float64(n))
+	t.Logf("PostgreSQL connections per instance: operator %.2f, data Jobs %.2f", float64(pgAll-pgData)/float64(n), float64(pgData)/float64(n))
+
+	// Steady state: nothing changed, so the operator should neither write
+	// nor read (its reads come from the informers' cache).
+	opBefore = framework.OperatorMetrics(t)
+	cpuBefore := framework.ProcessCPU(t, pid)
+	pgBefore := framework.SandboxPostgresConnections(t, "odoo-operator")
+	apiSteady := framework.APIServerMetrics(t)
+	time.Sleep(*steady)
+	opAfter = framework.OperatorMetrics(t)
+	apiSteadyAfter := framework.APIServerMetrics(t)
+	delta := func(verb string) float64 {
+		f := `method="` + verb + `"`
+		return framework.Metrics(opAfter, "rest_client_requests_total", f) - framework.Metrics(opBefore, "rest_client_requests_total", f)
+	}
+	writes := delta("POST") + delta("PUT") + delta("PATCH") + delta("DELETE")
+	minutes := steady.Minutes()
+	t.Logf("steady state over %v: writes %.1f per minute (Events included), reads (GET) %.2f per instance per hour, CPU %.1f%% of a core, PostgreSQL connections %d",
+		*steady, writes/minutes, delta("GET")/float64(n)/minutes*60,
+		100*(framework.ProcessCPU(t, pid)-cpuBefore).Seconds()/steady.Seconds(),
+		framework.SandboxPostgresConnections(t, "odoo-operator")-pgBefore)
+	// Who wrote and read, by resource, as the API server counted them (all
+	// clients; in the steady state the operator's are the ones on these
+	// resources, kwok's node and lease heartbeats are not listed).
+	var byResource []string
+	for _, res := range []string{"odooinstances", "deployments", "services", "ingresses", "secrets", "persistentvolumeclaims", "jobs", "networkpolicies", "events", "pods"} {
+		for _, verb := range []string{"APPLY", "PATCH", "POST", "PUT", "DELETE", "GET", "LIST"} {
+			f := []string{`resource="` + res + `"`, `verb="` + verb + `"`}
+			d := framework.Metrics(apiSteadyAfter, "apiserver_request_total", f...) - framework.Metrics(apiSteady, "apiserver_request_total", f...)
+			if d > 0 {
+				byResource = append(byResource, fmt.Sprintf("%s %s %.0f", verb, res, d))
+			}
+		}
+	}
+	logReads := framework.Metrics(apiSteadyAfter, "apiserver_request_total", `subresource="log"`) -
+		framework.Metrics(apiSteady, "apiserver_request_total", `subresource="log"`)
+	t.Logf("steady state, API server requests by verb and resource: %s", strings.Join(byResource, ", "))
+	t.Logf("steady state reads without the log sampler's pods/log (by design, --log-sample-interval): %.2f per instance per hour",
+		(delta("GET")-logReads)/float64(n)/minutes*60)
+	_, peak = framework.ProcessMemory(t, pid)
+	t.Logf("operator RSS peak after the steady state: %d MiB", peak/1024)
+
+	if *baseline {
+		bare := bareClientBaseline(t, ns, n, float32(*qps), *burst)
+		t.Logf("bare client (same children, role and database, init Job first, %.0f qps / %d burst): all Deployments ready in %v; ratio operator/bare %.2f",
+			*qps, *burst, bare.Round(time.Millisecond), allReady.Seconds()/bare.Seconds())
+	}
 }

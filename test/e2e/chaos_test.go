@@ -1,0 +1,279 @@
+//go:build e2e && chaos
+
+package e2e
+
+// The fault scenarios of `make chaos` (issue 17): each injects one fault on
+// the sandbox and asserts the end state: every operation ends correctly, no
+// Job or backup is made twice, nothing is lost. They are not in .ci/run (each
+// takes minutes: a leader Lease expires in 15 s, a rollout of 50 instances
+// converges in about a minute on the 2-core machine). Figures are logged with
+// the prefix "chaos:" and collected in docs/reliability.md.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/resources"
+	"github.com/odoo-operator/odoo-operator/test/framework"
+)
+
+// replica is one operator process of the sandbox.
+type replica struct {
+	component  string // hack/sandbox.sh component, with its pid file
+	metricsURL string
+}
+
+func replicas() []replica {
+	return []replica{
+		{"operator", os.Getenv("SANDBOX_OPERATOR_METRICS_URL")},
+		{"operator-2", os.Getenv("SANDBOX_OPERATOR2_METRICS_URL")},
+	}
+}
+
+// leaderPair runs the sandbox's operator and a second replica with leader
+// election; when the test ends the replica is stopped and the operator runs
+// alone again, as the other e2e tests expect.
+func leaderPair(t *testing.T) {
+	t.Helper()
+	t.Cleanup(func() {
+		framework.SandboxCtl(t, nil, "stop-replica")
+		framework.SandboxCtl(t, nil, "restart-operator")
+	})
+	framework.SandboxCtl(t, []string{"SANDBOX_LEADER_ELECT=1"}, "restart-operator")
+	framework.SandboxCtl(t, nil, "start-replica")
+	leaderNow(t)
+}
+
+// leaderNow waits until exactly one replica leads and returns it and the other.
+func leaderNow(t *testing.T) (leader, standby replica) {
+	t.Helper()
+	framework.Eventually(t, time.Minute, "one leader", func() error {
+		var leaders []replica
+		for _, r := range replicas() {
+			if framework.IsLeader(r.metricsURL) {
+				leaders = append(leaders, r)
+			} else {
+				standby = r
+			}
+		}
+		if len(leaders) != 1 {
+			return fmt.Errorf("%d leaders", len(leaders))
+		}
+		leader = leaders[0]
+		return nil
+	})
+	return leader, standby
+}
+
+// killLeaderWhen SIGKILLs the leading replica as soon as reached holds
+// (polled every 5 ms), waits until the standby leads, logs the time from the
+// kill to the takeover, and restarts the killed replica as the new standby.
+func killLeaderWhen(t *testing.T, what string, reached func(context.Context) bool) {
+	t.Helper()
+	leader, standby := leaderNow(t)
+	pid := framework.ComponentPID(t, leader.component)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for !reached(ctx) {
+		if ctx.Err() != nil {
+			t.Fatalf("%s was never reached", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	killed := time.Now()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill %s (pid %d): %v", leader.component, pid, err)
+	}
+	var takeover time.Duration
+	framework.Eventually(t, time.Minute, standby.component+" takes the lead", func() error {
+		if !framework.IsLeader(standby.metricsURL) {
+			return fmt.Errorf("%s does not lead yet", standby.component)
+		}
+		takeover = time.Since(killed)
+		return nil
+	})
+	t.Logf("chaos: %s: killed the leader %s; %s took over after %v", what, leader.component, standby.component, takeover.Round(100*time.Millisecond))
+	// The killed replica comes back as the standby.
+	if leader.component == "operator" {
+		framework.SandboxCtl(t, []string{"SANDBOX_LEADER_ELECT=1"}, "restart-operator")
+	} else {
+		framework.SandboxCtl(t, nil, "start-replica")
+	}
+}
+
+// TestChaosLeaderFailover: two replicas with leader election; the leader is
+// SIGKILLed as soon as a backup's Job exists, then as soon as an upgrade's Job exists. The
+// standby takes over within the Lease's 15 s (plus its 2 s retry), each
+// operation ends correctly, and each Job and backup exists exactly once.
+func TestChaosLeaderFailover(t *testing.T) {
+	ns := framework.Namespace(t, "chaos-failover")
+	c := framework.NewClients(t)
+	leaderPair(t)
+	framework.Apply(t, ns, "---\n"+instanceManifest("shop")+"---\n"+instanceManifest("upshop"))
+	framework.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "odoo/shop", "odoo/upshop", "--timeout=3m")
+	for _, name := range []string{"shop", "upshop"} {
+		framework.ModuleFixture(t, jsonpath(t, ns, "odoo/"+name, "{.status.database.name}"))
+	}
+	shopJobs := recordJobs(t, c, ns, "shop")
+	upJobs := recordJobs(t, c, ns, "upshop")
+
+	t.Run("backup", func(t *testing.T) {
+		jobRuns := func(ctx context.Context) bool {
+			jobs, err := c.Kube.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{LabelSelector: jobKindLabel + "=backup," + instanceLabel + "=shop"})
+			return err == nil && len(jobs.Items) > 0
+		}
+		backupToClaim(t, ns, "nightly", "shop")
+		killLeaderWhen(t, "backup Job created", jobRuns)
+		framework.Kubectl(t, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Completed", backupRef+"nightly", "--timeout=3m")
+		shopJobs.expectOneNewJob(t, "backup", nil, jsonpath(t, ns, backupRef+"nightly", "{.status.jobName}"))
+		if got := framework.Kubectl(t, "get", "-n", ns, "odoobackupjobs.v1alpha2.bemade.org", "-o", "name"); strings.Count(got, "\n") != 1 {
+			t.Errorf("OdooBackupJobs after the failover:\n%s\nwant only nightly", got)
+		}
+		framework.Eventually(t, time.Minute, "status.lastBackup", func() error {
+			if jsonpath(t, ns, "odoo/shop", "{.status.lastBackup}") == "" {
+				return fmt.Errorf("status.lastBackup is empty")
+			}
+			return nil
+		})
+	})
+
+	t.Run("upgrade", func(t *testing.T) {
+		upgradeJobRuns := func(ctx context.Context) bool {
+			inst := &odoov1alpha2.OdooInstance{}
+			if c.GetInstance(ctx, ns, "upshop", inst) != nil || inst.Status.Upgrade == nil ||
+				inst.Status.Upgrade.Step != odoov1alpha2.UpgradeStepUpgrade {
+				return false
+			}
+			jobs, err := c.Kube.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{LabelSelector: jobKindLabel + "=upgrade," + instanceLabel + "=upshop"})
+			return err == nil && len(jobs.Items) > 0
+		}
+		setImage(t, ns, "upshop", toImage)
+		killLeaderWhen(t, "upgrade Job created", upgradeJobRuns)
+		st := waitUpgrade(t, c, ns, "upshop", odoov1alpha2.UpgradeSuccess, attempted(toImage))
+		upJobs.expectOneNewJob(t, "upgrade", nil, st.JobName)
+		if got := upJobs.jobs(t, "backup"); len(got) != 1 {
+			t.Errorf("restore point Jobs ever created (name uid): %v, want exactly one", got)
+		}
+		checkRestorePoint(t, c, ns, "upshop", st)
+		waitTier(t, ns, "upshop", toImage)
+		waitTier(t, ns, "upshop-cron", toImage)
+	})
+}
+
+// initJobRecorder lists the namespace's init Jobs every 200 ms (a list, not
+// a watch: it must carry on across an API server restart) and keeps every
+// name and UID it saw per instance.
+type initJobRecorder struct {
+	mu   sync.Mutex
+	seen map[string]map[string]bool // instance → "name uid"
+}
+
+func recordInitJobs(t *testing.T, c *framework.Clients, ns string) *initJobRecorder {
+	t.Helper()
+	r := &initJobRecorder{seen: map[string]map[string]bool{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			jobs, err := c.Kube.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{LabelSelector: jobKindLabel + "=" + resources.JobKindInit})
+			if err == nil {
+				r.mu.Lock()
+				for _, j := range jobs.Items {
+					inst := j.Labels[instanceLabel]
+					if r.seen[inst] == nil {
+						r.seen[inst] = map[string]bool{}
+					}
+					r.seen[inst][j.Name+" "+string(j.UID)] = true
+				}
+				r.mu.Unlock()
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return r
+}
+
+// count is the number of instances with at least one init Job, and the
+// instances with more than one (name uid) seen.
+func (r *initJobRecorder) count() (instances int, twice []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for inst, jobs := range r.seen {
+		if len(jobs) > 1 {
+			twice = append(twice, fmt.Sprintf("%s: %v", inst, jobs))
+		}
+	}
+	return len(r.seen), twice
+}
+
+// TestChaosAPIServerRestartDuringRollout: 50 instances are created at once
+// and the kube-apiserver is restarted (SIGTERM, then started again on the
+// same etcd) while they converge, after the first init Jobs exist. The
+// operator keeps running (its informers re-list and re-watch), every
+// instance becomes Ready with its database, and no init Job is created
+// twice (a list poller records every init Job's UID across the restart).
+func TestChaosAPIServerRestartDuringRollout(t *testing.T) {
+	const n = 50
+	ns := framework.Namespace(t, "chaos-apiserver")
+	c := framework.NewClients(t)
+	pid := framework.OperatorPID(t)
+	inits := recordInitJobs(t, c, ns)
+	var all strings.Builder
+	for i := range n {
+		all.WriteString("---\n" + instanceManifest(fmt.Sprintf("roll-%02d", i)))
+	}
+	start := time.Now()
+	framework.Apply(t, ns, all.String())
+	framework.Eventually(t, wait, "the first init Jobs", func() error {
+		if got, _ := inits.count(); got < 5 {
+			return fmt.Errorf("%d instances with an init Job", got)
+		}
+		return nil
+	})
+	midway, _ := inits.count()
+	down := time.Now()
+	framework.SandboxCtl(t, nil, "restart-apiserver")
+	back := time.Now()
+	t.Logf("chaos: kube-apiserver restarted %v after the apply, with %d of %d init Jobs created; down and back (readyz) in %v",
+		down.Sub(start).Round(100*time.Millisecond), midway, n, back.Sub(down).Round(100*time.Millisecond))
+
+	framework.Eventually(t, 10*time.Minute, "all instances Ready", func() error {
+		out, err := framework.KubectlE("get", "odoo", "-n", ns, "-o",
+			`jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}`)
+		if err != nil {
+			return err
+		}
+		if ready := strings.Count(out, "True"); ready < n {
+			return fmt.Errorf("%d of %d Ready", ready, n)
+		}
+		return nil
+	})
+	t.Logf("chaos: all %d instances Ready %v after the API server was back (%v after the apply)",
+		n, time.Since(back).Round(100*time.Millisecond), time.Since(start).Round(100*time.Millisecond))
+	if framework.ProcessGone(pid) {
+		t.Errorf("the operator (pid %d) exited during the API server restart", pid)
+	}
+	if got, twice := inits.count(); got != n || len(twice) > 0 {
+		t.Errorf("init Jobs: %d instances with one, want %d; created more than once: %v", got, n, twice)
+	}
+	dbs := framework.Kubectl(t, "get", "odoo", "-n", ns, "-o", `jsonpath={range .items[*]}{.status.database.name}{"\n"}{end}`)
+	if got := len(strings.Fields(dbs)); got != n {
+		t.Errorf("%d instances record their database, want %d", got, n)
+	}
+	for _, db := range strings.Fields(dbs) {
+		if pgValue(t, "SELECT datname FROM pg_database WHERE datname = $1", db) != db {
+			t.Errorf("database %s is missing", db)
+		}
+	}
+}
