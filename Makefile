@@ -46,7 +46,7 @@ vet: ## go vet.
 
 .PHONY: lint
 lint: $(GOLANGCI_LINT) ## golangci-lint.
-	$(GOLANGCI_LINT) run --build-tags e2e,scale,helm ./...
+	$(GOLANGCI_LINT) run --build-tags e2e,scale,helm,chaos ./...
 
 .PHONY: verify
 verify: generate manifests ## Fail when generated files are not committed.
