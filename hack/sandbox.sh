@@ -522,7 +522,7 @@ apply_crds() {
         {"op":"test","path":"/spec/versions/0/name","value":"v1"},{"op":"replace","path":"/spec/versions/0/served","value":true},
         {"op":"test","path":"/spec/versions/1/name","value":"v1alpha1"},{"op":"replace","path":"/spec/versions/1/served","value":true}]' >/dev/null
       local kind
-      for kind in initjobs upgradejobs backupjobs restorejobs; do
+      for kind in initjobs upgradejobs backupjobs restorejobs stagingrefreshjobs; do
         kc patch crd "odoo$kind.bemade.org" --type=json -p '[
           {"op":"test","path":"/spec/versions/0/name","value":"v1alpha1"},{"op":"replace","path":"/spec/versions/0/served","value":true}]' >/dev/null
       done

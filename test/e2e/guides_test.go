@@ -300,6 +300,7 @@ var guideInline = map[string]string{
 	"kubectl logs --previous":                                                   "a fragment: the pod is named in the RolledBack message",
 	"kubectl logs job/...":                                                      "a fragment: the Job is named in the InitFailed message (DatabaseReady and Degraded)",
 	"kubectl logs job/<status.upgrade.jobName>":                                 "upgrade.md's block runs the full command",
+	"kubectl logs job/<status.database.move.dumpJob>":                           "the Job is named in status.database.move (TestDatabaseMovesBetweenPostgresServers in dbmove_test.go)",
 	"kubectl logs job/NAME-fsmigrate-<hash>":                                    "the Job's hash is in the FilestoreMigrated message (TestFilestore* in filestore_test.go)",
 	"kubectl logs job/NAME-init-<hash>":                                         "the Job is named in the DatabaseReady message while it runs",
 	"kubectl odoo suspend NAME":                                                 "TestKubectlOdooPlugin (plugin_test.go)",

@@ -73,7 +73,7 @@ func TestHelmChart(t *testing.T) {
 	// helm patch adding the chart's Service next to it is invalid (one of url
 	// and service). Put them as a kustomize install leaves them, behind the
 	// Service: the state an in-cluster operator keeps.
-	for _, crd := range []string{"odooinstances", "odooinitjobs", "odooupgradejobs", "odoobackupjobs", "odoorestorejobs"} {
+	for _, crd := range []string{"odooinstances", "odooinitjobs", "odooupgradejobs", "odoobackupjobs", "odoorestorejobs", "odoostagingrefreshjobs"} {
 		framework.Kubectl(t, "patch", "crd", crd+".bemade.org", "--type=json", "-p", fmt.Sprintf(`[{"op": "replace", "path": "/spec/conversion/webhook/clientConfig",
 			"value": {"service": {"namespace": %q, "name": "odoo-operator-webhook", "path": "/convert", "port": 443}}}]`, releaseNS))
 	}

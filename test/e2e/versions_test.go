@@ -75,7 +75,7 @@ func setLegacyServed(t *testing.T, served bool) {
 	framework.Kubectl(t, "patch", "crd/odooinstances.bemade.org", "--type=json", "-p", fmt.Sprintf(`[
 		{"op":"test","path":"/spec/versions/0/name","value":"v1"},{"op":"replace","path":"/spec/versions/0/served","value":%[1]t},
 		{"op":"test","path":"/spec/versions/1/name","value":"v1alpha1"},{"op":"replace","path":"/spec/versions/1/served","value":%[1]t}]`, served))
-	for _, kind := range []string{"initjobs", "upgradejobs", "backupjobs", "restorejobs"} {
+	for _, kind := range []string{"initjobs", "upgradejobs", "backupjobs", "restorejobs", "stagingrefreshjobs"} {
 		framework.Kubectl(t, "patch", "crd/odoo"+kind+".bemade.org", "--type=json", "-p", fmt.Sprintf(`[
 			{"op":"test","path":"/spec/versions/0/name","value":"v1alpha1"},{"op":"replace","path":"/spec/versions/0/served","value":%t}]`, served))
 	}
