@@ -71,7 +71,10 @@ type Options struct {
 	// UpgradePreflight runs the preflight Job of an upgrade's new image.
 	UpgradePreflight bool
 	// PreflightPullTimeout bounds a preflight's failing image pull.
-	PreflightPullTimeout    time.Duration
+	PreflightPullTimeout time.Duration
+	// StagingMailCatcher is host:port of the SMTP server that receives the
+	// mail of restored Staging copies ("" for none).
+	StagingMailCatcher      string
 	MetricsAddr             string
 	ProbeAddr               string
 	LeaderElect             bool
@@ -193,6 +196,7 @@ func NewRootCommand() *cobra.Command {
 	f.IntVar(&opts.LogSampleWorkers, "log-sample-workers", 4, "instances whose logs are sampled in parallel")
 	f.BoolVar(&opts.UpgradePreflight, "upgrade-preflight", true, "before an upgrade to a new image touches anything, list the modules the image ships in a short Job and refuse the upgrade if the database has modules it lacks, at higher versions, of another Odoo series, or with missing dependencies")
 	f.DurationVar(&opts.PreflightPullTimeout, "preflight-pull-timeout", odooinstance.DefaultPreflightPullTimeout, "how long an upgrade's preflight pod may fail to pull the new image before the upgrade is refused")
+	f.StringVar(&opts.StagingMailCatcher, "staging-mail-catcher", "", "host:port of an SMTP server that keeps what it receives (Mailpit, MailHog): a restore or staging refresh into a Staging instance points the neutralized copy's mail server at it, so staging's mail can be read there and reaches nobody; empty: the copy keeps neutralize's dummy server, which sends nothing")
 	f.DurationVar(&opts.ModulesInterval, "modules-interval", odooinstance.DefaultModulesInterval, "how often each instance's status.modules is read from its database (as the instance's own role), besides after init, upgrades and installs")
 	f.DurationVar(&opts.BackupMinInterval, "backup-min-interval", schedule.DefaultMinInterval, "smallest gap allowed between two times of an instance's spec.backup.schedule (refused at admission, and reported at reconcile)")
 	f.DurationVar(&opts.BackupStartDeadline, "backup-start-deadline", 5*time.Minute, "how long a backup may take to start (missing Secret or claim, unschedulable pod, image pull error) before it fails and its Job is deleted, releasing the claims")
@@ -353,9 +357,14 @@ func SetupControllers(mgr ctrl.Manager, opts Options) error {
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the OdooBackupJob controller: %w", err)
 	}
+	catcher, err := restorejob.ParseMailCatcher(opts.StagingMailCatcher)
+	if err != nil {
+		return fmt.Errorf("--staging-mail-catcher: %w", err)
+	}
 	if err := (&restorejob.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Clusters: r.Clusters, Databases: dbs, Images: images,
 		Recorder: mgr.GetEventRecorder("odoo-operator"), DataJobDeadline: opts.DataJobDeadline, Egress: policy,
+		MailCatcher: catcher,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the OdooRestoreJob controller: %w", err)
 	}

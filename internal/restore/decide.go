@@ -60,6 +60,10 @@ const (
 	DropPrevious Kind = "DropPrevious"
 	// Complete ends the restore as Completed.
 	Complete Kind = "Complete"
+	// RouteMail points the neutralized copy's active mail server (the
+	// dummy `odoo neutralize` leaves on) at the administrator's mail
+	// catcher, as the tenant, before the swap.
+	RouteMail Kind = "RouteMail"
 	// FailBeforeSwap drops the target database, then fails: the live
 	// database is untouched.
 	FailBeforeSwap Kind = "FailBeforeSwap"
@@ -118,6 +122,12 @@ type Facts struct {
 	CheckFailure string
 	// Neutralize is the restore's effective spec.neutralize.
 	Neutralize bool
+	// MailCatcher is the host staging's mail goes to ("" for none: the
+	// target is not Staging, or the administrator set no catcher);
+	// MailRouted is true once every active mail server of the neutralized
+	// copy points at it.
+	MailCatcher string
+	MailRouted  bool
 	// Stopped is true once web and cron are held and have no pod left.
 	Stopped bool
 	// FilestoreResult is what the filestore Job reported: "moved",
@@ -270,6 +280,8 @@ func decideNeutralize(st odoov1alpha2.OdooRestoreJobStatus, f Facts) Action {
 		return Action{Kind: Wait}
 	case f.CheckFailure != "":
 		return Action{Kind: FailBeforeSwap, Message: f.CheckFailure}
+	case f.MailCatcher != "" && !f.MailRouted:
+		return Action{Kind: RouteMail}
 	}
 	return Action{Kind: Advance, Step: odoov1alpha2.RestoreStepStop, Neutralized: true, Message: fmt.Sprintf(
 		"the restored database %q is neutralized and checked; stopping web and cron to swap it in", st.TargetDatabase)}

@@ -42,6 +42,9 @@ func TestDecide(t *testing.T) {
 		{"neutralize: Job failed", at(odoov1alpha2.RestoreStepNeutralize), Facts{Job: datajob.Failed}, FailBeforeSwap, ""},
 		{"neutralize: mail server still active", at(odoov1alpha2.RestoreStepNeutralize), Facts{Job: datajob.Succeeded, Checked: true, CheckFailure: "active"}, FailBeforeSwap, ""},
 		{"neutralize: checked", at(odoov1alpha2.RestoreStepNeutralize), Facts{Job: datajob.Succeeded, Checked: true}, Advance, odoov1alpha2.RestoreStepStop},
+		{"neutralize: checked, mail to the catcher next", at(odoov1alpha2.RestoreStepNeutralize), Facts{Job: datajob.Succeeded, Checked: true, MailCatcher: "mailpit.mail.svc"}, RouteMail, ""},
+		{"neutralize: checked, mail routed", at(odoov1alpha2.RestoreStepNeutralize), Facts{Job: datajob.Succeeded, Checked: true, MailCatcher: "mailpit.mail.svc", MailRouted: true}, Advance, odoov1alpha2.RestoreStepStop},
+		{"neutralize: refused before any routing", at(odoov1alpha2.RestoreStepNeutralize), Facts{Job: datajob.Succeeded, Checked: true, CheckFailure: "active", MailCatcher: "mailpit.mail.svc"}, FailBeforeSwap, ""},
 
 		{"stop: tiers run", at(odoov1alpha2.RestoreStepStop), Facts{}, Hold, ""},
 		{"stop: stopped", at(odoov1alpha2.RestoreStepStop), Facts{Stopped: true}, Advance, odoov1alpha2.RestoreStepSwap},

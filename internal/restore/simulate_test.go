@@ -55,8 +55,11 @@ type world struct {
 	instance bool
 
 	neutralize, keepPrevious bool
-	corrupt                  bool
-	failJobs                 bool
+	// catcher: the target is Staging and the administrator set a mail
+	// catcher; mailRouted: the neutralized copy's mail server points at it.
+	catcher, mailRouted bool
+	corrupt             bool
+	failJobs            bool
 
 	trace      []string
 	violations []string
@@ -131,6 +134,9 @@ func (w *world) observe(st odoov1alpha2.OdooRestoreJobStatus) restore.Facts {
 			if !w.neutralized[target] {
 				f.CheckFailure = "not neutralized"
 			}
+			if w.catcher {
+				f.MailCatcher, f.MailRouted = "mailpit.mail.svc", w.mailRouted
+			}
 		}
 	case odoov1alpha2.RestoreStepStop:
 		f.Stopped = w.hold && w.pods == 0
@@ -194,6 +200,11 @@ func (w *world) reconcile(crash crashAt) {
 		w.createJob(loadJob)
 	case restore.CreateNeutralizeJob:
 		w.createJob(neutralizeJob)
+	case restore.RouteMail:
+		if st.Step != odoov1alpha2.RestoreStepNeutralize {
+			w.violate("routed mail at step %s, not in the neutralized copy", st.Step)
+		}
+		w.mailRouted = true
 	case restore.CreateFilestoreJob:
 		w.createJob(filestoreJob)
 	case restore.Hold:
@@ -303,6 +314,9 @@ func (w *world) checkEnd() {
 		if w.neutralize && !st.Neutralized {
 			w.violate("completed without neutralizing")
 		}
+		if w.neutralize && w.catcher && !w.mailRouted {
+			w.violate("completed without routing the copy's mail to the catcher")
+		}
 	case odoov1alpha2.JobFailed:
 		if strings.HasPrefix(w.dbs[live], backup) {
 			break // failed after the swap: the hold stays, by design
@@ -343,6 +357,7 @@ func TestSimulateRestoreWithCrashes(t *testing.T) {
 	for seed := range uint64(500) {
 		w := newWorld(seed)
 		w.neutralize, w.keepPrevious = w.rnd.IntN(2) == 0, w.rnd.IntN(2) == 0
+		w.catcher = w.rnd.IntN(2) == 0
 		w.corrupt = w.rnd.IntN(8) == 0
 		w.failJobs = w.rnd.IntN(8) == 0
 		w.instance = w.rnd.IntN(4) != 0
@@ -365,7 +380,7 @@ func TestSimulateEveryCrashPoint(t *testing.T) {
 			for at := range 30 {
 				for _, crash := range []crashAt{crashBeforeSave, crashAfterSave} {
 					w := newWorld(uint64(at))
-					w.neutralize, w.keepPrevious = neutralize, keep
+					w.neutralize, w.keepPrevious, w.catcher = neutralize, keep, neutralize
 					w.run(func(i int) crashAt {
 						if i == at {
 							return crash

@@ -30,6 +30,7 @@ var notSetByChart = map[string]string{
 	"modules-interval":       "extraArgs (the default 10m fits; docs/modules.md)",
 	"upgrade-preflight":      "extraArgs (on by default; docs/modules.md)",
 	"preflight-pull-timeout": "extraArgs (the default 2m fits; docs/modules.md)",
+	"staging-mail-catcher":   "extraArgs (none by default; docs/staging.md)",
 }
 
 // deploymentArgs are the manager container's args.

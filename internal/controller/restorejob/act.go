@@ -61,6 +61,11 @@ func (r *Reconciler) act(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob, f
 			return ctrl.Result{}, fmt.Errorf("neutralize Job: %w", err)
 		}
 		return ctrl.Result{}, nil
+	case restore.RouteMail:
+		if err := r.routeMail(ctx, rj, sn); err != nil {
+			return ctrl.Result{}, fmt.Errorf("routing the staging copy's mail to the catcher: %w", err)
+		}
+		return ctrl.Result{RequeueAfter: time.Millisecond}, nil
 	case restore.Hold:
 		// The lock at step Stop holds web and cron at 0 (operation.TiersHeld).
 		d, err := operation.SetStep(ctx, r.lockClient(), sn.inst, odoov1alpha2.OperationRestore, rj.Name, string(odoov1alpha2.RestoreStepStop))

@@ -62,6 +62,9 @@ type Reconciler struct {
 	// Egress is what a restore from a live Odoo may connect to; its Job
 	// gets it too.
 	Egress egress.Policy
+	// MailCatcher receives the mail of Staging copies (--staging-mail-catcher);
+	// empty leaves them with neutralize's dummy server, which sends nothing.
+	MailCatcher MailCatcher
 }
 
 // +kubebuilder:rbac:groups=bemade.org,resources=odoorestorejobs,verbs=get;list;watch

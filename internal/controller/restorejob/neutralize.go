@@ -39,9 +39,10 @@ type NeutralizeFacts struct {
 }
 
 // CheckNeutralized says why a database is not neutralized, "" when it is:
-// the flag is set, no active ir_mail_server reaches a real SMTP host and no
+// the flag is set, no active ir_mail_server reaches a real SMTP host (but
+// catcherHost, the administrator's mail catcher, when not "") and no
 // fetchmail_server is active.
-func CheckNeutralized(f NeutralizeFacts) string {
+func CheckNeutralized(f NeutralizeFacts, catcherHost string) string {
 	if !strings.EqualFold(strings.TrimSpace(f.Flag), "true") {
 		return fmt.Sprintf("ir_config_parameter database.is_neutralized is %q, not true", f.Flag)
 	}
@@ -49,7 +50,7 @@ func CheckNeutralized(f NeutralizeFacts) string {
 		if s.Table == "fetchmail_server" {
 			return fmt.Sprintf("fetchmail_server %q is still active: it would fetch the source's mail", s.Name)
 		}
-		if !UnroutableSMTPHost(s.Host) {
+		if !UnroutableSMTPHost(s.Host) && (catcherHost == "" || !strings.EqualFold(s.Host, catcherHost)) {
 			return fmt.Sprintf("ir_mail_server %q is still active with smtp_host %q: it would send mail", s.Name, s.Host)
 		}
 	}

@@ -246,7 +246,9 @@ func (r *Reconciler) observeNeutralize(ctx context.Context, rj *odoov1alpha2.Odo
 		return fmt.Errorf("checking the neutralized database: %w", err)
 	}
 	f.Checked = true
-	if msg := CheckNeutralized(facts); msg != "" {
+	catcher := r.catcherFor(sn.inst)
+	f.MailCatcher, f.MailRouted = catcher.Host, catcher.Host != "" && mailRouted(facts, catcher)
+	if msg := CheckNeutralized(facts, catcher.Host); msg != "" {
 		f.CheckFailure = fmt.Sprintf("the restored database %q is not neutralized after the Job %s: %s; the restore is refused (deactivate it in the restore's source, or set spec.neutralize: false for a disaster-recovery restore)",
 			rj.Status.TargetDatabase, sn.job.Name, msg)
 	}

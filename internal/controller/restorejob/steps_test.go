@@ -46,24 +46,72 @@ func TestUnroutableSMTPHost(t *testing.T) {
 
 func TestCheckNeutralized(t *testing.T) {
 	odooDummy := MailServer{Table: "ir_mail_server", Name: "neutralization - disable emails", Host: "invalid"}
+	routed := MailServer{Table: "ir_mail_server", Name: "odoo-operator: staging mail catcher", Host: "mailpit.mail.svc"}
 	for _, tc := range []struct {
-		name  string
-		facts NeutralizeFacts
-		want  string
+		name    string
+		facts   NeutralizeFacts
+		catcher string
+		want    string
 	}{
-		{"what odoo neutralize leaves", NeutralizeFacts{Flag: "true", Active: []MailServer{odooDummy}}, ""},
-		{"no server at all", NeutralizeFacts{Flag: "True"}, ""},
-		{"flag missing", NeutralizeFacts{}, `database.is_neutralized is "", not true`},
-		{"flag false", NeutralizeFacts{Flag: "false"}, `is "false", not true`},
+		{"what odoo neutralize leaves", NeutralizeFacts{Flag: "true", Active: []MailServer{odooDummy}}, "", ""},
+		{"no server at all", NeutralizeFacts{Flag: "True"}, "", ""},
+		{"flag missing", NeutralizeFacts{}, "", `database.is_neutralized is "", not true`},
+		{"flag false", NeutralizeFacts{Flag: "false"}, "", `is "false", not true`},
 		{"a real SMTP server stays active", NeutralizeFacts{Flag: "true", Active: []MailServer{odooDummy,
-			{Table: "ir_mail_server", Name: "Production SMTP", Host: "smtp.shop.com"}}},
+			{Table: "ir_mail_server", Name: "Production SMTP", Host: "smtp.shop.com"}}}, "",
 			`ir_mail_server "Production SMTP" is still active with smtp_host "smtp.shop.com"`},
-		{"an active fetchmail server", NeutralizeFacts{Flag: "true", Active: []MailServer{{Table: "fetchmail_server", Name: "Inbox", Host: "localhost"}}},
+		{"an active fetchmail server", NeutralizeFacts{Flag: "true", Active: []MailServer{{Table: "fetchmail_server", Name: "Inbox", Host: "localhost"}}}, "",
 			`fetchmail_server "Inbox" is still active`},
+		{"routed to the administrator's catcher", NeutralizeFacts{Flag: "true", Active: []MailServer{routed}}, "mailpit.mail.svc", ""},
+		{"the catcher's host without a catcher configured", NeutralizeFacts{Flag: "true", Active: []MailServer{routed}}, "",
+			`ir_mail_server "odoo-operator: staging mail catcher" is still active with smtp_host "mailpit.mail.svc"`},
+		{"a real server beside the catcher", NeutralizeFacts{Flag: "true", Active: []MailServer{routed,
+			{Table: "ir_mail_server", Name: "Production SMTP", Host: "smtp.shop.com"}}}, "mailpit.mail.svc",
+			`ir_mail_server "Production SMTP" is still active`},
 	} {
-		got := CheckNeutralized(tc.facts)
+		got := CheckNeutralized(tc.facts, tc.catcher)
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestMailRouted(t *testing.T) {
+	c := MailCatcher{Host: "mailpit.mail.svc", Port: 1025}
+	srv := func(host string) MailServer { return MailServer{Table: "ir_mail_server", Host: host} }
+	for _, tc := range []struct {
+		name   string
+		active []MailServer
+		want   bool
+	}{
+		{"neutralize's dummy only", []MailServer{srv("invalid")}, false},
+		{"routed", []MailServer{srv("mailpit.mail.svc")}, true},
+		{"routed, host in capitals", []MailServer{srv("Mailpit.Mail.Svc")}, true},
+		{"one routed, the dummy left", []MailServer{srv("mailpit.mail.svc"), srv("invalid")}, false},
+		{"no active server", nil, false},
+		{"a fetchmail server does not count", []MailServer{srv("mailpit.mail.svc"), {Table: "fetchmail_server", Host: "imap"}}, true},
+	} {
+		if got := mailRouted(NeutralizeFacts{Flag: "true", Active: tc.active}, c); got != tc.want {
+			t.Errorf("%s: mailRouted = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestParseMailCatcher(t *testing.T) {
+	for in, want := range map[string]MailCatcher{
+		"":                      {},
+		"mailpit.mail.svc:1025": {Host: "mailpit.mail.svc", Port: 1025},
+		"10.0.0.5:25":           {Host: "10.0.0.5", Port: 25},
+		"[fd00::5]:2525":        {Host: "fd00::5", Port: 2525},
+	} {
+		got, err := ParseMailCatcher(in)
+		if err != nil || got != want {
+			t.Errorf("ParseMailCatcher(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"mailpit", "mailpit:", ":1025", "mailpit:0", "mailpit:70000", "mailpit:smtp", "mail pit:25"} {
+		if _, err := ParseMailCatcher(in); err == nil {
+			t.Errorf("ParseMailCatcher(%q) accepted", in)
 		}
 	}
 }
