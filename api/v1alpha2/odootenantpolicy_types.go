@@ -67,6 +67,21 @@ type OdooTenantPolicySpec struct {
 	// network sets the NetworkPolicies of the selected namespaces' instances.
 	// +optional
 	Network *TenantNetworkSpec `json:"network,omitempty"`
+
+	// stagingMailCatcher is host:port of an SMTP server that keeps what it
+	// receives (Mailpit, MailHog), e.g. mailpit.mail.svc:1025. A restore or
+	// staging refresh into a Staging instance of the selected namespaces
+	// points the neutralized copy's mail server at it (no credentials, no
+	// TLS), so staging's mail can be read there and reaches nobody. It
+	// overrides the operator's --staging-mail-catcher for these namespaces;
+	// when several policies select a namespace and set different catchers,
+	// its staging restores are refused, naming the policies, until they
+	// agree. Unset: the operator's flag applies (and without it, staging
+	// sends no mail at all).
+	// +optional
+	// +kubebuilder:validation:MaxLength=262
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?|\\\\[[0-9A-Fa-f:.]+\\\\]):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$')",message="must be host:port of an SMTP server, e.g. mailpit.mail.svc:1025 or [fd00::5]:2525 (a DNS name or address, and a TCP port from 1 to 65535)"
+	StagingMailCatcher string `json:"stagingMailCatcher,omitempty"`
 }
 
 // EgressMode says which outbound connections an instance's pods may open.
@@ -120,8 +135,8 @@ type EgressDestination struct {
 
 // OdooTenantPolicy is the administrator's word on what the OdooInstances of
 // some namespaces may use: PostgreSQL clusters, certificate issuers,
-// IngressClasses, StorageClasses, notification hosts and outbound network.
-// Anything else is refused at admission with the allowed values named.
+// IngressClasses, StorageClasses, notification hosts and outbound network,
+// and where staging's mail goes. Anything else is refused at admission with the allowed values named.
 // Namespaces no policy selects are not restricted (see docs/security.md).
 //
 // +kubebuilder:object:root=true

@@ -33,6 +33,36 @@ type Allowed struct {
 	Egress odoov1alpha2.EgressMode
 	// EgressDestinations are the destinations every restricting policy lists.
 	EgressDestinations []odoov1alpha2.EgressDestination
+	// MailCatchers are the spec.stagingMailCatcher values the selecting
+	// policies set, each with the policies that set it (sorted); see
+	// StagingMailCatcher.
+	MailCatchers map[string][]string
+}
+
+// StagingMailCatcher is the mail catcher the policies set for staging
+// restores: "" when none sets one (the operator's flag applies), an error
+// naming the policies when they set different ones. Picking one would send
+// a tenant's mail wherever the policies happen to sort; the administrator
+// decides.
+func (a Allowed) StagingMailCatcher() (string, error) {
+	switch len(a.MailCatchers) {
+	case 0:
+		return "", nil
+	case 1:
+		for c := range a.MailCatchers {
+			return c, nil
+		}
+	}
+	catchers := make([]string, 0, len(a.MailCatchers))
+	for c := range a.MailCatchers {
+		catchers = append(catchers, c)
+	}
+	slices.Sort(catchers)
+	parts := make([]string, len(catchers))
+	for i, c := range catchers {
+		parts[i] = fmt.Sprintf("%s (OdooTenantPolicy %s)", c, strings.Join(a.MailCatchers[c], ", "))
+	}
+	return "", fmt.Errorf("the OdooTenantPolicies selecting this namespace set different spec.stagingMailCatcher values: %s; set the same catcher in each, or in only one", strings.Join(parts, ", "))
 }
 
 // Restricted says whether any policy selected the namespace.
@@ -63,6 +93,12 @@ func For(policies []odoov1alpha2.OdooTenantPolicy, nsLabels map[string]string) (
 		a.IngressClasses = intersect(a.IngressClasses, s.IngressClasses)
 		a.StorageClasses = intersect(a.StorageClasses, s.StorageClasses)
 		a.NotificationHosts = intersect(a.NotificationHosts, s.NotificationHosts)
+		if s.StagingMailCatcher != "" {
+			if a.MailCatchers == nil {
+				a.MailCatchers = map[string][]string{}
+			}
+			a.MailCatchers[s.StagingMailCatcher] = append(a.MailCatchers[s.StagingMailCatcher], p.Name)
+		}
 		if s.Network != nil && s.Network.Egress == odoov1alpha2.EgressRestricted {
 			if a.Egress != odoov1alpha2.EgressRestricted {
 				a.Egress = odoov1alpha2.EgressRestricted

@@ -1,6 +1,7 @@
 package tenantpolicy
 
 import (
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -151,6 +152,49 @@ func TestCheck(t *testing.T) {
 			for i, want := range tt.wantErrs {
 				g.Expect(errs[i].Error()).To(ContainSubstring(want))
 				g.Expect(errs[i].Error()).NotTo(ContainSubstring("s3cret"), "a URL's token is never echoed")
+			}
+		})
+	}
+}
+
+func TestStagingMailCatcher(t *testing.T) {
+	tenants := map[string]string{"tier": "tenant"}
+	catcher := func(name string, sel map[string]string, c string) odoov1alpha2.OdooTenantPolicy {
+		return policy(name, sel, odoov1alpha2.OdooTenantPolicySpec{StagingMailCatcher: c})
+	}
+	for _, tc := range []struct {
+		name     string
+		policies []odoov1alpha2.OdooTenantPolicy
+		want     string
+		wantErr  string
+	}{
+		{name: "no policy: the operator's flag applies"},
+		{name: "a policy without a catcher", policies: []odoov1alpha2.OdooTenantPolicy{catcher("p", tenants, "")}},
+		{name: "one policy's catcher", policies: []odoov1alpha2.OdooTenantPolicy{catcher("p", tenants, "mailpit.mail.svc:1025"), catcher("q", tenants, "")},
+			want: "mailpit.mail.svc:1025"},
+		{name: "two policies agreeing", policies: []odoov1alpha2.OdooTenantPolicy{catcher("p", tenants, "mailpit.mail.svc:1025"), catcher("q", nil, "mailpit.mail.svc:1025")},
+			want: "mailpit.mail.svc:1025"},
+		{name: "a policy for other namespaces does not count",
+			policies: []odoov1alpha2.OdooTenantPolicy{catcher("p", tenants, "mailpit.mail.svc:1025"), catcher("q", map[string]string{"tier": "internal"}, "other:25")},
+			want:     "mailpit.mail.svc:1025"},
+		{name: "two policies disagreeing: refused, naming both",
+			policies: []odoov1alpha2.OdooTenantPolicy{catcher("zeta", tenants, "b.mail.svc:25"), catcher("alpha", tenants, "a.mail.svc:1025"), catcher("beta", nil, "b.mail.svc:25")},
+			wantErr:  "different spec.stagingMailCatcher values: a.mail.svc:1025 (OdooTenantPolicy alpha), b.mail.svc:25 (OdooTenantPolicy beta, zeta)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := For(tc.policies, tenants)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := a.StagingMailCatcher()
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("%q, %v; want %q", got, err, tc.want)
 			}
 		})
 	}

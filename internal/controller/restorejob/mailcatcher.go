@@ -8,9 +8,16 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/tenantpolicy"
 )
+
+// The policies may set the catcher of their namespaces' staging restores.
+// +kubebuilder:rbac:groups=bemade.org,resources=odootenantpolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 
 // MailCatcher is the administrator's SMTP server that keeps what it
 // receives (Mailpit, MailHog, --staging-mail-catcher): a restored Staging
@@ -36,17 +43,53 @@ func ParseMailCatcher(s string) (MailCatcher, error) {
 	return MailCatcher{Host: host, Port: int32(n)}, nil
 }
 
-// catcherFor is the catcher a restore into inst routes mail to: the
-// administrator's, for a Staging instance only ("" host otherwise).
-func (r *Reconciler) catcherFor(inst *odoov1alpha2.OdooInstance) MailCatcher {
-	if inst == nil || inst.Spec.Environment != odoov1alpha2.EnvironmentStaging {
-		return MailCatcher{}
+// StagingCatcher is the catcher of a Staging instance's restores: the one
+// the OdooTenantPolicies selecting its namespace set, else the operator's
+// flag. Policies that set different catchers are an error naming them:
+// the operator does not guess where a tenant's mail goes.
+func StagingCatcher(flag MailCatcher, a tenantpolicy.Allowed) (MailCatcher, error) {
+	s, err := a.StagingMailCatcher()
+	if err != nil || s == "" {
+		return flag, err
 	}
-	return r.MailCatcher
+	c, err := ParseMailCatcher(s)
+	if err != nil {
+		// Admission validates the field; a policy stored before that rule.
+		return MailCatcher{}, fmt.Errorf("OdooTenantPolicy %s: spec.stagingMailCatcher %w", strings.Join(a.MailCatchers[s], ", "), err)
+	}
+	return c, nil
+}
+
+// catcherFor is the catcher a restore into inst routes mail to: none
+// unless inst is Staging. refusal says why the restore cannot go on
+// (conflicting policies); err is a passing API error, retried.
+func (r *Reconciler) catcherFor(ctx context.Context, inst *odoov1alpha2.OdooInstance) (c MailCatcher, refusal string, err error) {
+	if inst == nil || inst.Spec.Environment != odoov1alpha2.EnvironmentStaging {
+		return MailCatcher{}, "", nil
+	}
+	policies := &odoov1alpha2.OdooTenantPolicyList{}
+	if err := r.List(ctx, policies); err != nil {
+		return MailCatcher{}, "", fmt.Errorf("listing OdooTenantPolicies: %w", err)
+	}
+	var allowed tenantpolicy.Allowed
+	if len(policies.Items) > 0 {
+		ns := &corev1.Namespace{}
+		if err := r.Get(ctx, types.NamespacedName{Name: inst.Namespace}, ns); err != nil {
+			return MailCatcher{}, "", fmt.Errorf("reading namespace %s: %w", inst.Namespace, err)
+		}
+		// A policy with a broken selector selects nothing (the instance
+		// controller reports it); the others apply.
+		allowed, _ = tenantpolicy.For(policies.Items, ns.Labels)
+	}
+	c, err = StagingCatcher(r.MailCatcher, allowed)
+	if err != nil {
+		return MailCatcher{}, err.Error(), nil
+	}
+	return c, "", nil
 }
 
 // mailRouted: every active ir_mail_server of the neutralized copy sends to
-// the catcher, and there is one (`odoo neutralize` leaves one active, at
+// the catcher (its host and port), and there is one (`odoo neutralize` leaves one active, at
 // host "invalid", so that odoo.conf's SMTP settings are never used).
 func mailRouted(f NeutralizeFacts, c MailCatcher) bool {
 	routed := false
@@ -54,7 +97,7 @@ func mailRouted(f NeutralizeFacts, c MailCatcher) bool {
 		if s.Table != "ir_mail_server" {
 			continue
 		}
-		if !strings.EqualFold(s.Host, c.Host) {
+		if !strings.EqualFold(s.Host, c.Host) || s.Port != c.Port {
 			return false
 		}
 		routed = true
@@ -72,7 +115,7 @@ const routeMailSQL = `UPDATE ir_mail_server
 // routeMail runs routeMailSQL in the restored copy, as the instance's own
 // role: the copy's tables and triggers are the tenant's.
 func (r *Reconciler) routeMail(ctx context.Context, rj *odoov1alpha2.OdooRestoreJob, sn *seen) error {
-	c := r.catcherFor(sn.inst)
+	c := sn.catcher
 	return r.Databases.WithTenantDatabase(ctx, sn.cluster, sn.login, rj.Status.TargetDatabase, func(conn *pgx.Conn) error {
 		_, err := conn.Exec(ctx, routeMailSQL, c.Host, c.Port)
 		return err

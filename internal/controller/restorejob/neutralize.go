@@ -27,6 +27,8 @@ func Neutralize(rj *odoov1alpha2.OdooRestoreJob, inst *odoov1alpha2.OdooInstance
 // MailServer is an active ir_mail_server or fetchmail_server row.
 type MailServer struct {
 	Table, Name, Host string
+	// Port is an ir_mail_server's smtp_port (0 for fetchmail_server).
+	Port int32
 }
 
 // NeutralizeFacts are what the check reads from the neutralized database.
@@ -104,8 +106,8 @@ func readNeutralizeFacts(ctx context.Context, conn *pgx.Conn) (NeutralizeFacts, 
 		}
 	}
 	queries := map[string]string{
-		"ir_mail_server":   `SELECT 'ir_mail_server', coalesce(name::text, ''), coalesce(smtp_host, '') FROM ir_mail_server WHERE active ORDER BY id`,
-		"fetchmail_server": `SELECT 'fetchmail_server', coalesce(name::text, ''), coalesce(server, '') FROM fetchmail_server WHERE active ORDER BY id`,
+		"ir_mail_server":   `SELECT 'ir_mail_server', coalesce(name::text, ''), coalesce(smtp_host, ''), coalesce(smtp_port, 0) FROM ir_mail_server WHERE active ORDER BY id`,
+		"fetchmail_server": `SELECT 'fetchmail_server', coalesce(name::text, ''), coalesce(server, ''), 0 FROM fetchmail_server WHERE active ORDER BY id`,
 	}
 	for _, t := range []string{"ir_mail_server", "fetchmail_server"} {
 		if !tables[t] {

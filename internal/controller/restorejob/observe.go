@@ -27,6 +27,8 @@ type seen struct {
 	cluster postgres.Cluster
 	login   postgres.TenantLogin
 	job     *batchv1.Job
+	// catcher is where the neutralized copy's mail goes (RouteMail).
+	catcher MailCatcher
 }
 
 // observe reads what the recorded step needs, and nothing more. An error
@@ -246,11 +248,17 @@ func (r *Reconciler) observeNeutralize(ctx context.Context, rj *odoov1alpha2.Odo
 		return fmt.Errorf("checking the neutralized database: %w", err)
 	}
 	f.Checked = true
-	catcher := r.catcherFor(sn.inst)
+	catcher, refusal, err := r.catcherFor(ctx, sn.inst)
+	if err != nil {
+		return err
+	}
+	sn.catcher = catcher
 	f.MailCatcher, f.MailRouted = catcher.Host, catcher.Host != "" && mailRouted(facts, catcher)
 	if msg := CheckNeutralized(facts, catcher.Host); msg != "" {
 		f.CheckFailure = fmt.Sprintf("the restored database %q is not neutralized after the Job %s: %s; the restore is refused (deactivate it in the restore's source, or set spec.neutralize: false for a disaster-recovery restore)",
 			rj.Status.TargetDatabase, sn.job.Name, msg)
+	} else if refusal != "" {
+		f.CheckFailure = fmt.Sprintf("staging's mail catcher: %s; the restore is refused rather than send the staging copy's mail to a catcher the administrator did not choose", refusal)
 	}
 	return nil
 }

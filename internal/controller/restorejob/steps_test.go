@@ -9,6 +9,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
+	"github.com/odoo-operator/odoo-operator/internal/tenantpolicy"
 )
 
 func TestNeutralizeDefaultsByEnvironment(t *testing.T) {
@@ -78,7 +79,7 @@ func TestCheckNeutralized(t *testing.T) {
 
 func TestMailRouted(t *testing.T) {
 	c := MailCatcher{Host: "mailpit.mail.svc", Port: 1025}
-	srv := func(host string) MailServer { return MailServer{Table: "ir_mail_server", Host: host} }
+	srv := func(host string) MailServer { return MailServer{Table: "ir_mail_server", Host: host, Port: 1025} }
 	for _, tc := range []struct {
 		name   string
 		active []MailServer
@@ -89,6 +90,7 @@ func TestMailRouted(t *testing.T) {
 		{"routed, host in capitals", []MailServer{srv("Mailpit.Mail.Svc")}, true},
 		{"one routed, the dummy left", []MailServer{srv("mailpit.mail.svc"), srv("invalid")}, false},
 		{"no active server", nil, false},
+		{"the catcher's host on another port", []MailServer{{Table: "ir_mail_server", Host: "mailpit.mail.svc", Port: 25}}, false},
 		{"a fetchmail server does not count", []MailServer{srv("mailpit.mail.svc"), {Table: "fetchmail_server", Host: "imap"}}, true},
 	} {
 		if got := mailRouted(NeutralizeFacts{Flag: "true", Active: tc.active}, c); got != tc.want {
@@ -193,5 +195,50 @@ func TestCompletedMessage(t *testing.T) {
 	rj.Spec.Neutralize = ptr.To(true)
 	if got := CompletedMessage(rj, "x"); !strings.Contains(got, "NOT neutralized (the restore started under an operator version without neutralize)") {
 		t.Errorf("asked for but not run: %q", got)
+	}
+}
+
+func TestStagingCatcher(t *testing.T) {
+	flag := MailCatcher{Host: "cluster-catcher.mail.svc", Port: 1025}
+	pol := func(name, catcher string) odoov1alpha2.OdooTenantPolicy {
+		return odoov1alpha2.OdooTenantPolicy{ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: odoov1alpha2.OdooTenantPolicySpec{StagingMailCatcher: catcher}}
+	}
+	for _, tc := range []struct {
+		name     string
+		flag     MailCatcher
+		policies []odoov1alpha2.OdooTenantPolicy
+		want     MailCatcher
+		wantErr  string
+	}{
+		{name: "neither: no catcher"},
+		{name: "the flag alone", flag: flag, want: flag},
+		{name: "a policy without a catcher keeps the flag", flag: flag, policies: []odoov1alpha2.OdooTenantPolicy{pol("p", "")}, want: flag},
+		{name: "the policy's catcher wins over the flag", flag: flag, policies: []odoov1alpha2.OdooTenantPolicy{pol("p", "team.mail.svc:2525")},
+			want: MailCatcher{Host: "team.mail.svc", Port: 2525}},
+		{name: "the policy's catcher without a flag", policies: []odoov1alpha2.OdooTenantPolicy{pol("p", "10.0.0.7:25")},
+			want: MailCatcher{Host: "10.0.0.7", Port: 25}},
+		{name: "policies disagreeing: refused, not the flag", flag: flag,
+			policies: []odoov1alpha2.OdooTenantPolicy{pol("a", "one.mail.svc:25"), pol("b", "two.mail.svc:25")},
+			wantErr:  "one.mail.svc:25 (OdooTenantPolicy a), two.mail.svc:25 (OdooTenantPolicy b)"},
+		{name: "a policy stored with a bad value: refused, naming it", flag: flag, policies: []odoov1alpha2.OdooTenantPolicy{pol("old", "mailpit")},
+			wantErr: `OdooTenantPolicy old: spec.stagingMailCatcher "mailpit" is not host:port`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := tenantpolicy.For(tc.policies, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := StagingCatcher(tc.flag, a)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("%+v, %v; want %+v", got, err, tc.want)
+			}
+		})
 	}
 }

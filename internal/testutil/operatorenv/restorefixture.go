@@ -16,8 +16,8 @@ import (
 // must not use.
 const MailFixtureSQL = `CREATE TABLE ir_config_parameter (id serial PRIMARY KEY, key varchar NOT NULL UNIQUE, value text NOT NULL);
 	INSERT INTO ir_config_parameter (key, value) VALUES ('database.uuid', 'f7c5a0de-0000-4000-8000-000000000001');
-	CREATE TABLE ir_mail_server (id serial PRIMARY KEY, name varchar NOT NULL, smtp_host varchar, smtp_port integer, active boolean);
-	INSERT INTO ir_mail_server (name, smtp_host, smtp_port, active) VALUES ('Production SMTP', 'smtp.shop.com', 587, true);
+	CREATE TABLE ir_mail_server (id serial PRIMARY KEY, name varchar NOT NULL, smtp_host varchar, smtp_port integer, smtp_encryption varchar, smtp_user varchar, smtp_pass varchar, active boolean);
+	INSERT INTO ir_mail_server (name, smtp_host, smtp_port, smtp_encryption, smtp_user, smtp_pass, active) VALUES ('Production SMTP', 'smtp.shop.com', 587, 'starttls', 'shop', 'smtp-secret', true);
 	CREATE TABLE fetchmail_server (id serial PRIMARY KEY, name varchar NOT NULL, server varchar, active boolean);
 	INSERT INTO fetchmail_server (name, server, active) VALUES ('Inbox', 'imap.shop.com', true)`
 
