@@ -55,11 +55,18 @@ func restoreDone(t *testing.T, ns, name string) {
 // off, every cron but the autovacuum off.
 func assertNeutralized(t *testing.T, db string) {
 	t.Helper()
+	assertNeutralizedMailTo(t, db, "invalid:1025")
+}
+
+// assertNeutralizedMailTo is assertNeutralized with the one active mail
+// server at hostPort: Odoo's dummy, or a staging's mail catcher.
+func assertNeutralizedMailTo(t *testing.T, db, hostPort string) {
+	t.Helper()
 	if got := framework.SandboxQuery(t, db, "SELECT value FROM ir_config_parameter WHERE key = 'database.is_neutralized'"); !slices.Equal(got, []string{"true"}) {
 		t.Errorf("%s: database.is_neutralized %v, want [true]", db, got)
 	}
-	if got := framework.SandboxQuery(t, db, "SELECT smtp_host FROM ir_mail_server WHERE active"); !slices.Equal(got, []string{"invalid"}) {
-		t.Errorf("%s: active mail servers' hosts %v, want only Odoo's dummy [invalid]", db, got)
+	if got := framework.SandboxQuery(t, db, "SELECT smtp_host || ':' || smtp_port FROM ir_mail_server WHERE active"); !slices.Equal(got, []string{hostPort}) {
+		t.Errorf("%s: active mail servers %v, want only [%s]", db, got, hostPort)
 	}
 	if got := framework.SandboxQuery(t, db, `SELECT c.cron_name FROM ir_cron c WHERE c.active AND c.id NOT IN
 		(SELECT res_id FROM ir_model_data WHERE model = 'ir.cron' AND module = 'base' AND name = 'autovacuum_job')`); len(got) != 0 {

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -89,6 +90,21 @@ spec:
 	writeFile(t, filepath.Join(prodFilestore, "s1", "s1production"), "production attachment "+run)
 	prodSums := checksums(t, prodDB)
 
+	// The administrator's mail catcher for this namespace's staging, by
+	// policy (the operator runs without --staging-mail-catcher).
+	catcher := framework.StartSMTPSink(t)
+	framework.Kubectl(t, "label", "namespace", ns, "e2e-staging-mail="+run)
+	framework.Apply(t, ns, `apiVersion: bemade.org/v1alpha2
+kind: OdooTenantPolicy
+metadata:
+  name: e2e-staging-mail-`+run+`
+spec:
+  namespaceSelector: {matchLabels: {e2e-staging-mail: "`+run+`"}}
+  stagingMailCatcher: "`+catcher.Addr+`"
+`)
+	t.Cleanup(func() { _, _ = framework.KubectlE("delete", "odootenantpolicy", "e2e-staging-mail-"+run, "--ignore-not-found") })
+	prodMail := framework.SandboxQuery(t, prodDB, "SELECT id, name, smtp_host, smtp_port, active FROM ir_mail_server ORDER BY id")
+
 	framework.Apply(t, ns, realInstanceManifest("stg", realFrom)+`  environment: Staging
   productionInstanceRef: {name: prod}
 `)
@@ -108,7 +124,7 @@ spec:
 		if b, err := os.ReadFile(filepath.Join(stgFilestore, "s1", "s1production")); err != nil || string(b) != "production attachment "+run {
 			t.Errorf("staging's copy of production's attachment: %q %v", b, err)
 		}
-		assertNeutralized(t, stgDB)
+		assertNeutralizedMailTo(t, stgDB, catcher.Addr)
 		if got := framework.SandboxQuery(t, stgDB, "SELECT active::text FROM ir_mail_server WHERE name = 'Production SMTP "+run+"'"); !slices.Equal(got, []string{"false"}) {
 			t.Errorf("production's mail server in staging: active %v, want [false]", got)
 		}
@@ -140,9 +156,62 @@ spec:
 		if got := framework.SandboxQuery(t, stgDB, "SELECT name FROM odoo_operator_shop_product WHERE name IN ('Production lamp "+run+"', 'Added later "+run+"') ORDER BY name"); !slices.Equal(got, []string{"Added later " + run, "Production lamp " + run}) {
 			t.Errorf("staging's products after the refresh %v, want production's two", got)
 		}
-		assertNeutralized(t, stgDB)
+		assertNeutralizedMailTo(t, stgDB, catcher.Addr)
 		if got := checksums(t, prodDB); !maps.Equal(got, prodSums) {
 			t.Errorf("production's checksums moved during the staging refresh")
+		}
+	})
+
+	t.Run("Mail", func(t *testing.T) {
+		// Staging's Odoo (its image, its odoo.conf, its database) sends a
+		// mail the way any module does; the catcher receives it.
+		stgDB := jsonpath(t, ns, "odoo/stg", "{.status.database.name}")
+		prodSums := checksums(t, prodDB)
+		subject := "Staging mail " + run
+		framework.Apply(t, ns, `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: send-mail
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: odoo
+        image: `+realFrom+`
+        command:
+        - sh
+        - -c
+        - |
+          odoo shell -c /etc/odoo/odoo.conf -d `+stgDB+` --no-http <<'PY'
+          ms = env['ir.mail_server']
+          ms.send_email(ms.build_email('shop@example.com', ['customer@example.com'], '`+subject+`', 'Your order'))
+          print('mail sent')
+          PY
+        volumeMounts:
+        - {name: odoo-conf, mountPath: /etc/odoo, readOnly: true}
+        - {name: filestore, mountPath: /var/lib/odoo}
+      volumes:
+      - name: odoo-conf
+        secret: {secretName: stg-odoo-conf}
+      - name: filestore
+        persistentVolumeClaim: {claimName: stg-filestore-pvc}
+`)
+		framework.Eventually(t, realWait, "the catcher receives staging's mail", func() error {
+			for _, m := range catcher.Messages() {
+				if strings.Contains(m.Data, subject) && slices.Equal(m.To, []string{"customer@example.com"}) {
+					t.Logf("the catcher received from %s: %q", m.From, strings.SplitN(m.Data, "\n\n", 2)[0])
+					return nil
+				}
+			}
+			return fmt.Errorf("messages %d; the Job: %s", len(catcher.Messages()), jsonpath(t, ns, "job/send-mail", "{.status}"))
+		})
+		if got := framework.SandboxQuery(t, prodDB, "SELECT id, name, smtp_host, smtp_port, active FROM ir_mail_server ORDER BY id"); !slices.Equal(got, prodMail) {
+			t.Errorf("production's mail servers %v, want them untouched: %v", got, prodMail)
+		}
+		if got := checksums(t, prodDB); !maps.Equal(got, prodSums) {
+			t.Errorf("production's checksums moved while staging sent mail")
 		}
 	})
 }
