@@ -102,7 +102,9 @@ spec:
   namespaceSelector: {matchLabels: {e2e-staging-mail: "`+run+`"}}
   stagingMailCatcher: "`+catcher.Addr+`"
 `)
-	t.Cleanup(func() { _, _ = framework.KubectlE("delete", "odootenantpolicy", "e2e-staging-mail-"+run, "--ignore-not-found") })
+	t.Cleanup(func() {
+		_, _ = framework.KubectlE("delete", "odootenantpolicy", "e2e-staging-mail-"+run, "--ignore-not-found")
+	})
 	prodMail := framework.SandboxQuery(t, prodDB, "SELECT id, name, smtp_host, smtp_port, active FROM ir_mail_server ORDER BY id")
 
 	framework.Apply(t, ns, realInstanceManifest("stg", realFrom)+`  environment: Staging
