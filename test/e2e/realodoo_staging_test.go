@@ -207,6 +207,10 @@ spec:
 					return nil
 				}
 			}
+			if failed := jsonpath(t, ns, "job/send-mail", "{.status.failed}"); failed != "" && failed != "0" {
+				logs, _ := framework.KubectlE("logs", "-n", ns, "job/send-mail")
+				t.Fatalf("staging's Odoo did not send the mail (%d messages in the catcher): the Job failed: %s", len(catcher.Messages()), logs)
+			}
 			return fmt.Errorf("messages %d; the Job: %s", len(catcher.Messages()), jsonpath(t, ns, "job/send-mail", "{.status}"))
 		})
 		if got := framework.SandboxQuery(t, prodDB, "SELECT id, name, smtp_host, smtp_port, active FROM ir_mail_server ORDER BY id"); !slices.Equal(got, prodMail) {
