@@ -88,6 +88,14 @@ func (r *Reconciler) catcherFor(ctx context.Context, inst *odoov1alpha2.OdooInst
 	return c, "", nil
 }
 
+// catcherRefusal explains a restore refused for its catcher ("" for none).
+func catcherRefusal(refusal string) string {
+	if refusal == "" {
+		return ""
+	}
+	return fmt.Sprintf("staging's mail catcher: %s; the restore is refused rather than send the staging copy's mail to a catcher the administrator did not choose", refusal)
+}
+
 // mailRouted: every active ir_mail_server of the neutralized copy sends to
 // the catcher (its host and port), and there is one (`odoo neutralize` leaves one active, at
 // host "invalid", so that odoo.conf's SMTP settings are never used).

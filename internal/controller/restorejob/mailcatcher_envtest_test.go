@@ -46,15 +46,7 @@ func stagingWithCatcherPolicies(t *testing.T, g Gomega, ns string, catchers ...s
 	nsObj.Labels = map[string]string{"mailcatcher-test": ns}
 	g.Expect(k8s.Update(ctx, nsObj)).To(Succeed())
 	for i, c := range catchers {
-		p := &odoov1alpha2.OdooTenantPolicy{
-			ObjectMeta: metav1.ObjectMeta{Name: ns + "-mail-" + string(rune('a'+i))},
-			Spec: odoov1alpha2.OdooTenantPolicySpec{
-				NamespaceSelector:  metav1.LabelSelector{MatchLabels: map[string]string{"mailcatcher-test": ns}},
-				StagingMailCatcher: c,
-			},
-		}
-		g.Expect(k8s.Create(ctx, p)).To(Succeed())
-		t.Cleanup(func() { _ = k8s.Delete(context.Background(), p) })
+		catcherPolicy(t, g, ns, i, c)
 	}
 	inst := &odoov1alpha2.OdooInstance{}
 	get(g, ns, "shop", inst)
@@ -63,10 +55,39 @@ func stagingWithCatcherPolicies(t *testing.T, g Gomega, ns string, catchers ...s
 	g.Expect(k8s.Patch(ctx, inst, patch)).To(Succeed())
 }
 
+// catcherPolicy creates the policy <ns>-mail-<a, b, ...> selecting ns with
+// a catcher, deleted when the test ends.
+func catcherPolicy(t *testing.T, g Gomega, ns string, i int, catcher string) {
+	t.Helper()
+	p := &odoov1alpha2.OdooTenantPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: ns + "-mail-" + string(rune('a'+i))},
+		Spec: odoov1alpha2.OdooTenantPolicySpec{
+			NamespaceSelector:  metav1.LabelSelector{MatchLabels: map[string]string{"mailcatcher-test": ns}},
+			StagingMailCatcher: catcher,
+		},
+	}
+	g.Expect(k8s.Create(context.Background(), p)).To(Succeed())
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), p) })
+}
+
 // restoreUpToNeutralize starts a restore of a fresh backup into the
 // instance, plays its load Job and its neutralize Job with neutralizeSQL,
 // and returns the restore's target database and the playground root.
 func restoreUpToNeutralize(t *testing.T, g Gomega, ns, db, neutralizeSQL string) (target, root string) {
+	t.Helper()
+	root = startRestore(t, g, ns, db)
+	var load, neutralize *batchv1.Job
+	g.Eventually(func(g Gomega) { load = oneJob(g, ns, resources.JobKindRestoreBackup) }, eventually, poll).Should(Succeed())
+	g.Expect(playDataJob(t, g, load, root)).To(Succeed())
+	g.Eventually(func(g Gomega) { neutralize = oneJob(g, ns, resources.JobKindNeutralize) }, eventually, poll).Should(Succeed())
+	target = restoreJob(g, ns, "copy").Status.TargetDatabase
+	playNeutralize(g, neutralize, neutralizeSQL)
+	return target, root
+}
+
+// startRestore backs the instance's database up and starts the restore
+// "copy" of that backup; it returns the playground root.
+func startRestore(t *testing.T, g Gomega, ns, db string) (root string) {
 	t.Helper()
 	root = t.TempDir()
 	restoreFixture(t, g, db, "file://"+filepath.Join(root, "backup-store", "shop.zip"))
@@ -78,13 +99,7 @@ func restoreUpToNeutralize(t *testing.T, g Gomega, ns, db, neutralizeSQL string)
 				PVC: &odoov1alpha2.PVCLocation{ClaimName: "backups", Path: "shop.zip"}},
 		},
 	})).To(Succeed())
-	var load, neutralize *batchv1.Job
-	g.Eventually(func(g Gomega) { load = oneJob(g, ns, resources.JobKindRestoreBackup) }, eventually, poll).Should(Succeed())
-	g.Expect(playDataJob(t, g, load, root)).To(Succeed())
-	g.Eventually(func(g Gomega) { neutralize = oneJob(g, ns, resources.JobKindNeutralize) }, eventually, poll).Should(Succeed())
-	target = restoreJob(g, ns, "copy").Status.TargetDatabase
-	playNeutralize(g, neutralize, neutralizeSQL)
-	return target, root
+	return root
 }
 
 // TestRestoreIntoStagingSendsMailToThePolicysCatcher: a neutralizing
@@ -142,28 +157,59 @@ func TestRestoreIntoStagingSendsMailToThePolicysCatcher(t *testing.T) {
 // TestRestoreIntoStagingRefusesConflictingCatchers: two policies selecting
 // the namespace with different catchers refuse the restore, naming both,
 // before anything is held or swapped: the operator does not pick where a
-// tenant's mail goes.
+// tenant's mail goes. Refused before loading when they disagree from the
+// start; after neutralize when the second policy comes during the restore.
 func TestRestoreIntoStagingRefusesConflictingCatchers(t *testing.T) {
-	g := NewWithT(t)
-	ns := newNamespace(t)
-	playDataJobsOnTestPostgres(t)
-	inst := upgradeInstance(t, g, ns)
-	db := inst.Status.Database.Name
-	stagingWithCatcherPolicies(t, g, ns, "one.mail.test:25", "two.mail.test:1025")
-
-	target, _ := restoreUpToNeutralize(t, g, ns, db, odooNeutralizeSQL)
-	live := checksums(g, db)
-	want := "different spec.stagingMailCatcher values: one.mail.test:25 (OdooTenantPolicy " + ns + "-mail-a), two.mail.test:1025 (OdooTenantPolicy " + ns + "-mail-b)"
-	g.Eventually(func(g Gomega) {
-		got := restoreJob(g, ns, "copy")
-		g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobFailed))
-		g.Expect(got.Status.Message).To(ContainSubstring(want))
-		g.Expect(got.Status.Message).To(ContainSubstring("the live database \"" + db + "\" is untouched"))
-		g.Expect(eventReasons(g, ns)).To(HaveKeyWithValue(odoov1alpha2.EventRestoreFailed, ContainSubstring(want)))
-	}, eventually, poll).Should(Succeed())
-	g.Expect(checksums(g, db)).To(Equal(live))
-	g.Expect(databaseExists(g, target)).To(BeFalse())
-	g.Expect(holdOf(g, ns)).To(BeEmpty())
+	want := func(ns string) string {
+		return "different spec.stagingMailCatcher values: one.mail.test:25 (OdooTenantPolicy " + ns + "-mail-a), two.mail.test:1025 (OdooTenantPolicy " + ns + "-mail-b)"
+	}
+	t.Run("from the start", func(t *testing.T) {
+		g := NewWithT(t)
+		ns := newNamespace(t)
+		playDataJobsOnTestPostgres(t)
+		inst := upgradeInstance(t, g, ns)
+		db := inst.Status.Database.Name
+		stagingWithCatcherPolicies(t, g, ns, "one.mail.test:25", "two.mail.test:1025")
+		startRestore(t, g, ns, db)
+		live := checksums(g, db)
+		g.Eventually(func(g Gomega) {
+			got := restoreJob(g, ns, "copy")
+			g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobFailed))
+			g.Expect(got.Status.Message).To(ContainSubstring(want(ns)))
+			g.Expect(eventReasons(g, ns)).To(HaveKeyWithValue(odoov1alpha2.EventRestoreFailed, ContainSubstring(want(ns))))
+		}, eventually, poll).Should(Succeed())
+		g.Expect(jobsOfKind(g, ns, resources.JobKindRestoreBackup)).To(BeEmpty(), "nothing is loaded")
+		g.Expect(checksums(g, db)).To(Equal(live))
+		g.Expect(holdOf(g, ns)).To(BeEmpty())
+	})
+	t.Run("during the restore", func(t *testing.T) {
+		g := NewWithT(t)
+		ns := newNamespace(t)
+		playDataJobsOnTestPostgres(t)
+		inst := upgradeInstance(t, g, ns)
+		db := inst.Status.Database.Name
+		stagingWithCatcherPolicies(t, g, ns, "one.mail.test:25")
+		root := startRestore(t, g, ns, db)
+		var load, neutralize *batchv1.Job
+		g.Eventually(func(g Gomega) { load = oneJob(g, ns, resources.JobKindRestoreBackup) }, eventually, poll).Should(Succeed())
+		// Past the start's check; the operator's cache has the load's time
+		// to see the new policy.
+		catcherPolicy(t, g, ns, 1, "two.mail.test:1025")
+		g.Expect(playDataJob(t, g, load, root)).To(Succeed())
+		g.Eventually(func(g Gomega) { neutralize = oneJob(g, ns, resources.JobKindNeutralize) }, eventually, poll).Should(Succeed())
+		target := restoreJob(g, ns, "copy").Status.TargetDatabase
+		live := checksums(g, db)
+		playNeutralize(g, neutralize, odooNeutralizeSQL)
+		g.Eventually(func(g Gomega) {
+			got := restoreJob(g, ns, "copy")
+			g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobFailed))
+			g.Expect(got.Status.Message).To(ContainSubstring(want(ns)))
+			g.Expect(got.Status.Message).To(ContainSubstring("the live database \"" + db + "\" is untouched"))
+		}, eventually, poll).Should(Succeed())
+		g.Expect(checksums(g, db)).To(Equal(live))
+		g.Expect(databaseExists(g, target)).To(BeFalse())
+		g.Expect(holdOf(g, ns)).To(BeEmpty())
+	})
 }
 
 // TestTenantPolicyRefusesABadMailCatcher: the API server refuses a

@@ -86,6 +86,14 @@ func (r *Reconciler) observeStart(ctx context.Context, rj *odoov1alpha2.OdooRest
 		return err
 	}
 	sn.inst = inst
+	if Neutralize(rj, inst) {
+		// Refused before anything is loaded; checked again after neutralize,
+		// as the policies may change meanwhile.
+		if _, refusal, err := r.catcherFor(ctx, inst); err != nil || refusal != "" {
+			f.Refusal = catcherRefusal(refusal)
+			return err
+		}
+	}
 	// Whether another operation holds the instance is the lock's to say,
 	// when Begin takes it.
 	if s3 := rj.Spec.Source.S3; rj.Spec.Source.Type == odoov1alpha2.RestoreSourceS3 && s3.S3CredentialsSecretRef != nil {
@@ -258,7 +266,7 @@ func (r *Reconciler) observeNeutralize(ctx context.Context, rj *odoov1alpha2.Odo
 		f.CheckFailure = fmt.Sprintf("the restored database %q is not neutralized after the Job %s: %s; the restore is refused (deactivate it in the restore's source, or set spec.neutralize: false for a disaster-recovery restore)",
 			rj.Status.TargetDatabase, sn.job.Name, msg)
 	} else if refusal != "" {
-		f.CheckFailure = fmt.Sprintf("staging's mail catcher: %s; the restore is refused rather than send the staging copy's mail to a catcher the administrator did not choose", refusal)
+		f.CheckFailure = catcherRefusal(refusal)
 	}
 	return nil
 }
