@@ -292,8 +292,9 @@ spec:
 		})
 		st := strings.SplitN(jsonpath(t, ns, backupRef+"mid-upload", "{.status.phase}|{.status.sha256}|{.status.message}"), "|", 3)
 		t.Logf("chaos: the backup ended %s %v after S3 stopped: %s", st[0], time.Since(stoppedAt).Round(100*time.Millisecond), st[2])
-		if st[0] != string(odoov1alpha2.JobFailed) || st[1] != "" || st[2] == "" {
-			t.Errorf("backup cut mid-upload: phase %q sha256 %q message %q, want Failed with a message and no checksum", st[0], st[1], st[2])
+		if st[0] != string(odoov1alpha2.JobFailed) || st[1] != "" || !strings.Contains(st[2], "uploading") || !strings.Contains(st[2], s3.front) {
+			t.Errorf("backup cut mid-upload: phase %q sha256 %q message %q, want Failed, no checksum, and a message naming the upload to %s",
+				st[0], st[1], st[2], s3.front)
 		}
 		if strings.Contains(st[2], s3.secret) {
 			t.Error("the failed backup's message carries the S3 secret key")
