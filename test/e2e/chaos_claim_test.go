@@ -33,7 +33,7 @@ func smallVolume(t *testing.T, dir string, sizeMiB int) {
 	t.Helper()
 	run := func(name string, args ...string) {
 		t.Helper()
-		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil { //nolint:gosec // the test's own commands
+		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
 			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 		}
 	}
@@ -55,7 +55,7 @@ func smallVolume(t *testing.T, dir string, sizeMiB int) {
 func fill(t *testing.T, dir string) func() {
 	t.Helper()
 	path := filepath.Join(dir, "chaos-filler")
-	f, err := os.Create(path) //nolint:gosec // the test's own volume
+	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func fill(t *testing.T, dir string) func() {
 	if err := syscall.Statfs(dir, &st); err != nil {
 		t.Fatal(err)
 	}
-	size := int64(st.Bavail) * st.Bsize //nolint:gosec // a tmpfs of a few MiB
+	size := int64(st.Bavail) * st.Bsize
 	// tmpfs counts whole pages: shrink until it fits, then top up.
 	for size > 0 {
 		if err := syscall.Fallocate(int(f.Fd()), 0, 0, size); err == nil {
@@ -174,7 +174,7 @@ spec:
 		if got := checksums(t, db); !maps.Equal(got, live) {
 			t.Errorf("the live database %s changed by a failed restore:\n got %v\nwant %v", db, got, live)
 		}
-		if b, err := os.ReadFile(attachment); err != nil || string(b) != "after" { //nolint:gosec // the test's own file
+		if b, err := os.ReadFile(attachment); err != nil || string(b) != "after" {
 			t.Errorf("the live attachment holds %q (%v), want \"after\"", b, err)
 		}
 		entries, _ := os.ReadDir(stores)
@@ -186,7 +186,7 @@ spec:
 		jobs.expectOneNewJob(t, resources.JobKindRestoreBackup, before, name+"-restore")
 		framework.Eventually(t, wait, "lock released", func() error {
 			if op, err := operationOf(context.Background(), c, ns, "shop"); err != nil || op != nil {
-				return fmt.Errorf("status.operation %+v (%v)", op, err)
+				return fmt.Errorf("status.operation %+v (%w)", op, err)
 			}
 			return nil
 		})
@@ -243,7 +243,7 @@ spec:
 	if got := checksums(t, rj.Status.KeptDatabase); !maps.Equal(got, live) {
 		t.Errorf("the kept database %s:\n got %v\nwant %v (the live one before the restore)", rj.Status.KeptDatabase, got, live)
 	}
-	if b, err := os.ReadFile(attachment); err != nil || string(b) != "before" { //nolint:gosec // the test's own file
+	if b, err := os.ReadFile(attachment); err != nil || string(b) != "before" {
 		t.Errorf("the live attachment holds %q (%v) after the restore, want the backup's \"before\"", b, err)
 	}
 	waitTier(t, ns, "shop", fromImage)

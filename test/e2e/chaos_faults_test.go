@@ -118,7 +118,7 @@ func TestChaosPostgresStoppedDuringUpgrade(t *testing.T) {
 			}
 			framework.Eventually(t, wait, "lock released, Ready", func() error {
 				if op, err := operationOf(context.Background(), c, ns, "shop"); err != nil || op != nil {
-					return fmt.Errorf("status.operation %+v (%v)", op, err)
+					return fmt.Errorf("status.operation %+v (%w)", op, err)
 				}
 				if got := jsonpath(t, ns, "odoo/shop", `{.status.conditions[?(@.type=="Ready")].status}`); got != "True" {
 					return fmt.Errorf("Ready=%q", got)

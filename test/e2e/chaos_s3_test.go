@@ -77,7 +77,7 @@ func startFaultyS3(t *testing.T) *faultyS3 {
 
 func (s *faultyS3) startServer() {
 	s.t.Helper()
-	cmd := exec.Command(s.bin, "--port", s.backend, "--region", s3harness.Region, "--quiet", "posix", s.dir) //nolint:gosec // the harness's binary
+	cmd := exec.Command(s.bin, "--port", s.backend, "--region", s3harness.Region, "--quiet", "posix", s.dir)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + s.dir, "ROOT_ACCESS_KEY=" + s.access, "ROOT_SECRET_KEY=" + s.secret}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -386,7 +386,7 @@ spec:
 		jobs.expectOneNewJob(t, resources.JobKindRestoreBackup, nil, "mid-download-restore")
 		framework.Eventually(t, wait, "lock released", func() error {
 			if op, err := operationOf(context.Background(), c, ns, "shop"); err != nil || op != nil {
-				return fmt.Errorf("status.operation %+v (%v)", op, err)
+				return fmt.Errorf("status.operation %+v (%w)", op, err)
 			}
 			return nil
 		})
@@ -424,7 +424,7 @@ func randomFile(t *testing.T, path string, size int64) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Create(path) //nolint:gosec // the test's own claim directory
+	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
