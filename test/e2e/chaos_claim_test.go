@@ -17,6 +17,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -91,8 +93,9 @@ func fill(t *testing.T, dir string) func() {
 
 // TestChaosClaimFullDuringRestore: the instance's filestore claim (a 160
 // MiB tmpfs holding a 32 MiB filestore) is full when a restore of a backup
-// of that filestore starts, then fills up while the restore stages the
-// backup's filestore on it. Each restore fails with a message naming the
+// of that filestore starts, then fills up after the restore checked the
+// space and before it stages the backup's filestore (its process paused
+// meanwhile), so the staging meets a full volume. Each restore fails with a message naming the
 // lack of space, leaves the live database and filestore as they were (the
 // instance keeps its database, no staging directory is left behind), and
 // releases the lock; once space is freed, a restore completes. One Job per
@@ -206,24 +209,20 @@ spec:
 		before := jobs.jobs(t, resources.JobKindRestoreBackup)
 		began := time.Now()
 		restore("filling")
-		deadline := time.Now().Add(wait)
-		for {
-			entries, _ := os.ReadDir(stores)
-			staging := false
-			for _, e := range entries {
-				staging = staging || strings.Contains(e.Name(), ".partial-")
-			}
-			if staging {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the restore never staged its filestore")
-			}
-			time.Sleep(time.Millisecond)
-		}
+		// The restore checks the space first, then reads the whole archive
+		// (its checksum and CRCs), then stages the filestore. Its process
+		// is paused once it has read 8 MiB (past the check, before the
+		// staging: the archive is over 32 MiB), the claim filled, and the
+		// process resumed: the staging meets the full volume.
+		pid := restoreProcess(t, ns)
+		read := pausedAfterReading(t, pid, 8<<20)
 		free := fill(t, claim)
-		t.Logf("chaos: the claim filled up %v after the restore was created, while it staged the filestore", time.Since(began).Round(time.Millisecond))
-		failedCleanly(t, "filling", before, began, "no space left on device", "not enough free space")
+		if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+			t.Fatalf("resuming the restore (pid %d): %v", pid, err)
+		}
+		t.Logf("chaos: the claim filled up %v after the restore was created, its process paused after reading %d MiB of the archive",
+			time.Since(began).Round(time.Millisecond), read>>20)
+		failedCleanly(t, "filling", before, began, "no space left on device")
 		free()
 	})
 
@@ -248,6 +247,70 @@ spec:
 	}
 	waitTier(t, ns, "shop", fromImage)
 	waitTier(t, ns, "shop-cron", fromImage)
+}
+
+// restoreProcess is the pid of the host process the Job player runs for the
+// restore Job of namespace ns (`odoo-operator data restore-backup`, its
+// command line naming the backup's path, which holds the namespace).
+func restoreProcess(t *testing.T, ns string) int {
+	t.Helper()
+	var pid int
+	framework.Eventually(t, wait, "the restore's process", func() error {
+		dirs, err := os.ReadDir("/proc")
+		if err != nil {
+			return err
+		}
+		for _, d := range dirs {
+			n, err := strconv.Atoi(d.Name())
+			if err != nil {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline"))
+			if err != nil {
+				continue
+			}
+			args := strings.Split(string(b), "\x00")
+			// The Job player runs <operator binary> data --termination-log=... restore-backup ...
+			if len(args) > 3 && filepath.Base(args[0]) == "odoo-operator" && args[1] == "data" && slices.Contains(args[2:4], "restore-backup") &&
+				strings.Contains(string(b), ns) {
+				pid = n
+				return nil
+			}
+		}
+		return fmt.Errorf("no odoo-operator data restore-backup process for %s", ns)
+	})
+	return pid
+}
+
+// pausedAfterReading stops pid (SIGSTOP) as soon as it has read n bytes
+// (rchar of /proc/<pid>/io, polled every millisecond) and returns how much
+// it had read.
+func pausedAfterReading(t *testing.T, pid int, n int64) int64 {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+		if err != nil {
+			t.Fatalf("the restore's process %d ended before it read %d bytes: %v", pid, n, err)
+		}
+		var read int64
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "rchar: "); ok {
+				read, _ = strconv.ParseInt(v, 10, 64)
+			}
+		}
+		if read >= n {
+			if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+				t.Fatalf("pausing the restore (pid %d): %v", pid, err)
+			}
+			t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
+			return read
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the restore's process %d read %d bytes in %v, want %d", pid, read, wait, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func containsAny(s string, subs ...string) bool {
