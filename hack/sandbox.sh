@@ -4,7 +4,7 @@
 # the Go module proxy) with KWOK fake nodes instead of a container runtime, a
 # throwaway PostgreSQL 15, and the operator itself running on the host.
 #
-# Usage: hack/sandbox.sh up|down|status|env|kubeconfig|restart-operator|start-replica|stop-replica|restart-apiserver
+# Usage: hack/sandbox.sh up|down|status|env|kubeconfig|restart-operator|start-replica|stop-replica|restart-apiserver|restart-etcd
 #   up                builds the binaries (hack/k8s-tools/build.sh), starts everything,
 #                     applies config/crd/bases, builds and starts the operator
 #   down              stops what `up` started (pid files) and removes .sandbox/
@@ -17,6 +17,7 @@
 #                     failover tests, which also restart the first with SANDBOX_LEADER_ELECT=1
 #   stop-replica      stops operator-2
 #   restart-apiserver stops kube-apiserver (SIGTERM) and starts it again on the same etcd
+#   restart-etcd      stops etcd (SIGTERM) and starts it again on the same data directory
 #
 # Behaviour of the fake cluster (see the contract at the top of hack/kwok/kwok.yaml):
 # pods of the image repository `odoo` (odoo:18.0, odoo:18.0-v1, ...) run REAL
@@ -687,6 +688,18 @@ cmd_restart_apiserver() {
   log "kube-apiserver: restarted (pid $(pid_of kube-apiserver))"
 }
 
+# etcd goes away (SIGTERM) and comes back on the same data directory: the
+# API server's watches break and its requests fail until etcd answers again;
+# the API server itself keeps running.
+cmd_restart_etcd() {
+  alive etcd || die "sandbox is not up (hack/sandbox.sh up)"
+  BIN=$(cat "$STATE/bin-dir")
+  RESTARTING=1
+  stop_component etcd
+  start_etcd
+  log "etcd: restarted (pid $(pid_of etcd))"
+}
+
 case ${1:-} in
   up) cmd_up ;;
   down) cmd_down ;;
@@ -697,8 +710,9 @@ case ${1:-} in
   start-replica) cmd_start_replica ;;
   stop-replica) stop_component operator-2 ;;
   restart-apiserver) cmd_restart_apiserver ;;
+  restart-etcd) cmd_restart_etcd ;;
   *)
-    echo "usage: $0 up|down|status|env|kubeconfig|restart-operator|start-replica|stop-replica|restart-apiserver" >&2
+    echo "usage: $0 up|down|status|env|kubeconfig|restart-operator|start-replica|stop-replica|restart-apiserver|restart-etcd" >&2
     exit 2
     ;;
 esac

@@ -224,8 +224,16 @@ func (r *initJobRecorder) count() (instances int, twice []string) {
 // instance becomes Ready with its database, and no init Job is created
 // twice (a list poller records every init Job's UID across the restart).
 func TestChaosAPIServerRestartDuringRollout(t *testing.T) {
+	rolloutWithRestart(t, "chaos-apiserver", "kube-apiserver", "restart-apiserver")
+}
+
+// rolloutWithRestart creates 50 instances at once in namespace ns, runs
+// `hack/sandbox.sh <restart>` (component stopped with SIGTERM and started
+// again) as soon as 5 have their init Job, and checks that all 50 converge
+// with one init Job and one database each, the operator still running.
+func rolloutWithRestart(t *testing.T, ns, component, restart string) {
 	const n = 50
-	ns := framework.Namespace(t, "chaos-apiserver")
+	ns = framework.Namespace(t, ns)
 	c := framework.NewClients(t)
 	pid := framework.OperatorPID(t)
 	inits := recordInitJobs(t, c, ns)
@@ -243,10 +251,10 @@ func TestChaosAPIServerRestartDuringRollout(t *testing.T) {
 	})
 	midway, _ := inits.count()
 	down := time.Now()
-	framework.SandboxCtl(t, nil, "restart-apiserver")
+	framework.SandboxCtl(t, nil, restart)
 	back := time.Now()
-	t.Logf("chaos: kube-apiserver restarted %v after the apply, with %d of %d init Jobs created; down and back (readyz) in %v",
-		down.Sub(start).Round(100*time.Millisecond), midway, n, back.Sub(down).Round(100*time.Millisecond))
+	t.Logf("chaos: %s restarted %v after the apply, with %d of %d init Jobs created; down and back (ready) in %v",
+		component, down.Sub(start).Round(100*time.Millisecond), midway, n, back.Sub(down).Round(100*time.Millisecond))
 
 	framework.Eventually(t, 10*time.Minute, "all instances Ready", func() error {
 		out, err := framework.KubectlE("get", "odoo", "-n", ns, "-o",
@@ -259,10 +267,10 @@ func TestChaosAPIServerRestartDuringRollout(t *testing.T) {
 		}
 		return nil
 	})
-	t.Logf("chaos: all %d instances Ready %v after the API server was back (%v after the apply)",
-		n, time.Since(back).Round(100*time.Millisecond), time.Since(start).Round(100*time.Millisecond))
+	t.Logf("chaos: all %d instances Ready %v after %s was back (%v after the apply)",
+		n, time.Since(back).Round(100*time.Millisecond), component, time.Since(start).Round(100*time.Millisecond))
 	if framework.ProcessGone(pid) {
-		t.Errorf("the operator (pid %d) exited during the API server restart", pid)
+		t.Errorf("the operator (pid %d) exited during the %s restart", pid, component)
 	}
 	if got, twice := inits.count(); got != n || len(twice) > 0 {
 		t.Errorf("init Jobs: %d instances with one, want %d; created more than once: %v", got, n, twice)

@@ -166,8 +166,8 @@ func singleLineID(id string) string {
 // PutWriter stores what write writes as the object key, streaming it
 // through a pipe: write runs in its own goroutine while Put reads. When
 // write fails, the upload is abandoned (no object is left) and write's
-// error is returned; when Put fails, write's next Write fails and Put's
-// error is returned.
+// error is returned; when Put fails, write's next Write fails with Put's
+// error, which the error returned carries.
 func PutWriter(ctx context.Context, s Store, key string, write func(w io.Writer) error) (int64, error) {
 	pr, pw := io.Pipe()
 	werr := make(chan error, 1)
@@ -181,8 +181,14 @@ func PutWriter(ctx context.Context, s Store, key string, write func(w io.Writer)
 		werr <- err
 	}()
 	n, perr := s.Put(ctx, key, pr)
-	// Unblock a writer that Put stopped reading.
-	_ = pr.CloseWithError(errors.New("upload stopped"))
+	// Unblock a writer that Put stopped reading. When the upload failed,
+	// the writer's error then carries why (the store unreachable, ...),
+	// rather than only that its writes stopped.
+	stopped := perr
+	if stopped == nil {
+		stopped = errors.New("upload stopped")
+	}
+	_ = pr.CloseWithError(stopped)
 	if err := <-werr; err != nil {
 		return n, err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -428,5 +429,39 @@ func TestParseChecksum(t *testing.T) {
 	}
 	if objectstore.ChecksumLine(sum, "a/b/c.zip") != sum+"  c.zip\n" {
 		t.Error("ChecksumLine")
+	}
+}
+
+// An S3 server that goes away in the middle of a PutWriter: the error says
+// what failed (the upload of the key, to that store), not only that the
+// writer's writes stopped, and no object is left at the key.
+func TestPutWriterServerGoneMidUploadSaysWhy(t *testing.T) {
+	srv := s3harness.Start(t)
+	cfg := srv.Config("")
+	cfg.PartSize = 5 << 20
+	s, err := objectstore.NewS3(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := randomBytes(t, 1<<20)
+	_, err = objectstore.PutWriter(ctx(t), s, "cut/backup.zip", func(w io.Writer) error {
+		for i := range 64 {
+			if i == 12 { // two parts sent or under way
+				if err := srv.Close(); err != nil {
+					return err
+				}
+			}
+			if _, err := w.Write(chunk); err != nil {
+				return fmt.Errorf("chunk %d: %w", i, err)
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		t.Fatal("PutWriter succeeded with the server gone")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "uploading cut/backup.zip") || !strings.Contains(msg, srv.Endpoint) ||
+		strings.Contains(msg, "upload stopped") || strings.Contains(msg, srv.SecretKey) {
+		t.Fatalf("error %q: want the failed upload of cut/backup.zip to %s named, without the secret", msg, srv.Endpoint)
 	}
 }
