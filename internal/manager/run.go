@@ -18,7 +18,9 @@ func Run(ctx context.Context, opts Options) error {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
 	// client-go's default (20 qps) makes the first reconcile of many instances
-	// wait on the client, not on the API server.
+	// wait on the client, not on the API server; so did 50 qps at 300
+	// instances (docs/performance.md). API Priority and Fairness, not this
+	// client limit, is what shares the API server among its clients.
 	cfg.QPS, cfg.Burst = opts.KubeAPIQPS, opts.KubeAPIBurst
 	mgr, err := ctrl.NewManager(cfg, CtrlOptions(opts))
 	if err != nil {

@@ -23,6 +23,14 @@ import (
 // changed since, the apply would be a no-op and is skipped. A change to the
 // object's spec by anyone makes the next reconcile apply again, so drift is
 // corrected. This is Cluster API's "SSA caching proxy" idea.
+//
+// Kinds without a generation (claims, Secrets, Services) change their
+// resourceVersion on every status or metadata write by others: a claim is
+// bound, an Ingress gets its address. For those (and whenever the version
+// moved) the apply is also skipped when the object already holds every
+// value of the identical configuration last applied (see contains): the
+// apply would change nothing. Without that, each of those writes cost one
+// more apply per reconcile while many instances converge.
 type Applier struct {
 	Client       client.Client
 	FieldManager string
@@ -75,7 +83,7 @@ func (a *Applier) Apply(ctx context.Context, kind string, desired runtime.ApplyC
 		a.mu.Lock()
 		entry, ok := a.known[k]
 		a.mu.Unlock()
-		if ok && entry.hash == hash && entry.version == versionOf(current.GetGeneration(), current.GetResourceVersion()) {
+		if ok && entry.hash == hash && (entry.version == versionOf(current.GetGeneration(), current.GetResourceVersion()) || holds(current, body)) {
 			if into != nil {
 				return false, copyInto(current, into)
 			}
@@ -102,6 +110,61 @@ func (a *Applier) Apply(ctx context.Context, kind string, desired runtime.ApplyC
 		}
 	}
 	return true, nil
+}
+
+// holds says whether current already has every value of the configuration
+// body. It is only asked when body is the configuration last applied (same
+// hash), so no field the operator stopped setting can be left over.
+func holds(current client.Object, body []byte) bool {
+	cur, err := json.Marshal(current)
+	if err != nil {
+		return false
+	}
+	var want, have map[string]any
+	if json.Unmarshal(body, &want) != nil || json.Unmarshal(cur, &have) != nil {
+		return false
+	}
+	// Objects read from the cache carry no apiVersion and kind.
+	delete(want, "apiVersion")
+	delete(want, "kind")
+	return contains(have, want)
+}
+
+// contains says whether have holds want: every key of a map in want is in
+// have with a value that contains want's; lists have the same length and
+// contain element by element; other values are equal. Keys only have (the
+// server's defaults, others' fields, status) are ignored. A value the
+// server writes differently from the configuration (a quantity "2048Mi"
+// stored as "2Gi") makes it false, so the apply is sent: never a wrong
+// skip, only a needless apply.
+func contains(have, want any) bool {
+	switch w := want.(type) {
+	case map[string]any:
+		h, ok := have.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, wv := range w {
+			hv, ok := h[k]
+			if !ok || !contains(hv, wv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		h, ok := have.([]any)
+		if !ok || len(h) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !contains(h[i], w[i]) {
+				return false
+			}
+		}
+		return true
+	default:
+		return reflect.DeepEqual(have, want)
+	}
 }
 
 // isNil also catches a typed nil pointer inside the interface.

@@ -20,8 +20,8 @@ var (
 	instances = flag.Int("instances", 200, "number of OdooInstances to create")
 	steady    = flag.Duration("steady", time.Minute, "how long to watch the steady state after convergence")
 	baseline  = flag.Bool("baseline", true, "also time a bare client creating the same children at the operator's rate limit")
-	qps       = flag.Float64("qps", 50, "the operator's --kube-api-qps, for the bare client")
-	burst     = flag.Int("burst", 100, "the operator's --kube-api-burst, for the bare client")
+	qps       = flag.Float64("qps", 100, "the operator's --kube-api-qps, for the bare client")
+	burst     = flag.Int("burst", 200, "the operator's --kube-api-burst, for the bare client")
 )
 
 func TestScale(t *testing.T) {
@@ -32,7 +32,8 @@ func TestScale(t *testing.T) {
 	cpuStart := framework.ProcessCPU(t, pid)
 	pgStart := framework.SandboxPostgresConnections(t, "odoo-operator")
 	pgDataStart := framework.SandboxPostgresConnections(t, "odoo-operator-data")
-	apiBefore := framework.Metrics(framework.APIServerMetrics(t), "apiserver_request_total")
+	apiBeforeAll := framework.APIServerMetrics(t)
+	apiBefore := framework.Metrics(apiBeforeAll, "apiserver_request_total")
 	opBefore := framework.OperatorMetrics(t)
 
 	var manifest strings.Builder
@@ -68,7 +69,8 @@ spec:
 
 	// Let the last status writes land, then measure what converging cost.
 	time.Sleep(10 * time.Second)
-	apiAfter := framework.Metrics(framework.APIServerMetrics(t), "apiserver_request_total")
+	apiAfterAll := framework.APIServerMetrics(t)
+	apiAfter := framework.Metrics(apiAfterAll, "apiserver_request_total")
 	opAfter := framework.OperatorMetrics(t)
 	rssEnd, peak := framework.ProcessMemory(t, pid)
 	cpuConverge := framework.ProcessCPU(t, pid) - cpuStart
@@ -91,6 +93,7 @@ spec:
 	t.Logf("apiserver requests (all clients) per instance: %.1f", (apiAfter-apiBefore)/float64(n))
 	t.Logf("operator requests per instance: GET %.2f POST %.2f PUT %.2f PATCH %.2f DELETE %.2f",
 		perVerb["GET"], perVerb["POST"], perVerb["PUT"], perVerb["PATCH"], perVerb["DELETE"])
+	t.Logf("apiserver requests per instance by verb and resource (all clients): %s", requestsByResource(apiBeforeAll, apiAfterAll, n))
 	t.Logf("reconciles per instance:        %.1f", reconciles/float64(n))
 	t.Logf("operator CPU while converging:  %.1f s (%.0f ms per instance)", cpuConverge.Seconds(), float64(cpuConverge.Milliseconds())/float64(n))
 	t.Logf("PostgreSQL connections per instance: operator %.2f, data Jobs %.2f", float64(pgAll-pgData)/float64(n), float64(pgData)/float64(n))
@@ -117,19 +120,9 @@ spec:
 	// Who wrote and read, by resource, as the API server counted them (all
 	// clients; in the steady state the operator's are the ones on these
 	// resources, kwok's node and lease heartbeats are not listed).
-	var byResource []string
-	for _, res := range []string{"odooinstances", "deployments", "services", "ingresses", "secrets", "persistentvolumeclaims", "jobs", "networkpolicies", "events", "pods"} {
-		for _, verb := range []string{"APPLY", "PATCH", "POST", "PUT", "DELETE", "GET", "LIST"} {
-			f := []string{`resource="` + res + `"`, `verb="` + verb + `"`}
-			d := framework.Metrics(apiSteadyAfter, "apiserver_request_total", f...) - framework.Metrics(apiSteady, "apiserver_request_total", f...)
-			if d > 0 {
-				byResource = append(byResource, fmt.Sprintf("%s %s %.0f", verb, res, d))
-			}
-		}
-	}
 	logReads := framework.Metrics(apiSteadyAfter, "apiserver_request_total", `subresource="log"`) -
 		framework.Metrics(apiSteady, "apiserver_request_total", `subresource="log"`)
-	t.Logf("steady state, API server requests by verb and resource: %s", strings.Join(byResource, ", "))
+	t.Logf("steady state, API server requests by verb and resource: %s", requestsByResource(apiSteady, apiSteadyAfter, 1))
 	t.Logf("steady state reads without the log sampler's pods/log (by design, --log-sample-interval): %.2f per instance per hour",
 		(delta("GET")-logReads)/float64(n)/minutes*60)
 	_, peak = framework.ProcessMemory(t, pid)
@@ -140,4 +133,21 @@ spec:
 		t.Logf("bare client (same children, role and database, init Job first, %.0f qps / %d burst): all Deployments ready in %v; ratio operator/bare %.2f",
 			*qps, *burst, bare.Round(time.Millisecond), allReady.Seconds()/bare.Seconds())
 	}
+}
+
+// requestsByResource lists who wrote and read, by verb and resource, as the
+// API server counted them between two scrapes (all clients), divided by n.
+// kwok's node and lease heartbeats are not listed.
+func requestsByResource(before, after string, n int) string {
+	var out []string
+	for _, res := range []string{"odooinstances", "deployments", "replicasets", "services", "ingresses", "secrets", "configmaps",
+		"persistentvolumeclaims", "jobs", "networkpolicies", "events", "pods", "customresourcedefinitions"} {
+		for _, verb := range []string{"APPLY", "PATCH", "POST", "PUT", "DELETE", "GET", "LIST", "WATCH"} {
+			f := []string{`resource="` + res + `"`, `verb="` + verb + `"`}
+			if d := framework.Metrics(after, "apiserver_request_total", f...) - framework.Metrics(before, "apiserver_request_total", f...); d > 0 {
+				out = append(out, fmt.Sprintf("%s %s %.1f", verb, res, d/float64(n)))
+			}
+		}
+	}
+	return strings.Join(out, ", ")
 }

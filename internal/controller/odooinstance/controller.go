@@ -59,6 +59,8 @@ type Reconciler struct {
 	PodLogs PodLogs
 	// Images are the images of the operator's own data Jobs.
 	Images JobImages
+	// written marks instances the cache has not caught up with.
+	written writtenVersions
 	// Sampler samples pod logs into status.health; nil disables it.
 	Sampler *logwatch.Sampler
 	// Notifier posts notifications to spec.webhook; nil disables them.
@@ -238,6 +240,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	if r.written.behind(inst.UID, inst.ResourceVersion) {
+		// The cache still holds the copy this operator wrote over: the
+		// write's own event reconciles the instance as soon as it arrives
+		// (the requeue is only a fallback).
+		return ctrl.Result{RequeueAfter: cacheLagRetry}, nil
+	}
+	readRV := inst.ResourceVersion
+	defer func() {
+		// Our writes (finalizer, lock, status) update inst in place. An
+		// instance whose finalizer was just removed is gone: nothing to mark.
+		if inst.ResourceVersion != readRV && controllerutil.ContainsFinalizer(inst, odoov1alpha2.FinalizerDatabase) {
+			r.written.wrote(inst.UID, readRV)
+		}
+	}()
 	if inst.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(inst, odoov1alpha2.FinalizerDatabase) {
 		// The finalizer is added before anything exists on PostgreSQL, so the
 		// deletionPolicy is always carried out.
@@ -453,3 +469,7 @@ const stalledRetry = time.Minute
 // requeueShort is the wait for a short step another controller finishes
 // (pods terminating, a Job being removed).
 const requeueShort = 2 * time.Second
+
+// cacheLagRetry reconciles an instance whose cache copy predates the
+// operator's own write again, should the write's event not come first.
+const cacheLagRetry = time.Second

@@ -227,6 +227,7 @@ func (r *Reconciler) scaleToZero(ctx context.Context, inst *odoov1alpha2.OdooIns
 func (r *Reconciler) removeFinalizer(ctx context.Context, inst *odoov1alpha2.OdooInstance) error {
 	patch := client.MergeFrom(inst.DeepCopy())
 	controllerutil.RemoveFinalizer(inst, odoov1alpha2.FinalizerDatabase)
+	r.written.forget(inst.UID)
 	return client.IgnoreNotFound(r.Patch(ctx, inst, patch))
 }
 
