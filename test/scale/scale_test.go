@@ -36,8 +36,15 @@ func TestScale(t *testing.T) {
 	apiBefore := framework.Metrics(apiBeforeAll, "apiserver_request_total")
 	opBefore := framework.OperatorMetrics(t)
 
+	// Applied in chunks: one kubectl call per 100 instances stays well within
+	// the framework's kubectl timeout at N=1,000 on a busy machine.
+	var chunks []string
 	var manifest strings.Builder
 	for i := range n {
+		if i > 0 && i%100 == 0 {
+			chunks = append(chunks, manifest.String())
+			manifest.Reset()
+		}
 		fmt.Fprintf(&manifest, `---
 apiVersion: bemade.org/v1alpha2
 kind: OdooInstance
@@ -52,8 +59,11 @@ spec:
     hosts: [odoo-%04d.example.com]
 `, i, i, i)
 	}
+	chunks = append(chunks, manifest.String())
 	start := time.Now()
-	framework.Apply(t, ns, manifest.String())
+	for _, chunk := range chunks {
+		framework.Apply(t, ns, chunk)
+	}
 	created := time.Since(start)
 
 	var allReady time.Duration
