@@ -396,8 +396,8 @@ metadata:
     kubernetes.io/arch: amd64
     topology.kubernetes.io/zone: sandbox-zone-$((i % 2))
 status:
-  allocatable: {cpu: \"64\", memory: 512Gi, pods: \"500\", ephemeral-storage: 1Ti}
-  capacity: {cpu: \"64\", memory: 512Gi, pods: \"500\", ephemeral-storage: 1Ti}
+  allocatable: {cpu: \"1k\", memory: 4Ti, pods: \"1000\", ephemeral-storage: 1Ti}
+  capacity: {cpu: \"1k\", memory: 4Ti, pods: \"1000\", ephemeral-storage: 1Ti}
 "
   done
   log "creating $NODES fake nodes"
