@@ -1,7 +1,7 @@
 // Package tenantpolicy turns the OdooTenantPolicies that select a namespace
 // into what its OdooInstances may use, and checks an instance against it.
-// Everything here is pure: the admission webhook and the reconciler read the
-// policies and the namespace, and call these functions.
+// Everything here is pure but Read, the one place that reads the policies
+// and the namespace for the admission webhook and the controllers.
 package tenantpolicy
 
 import (

@@ -48,21 +48,13 @@ func (r *Reconciler) reconcilePolicy(ctx context.Context, s *scope) (ctrl.Result
 }
 
 func (r *Reconciler) tenantPolicy(ctx context.Context, namespace string) (tenantpolicy.Allowed, error) {
-	policies := &odoov1alpha2.OdooTenantPolicyList{}
-	if err := r.List(ctx, policies); err != nil {
-		return tenantpolicy.Allowed{}, wrap("listing OdooTenantPolicies", err)
-	}
-	if len(policies.Items) == 0 {
-		return tenantpolicy.For(nil, nil)
-	}
-	ns := &corev1.Namespace{}
-	if err := r.Get(ctx, types.NamespacedName{Name: namespace}, ns); err != nil {
-		return tenantpolicy.Allowed{}, wrap("reading the namespace", err)
-	}
-	allowed, err := tenantpolicy.For(policies.Items, ns.Labels)
+	allowed, selectorErr, err := tenantpolicy.Read(ctx, r.Client, namespace)
 	if err != nil {
+		return tenantpolicy.Allowed{}, err
+	}
+	if selectorErr != nil {
 		// The administrator's typo; the other policies apply.
-		log.FromContext(ctx).Error(err, "ignoring an OdooTenantPolicy")
+		log.FromContext(ctx).Error(selectorErr, "ignoring an OdooTenantPolicy")
 	}
 	return allowed, nil
 }

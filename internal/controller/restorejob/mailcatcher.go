@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
 	"github.com/odoo-operator/odoo-operator/internal/tenantpolicy"
@@ -67,19 +65,10 @@ func (r *Reconciler) catcherFor(ctx context.Context, inst *odoov1alpha2.OdooInst
 	if inst == nil || inst.Spec.Environment != odoov1alpha2.EnvironmentStaging {
 		return MailCatcher{}, "", nil
 	}
-	policies := &odoov1alpha2.OdooTenantPolicyList{}
-	if err := r.List(ctx, policies); err != nil {
-		return MailCatcher{}, "", fmt.Errorf("listing OdooTenantPolicies: %w", err)
-	}
-	var allowed tenantpolicy.Allowed
-	if len(policies.Items) > 0 {
-		ns := &corev1.Namespace{}
-		if err := r.Get(ctx, types.NamespacedName{Name: inst.Namespace}, ns); err != nil {
-			return MailCatcher{}, "", fmt.Errorf("reading namespace %s: %w", inst.Namespace, err)
-		}
-		// A policy with a broken selector selects nothing (the instance
-		// controller reports it); the others apply.
-		allowed, _ = tenantpolicy.For(policies.Items, ns.Labels)
+	// A broken selector is the instance controller's to report.
+	allowed, _, err := tenantpolicy.Read(ctx, r.Client, inst.Namespace)
+	if err != nil {
+		return MailCatcher{}, "", err
 	}
 	c, err = StagingCatcher(r.MailCatcher, allowed)
 	if err != nil {

@@ -2,11 +2,8 @@ package admission
 
 import (
 	"context"
-	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	odoov1alpha2 "github.com/odoo-operator/odoo-operator/api/v1alpha2"
@@ -47,21 +44,10 @@ func (v *OdooInstanceValidator) validatePolicy(ctx context.Context, old, inst *o
 
 // allowed reads the namespace and the policies from the manager's cache.
 func (v *OdooInstanceValidator) allowed(ctx context.Context, namespace string) (tenantpolicy.Allowed, error) {
-	policies := &odoov1alpha2.OdooTenantPolicyList{}
-	if err := v.Reader.List(ctx, policies); err != nil {
-		return tenantpolicy.Allowed{}, apierrors.NewInternalError(fmt.Errorf("reading the OdooTenantPolicies: %w", err))
+	allowed, _, err := tenantpolicy.Read(ctx, v.Reader, namespace)
+	if err != nil {
+		return tenantpolicy.Allowed{}, apierrors.NewInternalError(err)
 	}
-	if len(policies.Items) == 0 {
-		return tenantpolicy.Allowed{}, nil
-	}
-	ns := &corev1.Namespace{}
-	if err := v.Reader.Get(ctx, types.NamespacedName{Name: namespace}, ns); err != nil {
-		return tenantpolicy.Allowed{}, apierrors.NewInternalError(fmt.Errorf("reading namespace %s: %w", namespace, err))
-	}
-	// A policy with a broken selector selects nothing; the others still
-	// apply (a typo by the administrator must not open every namespace, nor
-	// block every one).
-	allowed, _ := tenantpolicy.For(policies.Items, ns.Labels)
 	return allowed, nil
 }
 
