@@ -12,7 +12,11 @@ const ModulesListMax = 50
 // --modules-interval. The counts cover every module; list names only the
 // modules a user has to look at.
 type ModulesStatus struct {
-	// observedTime is when ir_module_module was read.
+	// observedTime is when ir_module_module was read with this result. The
+	// operator reads it again after every upgrade and every
+	// --modules-interval (10 minutes by default) but writes status.modules
+	// only when the summary changed, so a steady instance costs no write:
+	// an unchanged summary keeps the time of the read that first saw it.
 	// +optional
 	ObservedTime *metav1.Time `json:"observedTime,omitempty"`
 

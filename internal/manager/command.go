@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -74,8 +75,11 @@ type Options struct {
 	PreflightPullTimeout time.Duration
 	// StagingMailCatcher is host:port of the SMTP server that receives the
 	// mail of restored Staging copies ("" for none).
-	StagingMailCatcher      string
-	MetricsAddr             string
+	StagingMailCatcher string
+	MetricsAddr        string
+	// PprofAddr serves Go's pprof endpoints (heap, CPU); "" (the default)
+	// serves none.
+	PprofAddr               string
 	ProbeAddr               string
 	LeaderElect             bool
 	LeaderElectionNamespace string
@@ -162,6 +166,7 @@ func NewRootCommand() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8080", "address the Prometheus metrics endpoint binds to (0 disables it)")
+	f.StringVar(&opts.PprofAddr, "pprof-bind-address", "", "address Go's pprof endpoints bind to, for a heap or CPU profile (empty: off)")
 	f.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
 	f.BoolVar(&opts.LeaderElect, "leader-elect", true, "elect a leader so that only one replica reconciles at a time")
 	f.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election Lease (defaults to the operator's namespace)")
@@ -264,6 +269,7 @@ func CtrlOptions(opts Options) ctrl.Options {
 		Scheme:                        Scheme(),
 		WebhookServer:                 webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.WebhookCertDir}),
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
+		PprofBindAddress:              opts.PprofAddr,
 		HealthProbeBindAddress:        opts.ProbeAddr,
 		LeaderElection:                opts.LeaderElect,
 		LeaderElectionID:              "odoo-operator.bemade.org",
@@ -272,8 +278,9 @@ func CtrlOptions(opts Options) ctrl.Options {
 		Cache: cache.Options{
 			DefaultTransform: cache.TransformStripManagedFields(),
 			ByObject: map[client.Object]cache.ByObject{
-				&corev1.Secret{}: {Namespaces: secrets},
-				&batchv1.Job{}:   {Label: managed},
+				&corev1.Secret{}:     {Namespaces: secrets},
+				&batchv1.Job{}:       {Label: managed, Transform: trimWorkload},
+				&appsv1.Deployment{}: {Transform: trimWorkload},
 			},
 		},
 	}

@@ -101,7 +101,12 @@ func TestLogErrorsAppearInHealth(t *testing.T) {
 	framework.Eventually(t, 30*time.Second, "status.health lists the errors", func() error {
 		categories := jsonpath(t, ns, "odoo/shop", "{.status.health.errors[*].category}")
 		if !strings.Contains(categories, "DatabaseSchema") || !strings.Contains(categories, "ModuleLoading") {
-			return fmt.Errorf("categories %q", categories)
+			// The sampler's own counts tell a read that fails from a
+			// status that is not written.
+			m := framework.OperatorMetrics(t)
+			return fmt.Errorf("categories %q (the operator's pod log reads so far: %v ok, %v failed; status.health %s)", categories,
+				framework.Metrics(m, "odoo_operator_log_samples_total", `result="ok"`), framework.Metrics(m, "odoo_operator_log_samples_total", `result="error"`),
+				jsonpath(t, ns, "odoo/shop", "{.status.health}"))
 		}
 		return nil
 	})

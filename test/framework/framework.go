@@ -66,9 +66,36 @@ func Namespace(t testing.TB, name string) string {
 	// collector deleting children, the operator seeing it) never lands in the
 	// next test's measurements.
 	t.Cleanup(func() {
+		if t.Failed() {
+			dumpNamespace(t, name)
+		}
 		_, _ = KubectlE("delete", "namespace", name, "--wait=true", "--timeout=120s")
 	})
 	return name
+}
+
+// dumpNamespace logs what a failed test leaves in its namespace and the
+// operator's last log lines about it: CI keeps only the test output, and a
+// failure seen once under load is otherwise lost with the sandbox.
+func dumpNamespace(t testing.TB, ns string) {
+	t.Helper()
+	out, _ := KubectlE("get", "odooinstances.v1alpha2.bemade.org,odoobackupjobs.v1alpha2.bemade.org,odoorestorejobs.v1alpha2.bemade.org,jobs,pods",
+		"-n", ns, "-o", "wide")
+	t.Logf("objects left in %s:\n%s", ns, out)
+	out, _ = KubectlE("get", "odooinstances.v1alpha2.bemade.org", "-n", ns, "-o", "jsonpath={range .items[*]}{.metadata.name}: {.status}{\"\\n\"}{end}")
+	t.Logf("instance status in %s:\n%s", ns, out)
+	b, err := os.ReadFile(filepath.Join(os.Getenv("SANDBOX_STATE"), "logs", "operator.log")) //nolint:gosec // the sandbox's own log
+	if err != nil {
+		return
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, `"`+ns+`"`) || strings.Contains(l, ns+"/") {
+			lines = append(lines, l)
+		}
+	}
+	lines = lines[max(0, len(lines)-60):]
+	t.Logf("the operator's last %d log lines about %s:\n%s", len(lines), ns, strings.Join(lines, "\n"))
 }
 
 // Eventually polls check until it returns nil or the timeout passes.

@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -149,4 +150,52 @@ func TestBackupJobFailuresAreExplained(t *testing.T) {
 		g.Expect(got.Status.Message).To(ContainSubstring("no_such_db"))
 	}, eventually, poll).Should(Succeed())
 	g.Expect(jobsOfKind(g, ns, resources.JobKindBackup)).To(HaveLen(1), "the refused specs got no Job")
+}
+
+// TestBackupJobCreatedAfterAFailedCreate: the backup's start is recorded
+// before its Job is created. When the create fails (a quota refuses Jobs
+// here; an operator killed between the two writes leaves the same state),
+// the backup is not failed as if its Job had vanished: it waits, and the
+// Job is created once the API server accepts it.
+func TestBackupJobCreatedAfterAFailedCreate(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	playDataJobsOnTestPostgres(t)
+	upgradeInstance(t, g, ns)
+	ctx := context.Background()
+	createBackupsClaim(g, ns)
+	quota := &corev1.ResourceQuota{
+		ObjectMeta: metav1.ObjectMeta{Name: "no-jobs", Namespace: ns},
+		Spec:       corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{"count/jobs.batch": resource.MustParse("0")}},
+	}
+	g.Expect(k8s.Create(ctx, quota)).To(Succeed())
+	// No quota controller runs on envtest: the usage it would compute is
+	// written here, which is what admission enforces.
+	quota.Status = corev1.ResourceQuotaStatus{Hard: quota.Spec.Hard, Used: corev1.ResourceList{"count/jobs.batch": resource.MustParse("0")}}
+	g.Expect(k8s.Status().Update(ctx, quota)).To(Succeed())
+	g.Expect(k8s.Create(ctx, &odoov1alpha2.OdooBackupJob{
+		ObjectMeta: metav1.ObjectMeta{Name: "blocked", Namespace: ns},
+		Spec: odoov1alpha2.OdooBackupJobSpec{
+			OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: "shop"}, WithFilestore: ptr.To(false),
+			Destination: odoov1alpha2.BackupDestination{PVC: &odoov1alpha2.PVCLocation{ClaimName: "backups"}},
+		},
+	})).To(Succeed())
+	// The start is recorded, and the refused create is retried (the
+	// reconcile errors), while the quota stands.
+	g.Eventually(func(g Gomega) {
+		got := backupJob(g, ns, "blocked")
+		g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobRunning))
+		g.Expect(got.Status.ObjectKey).NotTo(BeEmpty())
+		g.Expect(got.Status.JobName).To(BeEmpty(), "no Job was created")
+	}, eventually, poll).Should(Succeed())
+	g.Expect(jobsOfKind(g, ns, resources.JobKindBackup)).To(BeEmpty(), "the quota refuses the Job")
+
+	g.Expect(k8s.Delete(ctx, quota)).To(Succeed())
+	var job *batchv1.Job
+	g.Eventually(func(g Gomega) { job = oneJob(g, ns, resources.JobKindBackup) }, eventually, poll).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		got := backupJob(g, ns, "blocked")
+		g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobRunning), got.Status.Message)
+		g.Expect(got.Status.JobName).To(Equal(job.Name))
+	}, eventually, poll).Should(Succeed())
 }

@@ -163,12 +163,14 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: jobName}, job)
 	switch {
 	case apierrors.IsNotFound(err):
-		if b.Status.JobName != "" && strings.HasPrefix(b.Status.Message, notStartedPrefix) {
+		if strings.HasPrefix(b.Status.Message, notStartedPrefix) {
 			// Deleted at the start deadline, before a restart.
 			r.failNotStarted(b, b.Status.Message)
 			return ctrl.Result{}, nil
 		}
 		if b.Status.JobName != "" {
+			// The name is recorded only once the Job was created: this Job
+			// existed and is gone.
 			fail(fmt.Sprintf("the backup Job %s disappeared before it finished; create a new OdooBackupJob", jobName))
 			return ctrl.Result{}, nil
 		}
@@ -229,8 +231,12 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 		}
 		return pending(d.Message)
 	}
-	// Recorded before the Job is created: a Job that vanishes later is seen.
-	b.Status.Phase, b.Status.JobName, b.Status.StartTime, b.Status.ObjectKey = odoov1alpha2.JobRunning, jobName, &now, loc.Key
+	// The start and the object key are recorded before the Job is created,
+	// its name once it exists (Reconcile's status write). A failed create,
+	// or an operator killed between the two writes, leaves no name: the next
+	// reconcile creates the Job instead of failing the backup as if a Job
+	// that never existed had vanished.
+	b.Status.Phase, b.Status.StartTime, b.Status.ObjectKey = odoov1alpha2.JobRunning, &now, loc.Key
 	b.Status.Message = "backing up database " + inst.Status.Database.Name + " to " + loc.URL
 	if err := operation.PatchStatus(ctx, r.Client, b, &odoov1alpha2.OdooBackupJob{ObjectMeta: b.ObjectMeta}); err != nil {
 		return ctrl.Result{}, err
@@ -239,6 +245,7 @@ func (r *Reconciler) reconcile(ctx context.Context, b *odoov1alpha2.OdooBackupJo
 	if err := r.Apply(ctx, desired, client.FieldOwner(resources.FieldManager)); err != nil && !apierrors.IsAlreadyExists(err) {
 		return ctrl.Result{}, fmt.Errorf("backup Job: %w", err)
 	}
+	b.Status.JobName = jobName
 	return ctrl.Result{}, nil
 }
 

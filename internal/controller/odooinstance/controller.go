@@ -87,6 +87,9 @@ type Reconciler struct {
 	PreflightPullTimeout time.Duration
 
 	moduleReads moduleReadBackoff
+	// moduleChecks holds the next periodic read of an instance whose last
+	// read found what status.modules says (nothing was written).
+	moduleChecks moduleReadBackoff
 }
 
 // JobImages are the images of the data Jobs (restore points, restores).

@@ -228,6 +228,8 @@ func (r *Reconciler) removeFinalizer(ctx context.Context, inst *odoov1alpha2.Odo
 	patch := client.MergeFrom(inst.DeepCopy())
 	controllerutil.RemoveFinalizer(inst, odoov1alpha2.FinalizerDatabase)
 	r.written.forget(inst.UID)
+	r.moduleReads.forget(inst.UID)
+	r.moduleChecks.forget(inst.UID)
 	return client.IgnoreNotFound(r.Patch(ctx, inst, patch))
 }
 

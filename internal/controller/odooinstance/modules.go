@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -40,6 +41,11 @@ func (r *Reconciler) reconcileModules(ctx context.Context, s *scope) (ctrl.Resul
 	}
 	now := metav1.Now()
 	if wait := modulesDueIn(inst, interval, now.Time); wait > 0 {
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
+	periodic := !upgradeEndedSinceRead(inst)
+	if wait := r.moduleChecks.wait(inst.UID, now.Time); periodic && wait > 0 {
+		// Read since status.modules was written, and found the same.
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
 	if wait := r.moduleReads.wait(inst.UID, now.Time); wait > 0 {
@@ -79,18 +85,50 @@ func (r *Reconciler) reconcileModules(ctx context.Context, s *scope) (ctrl.Resul
 			st.LastInstalled = clipNames(dbtools.CompareModules(before, mods).Installed, 256)
 		}
 	}
+	series := modules.Series(mods)
+	if periodic && sameModules(inst.Status.Modules, st) && inst.Status.Database != nil && inst.Status.Database.Series == series {
+		// The periodic re-read found what status says: nothing is written,
+		// so a steady state costs no API write per instance and interval
+		// (observedTime stays the time of the read that first saw it).
+		r.moduleChecks.notBefore(inst.UID, now.Add(interval))
+		return ctrl.Result{RequeueAfter: interval}, nil
+	}
+	r.moduleChecks.forget(inst.UID)
 	inst.Status.Modules = st
 	if inst.Status.Database == nil {
 		inst.Status.Database = &odoov1alpha2.DatabaseStatus{}
 	}
-	inst.Status.Database.Series = modules.Series(mods)
+	inst.Status.Database.Series = series
 	return ctrl.Result{RequeueAfter: interval}, nil
 }
 
-// moduleReadBackoff holds back the next read of an instance whose modules
-// could not be read (no module table, the database unreachable): nothing in
-// status.modules records such an attempt, and unrelated events (a label, a
-// pod) reconcile often; each read opens a connection as the tenant.
+// upgradeEndedSinceRead: an upgrade or install run ended after
+// status.modules was last written (or it never was), so the modules are
+// read and written now, whatever an earlier re-read found.
+func upgradeEndedSinceRead(inst *odoov1alpha2.OdooInstance) bool {
+	st := inst.Status.Modules
+	if st == nil || st.ObservedTime == nil {
+		return true
+	}
+	up := inst.Status.Upgrade
+	return up != nil && up.CompletionTime != nil && !up.CompletionTime.Before(st.ObservedTime)
+}
+
+// sameModules: the summaries differ at most in when they were read.
+func sameModules(prev, next *odoov1alpha2.ModulesStatus) bool {
+	if prev == nil || next == nil {
+		return false
+	}
+	a, b := *prev, *next
+	a.ObservedTime, b.ObservedTime = nil, nil
+	return equality.Semantic.DeepEqual(a, b)
+}
+
+// moduleReadBackoff holds back the next read of an instance's modules when
+// status.modules does not record the last one: a read that failed (no
+// module table, the database unreachable), or one that found what status
+// already says. Unrelated events (a label, a pod) reconcile often, and each
+// read opens a connection as the tenant.
 type moduleReadBackoff struct {
 	next sync.Map // types.UID -> time.Time
 }

@@ -3,6 +3,7 @@ package odooinstance_test
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -74,4 +75,67 @@ func adminQueryIn(g Gomega, db, sql string) string {
 	out, err := pg.QueryOne(context.Background(), db, sql)
 	g.Expect(err).NotTo(HaveOccurred())
 	return out
+}
+
+// TestModulesRereadWritesOnlyChanges: status.modules is read again every
+// modules interval (2 s here), but a read that finds the same summary writes
+// nothing: the instance's resourceVersion and observedTime stay while the
+// tenant's table records the reads. A changed module is written at the next
+// read.
+func TestModulesRereadWritesOnlyChanges(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	inst := &odoov1alpha2.OdooInstance{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
+		Spec:       odoov1alpha2.OdooInstanceSpec{Image: oldImage, AdminPassword: "pw", Cron: odoov1alpha2.CronSpec{Replicas: ptr.To[int32](1)}},
+	}
+	converge(t, g, ns, inst)
+	db := inst.Status.Database.Name
+	moduleSQL(g, db, `CREATE TABLE modules_real (id serial PRIMARY KEY, name varchar NOT NULL, state varchar, latest_version varchar);
+		INSERT INTO modules_real (name, state, latest_version) VALUES ('base', 'installed', '18.0.1.3'), ('sale', 'installed', '18.0.1.0');
+		CREATE TABLE reads (at timestamptz);
+		CREATE FUNCTION note_read() RETURNS boolean LANGUAGE sql VOLATILE AS 'INSERT INTO reads VALUES (now()) RETURNING true';
+		CREATE VIEW ir_module_module AS SELECT * FROM modules_real WHERE note_read();`)
+	owner := adminQueryIn(g, db, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()`)
+	moduleSQL(g, db, `ALTER VIEW ir_module_module OWNER TO "`+owner+`"; ALTER FUNCTION note_read() OWNER TO "`+owner+`";`)
+	poke(g, ns, "shop")
+	g.Eventually(func(g Gomega) {
+		get(g, ns, "shop", inst)
+		g.Expect(inst.Status.Modules).NotTo(BeNil())
+		g.Expect(inst.Status.Modules.Installed).To(BeEquivalentTo(2))
+	}, eventually, poll).Should(Succeed())
+	readsSoFar := func() string {
+		return adminQueryIn(g, db, `SELECT count(DISTINCT at) FROM reads`)
+	}
+	// Settled: the instance's own writes after the first read are done.
+	var rv string
+	var observed metav1.Time
+	g.Eventually(func(g Gomega) {
+		get(g, ns, "shop", inst)
+		rv, observed = inst.ResourceVersion, *inst.Status.Modules.ObservedTime
+		g.Consistently(func(g Gomega) {
+			get(g, ns, "shop", inst)
+			g.Expect(inst.ResourceVersion).To(Equal(rv))
+		}, "1s", poll).Should(Succeed())
+	}, eventually, poll).Should(Succeed())
+	first := readsSoFar()
+	g.Eventually(func(g Gomega) {
+		g.Expect(mustAtoi(g, readsSoFar())).To(BeNumerically(">=", mustAtoi(g, first)+2), "two more periodic reads")
+	}, eventually, poll).Should(Succeed())
+	get(g, ns, "shop", inst)
+	g.Expect(inst.ResourceVersion).To(Equal(rv), "re-reads that found the same modules wrote nothing")
+	g.Expect(inst.Status.Modules.ObservedTime.Equal(&observed)).To(BeTrue())
+
+	moduleSQL(g, db, `UPDATE modules_real SET state = 'to upgrade' WHERE name = 'sale'`)
+	g.Eventually(func(g Gomega) {
+		get(g, ns, "shop", inst)
+		g.Expect(inst.Status.Modules.ToUpgrade).To(BeEquivalentTo(1))
+		g.Expect(inst.Status.Modules.ObservedTime.After(observed.Time)).To(BeTrue())
+	}, eventually, poll).Should(Succeed())
+}
+
+func mustAtoi(g Gomega, s string) int {
+	n, err := strconv.Atoi(s)
+	g.Expect(err).NotTo(HaveOccurred())
+	return n
 }
