@@ -43,7 +43,9 @@ die() { log "$*"; exit 1; }
 
 install_debs() {
   local missing=() p installed
-  installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${DEBS[@]}" 2>/dev/null | sed -n 's/ install ok installed$//p')
+  # dpkg-query exits 1 when it knows none of a name (never installed): on a
+  # fresh machine that is most of them, and it must not end the script.
+  installed=$({ dpkg-query -W -f='${Package} ${Status}\n' "${DEBS[@]}" 2>/dev/null || true; } | sed -n 's/ install ok installed$//p')
   for p in "${DEBS[@]}"; do
     grep -qx "$p" <<<"$installed" || missing+=("$p")
   done

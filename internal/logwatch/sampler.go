@@ -77,6 +77,8 @@ type target struct {
 	agg *Aggregator
 	// since is the end of the last sample per pod UID.
 	since map[types.UID]time.Time
+	// watched is when Watch first registered the instance.
+	watched time.Time
 	// last is the health last reported, to send events on change only.
 	last     Health
 	nextRun  time.Time
@@ -113,7 +115,7 @@ func (s *Sampler) Watch(instance types.NamespacedName) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.targets[instance]; !ok {
-		s.targets[instance] = &target{agg: NewAggregator(s.opts.Window), since: map[types.UID]time.Time{}}
+		s.targets[instance] = &target{agg: NewAggregator(s.opts.Window), since: map[types.UID]time.Time{}, watched: s.now()}
 	}
 }
 
@@ -230,7 +232,7 @@ func (s *Sampler) sample(ctx context.Context, key types.NamespacedName) {
 		if v, ok := t.since[p.UID]; ok {
 			since[p.UID] = v
 		} else {
-			since[p.UID] = start.Add(-s.opts.Interval)
+			since[p.UID] = firstSince(&p, t.watched, start, s.opts)
 		}
 	}
 	s.mu.Unlock()
@@ -280,6 +282,22 @@ func (s *Sampler) sample(ctx context.Context, key types.NamespacedName) {
 		default: // the queue is full: the periodic resync reconciles it later
 		}
 	}
+}
+
+// firstSince is where the log of a pod is read from the first time a sample
+// sees it. A pod that started at most one window before the instance was
+// watched is read from its start: its lines may predate the sample that
+// first lists it (it logged before it was Running, a sample came late, the
+// instance was only just watched), and a pod that starts and fails between
+// two samples is the one whose lines matter. An older pod (running when the
+// operator started) is read from one interval back: its earlier lines were
+// seen by the previous operator, or are older than the window.
+func firstSince(p *corev1.Pod, watched, start time.Time, o SamplerOptions) time.Time {
+	since := start.Add(-o.Interval)
+	if st := p.Status.StartTime; st != nil && st.After(watched.Add(-o.Window)) && st.Time.Before(since) {
+		return st.Time
+	}
+	return since
 }
 
 // changed is true when the picture differs in what status.health shows.

@@ -127,3 +127,59 @@ func TestSamplerBoundsAHangingRead(t *testing.T) {
 		t.Fatal("the pod's starting point was lost; the next read would miss the lines of this one")
 	}
 }
+
+// TestFirstSince: where a pod's log is first read from. A pod that started
+// after the instance was watched (or up to one window before) is read from
+// its start; one running since before is read from one interval back.
+func TestFirstSince(t *testing.T) {
+	o := SamplerOptions{Interval: 5 * time.Second, Window: 10 * time.Minute}
+	watched := time.Date(2026, 12, 8, 0, 11, 19, 0, time.UTC)
+	start := watched.Add(6 * time.Second)
+	pod := func(started *time.Time) *corev1.Pod {
+		p := &corev1.Pod{}
+		if started != nil {
+			p.Status.StartTime = &metav1.Time{Time: *started}
+		}
+		return p
+	}
+	at := func(d time.Duration) *time.Time { t := watched.Add(d); return &t }
+	for _, tc := range []struct {
+		name    string
+		started *time.Time
+		want    time.Time
+	}{
+		{"no start time: one interval back", nil, start.Add(-o.Interval)},
+		{"started before the previous interval, after the watch: from its start (the sample came late)", at(0), watched},
+		{"started a minute before the watch: from its start", at(-time.Minute), watched.Add(-time.Minute)},
+		{"started within the last interval: one interval back covers it", at(4 * time.Second), start.Add(-o.Interval)},
+		{"running for an hour when the operator started: one interval back", at(-time.Hour), start.Add(-o.Interval)},
+	} {
+		if got := firstSince(pod(tc.started), watched, start, o); !got.Equal(tc.want) {
+			t.Errorf("%s: since %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestSamplerReadsANewPodFromItsStart: the lines a pod wrote before the
+// first sample that lists it (here 8 s late with a 5 s interval, as when the
+// samples queue up under load) are read: the read starts at the pod's start,
+// not one interval before the sample.
+func TestSamplerReadsANewPodFromItsStart(t *testing.T) {
+	watched := time.Date(2026, 12, 8, 0, 11, 17, 0, time.UTC)
+	podStart := watched.Add(2 * time.Second)
+	wrote := podStart.Add(800 * time.Millisecond)
+	src := &fakeSource{
+		pods: []corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Name: "web-1", UID: "u1"}, Status: corev1.PodStatus{StartTime: &metav1.Time{Time: podStart}}}},
+		logs: map[string]string{"web-1": wrote.Format("2006-01-02 15:04:05,000") + " 12 CRITICAL shop odoo.service.server: Failed to initialize database `shop`.\n"},
+	}
+	s := NewSampler(src, SamplerOptions{Interval: 5 * time.Second, BytesPerSample: 4096}, logr.Discard())
+	now := watched
+	s.now = func() time.Time { return now }
+	key := types.NamespacedName{Namespace: "ns", Name: "shop"}
+	s.Watch(key)
+	now = wrote.Add(8 * time.Second)
+	s.sample(context.Background(), key)
+	if got := src.since[0]; !got.Equal(podStart) {
+		t.Fatalf("first read since %v, want the pod's start %v (the line written at %v must be read)", got, podStart, wrote)
+	}
+}

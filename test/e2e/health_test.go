@@ -104,9 +104,10 @@ func TestLogErrorsAppearInHealth(t *testing.T) {
 			// The sampler's own counts tell a read that fails from a
 			// status that is not written.
 			m := framework.OperatorMetrics(t)
-			return fmt.Errorf("categories %q (the operator's pod log reads so far: %v ok, %v failed; status.health %s)", categories,
+			served, _ := framework.KubectlE("logs", "-n", ns, pods[0], "-c", "odoo")
+			return fmt.Errorf("categories %q (the operator's pod log reads so far: %v ok, %v failed; status.health %s; the pod's log: %q)", categories,
 				framework.Metrics(m, "odoo_operator_log_samples_total", `result="ok"`), framework.Metrics(m, "odoo_operator_log_samples_total", `result="error"`),
-				jsonpath(t, ns, "odoo/shop", "{.status.health}"))
+				jsonpath(t, ns, "odoo/shop", "{.status.health}"), served)
 		}
 		return nil
 	})
