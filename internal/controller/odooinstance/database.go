@@ -132,9 +132,9 @@ func (r *Reconciler) reconcileDatabase(ctx context.Context, s *scope) (ctrl.Resu
 		s.dbProblem = true
 		return ctrl.Result{}, err
 	}
-	for _, a := range res.Actions {
+	if len(res.Actions) > 0 {
 		r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, odoov1alpha2.EventDatabaseCreated, "Database",
-			"cluster %s: %s", s.cluster.Name, a.String())
+			"cluster %s: %s", s.cluster.Name, actionsNote(res.Actions))
 	}
 	return ctrl.Result{}, nil
 }

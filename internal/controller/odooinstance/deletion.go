@@ -90,9 +90,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		return ctrl.Result{}, kerrors.NewAggregate([]error{err, r.reportDeletion(ctx, s, odoov1alpha2.ReasonDeletionFailed,
 			fmt.Sprintf("dropping database %q and role %q failed, the instance is kept until it succeeds: %s", dbName, role, p.message))})
 	}
-	for _, a := range actions {
+	if len(actions) > 0 {
 		r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, odoov1alpha2.EventDatabaseDropped, "Delete",
-			"deletionPolicy Delete: %s on cluster %q", a.String(), s.cluster.Name)
+			"deletionPolicy Delete: %s on cluster %q", actionsNote(actions), s.cluster.Name)
 	}
 	r.dropReadOnlyOnDelete(ctx, s, role)
 	return r.deleteClaimsOnDelete(ctx, s)
@@ -112,9 +112,9 @@ func (r *Reconciler) dropReadOnlyOnDelete(ctx context.Context, s *scope, role st
 			"deletionPolicy Delete: the read-only role %q was kept: %s", ro, databaseProblem(s.cluster, err).message)
 		return
 	}
-	for _, a := range actions {
-		r.Recorder.Eventf(s.instance, nil, corev1.EventTypeNormal, odoov1alpha2.EventDatabaseDropped, "Delete",
-			"deletionPolicy Delete: %s on cluster %q", a.String(), s.cluster.Name)
+	if len(actions) > 0 {
+		r.Recorder.Eventf(s.instance, nil, corev1.EventTypeNormal, odoov1alpha2.EventDatabaseDropped, "DeleteReadOnlyRole",
+			"deletionPolicy Delete: %s on cluster %q", actionsNote(actions), s.cluster.Name)
 	}
 }
 

@@ -2,6 +2,8 @@ package odooinstance
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -13,9 +15,29 @@ import (
 	"github.com/odoo-operator/odoo-operator/internal/logwatch"
 )
 
-// maxErrorEvents bounds the Warning events one reconcile emits for new error
-// signatures: a burst of distinct errors must not flood the event stream.
-const maxErrorEvents = 3
+// maxErrorsPerEvent bounds the errors one Warning event names: a burst of
+// distinct errors must not flood the event stream (status.health has them).
+const maxErrorsPerEvent = 3
+
+// maxNote keeps an event's note under the events API's 1 KiB.
+const maxNote = 1000
+
+// errorsNote names at most maxErrorsPerEvent errors, and how many more.
+func errorsNote(entries []logwatch.ErrorEntry) string {
+	var parts []string
+	for i, e := range entries {
+		if i == maxErrorsPerEvent {
+			parts = append(parts, fmt.Sprintf("and %d more; see status.health", len(entries)-i))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("[%s] %s", e.Category, e.Message))
+	}
+	note := strings.Join(parts, "; ")
+	if len(note) > maxNote {
+		note = strings.ToValidUTF8(note[:maxNote-3], "") + "..."
+	}
+	return note
+}
 
 // reconcileHealth registers the instance with the log sampler and takes its
 // current picture for status.health.
@@ -36,24 +58,21 @@ func (r *Reconciler) reconcileHealth(_ context.Context, s *scope) (ctrl.Result, 
 	}
 	s.health = &h
 	fresh, critical := r.Sampler.TakeNew(key)
-	for i, e := range critical {
-		if i == maxErrorEvents {
-			break
-		}
+	// One event per kind and reconcile: the events API folds events of one
+	// reason into a series that keeps only the first note.
+	if len(critical) > 0 {
 		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, odoov1alpha2.EventOdooCritical, "LogSample",
-			"CRITICAL [%s] %s", e.Category, e.Message)
+			"CRITICAL %s", errorsNote(critical))
 	}
-	for i, e := range fresh {
-		if i == maxErrorEvents {
-			r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, odoov1alpha2.EventOdooError, "LogSample",
-				"%d more new errors; see status.health", len(fresh)-i)
-			break
+	var errs []logwatch.ErrorEntry
+	for _, e := range fresh {
+		if e.Level != logwatch.LevelCritical { // already reported above
+			errs = append(errs, e)
 		}
-		if e.Level == logwatch.LevelCritical {
-			continue // already reported above
-		}
+	}
+	if len(errs) > 0 {
 		r.Recorder.Eventf(inst, nil, corev1.EventTypeWarning, odoov1alpha2.EventOdooError, "LogSample",
-			"new error [%s] %s", e.Category, e.Message)
+			"new error %s", errorsNote(errs))
 	}
 	return ctrl.Result{}, nil
 }

@@ -49,7 +49,7 @@ func (r *Reconciler) reconcileReadOnly(ctx context.Context, s *scope) (ctrl.Resu
 		if _, err := dbs.DropReadOnly(ctx, s.cluster, s.tenantLogin(), s.dbName, roName); err != nil {
 			return r.readOnlyProblem(s, err)
 		}
-		r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, odoov1alpha2.EventDatabaseCreated, "Database",
+		r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, odoov1alpha2.EventDatabaseCreated, "ReadOnlyRole",
 			"cluster %s: dropped read-only role %q", s.cluster.Name, roName)
 		return ctrl.Result{}, client.IgnoreNotFound(r.Delete(ctx, secret))
 	}
@@ -80,9 +80,9 @@ func (r *Reconciler) reconcileReadOnly(ctx context.Context, s *scope) (ctrl.Resu
 	if err != nil {
 		return r.readOnlyProblem(s, err)
 	}
-	for _, a := range res.Actions {
-		r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, odoov1alpha2.EventDatabaseCreated, "Database",
-			"cluster %s: %s", s.cluster.Name, a.String())
+	if len(res.Actions) > 0 {
+		r.Recorder.Eventf(inst, nil, corev1.EventTypeNormal, odoov1alpha2.EventDatabaseCreated, "ReadOnlyRole",
+			"cluster %s: %s", s.cluster.Name, actionsNote(res.Actions))
 	}
 	return ctrl.Result{}, nil
 }
