@@ -17,7 +17,9 @@ func TestEventNotes(t *testing.T) {
 		`create role "odoo.ns.shop"; create role "other"`; got != want {
 		t.Errorf("actionsNote = %q, want %q", got, want)
 	}
-	entry := func(msg string) logwatch.ErrorEntry { return logwatch.ErrorEntry{Category: "DatabaseSchema", Message: msg} }
+	entry := func(msg string) logwatch.ErrorEntry {
+		return logwatch.ErrorEntry{Category: "DatabaseSchema", Message: msg}
+	}
 	for _, tc := range []struct {
 		name    string
 		entries []logwatch.ErrorEntry
