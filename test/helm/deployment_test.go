@@ -31,6 +31,7 @@ var notSetByChart = map[string]string{
 	"upgrade-preflight":      "extraArgs (on by default; docs/modules.md)",
 	"preflight-pull-timeout": "extraArgs (the default 2m fits; docs/modules.md)",
 	"staging-mail-catcher":   "extraArgs (none by default; docs/staging.md)",
+	"pprof-bind-address":     "extraArgs (off by default; a heap profile when measuring, docs/performance.md)",
 }
 
 // deploymentArgs are the manager container's args.
