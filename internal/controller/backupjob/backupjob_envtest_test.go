@@ -101,21 +101,8 @@ func TestBackupJobFailuresAreExplained(t *testing.T) {
 	ns := newNamespace(t)
 	playDataJobsOnTestPostgres(t)
 	upgradeInstance(t, g, ns)
-	ctx := context.Background()
 	createBackupsClaim(g, ns)
-	pvc := func(name string, mod func(*odoov1alpha2.OdooBackupJob)) {
-		b := &odoov1alpha2.OdooBackupJob{
-			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-			Spec: odoov1alpha2.OdooBackupJobSpec{
-				OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: "shop"}, WithFilestore: ptr.To(false),
-				Destination: odoov1alpha2.BackupDestination{PVC: &odoov1alpha2.PVCLocation{ClaimName: "backups"}},
-			},
-		}
-		if mod != nil {
-			mod(b)
-		}
-		g.Expect(k8s.Create(ctx, b)).To(Succeed())
-	}
+	pvc := func(name string, mod func(*odoov1alpha2.OdooBackupJob)) { createClaimBackup(g, ns, name, mod) }
 	pvc("sql", func(b *odoov1alpha2.OdooBackupJob) { b.Spec.Format = odoov1alpha2.BackupFormatSQL })
 	pvc("elsewhere", func(b *odoov1alpha2.OdooBackupJob) {
 		b.Spec.Destination = odoov1alpha2.BackupDestination{S3Location: odoov1alpha2.S3Location{Bucket: "b", ObjectKey: "k", Endpoint: "e",
@@ -173,13 +160,7 @@ func TestBackupJobCreatedAfterAFailedCreate(t *testing.T) {
 	// written here, which is what admission enforces.
 	quota.Status = corev1.ResourceQuotaStatus{Hard: quota.Spec.Hard, Used: corev1.ResourceList{"count/jobs.batch": resource.MustParse("0")}}
 	g.Expect(k8s.Status().Update(ctx, quota)).To(Succeed())
-	g.Expect(k8s.Create(ctx, &odoov1alpha2.OdooBackupJob{
-		ObjectMeta: metav1.ObjectMeta{Name: "blocked", Namespace: ns},
-		Spec: odoov1alpha2.OdooBackupJobSpec{
-			OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: "shop"}, WithFilestore: ptr.To(false),
-			Destination: odoov1alpha2.BackupDestination{PVC: &odoov1alpha2.PVCLocation{ClaimName: "backups"}},
-		},
-	})).To(Succeed())
+	createClaimBackup(g, ns, "blocked", nil)
 	// The start is recorded, and the refused create is retried (the
 	// reconcile errors), while the quota stands.
 	g.Eventually(func(g Gomega) {
@@ -198,4 +179,20 @@ func TestBackupJobCreatedAfterAFailedCreate(t *testing.T) {
 		g.Expect(got.Status.Phase).To(Equal(odoov1alpha2.JobRunning), got.Status.Message)
 		g.Expect(got.Status.JobName).To(Equal(job.Name))
 	}, eventually, poll).Should(Succeed())
+}
+
+// createClaimBackup creates an OdooBackupJob of instance "shop" to the claim
+// "backups", without the filestore, changed by mod when it is not nil.
+func createClaimBackup(g Gomega, ns, name string, mod func(*odoov1alpha2.OdooBackupJob)) {
+	b := &odoov1alpha2.OdooBackupJob{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: odoov1alpha2.OdooBackupJobSpec{
+			OdooInstanceRef: odoov1alpha2.OdooInstanceRef{Name: "shop"}, WithFilestore: ptr.To(false),
+			Destination: odoov1alpha2.BackupDestination{PVC: &odoov1alpha2.PVCLocation{ClaimName: "backups"}},
+		},
+	}
+	if mod != nil {
+		mod(b)
+	}
+	g.Expect(k8s.Create(context.Background(), b)).To(Succeed())
 }

@@ -24,13 +24,7 @@ import (
 // tenant's) are cut, so the status is still written.
 func TestModulesStatusIsBoundedAndReadAsTheTenant(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t)
-	inst := &odoov1alpha2.OdooInstance{
-		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
-		Spec:       odoov1alpha2.OdooInstanceSpec{Image: oldImage, AdminPassword: "pw", Cron: odoov1alpha2.CronSpec{Replicas: ptr.To[int32](1)}},
-	}
-	converge(t, g, ns, inst)
-	db := inst.Status.Database.Name
+	ns, inst, db := convergedShop(t, g)
 	moduleSQL(g, db, `CREATE TABLE modules_real (id serial PRIMARY KEY, name varchar NOT NULL, state varchar, latest_version varchar);
 		INSERT INTO modules_real (name, state, latest_version)
 		  SELECT 'base', 'installed', '18.0.1.3'
@@ -42,7 +36,7 @@ func TestModulesStatusIsBoundedAndReadAsTheTenant(t *testing.T) {
 		CREATE FUNCTION note_reader() RETURNS boolean LANGUAGE sql VOLATILE AS 'INSERT INTO readers VALUES (current_user) RETURNING true';
 		CREATE VIEW ir_module_module AS SELECT * FROM modules_real WHERE note_reader();`)
 	// The view and the function belong to the tenant, like Odoo's tables.
-	owner := adminQueryIn(g, db, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()`)
+	owner := databaseOwner(g, db)
 	moduleSQL(g, db, `ALTER VIEW ir_module_module OWNER TO "`+owner+`"; ALTER FUNCTION note_reader() OWNER TO "`+owner+`";`)
 	poke(g, ns, "shop")
 
@@ -70,6 +64,23 @@ func TestModulesStatusIsBoundedAndReadAsTheTenant(t *testing.T) {
 	g.Expect(readers).To(Equal(owner), "ir_module_module is read as the instance's role only")
 }
 
+// convergedShop converges an instance "shop" in a new namespace and returns
+// the namespace, the instance and its database.
+func convergedShop(t *testing.T, g Gomega) (string, *odoov1alpha2.OdooInstance, string) {
+	ns := newNamespace(t)
+	inst := &odoov1alpha2.OdooInstance{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
+		Spec:       odoov1alpha2.OdooInstanceSpec{Image: oldImage, AdminPassword: "pw", Cron: odoov1alpha2.CronSpec{Replicas: ptr.To[int32](1)}},
+	}
+	converge(t, g, ns, inst)
+	return ns, inst, inst.Status.Database.Name
+}
+
+// databaseOwner is the role that owns db: the instance's own.
+func databaseOwner(g Gomega, db string) string {
+	return adminQueryIn(g, db, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()`)
+}
+
 // adminQueryIn runs a one-value query in db as PostgreSQL's superuser.
 func adminQueryIn(g Gomega, db, sql string) string {
 	out, err := pg.QueryOne(context.Background(), db, sql)
@@ -84,19 +95,13 @@ func adminQueryIn(g Gomega, db, sql string) string {
 // read.
 func TestModulesRereadWritesOnlyChanges(t *testing.T) {
 	g := NewWithT(t)
-	ns := newNamespace(t)
-	inst := &odoov1alpha2.OdooInstance{
-		ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
-		Spec:       odoov1alpha2.OdooInstanceSpec{Image: oldImage, AdminPassword: "pw", Cron: odoov1alpha2.CronSpec{Replicas: ptr.To[int32](1)}},
-	}
-	converge(t, g, ns, inst)
-	db := inst.Status.Database.Name
+	ns, inst, db := convergedShop(t, g)
 	moduleSQL(g, db, `CREATE TABLE modules_real (id serial PRIMARY KEY, name varchar NOT NULL, state varchar, latest_version varchar);
 		INSERT INTO modules_real (name, state, latest_version) VALUES ('base', 'installed', '18.0.1.3'), ('sale', 'installed', '18.0.1.0');
 		CREATE TABLE reads (at timestamptz);
 		CREATE FUNCTION note_read() RETURNS boolean LANGUAGE sql VOLATILE AS 'INSERT INTO reads VALUES (now()) RETURNING true';
 		CREATE VIEW ir_module_module AS SELECT * FROM modules_real WHERE note_read();`)
-	owner := adminQueryIn(g, db, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()`)
+	owner := databaseOwner(g, db)
 	moduleSQL(g, db, `ALTER VIEW ir_module_module OWNER TO "`+owner+`"; ALTER FUNCTION note_read() OWNER TO "`+owner+`";`)
 	poke(g, ns, "shop")
 	g.Eventually(func(g Gomega) {
