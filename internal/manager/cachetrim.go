@@ -4,9 +4,11 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
+	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
 )
+
+var stripManagedFields = crcache.TransformStripManagedFields()
 
 // trimWorkload is the cache transform of Deployments and Jobs. Their pod
 // templates are most of what the informers hold (two Deployments and an
@@ -30,8 +32,11 @@ import (
 // field the operator starts reading from a cached Deployment or Job must
 // be kept here; the controllers' envtests run with this transform.
 func trimWorkload(obj any) (any, error) {
-	if m, ok := obj.(metav1.Object); ok {
-		m.SetManagedFields(nil)
+	// A per-kind transform replaces the cache's default one: strip the
+	// managedFields with it, as for every other kind.
+	obj, err := stripManagedFields(obj)
+	if err != nil {
+		return obj, err
 	}
 	switch o := obj.(type) {
 	case *appsv1.Deployment:

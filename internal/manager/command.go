@@ -276,7 +276,7 @@ func CtrlOptions(opts Options) ctrl.Options {
 		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
 		Cache: cache.Options{
-			DefaultTransform: cache.TransformStripManagedFields(),
+			DefaultTransform: stripManagedFields,
 			ByObject: map[client.Object]cache.ByObject{
 				&corev1.Secret{}:     {Namespaces: secrets},
 				&batchv1.Job{}:       {Label: managed, Transform: trimWorkload},
