@@ -113,11 +113,13 @@ N ?= 200
 # CHAOS_RUN selects scenarios (go test -run), CHAOS_COUNT repeats each.
 CHAOS_RUN ?= TestChaos
 CHAOS_COUNT ?= 1
+# CHAOS_TIMEOUT bounds the whole go test run (raise it with CHAOS_COUNT).
+CHAOS_TIMEOUT ?= 55m
 .PHONY: chaos
 chaos: ## Start a separate sandbox, run the fault scenarios (test/e2e, tag chaos), stop it. Not in CI (minutes each) but for the short one, in test-e2e.
 	$(E2E_ENV) hack/sandbox.sh up
 	set +e; eval "$$($(E2E_ENV) hack/sandbox.sh env)"; \
-	  $(E2E_ENV) go test -count=$(CHAOS_COUNT) -tags e2e,chaos -timeout 55m -v -run '$(CHAOS_RUN)' ./test/e2e/ ; rc=$$?; \
+	  $(E2E_ENV) go test -count=$(CHAOS_COUNT) -tags e2e,chaos -timeout $(CHAOS_TIMEOUT) -v -run '$(CHAOS_RUN)' ./test/e2e/ ; rc=$$?; \
 	  $(E2E_ENV) hack/sandbox.sh down; exit $$rc
 
 # SCALE_RUN selects the harness's test: TestScale (N instances), or
