@@ -6,6 +6,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 )
@@ -42,7 +43,8 @@ func TestTrimWorkload(t *testing.T) {
 	}, Status: appsv1.DeploymentStatus{ObservedGeneration: 3, AvailableReplicas: 2}}
 	job := &batchv1.Job{ObjectMeta: meta, Spec: batchv1.JobSpec{
 		ActiveDeadlineSeconds: ptr.To[int64](600), BackoffLimit: ptr.To[int32](0),
-		Template: corev1.PodTemplateSpec{Spec: fullPodSpec()},
+		Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"batch.kubernetes.io/controller-uid": "u"}},
+		Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"job-name": "shop-init"}}, Spec: fullPodSpec()},
 	}, Status: batchv1.JobStatus{Succeeded: 1}}
 
 	for _, tc := range []struct {
@@ -83,10 +85,35 @@ func TestTrimWorkload(t *testing.T) {
 			}
 		})
 	}
-	if *dep.Spec.Replicas != 2 || dep.Spec.Selector == nil || dep.Spec.Template.Annotations["restart"] != "1" || dep.Status.AvailableReplicas != 2 {
+	if *dep.Spec.Replicas != 2 || dep.Status.AvailableReplicas != 2 {
 		t.Errorf("Deployment spec or status lost: %+v", dep)
+	}
+	if dep.Spec.Selector != nil || dep.Spec.Template.Annotations != nil || job.Spec.Template.Labels != nil {
+		t.Errorf("selector or template metadata kept: %+v %+v", dep.Spec, job.Spec.Template.ObjectMeta)
 	}
 	if *job.Spec.ActiveDeadlineSeconds != 600 || *job.Spec.BackoffLimit != 0 || job.Status.Succeeded != 1 {
 		t.Errorf("Job spec or status lost: %+v", job.Spec)
+	}
+}
+
+// TestTrimNetworkPolicy: a cached NetworkPolicy keeps its metadata (the
+// applier's generation check and the owner) and loses its rules.
+func TestTrimNetworkPolicy(t *testing.T) {
+	np := &networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop-isolation", Namespace: "ns", Generation: 2,
+			OwnerReferences: []metav1.OwnerReference{{Name: "shop"}}, ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "odoo-operator"}}},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "shop"}},
+			Ingress:     []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{{}}}},
+		},
+	}
+	if _, err := trimNetworkPolicy(np); err != nil {
+		t.Fatal(err)
+	}
+	if np.Generation != 2 || np.Name != "shop-isolation" || len(np.OwnerReferences) != 1 || np.ManagedFields != nil {
+		t.Errorf("metadata = %+v", np.ObjectMeta)
+	}
+	if np.Spec.PodSelector.MatchLabels != nil || np.Spec.Ingress != nil {
+		t.Errorf("rules kept: %+v", np.Spec)
 	}
 }

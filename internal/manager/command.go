@@ -16,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -278,9 +279,10 @@ func CtrlOptions(opts Options) ctrl.Options {
 		Cache: cache.Options{
 			DefaultTransform: stripManagedFields,
 			ByObject: map[client.Object]cache.ByObject{
-				&corev1.Secret{}:     {Namespaces: secrets},
-				&batchv1.Job{}:       {Label: managed, Transform: trimWorkload},
-				&appsv1.Deployment{}: {Transform: trimWorkload},
+				&corev1.Secret{}:              {Namespaces: secrets},
+				&batchv1.Job{}:                {Label: managed, Transform: trimWorkload},
+				&appsv1.Deployment{}:          {Transform: trimWorkload},
+				&networkingv1.NetworkPolicy{}: {Transform: trimNetworkPolicy},
 			},
 		},
 	}

@@ -3,6 +3,8 @@ package manager
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -13,6 +15,7 @@ import (
 // Run starts the manager and blocks until ctx is cancelled or a signal arrives.
 func Run(ctx context.Context, opts Options) error {
 	log := ctrl.Log.WithName("setup")
+	gcPercent := applyDefaultGCPercent()
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
@@ -50,7 +53,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	log.Info("starting the manager", "dbHost", opts.DBHost, "dbPort", opts.DBPort, "leaderElection", opts.LeaderElect)
+	log.Info("starting the manager", "dbHost", opts.DBHost, "dbPort", opts.DBPort, "leaderElection", opts.LeaderElect, "gcPercent", gcLogValue(gcPercent))
 	return mgr.Start(mergeSignals(ctx))
 }
 
@@ -65,4 +68,11 @@ func mergeSignals(ctx context.Context) context.Context {
 		cancel()
 	}()
 	return merged
+}
+
+func gcLogValue(p int) string {
+	if p < 0 {
+		return "GOGC=" + os.Getenv("GOGC")
+	}
+	return strconv.Itoa(p)
 }
