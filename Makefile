@@ -92,7 +92,7 @@ test-conversions: ## Fuzz every CRD conversion both ways (10,000 objects per dir
 test-e2e: $(HELM) ## Start a separate sandbox, run test/e2e with real kubectl, stop it.
 	$(E2E_ENV) hack/sandbox.sh up
 	set +e; eval "$$($(E2E_ENV) hack/sandbox.sh env)"; \
-	  $(E2E_ENV) HELM=$(HELM) go test -count=1 -tags e2e -timeout 55m -run '$(E2E_RUN)' ./test/e2e/... ; rc=$$?; \
+	  $(E2E_ENV) HELM=$(HELM) go test -count=1 -tags e2e -timeout 55m -run '$(value E2E_RUN)' ./test/e2e/... ; rc=$$?; \
 	  [ $$rc -eq 0 ] || tail -50 .sandbox-e2e/logs/operator.log; \
 	  $(E2E_ENV) hack/sandbox.sh down; exit $$rc
 
@@ -119,7 +119,7 @@ CHAOS_TIMEOUT ?= 55m
 chaos: ## Start a separate sandbox, run the fault scenarios (test/e2e, tag chaos), stop it. Not in CI (minutes each) but for the short one, in test-e2e.
 	$(E2E_ENV) hack/sandbox.sh up
 	set +e; eval "$$($(E2E_ENV) hack/sandbox.sh env)"; \
-	  $(E2E_ENV) go test -count=$(CHAOS_COUNT) -tags e2e,chaos -timeout $(CHAOS_TIMEOUT) -v -run '$(CHAOS_RUN)' ./test/e2e/ ; rc=$$?; \
+	  $(E2E_ENV) go test -count=$(CHAOS_COUNT) -tags e2e,chaos -timeout $(CHAOS_TIMEOUT) -v -run '$(value CHAOS_RUN)' ./test/e2e/ ; rc=$$?; \
 	  $(E2E_ENV) hack/sandbox.sh down; exit $$rc
 
 # SCALE_RUN selects the harness's test: TestScale (N instances), or
