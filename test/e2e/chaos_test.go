@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -423,7 +424,10 @@ func oneInitAndDatabaseEach(t *testing.T, ns string, n int, inits *initJobRecord
 // the leader would be killed only once the whole rollout had been applied.
 func applyRollout(t *testing.T, ns string, n, batches int) (wait func()) {
 	t.Helper()
-	var wg sync.WaitGroup
+	var (
+		wg      sync.WaitGroup
+		refused atomic.Int32
+	)
 	errs := make(chan error, batches)
 	for b := range batches {
 		var manifests strings.Builder
@@ -434,8 +438,22 @@ func applyRollout(t *testing.T, ns string, n, batches int) (wait func()) {
 			continue
 		}
 		wg.Go(func() {
-			if out, err := framework.KubectlStdin(manifests.String(), "apply", "-n", ns, "-f", "-"); err != nil {
-				errs <- fmt.Errorf("kubectl apply: %w\n%s", err, out)
+			// The sandbox's admission webhook is served by one of the two
+			// operator processes; while it is the one killed, creates are
+			// refused ("failed calling webhook": nothing is half-created),
+			// and the apply is retried as a GitOps client would.
+			deadline := time.Now().Add(5 * time.Minute)
+			for {
+				out, err := framework.KubectlStdin(manifests.String(), "apply", "-n", ns, "-f", "-")
+				if err == nil {
+					return
+				}
+				if !strings.Contains(err.Error(), "failed calling webhook") || time.Now().After(deadline) {
+					errs <- fmt.Errorf("kubectl apply: %w\n%s", err, out)
+					return
+				}
+				refused.Add(1)
+				time.Sleep(2 * time.Second)
 			}
 		})
 	}
@@ -445,6 +463,9 @@ func applyRollout(t *testing.T, ns string, n, batches int) (wait func()) {
 		close(errs)
 		for err := range errs {
 			t.Fatal(err)
+		}
+		if r := refused.Load(); r > 0 {
+			t.Logf("chaos: rollout: %d batch applies refused while the webhook's process was down, then retried", r)
 		}
 	}
 }
