@@ -3,6 +3,7 @@ package manager
 import (
 	"os"
 	"runtime/debug"
+	"strconv"
 )
 
 // defaultGCPercent is the garbage collector's target when GOGC is not set.
@@ -26,12 +27,12 @@ func gcPercent(gogc string) (int, bool) {
 }
 
 // applyDefaultGCPercent sets defaultGCPercent unless GOGC is set, and
-// returns the target in effect for the log (-1 means the user's GOGC).
-func applyDefaultGCPercent() int {
+// returns the target in effect, for the log.
+func applyDefaultGCPercent() string {
 	p, ok := gcPercent(os.Getenv("GOGC"))
 	if !ok {
-		return -1
+		return "GOGC=" + os.Getenv("GOGC")
 	}
 	debug.SetGCPercent(p)
-	return p
+	return strconv.Itoa(p)
 }

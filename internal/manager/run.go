@@ -3,8 +3,6 @@ package manager
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -53,7 +51,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	log.Info("starting the manager", "dbHost", opts.DBHost, "dbPort", opts.DBPort, "leaderElection", opts.LeaderElect, "gcPercent", gcLogValue(gcPercent))
+	log.Info("starting the manager", "dbHost", opts.DBHost, "dbPort", opts.DBPort, "leaderElection", opts.LeaderElect, "gcPercent", gcPercent)
 	return mgr.Start(mergeSignals(ctx))
 }
 
@@ -68,11 +66,4 @@ func mergeSignals(ctx context.Context) context.Context {
 		cancel()
 	}()
 	return merged
-}
-
-func gcLogValue(p int) string {
-	if p < 0 {
-		return "GOGC=" + os.Getenv("GOGC")
-	}
-	return strconv.Itoa(p)
 }
